@@ -1,0 +1,1 @@
+export { type AppDependencies, buildApp, CONSOLE_DIST } from './app.js';

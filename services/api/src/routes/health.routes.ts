@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+
+const healthSchema = {
+  tags: ['system'],
+  summary: 'Liveness: the process answers',
+  security: [],
+  response: {
+    200: {
+      type: 'object',
+      properties: { status: { type: 'string', enum: ['ok'] } },
+      required: ['status'],
+    },
+  },
+} as const;
+
+/** `/health` and `/api/v1/health`, the only routes besides login and the OpenAPI document that need no token. */
+export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/health', { schema: healthSchema }, async () => ({ status: 'ok' as const }));
+}

@@ -1,0 +1,5 @@
+/** One `vigil` sub-command: `run` resolves to the process exit status. */
+export interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}

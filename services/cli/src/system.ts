@@ -1,0 +1,64 @@
+import { buildApp } from '@vigil/api';
+import { type Bus, type Config, createLogger, type Database, type Logger, openBus, openDatabase } from '@vigil/core';
+import type { FastifyInstance } from 'fastify';
+
+export const ROLES = ['all', 'ingest', 'detector', 'embedder', 'matcher', 'api'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface System {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  bus: Bus;
+  app?: FastifyInstance;
+  /** http://host:port the API listens on, when this process serves it. */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  roles: Role[];
+  logger?: Logger;
+}
+
+/**
+ * Starts the given roles in this process over one database and one bus; `all` is every role,
+ * on the in-process bus unless NATS_URL is set.
+ */
+export async function startSystem(options: StartOptions): Promise<System> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const has = (role: Role) => options.roles.includes('all') || options.roles.includes(role);
+  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+  const bus = await openBus({
+    natsUrl: config.NATS_URL,
+    name: `vigil-${options.roles.join('+')}`,
+    credsFile: config.NATS_CREDS,
+    user: config.NATS_USER,
+    password: config.NATS_PASSWORD,
+    caFile: config.NATS_CA,
+  });
+  const stops: (() => Promise<void>)[] = [];
+  const system: System = {
+    config,
+    logger,
+    db,
+    bus,
+    async stop() {
+      for (const stop of stops.reverse()) await stop().catch((error) => logger.warn({ err: error }, 'stop failed'));
+      await bus.close().catch(() => {});
+      await db.close().catch(() => {});
+    },
+  };
+
+  if (has('api')) {
+    const app = await buildApp({ config, db, bus, logger });
+    const address = await app.listen({ port: config.PORT, host: config.HOST });
+    system.app = app;
+    system.url = address;
+    stops.push(() => app.close());
+    logger.info({ url: address, database: db.kind, bus: bus.kind }, 'Vigil API listening');
+  }
+  return system;
+}

@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/**
+ * Every variable Vigil reads, with its default and why. Unknown `VIGIL_*` variables and bad values
+ * stop the start with one message that lists them all.
+ */
+const fields = z.object({
+  /** HTTP port of the API, console and socket.io. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Bind address; loopback by default so a van laptop exposes nothing until told to. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Embedded database and encrypted image store. */
+  VIGIL_DATA_DIR: z.string().min(1).default('./data'),
+  /** postgres://... for PostgreSQL with pgvector; unset for embedded PGlite. */
+  DATABASE_URL: z.string().url().optional(),
+  /** nats://... (comma-separated for a cluster); unset for the in-process bus. */
+  NATS_URL: z.string().min(1).optional(),
+  /** NATS credentials file (user JWT + nkey seed) for production clusters. */
+  NATS_CREDS: z.string().min(1).optional(),
+  /** NATS user and password, where the cluster uses plain accounts. */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  /** CA file that signs the NATS servers' certificates; setting it requires TLS. */
+  NATS_CA: z.string().min(1).optional(),
+  /** Password of the `admin` user created on first start; generated and printed once if unset. */
+  VIGIL_ADMIN_PASSWORD: z.string().min(12).optional(),
+  /** base64 32-byte key encrypting reference images and alert crops at rest. */
+  VIGIL_DATA_KEY: z.string().min(1).optional(),
+  /** Hours a stopped deployment's watchlist snapshot is kept before destruction. */
+  VIGIL_SNAPSHOT_GRACE_HOURS: z.coerce.number().min(0).default(24),
+  /** Days alerts and their crops are kept. */
+  VIGIL_ALERT_RETENTION_DAYS: z.coerce.number().min(0).default(31),
+  /**
+   * Lowest similarity threshold a deployment may use. 0.5 on the default profile keeps the LFW
+   * false-positive identification rate under 1 in 6000 for a 10k list (see models/README.md).
+   */
+  VIGIL_THRESHOLD_FLOOR: z.coerce.number().min(-1).max(1).default(0.5),
+  /** Model profile used by the pipeline and enrolment. */
+  VIGIL_MODEL_PROFILE: z.string().min(1).default('default'),
+  /** Where built and user-supplied ONNX models live. */
+  VIGIL_MODELS_DIR: z.string().min(1).optional(),
+  /** onnxruntime execution provider: cpu, cuda, ... where the installed build has it. */
+  VIGIL_EXECUTION_PROVIDER: z.string().min(1).default('cpu'),
+  /** onnxruntime intra-op threads; 1 measured fastest on the shared 2-core machine. */
+  VIGIL_ORT_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Lifetime of a login token. A shift is 8-12 hours. */
+  VIGIL_TOKEN_TTL_MINUTES: z.coerce.number().int().min(1).default(720),
+  /** Watchlist snapshot size from which the matcher uses the HNSW index instead of exact search. */
+  VIGIL_HNSW_MIN_SIZE: z.coerce.number().int().min(1).default(50_000),
+  /** Seconds within which the same track and subject raise no second alert. */
+  VIGIL_ALERT_COOLDOWN_SECONDS: z.coerce.number().min(0).default(30),
+  /** TLS certificate and key (PEM paths); when both are set the API serves HTTPS. */
+  VIGIL_TLS_CERT: z.string().min(1).optional(),
+  VIGIL_TLS_KEY: z.string().min(1).optional(),
+  /** Origins allowed to call the API from a browser, comma-separated; none but the console by default. */
+  VIGIL_CORS_ORIGINS: z.string().default(''),
+  /** Role of this process when started with `vigil serve` and no --role. */
+  VIGIL_ROLE: z.enum(['all', 'ingest', 'detector', 'embedder', 'matcher', 'api']).default('all'),
+  /** Run inference in worker threads in the all-in-one process. */
+  VIGIL_INFERENCE_THREADS: boolean.default(true),
+  /** pino level: fatal, error, warn, info, debug, trace. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const schema = fields.refine((c) => Boolean(c.VIGIL_TLS_CERT) === Boolean(c.VIGIL_TLS_KEY), {
+  message: 'VIGIL_TLS_CERT and VIGIL_TLS_KEY must be set together',
+});
+
+export type Config = z.infer<typeof schema> & { dataDir: string };
+
+const KNOWN_KEYS = new Set(Object.keys(fields.shape));
+
+/**
+ * Reads the configuration from `env`, failing with one ConfigError that lists every unknown
+ * `VIGIL_*` variable and every bad value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('VIGIL_') && !KNOWN_KEYS.has(key)) problems.push(`${key}: unknown variable`);
+  }
+  const picked: Record<string, string> = {};
+  for (const key of KNOWN_KEYS) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.') || 'config'}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.VIGIL_DATA_DIR) };
+}

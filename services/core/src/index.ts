@@ -1,0 +1,14 @@
+export * from './bus/bus.js';
+export { MemoryBus } from './bus/memory-bus.js';
+export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';
+export { openBus, type OpenBusOptions } from './bus/open-bus.js';
+export { DEFAULT_MAX_PENDING } from './bus/queued-subscription.js';
+export * from './bus/subjects.js';
+export { type Config, loadConfig } from './config.js';
+export { type Database, fromVectorText, type Queryable, toVectorParam } from './db/database.js';
+export { listMigrations, type Migration, migrate, splitStatements } from './db/migrate.js';
+export { openDatabase, type OpenDatabaseOptions } from './db/open-database.js';
+export { PgliteDatabase } from './db/pglite.repository.js';
+export { PostgresDatabase } from './db/postgres.repository.js';
+export * from './errors.js';
+export { createLogger, type Logger, type LoggerOptions } from './logger.js';
