@@ -30,7 +30,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Vigil API', version: '1.0.0', description: 'Live facial recognition watchlist service' },
+      info: {
+        title: 'Vigil API',
+        version: '1.0.0',
+        description: 'Live facial recognition watchlist service',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -40,7 +44,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes, { prefix: '/api/v1' });
 
   if (fs.existsSync(path.join(CONSOLE_DIST, 'index.html'))) {
-    await app.register(fastifyStatic, { root: CONSOLE_DIST, prefix: '/', index: 'index.html', wildcard: false });
+    await app.register(fastifyStatic, {
+      root: CONSOLE_DIST,
+      prefix: '/',
+      index: 'index.html',
+      wildcard: false,
+    });
   }
   return app;
 }

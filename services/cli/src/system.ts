@@ -1,5 +1,13 @@
 import { buildApp } from '@vigil/api';
-import { type Bus, type Config, createLogger, type Database, type Logger, openBus, openDatabase } from '@vigil/core';
+import {
+  type Bus,
+  type Config,
+  createLogger,
+  type Database,
+  type Logger,
+  openBus,
+  openDatabase,
+} from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
 
 export const ROLES = ['all', 'ingest', 'detector', 'embedder', 'matcher', 'api'] as const;
@@ -46,7 +54,8 @@ export async function startSystem(options: StartOptions): Promise<System> {
     db,
     bus,
     async stop() {
-      for (const stop of stops.reverse()) await stop().catch((error) => logger.warn({ err: error }, 'stop failed'));
+      for (const stop of stops.reverse())
+        await stop().catch((error) => logger.warn({ err: error }, 'stop failed'));
       await bus.close().catch(() => {});
       await db.close().catch(() => {});
     },

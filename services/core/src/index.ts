@@ -12,3 +12,13 @@ export { PgliteDatabase } from './db/pglite.repository.js';
 export { PostgresDatabase } from './db/postgres.repository.js';
 export * from './errors.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export * from './face.js';
+export {
+  type AuditEntry,
+  AuditRepository,
+  type AuditRow,
+  type AuditVerification,
+  auditHash,
+  canonicalJson,
+  GENESIS_HASH,
+} from './audit/audit.repository.js';

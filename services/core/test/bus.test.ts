@@ -18,15 +18,21 @@ describe(`bus (${backendName})`, () => {
     const root = `test.${uniqueToken()}`;
     const received: Record<string, string[]> = { a: [], b: [], plain: [] };
     const subs = [
-      bus.subscribe(`${root}.work.*`, (m) => void received.a?.push(decoder.decode(m.data)), { queue: 'workers' }),
-      bus.subscribe(`${root}.work.*`, (m) => void received.b?.push(decoder.decode(m.data)), { queue: 'workers' }),
+      bus.subscribe(`${root}.work.*`, (m) => void received.a?.push(decoder.decode(m.data)), {
+        queue: 'workers',
+      }),
+      bus.subscribe(`${root}.work.*`, (m) => void received.b?.push(decoder.decode(m.data)), {
+        queue: 'workers',
+      }),
       bus.subscribe(`${root}.>`, (m) => void received.plain?.push(decoder.decode(m.data))),
     ];
     await bus.flush();
     const sent = Array.from({ length: 50 }, (_, i) => `m${i}`);
     for (const text of sent) bus.publish(`${root}.work.cam1`, encoder.encode(text));
     await bus.flush();
-    await waitFor(() => (received.a?.length ?? 0) + (received.b?.length ?? 0) === 50 && received.plain?.length === 50);
+    await waitFor(
+      () => (received.a?.length ?? 0) + (received.b?.length ?? 0) === 50 && received.plain?.length === 50,
+    );
     const grouped = [...(received.a ?? []), ...(received.b ?? [])].sort();
     expect(grouped).toEqual([...sent].sort());
     expect(new Set(grouped).size).toBe(50);
@@ -52,11 +58,15 @@ describe(`bus (${backendName})`, () => {
 
   it('answers a request through request/reply, and fails fast with no responders', async () => {
     const root = `test.${uniqueToken()}`;
-    const sub = bus.subscribe(`${root}.echo`, (m) => m.respond(encoder.encode(`echo:${decoder.decode(m.data)}`)));
+    const sub = bus.subscribe(`${root}.echo`, (m) =>
+      m.respond(encoder.encode(`echo:${decoder.decode(m.data)}`)),
+    );
     await bus.flush();
     const answer = await bus.request(`${root}.echo`, encoder.encode('hi'), { timeoutMs: 2000 });
     expect(decoder.decode(answer.data)).toBe('echo:hi');
-    await expect(bus.request(`${root}.nobody`, encoder.encode('x'), { timeoutMs: 2000 })).rejects.toMatchObject({
+    await expect(
+      bus.request(`${root}.nobody`, encoder.encode('x'), { timeoutMs: 2000 }),
+    ).rejects.toMatchObject({
       code: expect.stringMatching(/bus_no_responders|bus_timeout/),
     });
     sub.unsubscribe();

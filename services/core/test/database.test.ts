@@ -16,11 +16,25 @@ describe(`database (${backendName})`, () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`,
     );
     const tables = rows.map((r) => r.table_name);
-    for (const name of ['users', 'watchlists', 'subjects', 'reference_images', 'embeddings', 'deployments',
-      'cameras', 'snapshot_entries', 'alerts', 'adjudications', 'audit_log', 'deployment_counters']) {
+    for (const name of [
+      'users',
+      'watchlists',
+      'subjects',
+      'reference_images',
+      'embeddings',
+      'deployments',
+      'cameras',
+      'snapshot_entries',
+      'alerts',
+      'adjudications',
+      'audit_log',
+      'deployment_counters',
+    ]) {
       expect(tables).toContain(name);
     }
-    const applied = await t.db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    const applied = await t.db.query<{ version: number }>(
+      'SELECT version FROM schema_migrations ORDER BY version',
+    );
     expect(applied.rows.map((r) => r.version)).toEqual(listMigrations().map((m) => m.version));
     const { migrate } = await import('../src/db/migrate.js');
     expect(await migrate(t.db)).toEqual([]);

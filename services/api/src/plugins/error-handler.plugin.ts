@@ -18,13 +18,25 @@ export const errorHandlerPlugin = fp(
       const status = error.statusCode ?? 500;
       if (status < 500) {
         const code = error.code ? error.code.replace(/^FST_(ERR_)?/, '').toLowerCase() : 'bad_request';
-        return reply.status(status).send({ error: { code: normaliseCode(code, status), message: error.message } });
+        return reply
+          .status(status)
+          .send({ error: { code: normaliseCode(code, status), message: error.message } });
       }
-      request.log.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'request failed');
+      request.log.error(
+        { err: { type: error.name, message: error.message, stack: error.stack } },
+        'request failed',
+      );
       return reply.status(500).send({ error: { code: 'internal_error', message: 'internal error' } });
     });
     app.setNotFoundHandler((request, reply) => {
-      reply.status(404).send({ error: { code: 'not_found', message: `route ${request.method} ${request.url.split('?')[0]} not found` } });
+      reply
+        .status(404)
+        .send({
+          error: {
+            code: 'not_found',
+            message: `route ${request.method} ${request.url.split('?')[0]} not found`,
+          },
+        });
     });
   },
   { name: 'vigil-error-handler' },

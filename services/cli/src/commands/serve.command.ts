@@ -9,9 +9,13 @@ export const serveCommand: Command = {
     const { values } = parseArgs({ args, options: { role: { type: 'string' } }, strict: true });
     const config = loadConfig();
     const role = (values.role ?? config.VIGIL_ROLE) as Role;
-    if (!ROLES.includes(role)) throw new ValidationError(`unknown role ${JSON.stringify(role)}; one of ${ROLES.join(', ')}`);
+    if (!ROLES.includes(role))
+      throw new ValidationError(`unknown role ${JSON.stringify(role)}; one of ${ROLES.join(', ')}`);
     if (role !== 'all' && (!config.NATS_URL || !config.DATABASE_URL)) {
-      throw new ValidationError(`role ${role} runs beside other processes: set NATS_URL and DATABASE_URL`, 'invalid_config');
+      throw new ValidationError(
+        `role ${role} runs beside other processes: set NATS_URL and DATABASE_URL`,
+        'invalid_config',
+      );
     }
     const system = await startSystem({ config, roles: [role] });
     let stopping = false;

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import type { Database, Queryable } from '../db/database.js';
+
+/** What happened, by whom, to what. `details` must hold no image, embedding, password or token. */
+export interface AuditEntry {
+  actorId?: string | null;
+  actorName?: string;
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditRow {
+  id: number;
+  at: string;
+  actorId: string | null;
+  actorName: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  firstBad?: { id: number; reason: 'hash_mismatch' | 'chain_broken' | 'sequence_gap' };
+}
+
+/** The hash a chain starts from. */
+export const GENESIS_HASH = '0'.repeat(64);
+// Serialises appends across processes so each row's prev_hash is the row before it.
+const AUDIT_LOCK_ID = 7_114_412;
+const VERIFY_PAGE = 1000;
+
+/** JSON with object keys sorted at every depth: jsonb does not keep key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export function auditHash(row: Omit<AuditRow, 'id' | 'hash'>): string {
+  return createHash('sha256')
+    .update(
+      canonicalJson({
+        at: row.at,
+        actorId: row.actorId,
+        actorName: row.actorName,
+        action: row.action,
+        targetType: row.targetType,
+        targetId: row.targetId,
+        details: row.details,
+        prevHash: row.prevHash,
+      }),
+    )
+    .digest('hex');
+}
+
+interface DbAuditRow {
+  id: number;
+  at: Date;
+  actor_id: string | null;
+  actor_name: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+function fromDb(row: DbAuditRow): AuditRow {
+  return {
+    id: Number(row.id),
+    at: new Date(row.at).toISOString(),
+    actorId: row.actor_id,
+    actorName: row.actor_name,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    details: row.details ?? {},
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/**
+ * The hash-chained audit trail: every row holds the hash of the one before, so an altered, deleted
+ * or reordered row breaks the chain at that row.
+ */
+export class AuditRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Appends one entry. Pass `tx` to make the entry part of the caller's transaction (it is then
+   * written if and only if the change it records is).
+   */
+  async append(entry: AuditEntry, tx?: Queryable): Promise<AuditRow> {
+    if (!tx) return this.db.transaction((inner) => this.append(entry, inner));
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_ID]);
+    const last = await tx.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
+    const row: Omit<AuditRow, 'id' | 'hash'> = {
+      at: new Date().toISOString(),
+      actorId: entry.actorId ?? null,
+      actorName: entry.actorName ?? '',
+      action: entry.action,
+      targetType: entry.targetType ?? '',
+      targetId: entry.targetId ?? '',
+      details: JSON.parse(canonicalJson(entry.details ?? {})) as Record<string, unknown>,
+      prevHash: last.rows[0]?.hash ?? GENESIS_HASH,
+    };
+    const hash = auditHash(row);
+    const inserted = await tx.query<{ id: number }>(
+      `INSERT INTO audit_log (at, actor_id, actor_name, action, target_type, target_id, details, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) RETURNING id`,
+      [
+        row.at,
+        row.actorId,
+        row.actorName,
+        row.action,
+        row.targetType,
+        row.targetId,
+        canonicalJson(row.details),
+        row.prevHash,
+        hash,
+      ],
+    );
+    return { ...row, id: Number(inserted.rows[0]?.id), hash };
+  }
+
+  /** Newest first, with optional filters. */
+  async list(
+    filter: {
+      action?: string;
+      actorId?: string;
+      targetId?: string;
+      from?: Date;
+      to?: Date;
+      limit?: number;
+      beforeId?: number;
+    } = {},
+  ): Promise<AuditRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.action) add('action = ?', filter.action);
+    if (filter.actorId) add('actor_id = ?', filter.actorId);
+    if (filter.targetId) add('target_id = ?', filter.targetId);
+    if (filter.from) add('at >= ?', filter.from.toISOString());
+    if (filter.to) add('at < ?', filter.to.toISOString());
+    if (filter.beforeId) add('id < ?', filter.beforeId);
+    params.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
+    const { rows } = await this.db.query<DbAuditRow>(
+      `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(fromDb);
+  }
+
+  /** Walks the whole chain in id order and names the first row whose hash or link is wrong. */
+  async verify(): Promise<AuditVerification> {
+    let prevHash = GENESIS_HASH;
+    let prevId = 0;
+    let entries = 0;
+    for (;;) {
+      const { rows } = await this.db.query<DbAuditRow>(
+        'SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2',
+        [prevId, VERIFY_PAGE],
+      );
+      if (rows.length === 0) return { ok: true, entries };
+      for (const dbRow of rows) {
+        const row = fromDb(dbRow);
+        if (row.prevHash !== prevHash)
+          return { ok: false, entries, firstBad: { id: row.id, reason: 'chain_broken' } };
+        if (auditHash(row) !== row.hash)
+          return { ok: false, entries, firstBad: { id: row.id, reason: 'hash_mismatch' } };
+        prevHash = row.hash;
+        prevId = row.id;
+        entries++;
+      }
+    }
+  }
+}
