@@ -22,3 +22,10 @@ export {
   canonicalJson,
   GENESIS_HASH,
 } from './audit/audit.repository.js';
+export {
+  DataCipher,
+  DecryptionError,
+  KEY_FILE_NAME,
+  loadDataCipher,
+  parseDataKey,
+} from './crypto/data-cipher.js';

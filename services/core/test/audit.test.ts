@@ -9,7 +9,13 @@ describe(`audit trail (${backendName})`, () => {
     t = await createTestDatabase();
     audit = new AuditRepository(t.db);
     for (let i = 0; i < 5; i++) {
-      await audit.append({ actorName: 'admin', action: 'watchlist.create', targetType: 'watchlist', targetId: `w${i}`, details: { b: i, a: 'x' } });
+      await audit.append({
+        actorName: 'admin',
+        action: 'watchlist.create',
+        targetType: 'watchlist',
+        targetId: `w${i}`,
+        details: { b: i, a: 'x' },
+      });
     }
   });
   afterAll(async () => {

@@ -1,0 +1,113 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { VigilError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+const FORMAT_VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_ID_BYTES = 4;
+const HEADER_BYTES = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES;
+/** File the embedded mode generates when VIGIL_DATA_KEY is unset. */
+export const KEY_FILE_NAME = 'vigil-data.key';
+
+export class DecryptionError extends VigilError {
+  override readonly name = 'DecryptionError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('decryption_failed', message, 500, options);
+  }
+}
+
+/** First bytes of the key's SHA-256: names the key a blob was sealed with, without revealing it. */
+function keyId(key: Buffer): Buffer {
+  return createHash('sha256').update(key).digest().subarray(0, KEY_ID_BYTES);
+}
+
+/**
+ * AES-256-GCM for images at rest (reference images, alert crops). A sealed blob is
+ * `version | key id | iv | tag | ciphertext`; the key never enters the database. Older keys may be
+ * given to decrypt during a rotation.
+ */
+export class DataCipher {
+  readonly #key: Buffer;
+  readonly #keyId: Buffer;
+  readonly #old = new Map<string, Buffer>();
+
+  constructor(key: Buffer, previousKeys: Buffer[] = []) {
+    if (key.length !== 32)
+      throw new VigilError('invalid_config', 'the data key must be 32 bytes (base64 in VIGIL_DATA_KEY)', 500);
+    this.#key = key;
+    this.#keyId = keyId(key);
+    for (const old of previousKeys) this.#old.set(keyId(old).toString('hex'), old);
+  }
+
+  /** Hex id of the current key, for audit entries of a rotation. */
+  get keyId(): string {
+    return this.#keyId.toString('hex');
+  }
+
+  seal(plain: Uint8Array): Buffer {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return Buffer.concat([Buffer.from([FORMAT_VERSION]), this.#keyId, iv, cipher.getAuthTag(), body]);
+  }
+
+  open(sealed: Uint8Array): Buffer {
+    const blob = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    if (blob.length < HEADER_BYTES || blob[0] !== FORMAT_VERSION)
+      throw new DecryptionError('not a sealed blob');
+    const id = blob.subarray(1, 1 + KEY_ID_BYTES);
+    const key = id.equals(this.#keyId) ? this.#key : this.#old.get(id.toString('hex'));
+    if (!key) throw new DecryptionError('sealed with an unknown key');
+    const iv = blob.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + IV_BYTES);
+    const tag = blob.subarray(1 + KEY_ID_BYTES + IV_BYTES, HEADER_BYTES);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(blob.subarray(HEADER_BYTES)), decipher.final()]);
+    } catch (error) {
+      throw new DecryptionError('the blob was altered or the key is wrong', { cause: error });
+    }
+  }
+
+  /** True when `sealed` was sealed with the current key (rotation skips those). */
+  isCurrent(sealed: Uint8Array): boolean {
+    return Buffer.from(sealed.subarray(1, 1 + KEY_ID_BYTES)).equals(this.#keyId);
+  }
+}
+
+/** Decodes a base64 32-byte key, with a clear error. */
+export function parseDataKey(base64: string): Buffer {
+  const key = Buffer.from(base64.trim(), 'base64');
+  if (key.length !== 32)
+    throw new VigilError('invalid_config', 'VIGIL_DATA_KEY must be base64 of exactly 32 bytes', 500);
+  return key;
+}
+
+/**
+ * The data key: VIGIL_DATA_KEY when set; otherwise a key file generated in the data dir, with a
+ * warning, because a key beside the data it protects protects little against theft of the disk.
+ */
+export function loadDataCipher(options: {
+  dataKey?: string | undefined;
+  dataDir: string;
+  logger?: Logger;
+}): DataCipher {
+  if (options.dataKey) return new DataCipher(parseDataKey(options.dataKey));
+  const file = path.join(options.dataDir, KEY_FILE_NAME);
+  let key: Buffer;
+  if (fs.existsSync(file)) {
+    key = parseDataKey(fs.readFileSync(file, 'utf8'));
+  } else {
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    key = randomBytes(32);
+    fs.writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  options.logger?.warn(
+    { keyFile: file },
+    'VIGIL_DATA_KEY is unset: images are encrypted with a key file kept beside the data; set VIGIL_DATA_KEY (or keep the key on another device) for real protection',
+  );
+  return new DataCipher(key);
+}
