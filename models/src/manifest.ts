@@ -21,6 +21,8 @@ export interface DetectorManifest {
   /** Decoder to use on the outputs. */
   kind: 'scrfd' | 'ssd-mobilenetv1' | 'yunet' | 'blazeface';
   file: string;
+  /** Input tensor name; absent means the model's first input. */
+  input?: string;
   /** Fixed input [width, height], or the size to letterbox to when the model is dynamic. */
   inputSize: [number, number];
   /** Whether the model accepts any input size (then inputSize is the preferred one). */
@@ -41,6 +43,9 @@ export interface DetectorManifest {
 export interface LandmarkManifest {
   kind: 'dlib68';
   file: string;
+  /** Input and output tensor names; absent means the model's first input and output. */
+  input?: string;
+  output?: string;
   /** Square input side. */
   inputSize: number;
   normalisation: TensorNormalisation;
@@ -49,6 +54,8 @@ export interface LandmarkManifest {
 export interface EmbedderManifest {
   kind: 'arcface' | 'dlib-resnet' | 'generic';
   file: string;
+  /** Input tensor name; absent means the model's first input. */
+  input?: string;
   /** Aligned crop [width, height]. */
   inputSize: [number, number];
   normalisation: TensorNormalisation;

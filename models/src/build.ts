@@ -1,0 +1,97 @@
+/**
+ * `npm run build` for @vigil/models: converts the TFJS weights @vladmandic/face-api ships into the
+ * ONNX files of the default profile, in models/build/default/. Incremental: a model is rebuilt only
+ * when its weights or the converter sources are newer than its .onnx (`--force` rebuilds all).
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { convertFaceLandmark68 } from './converter/face-landmark-68.converter.js';
+import { convertFaceRecognition } from './converter/face-recognition.converter.js';
+import { convertSsdMobilenetv1 } from './converter/ssd-mobilenetv1.converter.js';
+import { readTfjsWeights, type WeightTensor } from './converter/tfjs-weights.reader.js';
+import { DEFAULT_MODEL_FILES, DEFAULT_PROFILE_DIR, faceApiProfile } from './profile.js';
+
+const SOURCE_DIR = path.dirname(fileURLToPath(import.meta.url));
+
+/** Folder of face-api's TFJS weights, found the way Node resolves the package. */
+export function faceApiModelDir(): string {
+  const main = createRequire(import.meta.url).resolve('@vladmandic/face-api');
+  return path.join(path.dirname(main), '..', 'model');
+}
+
+interface Job {
+  weights: string;
+  output: string;
+  convert: (weights: Map<string, WeightTensor>) => Uint8Array;
+}
+
+function mtime(file: string): number {
+  return fs.statSync(file).mtimeMs;
+}
+
+function sourceFiles(): string[] {
+  const converterDir = path.join(SOURCE_DIR, 'converter');
+  return [
+    path.join(SOURCE_DIR, 'build.ts'),
+    path.join(SOURCE_DIR, 'profile.ts'),
+    path.join(SOURCE_DIR, 'manifest.ts'),
+    ...fs.readdirSync(converterDir).map((f) => path.join(converterDir, f)),
+  ];
+}
+
+function writeAtomically(file: string, data: Uint8Array | string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, data);
+  fs.renameSync(temporary, file);
+}
+
+/** Builds the default profile; returns the names of the files it (re)wrote. */
+export function buildDefaultProfile(options: { force?: boolean; outputDir?: string } = {}): string[] {
+  const outputDir = options.outputDir ?? DEFAULT_PROFILE_DIR;
+  const modelDir = faceApiModelDir();
+  fs.mkdirSync(outputDir, { recursive: true });
+  const jobs: Job[] = [
+    {
+      weights: 'ssd_mobilenetv1_model',
+      output: DEFAULT_MODEL_FILES.detector,
+      convert: convertSsdMobilenetv1,
+    },
+    {
+      weights: 'face_landmark_68_model',
+      output: DEFAULT_MODEL_FILES.landmarks,
+      convert: convertFaceLandmark68,
+    },
+    {
+      weights: 'face_recognition_model',
+      output: DEFAULT_MODEL_FILES.embedder,
+      convert: convertFaceRecognition,
+    },
+  ];
+  const sourcesTime = Math.max(...sourceFiles().map(mtime));
+  const written: string[] = [];
+  for (const job of jobs) {
+    const manifest = path.join(modelDir, `${job.weights}-weights_manifest.json`);
+    const shard = path.join(modelDir, `${job.weights}.bin`);
+    const output = path.join(outputDir, job.output);
+    const inputsTime = Math.max(sourcesTime, mtime(manifest), mtime(shard));
+    if (!options.force && fs.existsSync(output) && mtime(output) > inputsTime) continue;
+    writeAtomically(output, job.convert(readTfjsWeights(manifest)));
+    written.push(job.output);
+  }
+  const profilePath = path.join(outputDir, DEFAULT_MODEL_FILES.profile);
+  const profile = `${JSON.stringify(faceApiProfile(), null, 2)}\n`;
+  if (options.force || !fs.existsSync(profilePath) || fs.readFileSync(profilePath, 'utf8') !== profile) {
+    writeAtomically(profilePath, profile);
+    written.push(DEFAULT_MODEL_FILES.profile);
+  }
+  return written;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const started = Date.now();
+  const written = buildDefaultProfile({ force: process.argv.includes('--force') });
+  const what = written.length ? `wrote ${written.join(', ')}` : 'up to date';
+  console.log(`@vigil/models: ${DEFAULT_PROFILE_DIR}: ${what} (${Date.now() - started} ms)`);
+}

@@ -1,0 +1,279 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { VigilError } from '@vigil/core';
+import onnxProto from 'onnx-proto';
+import { BUILD_DIR, type ModelProfile, readProfile, type TensorNormalisation } from './manifest.js';
+
+/** Folder `npm run build` writes the default profile (converted face-api models) into. */
+export const DEFAULT_PROFILE_DIR = path.join(BUILD_DIR, 'default');
+
+/** File names inside DEFAULT_PROFILE_DIR. */
+export const DEFAULT_MODEL_FILES = {
+  detector: 'ssd_mobilenetv1.onnx',
+  landmarks: 'face_landmark_68.onnx',
+  embedder: 'face_recognition.onnx',
+  profile: 'profile.json',
+} as const;
+
+/** Embedding-space id of face-api's ResNet-34 descriptor as Vigil converts it. */
+export const FACEAPI_MODEL_ID = 'faceapi-resnet34-v1';
+
+/**
+ * The 5 points (left eye centre, right eye centre, nose tip, left and right mouth corner, in image
+ * order) of dlib's 150x150 face chip, `get_face_chip_details(shape, 150, 0.25)`: dlib's mean face
+ * shape m (points 17-67, interpolation.h) lands at (0.25 + m) / 1.5 * 150; eyes are the means of
+ * points 36-41 and 42-47, the nose tip point 30, the mouth corners 48 and 54.
+ */
+export const DLIB_CHIP_TEMPLATE_150: [number, number][] = [
+  [47.5492, 46.599],
+  [100.4761, 46.599],
+  [74.0127, 76.5625],
+  [50.4149, 103.0233],
+  [97.6104, 103.0233],
+];
+
+/** insightface's canonical 5 points in the 112x112 ArcFace crop (arcface_torch, `arcface_dst`). */
+export const ARCFACE_TEMPLATE_112: [number, number][] = [
+  [38.2946, 51.6963],
+  [73.5318, 51.5014],
+  [56.0252, 71.7366],
+  [41.5493, 92.3655],
+  [70.7299, 92.2041],
+];
+
+/** face-api's per-channel RGB means for the landmark and recognition nets (then divided by 255). */
+const FACEAPI_MEAN_RGB: [number, number, number] = [122.782, 117.001, 104.298];
+
+/**
+ * Cosine similarity at or above which two face-api descriptors are the same person. face-api (and
+ * dlib) use Euclidean distance 0.6 on raw descriptors of norm about 1 (0.93-1.03 measured on the
+ * sample photos), which is cosine 1 - 0.6^2 / 2 = 0.82. The LFW evaluation calibrates it.
+ */
+export const FACEAPI_DEFAULT_THRESHOLD = 0.82;
+
+/** Largest batch of faces one embedder call takes with the converted models (dynamic batch axis). */
+const FACEAPI_MAX_BATCH = 32;
+
+/** The default profile as build.ts writes it (file names relative to the profile's folder). */
+export function faceApiProfile(): ModelProfile {
+  const faceNormalisation: TensorNormalisation = {
+    channels: 'rgb',
+    layout: 'nchw',
+    mean: FACEAPI_MEAN_RGB,
+    std: [255, 255, 255],
+  };
+  return {
+    name: 'default',
+    modelId: FACEAPI_MODEL_ID,
+    description:
+      "face-api's SSD-MobileNetV1 detector, 68-point landmarks and dlib's ResNet-34 128-d descriptor, converted to ONNX from @vladmandic/face-api 1.7.15 weights",
+    detector: {
+      kind: 'ssd-mobilenetv1',
+      file: DEFAULT_MODEL_FILES.detector,
+      input: 'input',
+      inputSize: [512, 512],
+      dynamicInput: false,
+      // face-api: x / 127.5 - 1
+      normalisation: {
+        channels: 'rgb',
+        layout: 'nchw',
+        mean: [127.5, 127.5, 127.5],
+        std: [127.5, 127.5, 127.5],
+      },
+      outputs: ['boxes', 'scores'],
+      // face-api's SsdMobilenetv1Options default minConfidence and its fixed NMS IoU.
+      scoreThreshold: 0.5,
+      nmsIoU: 0.5,
+      landmarkCount: 0,
+    },
+    landmarks: {
+      kind: 'dlib68',
+      file: DEFAULT_MODEL_FILES.landmarks,
+      input: 'input',
+      output: 'landmarks',
+      inputSize: 112,
+      normalisation: faceNormalisation,
+    },
+    embedder: {
+      kind: 'dlib-resnet',
+      file: DEFAULT_MODEL_FILES.embedder,
+      input: 'input',
+      inputSize: [150, 150],
+      normalisation: faceNormalisation,
+      template: DLIB_CHIP_TEMPLATE_150,
+      embeddingSize: 128,
+      output: 'embedding',
+      maxBatch: FACEAPI_MAX_BATCH,
+    },
+    defaultThreshold: FACEAPI_DEFAULT_THRESHOLD,
+  };
+}
+
+/** The requested profile does not exist where it was looked for. */
+export class ModelNotBuiltError extends VigilError {
+  override readonly name = 'ModelNotBuiltError';
+  constructor(where: string) {
+    super('model_not_built', `model profile not built (${where} missing): run \`npm run build\` first`, 500);
+  }
+}
+
+/** A profile path given by the user that holds no readable profile. */
+export class ModelNotFoundError extends VigilError {
+  override readonly name = 'ModelNotFoundError';
+  constructor(message: string) {
+    super('model_not_found', message, 400);
+  }
+}
+
+/**
+ * Loads a model profile: `default` (the converted face-api models in DEFAULT_PROFILE_DIR), a folder
+ * holding `profile.json`, or a profile JSON path. File paths in the result are absolute.
+ */
+export function loadProfile(nameOrPath = 'default'): ModelProfile {
+  const isDefault = nameOrPath === 'default';
+  let manifestPath = isDefault
+    ? path.join(DEFAULT_PROFILE_DIR, DEFAULT_MODEL_FILES.profile)
+    : path.resolve(nameOrPath);
+  const missing = (what: string) =>
+    isDefault
+      ? new ModelNotBuiltError(what)
+      : new ModelNotFoundError(`model profile ${nameOrPath}: ${what} missing`);
+  if (!isDefault && fs.existsSync(manifestPath) && fs.statSync(manifestPath).isDirectory()) {
+    manifestPath = path.join(manifestPath, DEFAULT_MODEL_FILES.profile);
+  }
+  if (!fs.existsSync(manifestPath)) throw missing(manifestPath);
+  let profile: ModelProfile;
+  try {
+    profile = readProfile(manifestPath);
+  } catch (cause) {
+    throw new ModelNotFoundError(
+      `model profile ${manifestPath} is not a readable profile: ${(cause as Error).message}`,
+    );
+  }
+  for (const file of [profile.detector.file, profile.embedder.file, profile.landmarks?.file]) {
+    if (file && !fs.existsSync(file)) throw missing(file);
+  }
+  return profile;
+}
+
+interface OnnxSignature {
+  inputs: { name: string; dims: (number | string)[] }[];
+  outputs: { name: string; dims: (number | string)[] }[];
+}
+
+/** Input and output names and shapes of an ONNX file, read with onnx-proto (no session needed). */
+export function readOnnxSignature(file: string): OnnxSignature {
+  const model = onnxProto.onnx.ModelProto.decode(fs.readFileSync(file));
+  const initializers = new Set((model.graph?.initializer ?? []).map((t) => t.name));
+  const describe = (values: onnxProto.onnx.IValueInfoProto[] | null | undefined) =>
+    (values ?? []).map((v) => ({
+      name: v.name ?? '',
+      dims: (v.type?.tensorType?.shape?.dim ?? []).map((d) =>
+        d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0
+          ? Number(d.dimValue)
+          : (d.dimParam ?? '?'),
+      ),
+    }));
+  return {
+    // Old exporters list initializers among the inputs too.
+    inputs: describe(model.graph?.input).filter((v) => !initializers.has(v.name)),
+    outputs: describe(model.graph?.output),
+  };
+}
+
+export interface InsightfaceProfileOptions {
+  /** SCRFD detector with 5 keypoints (score_8/16/32, bbox_8/16/32, kps_8/16/32). */
+  detectorFile: string;
+  /** ArcFace-style embedder on 112x112 aligned crops (e.g. MobileFaceNet, ResNet-50 ArcFace). */
+  embedderFile: string;
+  /** Profile name; defaults to `insightface`. */
+  name?: string;
+  /** Cosine threshold; defaults to INSIGHTFACE_DEFAULT_THRESHOLD until measured on LFW. */
+  threshold?: number;
+}
+
+/**
+ * Cosine threshold for ArcFace-family embedders before calibration: ArcFace-trained models put
+ * different people around 0-0.2 and the same person above 0.4; 0.35 is the usual starting point.
+ */
+export const INSIGHTFACE_DEFAULT_THRESHOLD = 0.35;
+const SCRFD_STRIDES = [8, 16, 32];
+
+/**
+ * A profile for bring-your-own insightface-style models: an SCRFD detector with 5 keypoints and a
+ * 112x112 ArcFace/MobileFaceNet embedder, both `(x - 127.5) / 128` RGB NCHW. Where the files exist
+ * their tensor names, embedding size and batch axis are read from them; otherwise the standard names
+ * are assumed. The embedding space id is derived from the embedder file name.
+ */
+export function insightfaceProfile(options: InsightfaceProfileOptions): ModelProfile {
+  const normalisation: TensorNormalisation = {
+    channels: 'rgb',
+    layout: 'nchw',
+    mean: [127.5, 127.5, 127.5],
+    std: [128, 128, 128],
+  };
+  const detectorFile = path.resolve(options.detectorFile);
+  const embedderFile = path.resolve(options.embedderFile);
+  const standardOutputs = ['score', 'bbox', 'kps'].flatMap((kind) =>
+    SCRFD_STRIDES.map((s) => `${kind}_${s}`),
+  );
+  let detectorInput: string | undefined;
+  let detectorOutputs = standardOutputs;
+  if (fs.existsSync(detectorFile)) {
+    const signature = readOnnxSignature(detectorFile);
+    detectorInput = signature.inputs[0]?.name;
+    const names = signature.outputs.map((o) => o.name);
+    // Keep the standard order where the file uses the standard names; else the file's own order
+    // (insightface's exporter writes scores, boxes, keypoints, each by stride).
+    detectorOutputs = standardOutputs.every((n) => names.includes(n)) ? standardOutputs : names;
+  }
+  let embedderInput: string | undefined;
+  let embedderOutput = 'output';
+  let embeddingSize = 512;
+  let maxBatch = 1;
+  if (fs.existsSync(embedderFile)) {
+    const signature = readOnnxSignature(embedderFile);
+    embedderInput = signature.inputs[0]?.name;
+    const output = signature.outputs[0];
+    if (output) {
+      embedderOutput = output.name;
+      const last = output.dims[output.dims.length - 1];
+      if (typeof last === 'number') embeddingSize = last;
+    }
+    const batch = signature.inputs[0]?.dims[0];
+    maxBatch = typeof batch === 'number' ? batch : FACEAPI_MAX_BATCH;
+  }
+  const embedderName = path.basename(embedderFile).replace(/\.onnx$/i, '');
+  return {
+    name: options.name ?? 'insightface',
+    modelId: `insightface-${embedderName}`,
+    description: `SCRFD (${path.basename(detectorFile)}) + ArcFace-aligned ${embedderName}`,
+    detector: {
+      kind: 'scrfd',
+      file: detectorFile,
+      ...(detectorInput ? { input: detectorInput } : {}),
+      inputSize: [640, 640],
+      dynamicInput: true,
+      normalisation,
+      outputs: detectorOutputs,
+      strides: SCRFD_STRIDES,
+      anchorsPerCell: 2,
+      // insightface's SCRFD defaults (det_thresh 0.5, nms_thresh 0.4).
+      scoreThreshold: 0.5,
+      nmsIoU: 0.4,
+      landmarkCount: 5,
+    },
+    embedder: {
+      kind: 'arcface',
+      file: embedderFile,
+      ...(embedderInput ? { input: embedderInput } : {}),
+      inputSize: [112, 112],
+      normalisation,
+      template: ARCFACE_TEMPLATE_112,
+      embeddingSize,
+      output: embedderOutput,
+      maxBatch,
+    },
+    defaultThreshold: options.threshold ?? INSIGHTFACE_DEFAULT_THRESHOLD,
+  };
+}
