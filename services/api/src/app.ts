@@ -1,32 +1,89 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import type { Bus, Config, Database, Logger } from '@vigil/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { type AuthOptions, AuthService } from './auth/auth.service.js';
+import { authPlugin } from './plugins/auth.plugin.js';
 import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
+import { authRoutes } from './routes/auth.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { usersRoutes } from './routes/users.routes.js';
 
 export interface AppDependencies {
   config: Config;
   db: Database;
   bus: Bus;
   logger: Logger;
+  /**
+   * Where the generated admin password is shown once, on first start. Defaults to stdout: never the
+   * log, which may be shipped elsewhere.
+   */
+  announce?: (line: string) => void;
+  /** Overrides of the login lockout limits (tests). */
+  authOptions?: Partial<AuthOptions> & { loginRateLimitPerMinute?: number };
 }
 
 /** Where the console's built single-page app lives (services/console/dist). */
 export const CONSOLE_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../console/dist');
 
+/** Login attempts per minute from one address before 429, on top of the per-account lockout. */
+const LOGIN_RATE_LIMIT_PER_MINUTE = 30;
+
 /** Builds the HTTP API (and serves the console). Listening is the caller's business. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config } = deps;
+  const https =
+    config.VIGIL_TLS_CERT && config.VIGIL_TLS_KEY
+      ? { cert: fs.readFileSync(config.VIGIL_TLS_CERT), key: fs.readFileSync(config.VIGIL_TLS_KEY) }
+      : null;
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as unknown as FastifyBaseLogger,
     disableRequestLogging: false,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
-  });
+    // Unknown body fields are refused (400), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
   await app.register(errorHandlerPlugin);
+  await app.register(fastifyHelmet, {
+    // The console is a same-origin SPA: its scripts, styles, socket.io and API calls come from
+    // 'self'; alert crops arrive as data: URLs and reference images as blob: URLs.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: https ? { maxAge: 15_552_000, includeSubDomains: true } : false,
+  });
+  const corsOrigins = config.VIGIL_CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  await app.register(fastifyCors, {
+    // Same-origin only unless origins are listed; never a wildcard with credentials.
+    origin: corsOrigins.length > 0 ? corsOrigins : false,
+    methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
+  await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -40,8 +97,30 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+
+  const auth = new AuthService(deps.db, {
+    tokenTtlMinutes: config.VIGIL_TOKEN_TTL_MINUTES,
+    ...deps.authOptions,
+  });
+  const admin = await auth.ensureAdmin(config.VIGIL_ADMIN_PASSWORD);
+  if (admin.generatedPassword) {
+    const announce = deps.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
+    announce(`Vigil: created user "admin" with password ${admin.generatedPassword} (shown once; change it)`);
+  }
+  if (admin.created) deps.logger.info({ username: 'admin' }, 'created the admin user');
+  await app.register(authPlugin, { auth });
+
   await app.register(healthRoutes);
-  await app.register(healthRoutes, { prefix: '/api/v1' });
+  await app.register(
+    async (api) => {
+      await api.register(healthRoutes);
+      await api.register(authRoutes, {
+        loginRateLimitPerMinute: deps.authOptions?.loginRateLimitPerMinute ?? LOGIN_RATE_LIMIT_PER_MINUTE,
+      });
+      await api.register(usersRoutes);
+    },
+    { prefix: '/api/v1' },
+  );
 
   if (fs.existsSync(path.join(CONSOLE_DIST, 'index.html'))) {
     await app.register(fastifyStatic, {

@@ -29,14 +29,12 @@ export const errorHandlerPlugin = fp(
       return reply.status(500).send({ error: { code: 'internal_error', message: 'internal error' } });
     });
     app.setNotFoundHandler((request, reply) => {
-      reply
-        .status(404)
-        .send({
-          error: {
-            code: 'not_found',
-            message: `route ${request.method} ${request.url.split('?')[0]} not found`,
-          },
-        });
+      reply.status(404).send({
+        error: {
+          code: 'not_found',
+          message: `route ${request.method} ${request.url.split('?')[0]} not found`,
+        },
+      });
     });
   },
   { name: 'vigil-error-handler' },

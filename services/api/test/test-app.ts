@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger, loadConfig } from '@vigil/core';
+import { createTestBus, createTestDatabase } from '@vigil/core/testing';
+import type { FastifyInstance } from 'fastify';
+import { type AppDependencies, buildApp } from '../src/app.js';
+import type { UserRole } from '../src/auth/roles.js';
+
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+export const ROLE_PASSWORD = 'a long enough password 42';
+
+export interface TestApp {
+  app: FastifyInstance;
+  deps: AppDependencies;
+  dataDir: string;
+  /** Bearer tokens of one user per role (created on demand). */
+  tokens: Record<UserRole, string>;
+  close(): Promise<void>;
+}
+
+/** A real app over a fresh database and bus, with one logged-in user per role. */
+export async function createTestApp(
+  overrides: Partial<AppDependencies> & { env?: Record<string, string> } = {},
+): Promise<TestApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-api-test-'));
+  const testDb = await createTestDatabase();
+  const bus = await createTestBus();
+  const config = loadConfig({
+    VIGIL_DATA_DIR: dataDir,
+    VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    LOG_LEVEL: 'silent',
+    ...overrides.env,
+  });
+  const deps: AppDependencies = {
+    config,
+    db: testDb.db,
+    bus,
+    logger: createLogger({ level: 'silent' }),
+    ...overrides,
+  };
+  const app = await buildApp(deps);
+  await app.ready();
+  const tokens = {} as Record<UserRole, string>;
+  tokens.admin = await login(app, 'admin', ADMIN_PASSWORD);
+  for (const role of ['watchlist_manager', 'operator', 'oversight'] as const) {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: { authorization: `Bearer ${tokens.admin}` },
+      payload: { username: `${role}-user`, password: ROLE_PASSWORD, role },
+    });
+    if (created.statusCode !== 201) throw new Error(`creating ${role}: ${created.body}`);
+    tokens[role] = await login(app, `${role}-user`, ROLE_PASSWORD);
+  }
+  return {
+    app,
+    deps,
+    dataDir,
+    tokens,
+    async close() {
+      await app.close();
+      await bus.close();
+      await testDb.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function login(app: FastifyInstance, username: string, password: string): Promise<string> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { username, password },
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`login ${username}: ${response.statusCode} ${response.body}`);
+  return response.json().token as string;
+}
+
+export function bearer(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
