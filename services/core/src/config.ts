@@ -64,6 +64,10 @@ const fields = z.object({
   VIGIL_ROLE: z.enum(['all', 'ingest', 'detector', 'embedder', 'matcher', 'api']).default('all'),
   /** Run inference in worker threads in the all-in-one process. */
   VIGIL_INFERENCE_THREADS: boolean.default(true),
+  /** Scrape token for GET /metrics (Bearer), besides an admin login; unset: admin tokens only (API) or open (ops port). */
+  VIGIL_METRICS_TOKEN: z.string().min(16).optional(),
+  /** Port of the small /metrics, /health, /ready listener for roles without the API; unset: no listener. */
+  VIGIL_OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** pino level: fatal, error, warn, info, debug, trace. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -29,3 +29,4 @@ export {
   loadDataCipher,
   parseDataKey,
 } from './crypto/data-cipher.js';
+export * from './metrics/index.js';
