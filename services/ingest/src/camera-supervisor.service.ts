@@ -1,0 +1,276 @@
+import { type Bus, type Logger, subject } from '@vigil/core';
+import { CameraState, encodeCameraStatus, encodeFrame } from '@vigil/proto';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { parseCameraUrl, redactCameraUrl } from './camera-url.js';
+import { type FfmpegProcess, spawnFfmpeg } from './ffmpeg.repository.js';
+import { buildFfmpegArgs } from './ffmpeg-args.js';
+import { MjpegSplitter } from './mjpeg-splitter.js';
+
+/** One camera as ingest runs it (a row of `cameras` of a running deployment). */
+export interface CameraSpec {
+  id: string;
+  deploymentId: string;
+  url: string;
+  fps: number;
+  realtime: boolean;
+  loop: boolean;
+}
+
+export interface SupervisorOptions {
+  backoff?: BackoffPolicy;
+  /**
+   * No frame for this long means ffmpeg is stuck (a frozen RTSP session keeps the process alive):
+   * restart. 10 s leaves room for an RTSP handshake over a slow link.
+   */
+  stallMs?: number;
+  /** Frames waiting for the publisher beyond which new ones are dropped and counted. */
+  queueLimit?: number;
+  /** How often the status is published even when nothing changed. */
+  statusIntervalMs?: number;
+  jpegQuality?: number;
+}
+
+/** Stall timeout: see {@link SupervisorOptions.stallMs}. */
+export const DEFAULT_STALL_MS = 10_000;
+/** Half a second of frames at 10 fps: beyond that, fresh frames matter more than old ones. */
+export const DEFAULT_QUEUE_LIMIT = 5;
+export const DEFAULT_STATUS_INTERVAL_MS = 2000;
+
+export interface CameraStatusSnapshot {
+  state: CameraState;
+  fps: number;
+  framesTotal: number;
+  framesDropped: number;
+  restarts: number;
+  lastErrorCode: string;
+  lastFrameAtMs: number;
+}
+
+/**
+ * Runs one camera's ffmpeg under a watchdog (frigate's model): restarts it when it exits or stalls,
+ * spaced by exponential backoff; cuts JPEG frames out of its pipe into a bounded queue that a
+ * publisher drains onto the bus; reports online/offline, fps, drops and restarts.
+ */
+export class CameraSupervisor {
+  #process: FfmpegProcess | undefined;
+  #generation = 0;
+  #splitter = new MjpegSplitter();
+  #queue: { jpeg: Buffer; capturedAtMs: number }[] = [];
+  #publishing = false;
+  #stopped = false;
+  #failures = 0;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
+  #statusTimer: NodeJS.Timeout | undefined;
+  #sequence = 0;
+  #framesInWindow = 0;
+  #windowStart = Date.now();
+  readonly #status: CameraStatusSnapshot = {
+    state: CameraState.STARTING,
+    fps: 0,
+    framesTotal: 0,
+    framesDropped: 0,
+    restarts: 0,
+    lastErrorCode: '',
+    lastFrameAtMs: 0,
+  };
+  readonly #args: string[];
+  readonly #frameSubject: string;
+  readonly #statusSubject: string;
+  readonly #options: Required<SupervisorOptions>;
+
+  constructor(
+    readonly camera: CameraSpec,
+    private readonly bus: Bus,
+    private readonly logger: Logger,
+    options: SupervisorOptions = {},
+  ) {
+    this.#options = {
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      stallMs: options.stallMs ?? DEFAULT_STALL_MS,
+      queueLimit: options.queueLimit ?? DEFAULT_QUEUE_LIMIT,
+      statusIntervalMs: options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS,
+      jpegQuality: options.jpegQuality ?? 3,
+    };
+    this.#args = buildFfmpegArgs(parseCameraUrl(camera.url), {
+      fps: camera.fps,
+      realtime: camera.realtime,
+      loop: camera.loop,
+      jpegQuality: this.#options.jpegQuality,
+    });
+    this.#frameSubject = subject('frames', camera.deploymentId, camera.id);
+    this.#statusSubject = subject('status', camera.deploymentId, camera.id);
+  }
+
+  /** The ffmpeg process id now running, if any (tests kill it to prove the watchdog). */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  get status(): Readonly<CameraStatusSnapshot> {
+    return { ...this.#status };
+  }
+
+  start(): void {
+    this.#statusTimer = setInterval(() => this.#publishStatus(), this.#options.statusIntervalMs);
+    this.#statusTimer.unref();
+    this.#spawn();
+  }
+
+  /** Stops ffmpeg (SIGTERM, grace, SIGKILL), publishes what is queued, reports the camera stopped. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#restartTimer);
+    clearTimeout(this.#stallTimer);
+    clearInterval(this.#statusTimer);
+    this.#generation++;
+    await this.#process?.stop();
+    this.#process = undefined;
+    this.#drainQueue();
+    this.#setState(CameraState.STOPPED, '');
+  }
+
+  #spawn(): void {
+    if (this.#stopped) return;
+    const generation = ++this.#generation;
+    this.#splitter = new MjpegSplitter();
+    this.#armStall(generation);
+    this.#process = spawnFfmpeg(this.#args, {
+      onData: (chunk) => {
+        if (generation !== this.#generation) return;
+        for (const jpeg of this.#splitter.push(chunk)) this.#onFrame(jpeg, generation);
+      },
+      onExit: (code, signal) => {
+        if (generation !== this.#generation) return;
+        // A file that played to its end without `loop` is done, not broken.
+        const ended = code === 0 && !this.camera.loop && parseCameraUrl(this.camera.url).kind === 'file';
+        if (ended) {
+          clearTimeout(this.#stallTimer);
+          this.#process = undefined;
+          this.#setState(CameraState.OFFLINE, 'stream_ended');
+          return;
+        }
+        this.logger.warn(
+          { camera: this.camera.id, deployment: this.camera.deploymentId, code, signal },
+          'ffmpeg exited; restarting',
+        );
+        this.#fail(generation, 'ffmpeg_exit');
+      },
+      onSpawnError: (error) => {
+        if (generation !== this.#generation) return;
+        this.logger.error({ camera: this.camera.id, err: error }, 'ffmpeg could not start');
+        this.#fail(generation, 'ffmpeg_spawn');
+      },
+    });
+    this.logger.info(
+      { camera: this.camera.id, deployment: this.camera.deploymentId, url: redactCameraUrl(this.camera.url) },
+      'camera started',
+    );
+  }
+
+  #fail(generation: number, code: string): void {
+    if (generation !== this.#generation || this.#stopped) return;
+    this.#generation++;
+    clearTimeout(this.#stallTimer);
+    const dying = this.#process;
+    this.#process = undefined;
+    void dying?.stop(500);
+    this.#failures++;
+    this.#setState(CameraState.OFFLINE, code);
+    const delay = backoffDelay(this.#failures, this.#options.backoff);
+    this.#restartTimer = setTimeout(() => {
+      this.#status.restarts++;
+      this.#spawn();
+    }, delay);
+  }
+
+  #armStall(generation: number): void {
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = setTimeout(() => {
+      this.logger.warn({ camera: this.camera.id }, 'no frame from ffmpeg in time; restarting');
+      this.#fail(generation, 'ffmpeg_stall');
+    }, this.#options.stallMs);
+  }
+
+  #onFrame(jpeg: Buffer, generation: number): void {
+    const now = Date.now();
+    this.#armStall(generation);
+    this.#failures = 0;
+    this.#status.framesTotal++;
+    this.#status.lastFrameAtMs = now;
+    this.#framesInWindow++;
+    if (this.#status.state !== CameraState.ONLINE) this.#setState(CameraState.ONLINE, '');
+    if (this.#queue.length >= this.#options.queueLimit) {
+      this.#status.framesDropped++;
+      return;
+    }
+    this.#queue.push({ jpeg, capturedAtMs: now });
+    if (!this.#publishing) void this.#publishLoop();
+  }
+
+  /** Publishes queued frames; on NATS it waits for each flush, so a slow link fills the queue and drops. */
+  async #publishLoop(): Promise<void> {
+    this.#publishing = true;
+    try {
+      while (this.#queue.length > 0) {
+        this.#publishOne();
+        await this.bus.flush();
+      }
+    } catch (error) {
+      this.logger.warn({ camera: this.camera.id, err: error }, 'frame publish failed');
+    } finally {
+      this.#publishing = false;
+    }
+  }
+
+  #drainQueue(): void {
+    while (this.#queue.length > 0) this.#publishOne();
+  }
+
+  #publishOne(): void {
+    const next = this.#queue.shift();
+    if (!next) return;
+    this.bus.publish(
+      this.#frameSubject,
+      encodeFrame({
+        deploymentId: this.camera.deploymentId,
+        cameraId: this.camera.id,
+        sequence: ++this.#sequence,
+        capturedAtMs: next.capturedAtMs,
+        jpeg: next.jpeg,
+      }),
+    );
+  }
+
+  #setState(state: CameraState, errorCode: string): void {
+    const changed = state !== this.#status.state || errorCode !== this.#status.lastErrorCode;
+    this.#status.state = state;
+    this.#status.lastErrorCode = errorCode;
+    if (changed) this.#publishStatus();
+  }
+
+  #publishStatus(): void {
+    const now = Date.now();
+    const seconds = (now - this.#windowStart) / 1000;
+    if (seconds >= 0.5) {
+      this.#status.fps = this.#framesInWindow / seconds;
+      this.#framesInWindow = 0;
+      this.#windowStart = now;
+    }
+    if (this.#status.state !== CameraState.ONLINE) this.#status.fps = 0;
+    try {
+      this.bus.publish(
+        this.#statusSubject,
+        encodeCameraStatus({
+          deploymentId: this.camera.deploymentId,
+          cameraId: this.camera.id,
+          ...this.#status,
+          reportedAtMs: now,
+        }),
+      );
+    } catch (error) {
+      this.logger.warn({ camera: this.camera.id, err: error }, 'status publish failed');
+    }
+  }
+}

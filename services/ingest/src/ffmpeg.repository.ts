@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+let resolved: string | undefined;
+
+/** The system `ffmpeg` when one is on PATH, else the static build `@ffmpeg-installer/ffmpeg` ships. */
+export function ffmpegPath(): string {
+  if (resolved) return resolved;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, 'ffmpeg');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      resolved = candidate;
+      return candidate;
+    } catch {}
+  }
+  const require = createRequire(import.meta.url);
+  resolved = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+  return resolved;
+}
+
+export interface FfmpegProcess {
+  readonly pid: number | undefined;
+  /** Stops with SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface FfmpegHandlers {
+  onData(chunk: Buffer): void;
+  /** The last line ffmpeg wrote on stderr before exiting, for the status's error code. */
+  onExit(code: number | null, signal: NodeJS.Signals | null, lastError: string): void;
+  onSpawnError(error: Error): void;
+}
+
+/** Grace ffmpeg gets to flush and close sockets after SIGTERM. */
+export const STOP_GRACE_MS = 3000;
+
+/** Spawns ffmpeg with an argument vector: no shell ever parses a camera URL. */
+export function spawnFfmpeg(args: string[], handlers: FfmpegHandlers): FfmpegProcess {
+  const child: ChildProcess = spawn(ffmpegPath(), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    shell: false,
+    windowsHide: true,
+  });
+  let lastError = '';
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    child.once('close', (code, signal) => {
+      exited = true;
+      handlers.onExit(code, signal, lastError);
+      resolve();
+    });
+  });
+  child.once('error', (error) => {
+    if (!exited) handlers.onSpawnError(error);
+  });
+  child.stdout?.on('data', (chunk: Buffer) => handlers.onData(chunk));
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => {
+    const lines = text.trim().split('\n');
+    lastError = (lines[lines.length - 1] ?? lastError).slice(0, 300);
+  });
+  return {
+    pid: child.pid,
+    async stop(graceMs = STOP_GRACE_MS) {
+      if (exited || child.exitCode !== null || child.signalCode !== null) return exit;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        if (!exited) child.kill('SIGKILL');
+      }, graceMs);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}

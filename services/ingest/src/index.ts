@@ -1,0 +1,20 @@
+export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+export { CameraRepository, type CameraSource } from './camera.repository.js';
+export {
+  CameraStatusTracker,
+  type CameraStatusView,
+  STATUS_STALE_MS,
+} from './camera-status.tracker.js';
+export {
+  type CameraSpec,
+  type CameraStatusSnapshot,
+  CameraSupervisor,
+  type SupervisorOptions,
+} from './camera-supervisor.service.js';
+export { isValidCameraUrl, type ParsedCameraUrl, parseCameraUrl, redactCameraUrl } from './camera-url.js';
+export { CONTROL_TOKEN, DEPLOYMENT_CONTROL_SUBJECTS, notifyDeploymentChanged } from './control.js';
+export { ffmpegPath } from './ffmpeg.repository.js';
+export { buildFfmpegArgs, DEFAULT_JPEG_QUALITY } from './ffmpeg-args.js';
+export { InvalidCameraUrlError } from './ingest.errors.js';
+export { DEFAULT_RECONCILE_INTERVAL_MS, type IngestOptions, IngestService } from './ingest.service.js';
+export { MjpegSplitter } from './mjpeg-splitter.js';
