@@ -68,7 +68,7 @@ describe(`camera supervisor on real ffmpeg (${backendName})`, () => {
         const v = tracker.get(camera.id);
         return v?.status === 'online' && v.fps > 0 ? v : undefined;
       });
-      expect(view.fps).toBeGreaterThan(0);
+      expect(view?.fps).toBeGreaterThan(0);
       expect(tracker.forDeployment(camera.deploymentId).map((v) => v.cameraId)).toEqual([camera.id]);
     } finally {
       await supervisor.stop();
