@@ -7,12 +7,15 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import type { Bus, Config, Database, Logger } from '@vigil/core';
+import { createMetrics, createReadiness, type ReadinessRegistry, type VigilMetrics } from '@vigil/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';
 import { authPlugin } from './plugins/auth.plugin.js';
 import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { metricsRoutes } from './routes/metrics.routes.js';
+import { readyRoutes } from './routes/ready.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 
 export interface AppDependencies {
@@ -25,6 +28,10 @@ export interface AppDependencies {
    * log, which may be shipped elsewhere.
    */
   announce?: (line: string) => void;
+  /** This process's Prometheus registry (`GET /metrics`); a fresh one with role api when absent. */
+  metrics?: VigilMetrics;
+  /** Checks behind `GET /ready`; database and bus checks over `db` and `bus` when absent. */
+  readiness?: ReadinessRegistry;
   /** Overrides of the login lockout limits (tests). */
   authOptions?: Partial<AuthOptions> & { loginRateLimitPerMinute?: number };
 }
@@ -111,9 +118,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(authPlugin, { auth });
 
   await app.register(healthRoutes);
+  const metrics = deps.metrics ?? createMetrics({ role: 'api' });
+  const readiness = deps.readiness ?? createReadiness({ db: deps.db, bus: deps.bus });
+  await app.register(readyRoutes, { readiness });
+  await app.register(metricsRoutes, { metrics, scrapeToken: config.VIGIL_METRICS_TOKEN });
   await app.register(
     async (api) => {
       await api.register(healthRoutes);
+      await api.register(readyRoutes, { readiness });
+      await api.register(metricsRoutes, { metrics, scrapeToken: config.VIGIL_METRICS_TOKEN });
       await api.register(authRoutes, {
         loginRateLimitPerMinute: deps.authOptions?.loginRateLimitPerMinute ?? LOGIN_RATE_LIMIT_PER_MINUTE,
       });
