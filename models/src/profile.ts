@@ -45,11 +45,12 @@ export const ARCFACE_TEMPLATE_112: [number, number][] = [
 const FACEAPI_MEAN_RGB: [number, number, number] = [122.782, 117.001, 104.298];
 
 /**
- * Cosine similarity at or above which two face-api descriptors are the same person. face-api (and
- * dlib) use Euclidean distance 0.6 on raw descriptors of norm about 1 (0.93-1.03 measured on the
- * sample photos), which is cosine 1 - 0.6^2 / 2 = 0.82. The LFW evaluation calibrates it.
+ * Cosine similarity at or above which two face-api descriptors are the same person, before LFW
+ * calibration. face-api (and dlib) accept Euclidean distance < 0.6 on raw descriptors; their norms
+ * are 1.30-1.47 (median about 1.4) on the 22 faces of face-api's sample photos, so 0.6 is about
+ * cosine 1 - 0.6^2 / (2 * 1.4^2) = 0.91. `npx vigil eval lfw` measures the real one.
  */
-export const FACEAPI_DEFAULT_THRESHOLD = 0.82;
+export const FACEAPI_DEFAULT_THRESHOLD = 0.91;
 
 /** Largest batch of faces one embedder call takes with the converted models (dynamic batch axis). */
 const FACEAPI_MAX_BATCH = 32;
@@ -127,12 +128,14 @@ export class ModelNotFoundError extends VigilError {
 
 /**
  * Loads a model profile: `default` (the converted face-api models in DEFAULT_PROFILE_DIR), a folder
- * holding `profile.json`, or a profile JSON path. File paths in the result are absolute.
+ * holding `profile.json`, or a profile JSON path. File paths in the result are absolute. A missing
+ * default profile is `model_not_built` (run `npm run build`); a missing user path `model_not_found`.
  */
-export function loadProfile(nameOrPath = 'default'): ModelProfile {
+export function loadProfile(nameOrPath = 'default', options: { defaultDir?: string } = {}): ModelProfile {
   const isDefault = nameOrPath === 'default';
+  const defaultDir = options.defaultDir ?? DEFAULT_PROFILE_DIR;
   let manifestPath = isDefault
-    ? path.join(DEFAULT_PROFILE_DIR, DEFAULT_MODEL_FILES.profile)
+    ? path.join(defaultDir, DEFAULT_MODEL_FILES.profile)
     : path.resolve(nameOrPath);
   const missing = (what: string) =>
     isDefault

@@ -1,0 +1,214 @@
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDefaultProfile } from '../src/build.js';
+import type { ModelProfile } from '../src/manifest.js';
+import { loadProfile } from '../src/profile.js';
+import {
+  decodePhoto,
+  type FaceApi,
+  loadFaceApi,
+  samplePhotos,
+  type TfTensor,
+  toNchw,
+} from './faceapi-reference.js';
+
+/** Parity targets from issue 3: box IoU, landmark error as a fraction of the crop, descriptor cosine. */
+const MIN_BOX_IOU = 0.95;
+const MAX_LANDMARK_ERROR = 0.01;
+const MIN_DESCRIPTOR_COSINE = 0.999;
+
+interface Face {
+  /** [top, left, bottom, right] in 0..1 of the 512x512 detector input. */
+  box: [number, number, number, number];
+  score: number;
+}
+
+interface Photo {
+  file: string;
+  image: TfTensor;
+  /** The 512x512 detector input both implementations see. */
+  detectorInput: TfTensor;
+  reference: Face[];
+}
+
+function iou(a: Face['box'], b: Face['box']): number {
+  const h = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const w = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const inter = h * w;
+  const area = (r: Face['box']) => (r[2] - r[0]) * (r[3] - r[1]);
+  return inter / (area(a) + area(b) - inter);
+}
+
+/** Greedy NMS as face-api's locateFaces does it (IoU 0.5, score > 0.5, boxes clipped to 0..1). */
+function decodeFaces(boxes: Float32Array, scores: Float32Array, minScore: number, maxIoU: number): Face[] {
+  const candidates = Array.from(scores, (score, i) => ({ score, i }))
+    .filter((c) => c.score > minScore)
+    .sort((a, b) => b.score - a.score);
+  const kept: Face[] = [];
+  for (const { score, i } of candidates) {
+    const box = [0, 1, 2, 3].map((k) => Math.min(1, Math.max(0, boxes[i * 4 + k] as number))) as Face['box'];
+    const raw = [0, 1, 2, 3].map((k) => boxes[i * 4 + k] as number) as Face['box'];
+    if (kept.some((f) => iou(f.box, raw) > maxIoU)) continue;
+    kept.push({ box, score });
+  }
+  return kept.map((f) => ({ box: f.box, score: f.score }));
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += (a[i] as number) * (b[i] as number);
+    na += (a[i] as number) ** 2;
+    nb += (b[i] as number) ** 2;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+describe('converted face-api models match @vladmandic/face-api on TFJS (sample photos)', () => {
+  let faceapi: FaceApi;
+  let profile: ModelProfile;
+  const sessions: Record<'detector' | 'landmarks' | 'embedder', ort.InferenceSession> = {} as never;
+  const photos: Photo[] = [];
+
+  beforeAll(async () => {
+    buildDefaultProfile();
+    profile = loadProfile('default');
+    const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2 };
+    sessions.detector = await ort.InferenceSession.create(profile.detector.file, options);
+    sessions.landmarks = await ort.InferenceSession.create(profile.landmarks?.file ?? '', options);
+    sessions.embedder = await ort.InferenceSession.create(profile.embedder.file, options);
+    faceapi = await loadFaceApi();
+    const tf = faceapi.tf;
+    for (const file of samplePhotos()) {
+      const image = await decodePhoto(faceapi, file);
+      // face-api's toBatchTensor(512, false): pad right/bottom to a square, bilinear resize to 512.
+      const detectorInput = tf.tidy(() =>
+        tf.image.resizeBilinear(faceapi.padToSquare(image.expandDims(0), false), [512, 512]).squeeze([0]),
+      );
+      const detections = await faceapi.nets.ssdMobilenetv1.locateFaces(detectorInput, {
+        minConfidence: profile.detector.scoreThreshold,
+      });
+      const reference = detections.map((d: FaceApi) => ({
+        box: [d.relativeBox.top, d.relativeBox.left, d.relativeBox.bottom, d.relativeBox.right],
+        score: d.score,
+      }));
+      photos.push({ file, image, detectorInput, reference });
+    }
+  });
+
+  afterAll(async () => {
+    for (const photo of photos) {
+      photo.image.dispose();
+      photo.detectorInput.dispose();
+    }
+    await Promise.all(Object.values(sessions).map((s) => s.release()));
+  });
+
+  it('finds the sample photos faces with the reference (so the comparisons below compare something)', () => {
+    const counts = photos.map((p) => p.reference.length);
+    expect(counts.every((n) => n >= 1)).toBe(true);
+    expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(8);
+  });
+
+  it('detector: same faces, every box IoU >= 0.95 and scores within 0.01 of face-api', async () => {
+    const { mean, std } = profile.detector.normalisation;
+    for (const photo of photos) {
+      const pixels = (await photo.detectorInput.data()) as Float32Array;
+      const input = new ort.Tensor('float32', toNchw(pixels, 512, mean, std), [1, 3, 512, 512]);
+      const out = await sessions.detector.run({ input });
+      const boxes = out.boxes?.data as Float32Array;
+      const scores = out.scores?.data as Float32Array;
+      expect(out.boxes?.dims).toEqual([1, 5118, 4]);
+      const faces = decodeFaces(boxes, scores, profile.detector.scoreThreshold, profile.detector.nmsIoU);
+      expect(faces.length, photo.file).toBe(photo.reference.length);
+      for (const ref of photo.reference) {
+        const best = Math.max(...faces.map((f) => iou(f.box, ref.box)));
+        expect(best, photo.file).toBeGreaterThanOrEqual(MIN_BOX_IOU);
+        const match = faces.find((f) => iou(f.box, ref.box) === best) as Face;
+        expect(Math.abs(match.score - ref.score), photo.file).toBeLessThan(0.01);
+      }
+    }
+  });
+
+  /** Each reference face cropped from the photo as face-api does, padded square (centred) and resized. */
+  function faceCrops(photo: Photo, size: number): TfTensor[] {
+    const tf = faceapi.tf;
+    const [height, width] = photo.image.shape;
+    const side = Math.max(height, width);
+    return photo.reference.map((face) =>
+      tf.tidy(() => {
+        const top = Math.max(0, Math.round(face.box[0] * side));
+        const left = Math.max(0, Math.round(face.box[1] * side));
+        const bottom = Math.min(height, Math.round(face.box[2] * side));
+        const right = Math.min(width, Math.round(face.box[3] * side));
+        const crop = tf.slice(photo.image, [top, left, 0], [bottom - top, right - left, 3]);
+        const square = faceapi.padToSquare(crop.expandDims(0), true);
+        return tf.image.resizeBilinear(square, [size, size]).squeeze([0]);
+      }),
+    );
+  }
+
+  it('landmarks: all 68 points within 1% of the crop of face-api, in one batched call', async () => {
+    const manifest = profile.landmarks;
+    if (!manifest) throw new Error('default profile has no landmark model');
+    for (const photo of photos) {
+      const crops = faceCrops(photo, 112);
+      const data = new Float32Array(crops.length * 3 * 112 * 112);
+      for (const [i, crop] of crops.entries()) {
+        data.set(
+          toNchw(
+            (await crop.data()) as Float32Array,
+            112,
+            manifest.normalisation.mean,
+            manifest.normalisation.std,
+          ),
+          i * 3 * 112 * 112,
+        );
+      }
+      const out = await sessions.landmarks.run({
+        input: new ort.Tensor('float32', data, [crops.length, 3, 112, 112]),
+      });
+      const landmarks = out.landmarks?.data as Float32Array;
+      for (const [i, crop] of crops.entries()) {
+        const reference = (await faceapi.nets.faceLandmark68Net.detectLandmarks(crop)).relativePositions;
+        for (let p = 0; p < 68; p++) {
+          expect(Math.abs((landmarks[i * 136 + p * 2] as number) - reference[p].x)).toBeLessThan(
+            MAX_LANDMARK_ERROR,
+          );
+          expect(Math.abs((landmarks[i * 136 + p * 2 + 1] as number) - reference[p].y)).toBeLessThan(
+            MAX_LANDMARK_ERROR,
+          );
+        }
+        crop.dispose();
+      }
+    }
+  });
+
+  it('descriptor: cosine >= 0.999 with face-api for every face, several faces in one batched call', async () => {
+    const { mean, std } = profile.embedder.normalisation;
+    const ours: Float32Array[] = [];
+    for (const photo of photos) {
+      const crops = faceCrops(photo, 150);
+      const data = new Float32Array(crops.length * 3 * 150 * 150);
+      for (const [i, crop] of crops.entries()) {
+        data.set(toNchw((await crop.data()) as Float32Array, 150, mean, std), i * 3 * 150 * 150);
+      }
+      const out = await sessions.embedder.run({
+        input: new ort.Tensor('float32', data, [crops.length, 3, 150, 150]),
+      });
+      expect(out.embedding?.dims).toEqual([crops.length, 128]);
+      const embeddings = out.embedding?.data as Float32Array;
+      for (const [i, crop] of crops.entries()) {
+        const reference = (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(crop)) as Float32Array;
+        const mine = embeddings.slice(i * 128, (i + 1) * 128);
+        expect(cosine(mine, reference), photo.file).toBeGreaterThanOrEqual(MIN_DESCRIPTOR_COSINE);
+        ours.push(mine);
+        crop.dispose();
+      }
+    }
+    // Different people must not collapse onto one vector: the faces of sample photos differ.
+    expect(cosine(ours[0] as Float32Array, ours[ours.length - 1] as Float32Array)).toBeLessThan(0.95);
+  });
+});
