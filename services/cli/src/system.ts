@@ -3,10 +3,15 @@ import {
   type Bus,
   type Config,
   createLogger,
+  createMetrics,
+  createReadiness,
   type Database,
   type Logger,
   openBus,
   openDatabase,
+  type ReadinessRegistry,
+  startOpsServer,
+  type VigilMetrics,
 } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
 
@@ -18,6 +23,10 @@ export interface System {
   logger: Logger;
   db: Database;
   bus: Bus;
+  /** This process's Prometheus registry: roles record their counters and timings here. */
+  metrics: VigilMetrics;
+  /** Checks behind /ready: database and bus; roles add theirs (e.g. `readiness.gate('models')`). */
+  readiness: ReadinessRegistry;
   app?: FastifyInstance;
   /** http://host:port the API listens on, when this process serves it. */
   url?: string;
@@ -48,12 +57,20 @@ export async function startSystem(options: StartOptions): Promise<System> {
     caFile: config.NATS_CA,
   });
   const stops: (() => Promise<void>)[] = [];
+  const metrics = createMetrics({ role: options.roles.length === 1 ? (options.roles[0] as Role) : 'all' });
+  const readiness = createReadiness({ db, bus });
   const system: System = {
     config,
     logger,
     db,
     bus,
+    metrics,
+    readiness,
     async stop() {
+      // Not ready from here on, so load balancers and Kubernetes stop sending work while we drain.
+      readiness.add('shutdown', () => {
+        throw Object.assign(new Error('shutting down'), { code: 'shutting_down' });
+      });
       for (const stop of stops.reverse())
         await stop().catch((error) => logger.warn({ err: error }, 'stop failed'));
       await bus.close().catch(() => {});
@@ -62,12 +79,24 @@ export async function startSystem(options: StartOptions): Promise<System> {
   };
 
   if (has('api')) {
-    const app = await buildApp({ config, db, bus, logger });
+    const app = await buildApp({ config, db, bus, logger, metrics, readiness });
     const address = await app.listen({ port: config.PORT, host: config.HOST });
     system.app = app;
     system.url = address;
     stops.push(() => app.close());
     logger.info({ url: address, database: db.kind, bus: bus.kind }, 'Vigil API listening');
+  }
+  if (config.VIGIL_OPS_PORT !== undefined) {
+    // Roles without the API answer /metrics, /health and /ready here (Kubernetes probes, Prometheus).
+    const ops = await startOpsServer({
+      port: config.VIGIL_OPS_PORT,
+      host: config.HOST,
+      metrics,
+      readiness,
+      metricsToken: config.VIGIL_METRICS_TOKEN,
+    });
+    stops.unshift(() => ops.close());
+    logger.info({ url: ops.url }, 'Vigil ops listener (metrics, health, ready)');
   }
   return system;
 }
