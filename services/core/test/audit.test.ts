@@ -40,7 +40,11 @@ describe(`audit trail (${backendName})`, () => {
   it('names the first altered row', async () => {
     const rows = await audit.list({ limit: 10 });
     const third = rows.find((r) => r.targetId === 'w2');
-    await t.db.query(`UPDATE audit_log SET details = '{"a":"y","b":2}'::jsonb WHERE id = $1`, [third?.id]);
+    // The append-only trigger (migration 040) refuses this; an attacker with superuser bypasses it.
+    await t.db.transaction(async (tx) => {
+      await tx.query('SET LOCAL session_replication_role = replica');
+      await tx.query(`UPDATE audit_log SET details = '{"a":"y","b":2}'::jsonb WHERE id = $1`, [third?.id]);
+    });
     const result = await audit.verify();
     expect(result.ok).toBe(false);
     expect(result.firstBad).toEqual({ id: third?.id, reason: 'hash_mismatch' });
