@@ -26,7 +26,9 @@ export {
   DataCipher,
   DecryptionError,
   KEY_FILE_NAME,
+  keyFilePaths,
   loadDataCipher,
   parseDataKey,
 } from './crypto/data-cipher.js';
+export { type RotationResult, rotateDataKey } from './crypto/key-rotation.js';
 export * from './metrics/index.js';

@@ -1,7 +1,17 @@
 import type { Command } from './command.js';
+import { compareCommand } from './compare.command.js';
+import { detectCommand } from './detect.command.js';
+import { embedCommand } from './embed.command.js';
+import { evalCommand } from './eval.command.js';
+import { keysCommand } from './keys.command.js';
 import { serveCommand } from './serve.command.js';
 
 /** Every `vigil` sub-command, by name. */
 export const commands: Record<string, Command> = {
   serve: serveCommand,
+  detect: detectCommand,
+  embed: embedCommand,
+  compare: compareCommand,
+  eval: evalCommand,
+  keys: keysCommand,
 };

@@ -97,9 +97,13 @@ export function loadDataCipher(options: {
 }): DataCipher {
   if (options.dataKey) return new DataCipher(parseDataKey(options.dataKey));
   const file = path.join(options.dataDir, KEY_FILE_NAME);
+  const next = `${file}.next`;
   let key: Buffer;
   if (fs.existsSync(file)) {
     key = parseDataKey(fs.readFileSync(file, 'utf8'));
+    // A rotation that stopped between re-encrypting and replacing the key file left the new key
+    // here: blobs may be sealed with either, so both must open them.
+    if (fs.existsSync(next)) return new DataCipher(key, [parseDataKey(fs.readFileSync(next, 'utf8'))]);
   } else {
     fs.mkdirSync(options.dataDir, { recursive: true });
     key = randomBytes(32);
@@ -110,4 +114,10 @@ export function loadDataCipher(options: {
     'VIGIL_DATA_KEY is unset: images are encrypted with a key file kept beside the data; set VIGIL_DATA_KEY (or keep the key on another device) for real protection',
   );
   return new DataCipher(key);
+}
+
+/** The key file of the embedded mode, and where a rotation stages the next key. */
+export function keyFilePaths(dataDir: string): { current: string; next: string } {
+  const current = path.join(dataDir, KEY_FILE_NAME);
+  return { current, next: `${current}.next` };
 }

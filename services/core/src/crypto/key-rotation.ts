@@ -1,0 +1,71 @@
+import { AuditRepository } from '../audit/audit.repository.js';
+import type { Database, Queryable } from '../db/database.js';
+import { DataCipher } from './data-cipher.js';
+
+/** Rows re-encrypted per query, so a large store never sits in memory at once. */
+const PAGE = 200;
+
+export interface RotationResult {
+  oldKeyId: string;
+  newKeyId: string;
+  referenceImages: number;
+  alertCrops: number;
+}
+
+async function resealColumn(
+  tx: Queryable,
+  table: 'reference_images' | 'alerts',
+  column: 'encrypted_data' | 'encrypted_probe',
+  cipher: DataCipher,
+): Promise<number> {
+  let count = 0;
+  let after = table === 'alerts' ? '0' : '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const { rows } = await tx.query<{ id: string | number; blob: Uint8Array }>(
+      `SELECT id, ${column} AS blob FROM ${table} WHERE ${column} IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`,
+      [after, PAGE],
+    );
+    if (rows.length === 0) return count;
+    for (const row of rows) {
+      if (!cipher.isCurrent(row.blob)) {
+        const plain = cipher.open(row.blob);
+        await tx.query(`UPDATE ${table} SET ${column} = $1 WHERE id = $2`, [cipher.seal(plain), row.id]);
+        plain.fill(0);
+        count++;
+      }
+    }
+    after = String(rows[rows.length - 1]?.id);
+  }
+}
+
+/**
+ * Re-encrypts every reference image and alert crop with `newKey`, in one transaction with its audit
+ * entry: either everything is sealed with the new key and the rotation is on record, or nothing
+ * changed. `current` must open every existing blob.
+ */
+export async function rotateDataKey(options: {
+  db: Database;
+  current: DataCipher;
+  currentKeys: Buffer[];
+  newKey: Buffer;
+  actorName?: string;
+}): Promise<RotationResult> {
+  const next = new DataCipher(options.newKey, options.currentKeys);
+  const audit = new AuditRepository(options.db);
+  return options.db.transaction(async (tx) => {
+    const referenceImages = await resealColumn(tx, 'reference_images', 'encrypted_data', next);
+    const alertCrops = await resealColumn(tx, 'alerts', 'encrypted_probe', next);
+    const result = { oldKeyId: options.current.keyId, newKeyId: next.keyId, referenceImages, alertCrops };
+    await audit.append(
+      {
+        actorName: options.actorName ?? 'cli',
+        action: 'keys.rotate',
+        targetType: 'data_key',
+        targetId: next.keyId,
+        details: { ...result },
+      },
+      tx,
+    );
+    return result;
+  });
+}
