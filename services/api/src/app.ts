@@ -3,10 +3,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import type { Bus, Config, Database, Logger } from '@vigil/core';
+import {
+  type Bus,
+  type Config,
+  type DataCipher,
+  type Database,
+  type Logger,
+  loadDataCipher,
+} from '@vigil/core';
 import { createMetrics, createReadiness, type ReadinessRegistry, type VigilMetrics } from '@vigil/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';
@@ -17,6 +25,9 @@ import { healthRoutes } from './routes/health.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
 import { readyRoutes } from './routes/ready.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
+import { watchlistRoutes } from './routes/watchlists.routes.js';
+import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
+import { WatchlistService } from './watchlists/watchlist.service.js';
 
 export interface AppDependencies {
   config: Config;
@@ -32,6 +43,13 @@ export interface AppDependencies {
   metrics?: VigilMetrics;
   /** Checks behind `GET /ready`; database and bus checks over `db` and `bus` when absent. */
   readiness?: ReadinessRegistry;
+  /**
+   * The face engine (@vigil/detector's FaceEngine), loaded once per process. Without it enrolment
+   * answers 503 `engine_unavailable`.
+   */
+  faceEngine?: EnrolmentEngine;
+  /** Seals reference images; defaults to `loadDataCipher` from VIGIL_DATA_KEY or the key file. */
+  cipher?: DataCipher;
   /** Overrides of the login lockout limits (tests). */
   authOptions?: Partial<AuthOptions> & { loginRateLimitPerMinute?: number };
 }
@@ -116,6 +134,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }
   if (admin.created) deps.logger.info({ username: 'admin' }, 'created the admin user');
   await app.register(authPlugin, { auth });
+  const cipher =
+    deps.cipher ??
+    loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger: deps.logger });
+  const watchlists = new WatchlistService(deps.db);
+  const enrolment = new EnrolmentService(deps.db, cipher, deps.faceEngine);
 
   await app.register(healthRoutes);
   const metrics = deps.metrics ?? createMetrics({ role: 'api' });
@@ -131,6 +154,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         loginRateLimitPerMinute: deps.authOptions?.loginRateLimitPerMinute ?? LOGIN_RATE_LIMIT_PER_MINUTE,
       });
       await api.register(usersRoutes);
+      await api.register(fastifyMultipart, { throwFileSizeLimit: true });
+      await api.register(watchlistRoutes, { watchlists, enrolment });
     },
     { prefix: '/api/v1' },
   );

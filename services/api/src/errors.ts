@@ -39,3 +39,63 @@ export class UsernameTakenError extends VigilError {
     super('username_taken', 'that username is taken', 409);
   }
 }
+
+/** One image of an enrolment that failed, and why. */
+export interface ImageFailure {
+  index: number;
+  filename: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * An enrolment with unusable images: the first failure's code and status (422, or 409
+ * `duplicate_image`), with every failed image listed in `images`.
+ */
+export class EnrolmentRejectedError extends VigilError {
+  override readonly name = 'EnrolmentRejectedError';
+  readonly details: { images: ImageFailure[] };
+  constructor(failures: ImageFailure[]) {
+    const first = failures[0]!;
+    super(
+      first.code,
+      failures.length === 1
+        ? `image ${first.filename || first.index + 1}: ${first.message}`
+        : `${failures.length} images failed; image ${first.filename || first.index + 1}: ${first.message}`,
+      first.code === 'duplicate_image' ? 409 : 422,
+    );
+    this.details = { images: failures };
+  }
+}
+
+/** Enrolment needs the face engine, which this process did not load. */
+export class EngineUnavailableError extends VigilError {
+  override readonly name = 'EngineUnavailableError';
+  constructor() {
+    super('engine_unavailable', 'this process has no face engine loaded', 503);
+  }
+}
+
+/** A watchlist still attached to a running deployment. */
+export class WatchlistInUseError extends VigilError {
+  override readonly name = 'WatchlistInUseError';
+  constructor() {
+    super('watchlist_in_use', 'the watchlist is attached to a running deployment', 409);
+  }
+}
+
+/** A deployment threshold under VIGIL_THRESHOLD_FLOOR. */
+export class ThresholdBelowFloorError extends VigilError {
+  override readonly name = 'ThresholdBelowFloorError';
+  constructor(threshold: number, floor: number) {
+    super('threshold_below_floor', `threshold ${threshold} is below the configured floor ${floor}`, 400);
+  }
+}
+
+/** A deployment change its status does not allow (starting a running one, editing a stopped one). */
+export class DeploymentStateError extends VigilError {
+  override readonly name = 'DeploymentStateError';
+  constructor(message: string) {
+    super('invalid_deployment_state', message, 409);
+  }
+}

@@ -10,7 +10,10 @@ export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (isVigilError(error)) {
-        return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
+        const details = (error as { details?: Record<string, unknown> }).details;
+        return reply
+          .status(error.status)
+          .send({ error: { ...details, code: error.code, message: error.message } });
       }
       if (error.validation) {
         return reply.status(400).send({ error: { code: 'invalid_request', message: error.message } });

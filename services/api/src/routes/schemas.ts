@@ -5,7 +5,24 @@ export const errorSchema = {
   properties: {
     error: {
       type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        images: {
+          type: 'array',
+          description: 'Enrolment: every image that failed',
+          items: {
+            type: 'object',
+            properties: {
+              index: { type: 'integer' },
+              filename: { type: 'string' },
+              code: { type: 'string' },
+              message: { type: 'string' },
+            },
+            required: ['index', 'code', 'message'],
+          },
+        },
+      },
       required: ['code', 'message'],
     },
   },

@@ -1,0 +1,201 @@
+import { type Queryable, toVectorParam } from '@vigil/core';
+
+export const SUBJECT_CATEGORIES = ['wanted', 'suspect', 'missing', 'vulnerable', 'other'] as const;
+export type SubjectCategory = (typeof SUBJECT_CATEGORIES)[number];
+export const SUBJECT_PRIORITIES = ['red', 'amber', 'green'] as const;
+export type SubjectPriority = (typeof SUBJECT_PRIORITIES)[number];
+
+export interface SubjectInput {
+  watchlistId: string;
+  label: string;
+  category: SubjectCategory;
+  priority: SubjectPriority;
+  notes: string;
+  source: string;
+  legalBasis: string;
+  expiresAt: string | null;
+  addedBy: string;
+}
+
+export interface ReferenceImageSummary {
+  id: string;
+  quality: Record<string, number>;
+  width: number;
+  height: number;
+  mimeType: string;
+}
+
+export interface Subject {
+  id: string;
+  watchlistId: string;
+  label: string;
+  category: SubjectCategory;
+  priority: SubjectPriority;
+  notes: string;
+  source: string;
+  legalBasis: string;
+  expiresAt: string | null;
+  addedBy: string | null;
+  createdAt: string;
+  images: ReferenceImageSummary[];
+}
+
+interface SubjectRow {
+  id: string;
+  watchlist_id: string;
+  label: string;
+  category: SubjectCategory;
+  priority: SubjectPriority;
+  notes: string;
+  source: string;
+  legal_basis: string;
+  expires_at: Date | string | null;
+  added_by: string | null;
+  created_at: Date | string;
+  images: ReferenceImageSummary[] | string | null;
+}
+
+function fromRow(row: SubjectRow): Subject {
+  const images = typeof row.images === 'string' ? JSON.parse(row.images) : (row.images ?? []);
+  return {
+    id: row.id,
+    watchlistId: row.watchlist_id,
+    label: row.label,
+    category: row.category,
+    priority: row.priority,
+    notes: row.notes,
+    source: row.source,
+    legalBasis: row.legal_basis,
+    expiresAt: row.expires_at ? new Date(row.expires_at).toISOString() : null,
+    addedBy: row.added_by,
+    createdAt: new Date(row.created_at).toISOString(),
+    images: (images as ReferenceImageSummary[]).sort((a, b) => (a.id < b.id ? -1 : 1)),
+  };
+}
+
+const SELECT = `SELECT s.*, COALESCE((SELECT json_agg(json_build_object('id', r.id, 'quality', r.quality,
+    'width', r.width, 'height', r.height, 'mimeType', r.mime_type))
+  FROM reference_images r WHERE r.subject_id = s.id), '[]'::json) AS images
+  FROM subjects s`;
+
+/** `subjects`, `reference_images` and `embeddings`: a subject and what identifies them. */
+export class SubjectRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async insertSubject(input: SubjectInput, tx = this.db): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      `INSERT INTO subjects (watchlist_id, label, category, priority, notes, source, legal_basis, expires_at, added_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [
+        input.watchlistId,
+        input.label,
+        input.category,
+        input.priority,
+        input.notes,
+        input.source,
+        input.legalBasis,
+        input.expiresAt,
+        input.addedBy,
+      ],
+    );
+    return rows[0]!.id;
+  }
+
+  /** Stores one sealed reference image and its embedding. */
+  async insertImage(
+    image: {
+      subjectId: string;
+      watchlistId: string;
+      contentHash: string;
+      mimeType: string;
+      width: number;
+      height: number;
+      quality: Record<string, number>;
+      sealed: Buffer;
+      model: string;
+      embedding: Float32Array;
+    },
+    tx = this.db,
+  ): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      `INSERT INTO reference_images (subject_id, watchlist_id, content_hash, mime_type, width, height, quality, encrypted_data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING id`,
+      [
+        image.subjectId,
+        image.watchlistId,
+        image.contentHash,
+        image.mimeType,
+        image.width,
+        image.height,
+        JSON.stringify(image.quality),
+        image.sealed,
+      ],
+    );
+    const id = rows[0]!.id;
+    await tx.query(
+      'INSERT INTO embeddings (reference_image_id, subject_id, model, embedding) VALUES ($1, $2, $3, $4::vector)',
+      [id, image.subjectId, image.model, toVectorParam(image.embedding)],
+    );
+    return id;
+  }
+
+  /** Content hashes among `hashes` already enrolled in the watchlist. */
+  async existingHashes(watchlistId: string, hashes: string[], tx = this.db): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const { rows } = await tx.query<{ content_hash: string }>(
+      'SELECT content_hash FROM reference_images WHERE watchlist_id = $1 AND content_hash = ANY($2::text[])',
+      [watchlistId, hashes],
+    );
+    return new Set(rows.map((row) => row.content_hash));
+  }
+
+  async find(id: string, tx = this.db): Promise<Subject | undefined> {
+    const { rows } = await tx.query<SubjectRow>(`${SELECT} WHERE s.id = $1`, [id]);
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  async listByWatchlist(watchlistId: string, page: { limit: number; offset: number }): Promise<Subject[]> {
+    const { rows } = await this.db.query<SubjectRow>(
+      `${SELECT} WHERE s.watchlist_id = $1 ORDER BY s.created_at, s.id LIMIT $2 OFFSET $3`,
+      [watchlistId, page.limit, page.offset],
+    );
+    return rows.map(fromRow);
+  }
+
+  async delete(id: string, tx = this.db): Promise<boolean> {
+    const { rowCount } = await tx.query('DELETE FROM subjects WHERE id = $1', [id]);
+    return rowCount > 0;
+  }
+
+  /** The sealed bytes of a reference image, with its subject. */
+  async findImage(
+    id: string,
+  ): Promise<{ subjectId: string; watchlistId: string; mimeType: string; sealed: Buffer } | undefined> {
+    const { rows } = await this.db.query<{
+      subject_id: string;
+      watchlist_id: string;
+      mime_type: string;
+      encrypted_data: Uint8Array;
+    }>('SELECT subject_id, watchlist_id, mime_type, encrypted_data FROM reference_images WHERE id = $1', [
+      id,
+    ]);
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      subjectId: row.subject_id,
+      watchlistId: row.watchlist_id,
+      mimeType: row.mime_type,
+      sealed: Buffer.from(row.encrypted_data),
+    };
+  }
+
+  /** True when `userId` operates a deployment whose list held `subjectId` (operators see those references). */
+  async operatorMaySee(userId: string, subjectId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `SELECT 1 FROM deployment_subject_log l JOIN deployment_operators o ON o.deployment_id = l.deployment_id
+       WHERE l.subject_id = $1 AND o.user_id = $2 LIMIT 1`,
+      [subjectId, userId],
+    );
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,273 @@
+import { AuditRepository, DataCipher } from '@vigil/core';
+import { backendName } from '@vigil/core/testing';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blankImage, bombPng, faceCrop, loadEngine, multipart, samplePhoto } from './face-fixtures.js';
+import { bearer, createTestApp, type TestApp } from './test-app.js';
+
+const SQL_INJECTION = "Robert'); DROP TABLE subjects; --";
+
+describe(`enrolment (${backendName})`, () => {
+  let t: TestApp;
+  let watchlistId: string;
+  let faces: Buffer[];
+  const cipher = new DataCipher(Buffer.alloc(32, 7));
+
+  beforeAll(async () => {
+    const engine = await loadEngine();
+    t = await createTestApp({ faceEngine: engine, cipher });
+    faces = [await faceCrop(1, 0), await faceCrop(3, 1), await faceCrop(6, 2)];
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/watchlists',
+      headers: bearer(t.tokens.watchlist_manager),
+      payload: { name: 'Enrolment test', description: 'faces' },
+    });
+    watchlistId = created.json().id;
+  });
+  afterAll(async () => t?.close());
+
+  const enrol = (
+    fields: Record<string, string>,
+    files: { filename: string; data: Buffer; name?: string }[],
+    id = watchlistId,
+  ) => {
+    const body = multipart(fields, files);
+    return t.app.inject({
+      method: 'POST',
+      url: `/api/v1/watchlists/${id}/subjects`,
+      headers: { ...bearer(t.tokens.watchlist_manager), ...body.headers },
+      payload: body.payload,
+    });
+  };
+  const counts = async () => {
+    const { rows } = await t.deps.db.query<{ s: string; r: string; e: string }>(
+      'SELECT (SELECT count(*) FROM subjects) AS s, (SELECT count(*) FROM reference_images) AS r, (SELECT count(*) FROM embeddings) AS e',
+    );
+    return { subjects: Number(rows[0]?.s), images: Number(rows[0]?.r), embeddings: Number(rows[0]?.e) };
+  };
+  const fields = { label: 'Subject A', category: 'wanted', priority: 'red', notes: 'seen at the market' };
+
+  it('enrols a subject with two images: 201, sealed images, one embedding per image of the profile model', async () => {
+    const response = await enrol(
+      { ...fields, source: 'case 12', legal_basis: 'warrant 7', expires_at: '2099-01-01' },
+      [
+        { filename: 'a.jpg', data: faces[0]! },
+        { filename: 'b.jpg', data: faces[1]! },
+      ],
+    );
+    expect(response.statusCode, response.body).toBe(201);
+    const body = response.json();
+    expect(body.images).toHaveLength(2);
+    expect(body.images[0].quality.interOcular).toBeGreaterThan(0);
+    const { rows } = await t.deps.db.query<{ encrypted_data: Uint8Array; model: string; dims: number }>(
+      `SELECT r.encrypted_data, e.model, vector_dims(e.embedding) AS dims
+       FROM reference_images r JOIN embeddings e ON e.reference_image_id = r.id WHERE r.subject_id = $1`,
+      [body.id],
+    );
+    expect(rows).toHaveLength(2);
+    const engine = await loadEngine();
+    for (const row of rows) {
+      expect(row.model).toBe(engine.profile.modelId);
+      expect(Number(row.dims)).toBe(engine.profile.embedder.embeddingSize);
+      const sealed = Buffer.from(row.encrypted_data);
+      expect(sealed.includes(faces[0]!.subarray(0, 64))).toBe(false);
+      expect([faces[0]!.equals(cipher.open(sealed)), faces[1]!.equals(cipher.open(sealed))]).toContain(true);
+    }
+    const subject = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/subjects/${body.id}`,
+      headers: bearer(t.tokens.admin),
+    });
+    expect(subject.json()).toMatchObject({
+      label: 'Subject A',
+      category: 'wanted',
+      priority: 'red',
+      source: 'case 12',
+      legalBasis: 'warrant 7',
+      expiresAt: '2099-01-01T00:00:00.000Z',
+    });
+    const audit = await new AuditRepository(t.deps.db).list({ action: 'subject.create' });
+    expect(audit[0]?.targetId).toBe(body.id);
+  });
+
+  it('serves a reference image decrypted to admins and managers, audited, and not to unassigned operators', async () => {
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/watchlists/${watchlistId}/subjects`,
+      headers: bearer(t.tokens.watchlist_manager),
+    });
+    expect(list.statusCode).toBe(200);
+    const imageId = list.json()[0].images[0].id;
+    const image = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/reference-images/${imageId}`,
+      headers: bearer(t.tokens.admin),
+    });
+    expect(image.statusCode).toBe(200);
+    expect(image.headers['content-type']).toBe('image/jpeg');
+    expect(image.headers['cache-control']).toBe('no-store');
+    expect([faces[0]!.equals(image.rawPayload), faces[1]!.equals(image.rawPayload)]).toContain(true);
+    const views = await new AuditRepository(t.deps.db).list({ action: 'reference_image.view' });
+    expect(views[0]?.targetId).toBe(imageId);
+    const operator = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/reference-images/${imageId}`,
+      headers: bearer(t.tokens.operator),
+    });
+    expect(operator.statusCode).toBe(404);
+    const oversight = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/reference-images/${imageId}`,
+      headers: bearer(t.tokens.oversight),
+    });
+    expect(oversight.statusCode).toBe(403);
+  });
+
+  it('recognises the same image uploaded again by its content hash: 409 duplicate_image, nothing written', async () => {
+    const before = await counts();
+    const again = await enrol({ ...fields, label: 'Subject A again' }, [
+      { filename: 'a.jpg', data: faces[0]! },
+    ]);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('duplicate_image');
+    const twice = await enrol({ ...fields, label: 'Twice' }, [
+      { filename: 'c.jpg', data: faces[2]! },
+      { filename: 'c-again.jpg', data: faces[2]! },
+    ]);
+    expect(twice.statusCode).toBe(409);
+    expect(twice.json().error.images).toEqual([
+      expect.objectContaining({ index: 1, code: 'duplicate_image' }),
+    ]);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('answers each unusable image with its 422 code and writes nothing when any image fails', async () => {
+    const tinyFace = await sharp(faces[2]!).resize({ width: 70 }).jpeg().toBuffer();
+    const cases: [string, Buffer, string][] = [
+      ['group.jpg', samplePhoto(1), 'multiple_faces'],
+      ['blank.jpg', await blankImage(), 'no_face'],
+      ['tiny.jpg', tinyFace, 'face_too_small'],
+      ['truncated.jpg', faces[2]!.subarray(0, 1500), 'unsupported_image'],
+      ['notes.txt', Buffer.from('just some text, not an image'), 'unsupported_image'],
+      ['bomb.png', bombPng(), 'image_too_large'],
+    ];
+    const before = await counts();
+    for (const [filename, data, code] of cases) {
+      const response = await enrol({ ...fields, label: filename }, [
+        { filename: 'ok.jpg', data: faces[2]! },
+        { filename, data },
+      ]);
+      expect(response.statusCode, `${filename}: ${response.body}`).toBe(422);
+      expect(response.json().error.code, filename).toBe(code);
+      expect(response.json().error.images).toEqual([expect.objectContaining({ index: 1, filename, code })]);
+    }
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses an oversized upload with 422 image_too_large and writes nothing', async () => {
+    const before = await counts();
+    const huge = Buffer.concat([faces[2]!, Buffer.alloc(16 * 1024 * 1024)]);
+    const response = await enrol({ ...fields, label: 'huge' }, [{ filename: 'huge.jpg', data: huge }]);
+    expect(response.statusCode).toBe(422);
+    expect(response.json().error.code).toBe('image_too_large');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses bad fields, wrong content types and unknown watchlists with clear 4xx codes', async () => {
+    const image = [{ filename: 'c.jpg', data: faces[2]! }];
+    const bad: [Record<string, string>, string][] = [
+      [{ ...fields, label: '' }, 'invalid_label'],
+      [{ ...fields, category: 'villain' }, 'invalid_category'],
+      [{ ...fields, priority: SQL_INJECTION }, 'invalid_priority'],
+      [{ ...fields, expires_at: '2001-01-01' }, 'invalid_expires_at'],
+      [{ ...fields, expires_at: 'tomorrow' }, 'invalid_expires_at'],
+      [{ ...fields, label: 'x'.repeat(201) }, 'invalid_label'],
+      [{ ...fields, label: 'null\u0000byte' }, 'invalid_label'],
+      [{ ...fields, role: 'admin' }, 'invalid_request'],
+    ];
+    for (const [body, code] of bad) {
+      const response = await enrol(body, image);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+      expect(response.json().error.code).toBe(code);
+    }
+    const noImage = await enrol(fields, []);
+    expect(noImage.json().error.code).toBe('missing_image');
+    const wrongField = await enrol(fields, [{ name: 'photo', filename: 'c.jpg', data: faces[2]! }]);
+    expect(wrongField.statusCode).toBe(400);
+
+    const json = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/watchlists/${watchlistId}/subjects`,
+      headers: bearer(t.tokens.watchlist_manager),
+      payload: fields,
+    });
+    expect(json.statusCode).toBe(415);
+    const unknown = await enrol(fields, image, '00000000-0000-4000-8000-000000000000');
+    expect(unknown.statusCode).toBe(404);
+    const notUuid = await enrol(fields, image, 'not-a-uuid');
+    expect(notUuid.statusCode).toBe(400);
+    const noToken = multipart(fields, image);
+    const anonymous = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/watchlists/${watchlistId}/subjects`,
+      headers: noToken.headers,
+      payload: noToken.payload,
+    });
+    expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('stores SQL-injection strings in every text field as plain text', async () => {
+    const response = await enrol(
+      {
+        label: SQL_INJECTION,
+        category: 'other',
+        priority: 'green',
+        notes: SQL_INJECTION,
+        source: SQL_INJECTION,
+        legal_basis: SQL_INJECTION,
+      },
+      [{ filename: 'c.jpg', data: faces[2]! }],
+    );
+    expect(response.statusCode, response.body).toBe(201);
+    const subject = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/subjects/${response.json().id}`,
+      headers: bearer(t.tokens.watchlist_manager),
+    });
+    expect(subject.json()).toMatchObject({
+      label: SQL_INJECTION,
+      notes: SQL_INJECTION,
+      legalBasis: SQL_INJECTION,
+    });
+    const { rows } = await t.deps.db.query("SELECT to_regclass('subjects') AS t");
+    expect(rows[0]).toEqual({ t: 'subjects' });
+  });
+
+  it('deletes a subject with its images and embeddings, audited', async () => {
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/watchlists/${watchlistId}/subjects?limit=1`,
+      headers: bearer(t.tokens.watchlist_manager),
+    });
+    const id = list.json()[0].id;
+    const before = await counts();
+    const deleted = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/subjects/${id}`,
+      headers: bearer(t.tokens.admin),
+    });
+    expect(deleted.statusCode).toBe(204);
+    const after = await counts();
+    expect(after.subjects).toBe(before.subjects - 1);
+    expect(after.images).toBeLessThan(before.images);
+    expect(after.embeddings).toBe(after.images);
+    const again = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/subjects/${id}`,
+      headers: bearer(t.tokens.admin),
+    });
+    expect(again.statusCode).toBe(404);
+    expect((await new AuditRepository(t.deps.db).list({ action: 'subject.delete' }))[0]?.targetId).toBe(id);
+  });
+});
