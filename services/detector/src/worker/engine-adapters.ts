@@ -1,0 +1,12 @@
+import type { FaceEngine } from '../face-engine.service.js';
+import type { CropEmbedder, FrameAnalyser } from './frame-analyser.js';
+
+/** A FaceEngine in this thread as the detector worker's analyser (separate processes, tests). */
+export function engineAnalyser(engine: FaceEngine): FrameAnalyser {
+  return { cropSize: engine.cropSize, analyse: (jpeg) => engine.detect(jpeg) };
+}
+
+/** A FaceEngine in this thread as the embedder worker's embedder. */
+export function engineEmbedder(engine: FaceEngine): CropEmbedder {
+  return { modelId: engine.profile.modelId, embed: (crops) => engine.embed(crops) };
+}

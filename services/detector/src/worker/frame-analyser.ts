@@ -1,0 +1,27 @@
+import type { DetectedFace } from '@vigil/core';
+
+/** What the detector worker needs from the face runtime: faces and aligned crops of one JPEG frame. */
+export interface FrameAnalyser {
+  /** Aligned crop size [width, height]. */
+  readonly cropSize: [number, number];
+  /** Detects and aligns every face of a JPEG frame (no embeddings). */
+  analyse(jpeg: Uint8Array): Promise<{
+    width: number;
+    height: number;
+    faces: { face: DetectedFace; crop: Uint8Array }[];
+  }>;
+}
+
+/** What the embedder worker needs: batched embeddings of aligned crops, and the model they belong to. */
+export interface CropEmbedder {
+  /** The profile's modelId: the embedding space the matcher compares within. */
+  readonly modelId: string;
+  embed(crops: readonly Uint8Array[]): Promise<Float32Array[]>;
+}
+
+/** Runs `fn`, ignoring a metric that refused its labels: a metric never stops a frame. */
+export function record(fn: () => void): void {
+  try {
+    fn();
+  } catch {}
+}

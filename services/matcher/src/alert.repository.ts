@@ -1,0 +1,87 @@
+import type { Database } from '@vigil/core';
+
+export interface NewAlert {
+  deploymentId: string;
+  cameraId: string;
+  subjectId: string;
+  referenceImageId: string;
+  trackId: string;
+  label: string;
+  category: string;
+  priority: string;
+  score: number;
+  threshold: number;
+  capturedAt: Date;
+  /** The probe crop, already sealed with the data cipher. */
+  encryptedProbe: Uint8Array;
+  /** Same message, same key: a redelivered embedding stores nothing new. */
+  dedupeKey: string;
+}
+
+export interface StoredAlert {
+  id: string;
+  createdAt: Date;
+}
+
+export type StoreResult = { stored: StoredAlert } | { suppressed: 'cooldown' | 'duplicate' };
+
+/** The alerts table, as the matcher writes it. */
+export class AlertRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Stores an alert unless the same subject was alerted on the same camera within `cooldownSeconds`
+   * of this capture, or this very message was stored before. One transaction, serialised per camera
+   * and subject by an advisory lock, so two matchers racing on one face store one row.
+   */
+  async store(alert: NewAlert, cooldownSeconds: number): Promise<StoreResult> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+        `${alert.deploymentId}/${alert.cameraId}/${alert.subjectId}`,
+      ]);
+      const recent = await tx.query(
+        `SELECT 1 FROM alerts
+          WHERE deployment_id = $1 AND camera_id = $2 AND subject_id = $3
+            AND captured_at > $4::timestamptz - make_interval(secs => $5)
+            AND captured_at < $4::timestamptz + make_interval(secs => $5)
+          LIMIT 1`,
+        [
+          alert.deploymentId,
+          alert.cameraId,
+          alert.subjectId,
+          alert.capturedAt.toISOString(),
+          cooldownSeconds,
+        ],
+      );
+      if (recent.rows.length > 0) {
+        const same = await tx.query(`SELECT 1 FROM alerts WHERE dedupe_key = $1`, [alert.dedupeKey]);
+        return { suppressed: same.rows.length > 0 ? 'duplicate' : 'cooldown' };
+      }
+      const { rows } = await tx.query<{ id: string | number; created_at: Date | string }>(
+        `INSERT INTO alerts (deployment_id, camera_id, subject_id, reference_image_id, track_id, label,
+                             category, priority, score, threshold, captured_at, encrypted_probe, dedupe_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (dedupe_key) DO NOTHING
+         RETURNING id, created_at`,
+        [
+          alert.deploymentId,
+          alert.cameraId,
+          alert.subjectId,
+          alert.referenceImageId,
+          alert.trackId,
+          alert.label,
+          alert.category,
+          alert.priority,
+          alert.score,
+          alert.threshold,
+          alert.capturedAt.toISOString(),
+          Buffer.from(alert.encryptedProbe),
+          alert.dedupeKey,
+        ],
+      );
+      const row = rows[0];
+      if (!row) return { suppressed: 'duplicate' };
+      return { stored: { id: String(row.id), createdAt: new Date(row.created_at) } };
+    });
+  }
+}

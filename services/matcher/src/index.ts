@@ -1,0 +1,28 @@
+export {
+  AlertRepository,
+  type NewAlert,
+  type StoredAlert,
+  type StoreResult,
+} from './alert.repository.js';
+export {
+  COUNTER_FLUSH_MS,
+  type CounterDelta,
+  DeploymentCounters,
+} from './deployment-counters.repository.js';
+export { type MatcherWorker, type MatcherWorkerOptions, startMatcherWorker } from './matcher.handler.js';
+export {
+  DEFAULT_DEPLOYMENT_CACHE_MS,
+  type MatchedAlert,
+  type MatcherDependencies,
+  MatcherService,
+  type MatcherSettings,
+  type MatchOutcome,
+} from './matcher.service.js';
+export { encodeProbeJpeg, PROBE_JPEG_QUALITY } from './probe-image.repository.js';
+export {
+  type DeploymentInfo,
+  HNSW_CANDIDATES,
+  HNSW_EF_SEARCH,
+  type SnapshotMatch,
+  SnapshotRepository,
+} from './snapshot.repository.js';

@@ -1,0 +1,181 @@
+import type { DataCipher, Logger, VigilMetrics } from '@vigil/core';
+import type { Embedding } from '@vigil/proto';
+import type { AlertRepository } from './alert.repository.js';
+import type { DeploymentCounters } from './deployment-counters.repository.js';
+import type { DeploymentInfo, SnapshotMatch, SnapshotRepository } from './snapshot.repository.js';
+
+export interface MatcherSettings {
+  /** Snapshot size from which HNSW is used instead of exact search (VIGIL_HNSW_MIN_SIZE). */
+  hnswMinSize: number;
+  /** VIGIL_ALERT_COOLDOWN_SECONDS. */
+  cooldownSeconds: number;
+  /** How long a deployment's status, threshold and snapshot size are cached. */
+  deploymentCacheMs?: number;
+}
+
+/** 2 s: a stopped deployment stops alerting within two seconds without a query per face. */
+export const DEFAULT_DEPLOYMENT_CACHE_MS = 2000;
+
+/** An alert as stored, for the durable stream and the operators. */
+export interface MatchedAlert {
+  id: string;
+  deploymentId: string;
+  cameraId: string;
+  subjectId: string;
+  referenceImageId: string;
+  trackId: string;
+  label: string;
+  category: string;
+  priority: string;
+  score: number;
+  threshold: number;
+  capturedAtMs: number;
+  createdAtMs: number;
+  probeJpeg: Uint8Array;
+}
+
+export type MatchOutcome =
+  | { kind: 'no_match' }
+  | { kind: 'alert'; alert: MatchedAlert }
+  | { kind: 'suppressed'; reason: 'cooldown' | 'duplicate' }
+  | { kind: 'dropped'; reason: 'not_running' | 'other' };
+
+export interface MatcherDependencies {
+  snapshots: SnapshotRepository;
+  alerts: AlertRepository;
+  counters: DeploymentCounters;
+  cipher: DataCipher;
+  encodeProbe: (crop: Uint8Array, width: number, height: number) => Promise<Uint8Array>;
+  logger: Logger;
+  metrics?: VigilMetrics;
+}
+
+function record(fn: () => void): void {
+  try {
+    fn();
+  } catch {}
+}
+
+/**
+ * The decisions of the matcher: search the running deployment's snapshot (same model, its
+ * threshold), store a match as an alert with its sealed probe crop (once per camera and subject
+ * within the cooldown), count everything. A non-match is counted and forgotten: its vector and crop
+ * are zero-filled and nothing about it is stored, logged or labelled.
+ */
+export class MatcherService {
+  readonly #deployments = new Map<string, { at: number; info: DeploymentInfo | undefined; size: number }>();
+  readonly #cacheMs: number;
+
+  constructor(
+    private readonly deps: MatcherDependencies,
+    private readonly settings: MatcherSettings,
+  ) {
+    this.#cacheMs = settings.deploymentCacheMs ?? DEFAULT_DEPLOYMENT_CACHE_MS;
+  }
+
+  async handle(embedding: Embedding): Promise<MatchOutcome> {
+    try {
+      return await this.#handle(embedding);
+    } finally {
+      embedding.vector.fill(0);
+      embedding.crop.fill(0);
+    }
+  }
+
+  async #handle(embedding: Embedding): Promise<MatchOutcome> {
+    const frame = embedding.frame;
+    if (!frame || embedding.vector.length === 0) return { kind: 'dropped', reason: 'other' };
+    const { deploymentId, cameraId } = frame;
+    const cached = await this.#deployment(deploymentId, embedding.modelId);
+    const info = cached.info;
+    if (!info || info.status !== 'running' || info.model !== embedding.modelId) {
+      record(() =>
+        this.deps.metrics?.framesDropped.inc({
+          deployment: deploymentId,
+          camera: cameraId,
+          reason: 'not_running',
+        }),
+      );
+      return { kind: 'dropped', reason: 'not_running' };
+    }
+    const timer = this.deps.metrics?.databaseSeconds.startTimer({ stage: 'match_query' });
+    let matches: SnapshotMatch[];
+    try {
+      matches =
+        cached.size >= this.settings.hnswMinSize
+          ? await this.deps.snapshots.matchHnsw(deploymentId, info.model, embedding.vector, info.threshold)
+          : await this.deps.snapshots.matchExact(deploymentId, info.model, embedding.vector, info.threshold);
+    } finally {
+      timer?.();
+    }
+    record(() => this.deps.metrics?.matchQueries.inc({ deployment: deploymentId }));
+    const best = matches[0];
+    if (!best) {
+      this.deps.counters.add(deploymentId, cameraId, { facesProcessed: 1 });
+      return { kind: 'no_match' };
+    }
+    this.deps.counters.add(deploymentId, cameraId, { facesProcessed: 1, facesMatched: 1 });
+    record(() => this.deps.metrics?.matches.inc({ deployment: deploymentId }));
+    const probeJpeg = await this.deps.encodeProbe(embedding.crop, embedding.cropWidth, embedding.cropHeight);
+    const result = await this.deps.alerts.store(
+      {
+        deploymentId,
+        cameraId,
+        subjectId: best.subjectId,
+        referenceImageId: best.referenceImageId,
+        trackId: embedding.trackId,
+        label: best.label,
+        category: best.category,
+        priority: best.priority,
+        score: best.score,
+        threshold: info.threshold,
+        capturedAt: new Date(frame.capturedAtMs),
+        encryptedProbe: this.deps.cipher.seal(probeJpeg),
+        dedupeKey: `${deploymentId}/${cameraId}/${frame.sequence}/${frame.capturedAtMs}/${embedding.trackId}/${best.subjectId}`,
+      },
+      this.settings.cooldownSeconds,
+    );
+    if ('suppressed' in result) {
+      probeJpeg.fill(0);
+      record(() =>
+        this.deps.metrics?.alertsSuppressed.inc({ deployment: deploymentId, reason: result.suppressed }),
+      );
+      return { kind: 'suppressed', reason: result.suppressed };
+    }
+    record(() => this.deps.metrics?.alerts.inc({ deployment: deploymentId, camera: cameraId }));
+    this.deps.logger.info(
+      { deployment: deploymentId, camera: cameraId, alert: result.stored.id },
+      'alert stored',
+    );
+    return {
+      kind: 'alert',
+      alert: {
+        id: result.stored.id,
+        deploymentId,
+        cameraId,
+        subjectId: best.subjectId,
+        referenceImageId: best.referenceImageId,
+        trackId: embedding.trackId,
+        label: best.label,
+        category: best.category,
+        priority: best.priority,
+        score: best.score,
+        threshold: info.threshold,
+        capturedAtMs: frame.capturedAtMs,
+        createdAtMs: result.stored.createdAt.getTime(),
+        probeJpeg,
+      },
+    };
+  }
+
+  async #deployment(deploymentId: string, model: string) {
+    const now = Date.now();
+    const cached = this.#deployments.get(deploymentId);
+    if (cached && now - cached.at < this.#cacheMs) return cached;
+    const info = await this.deps.snapshots.deployment(deploymentId);
+    const size = info && info.status === 'running' ? await this.deps.snapshots.size(deploymentId, model) : 0;
+    const entry = { at: now, info, size };
+    this.#deployments.set(deploymentId, entry);
+    return entry;
+  }
+}

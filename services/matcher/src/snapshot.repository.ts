@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { type Database, toVectorParam } from '@vigil/core';
+
+/** What the matcher needs to know about a deployment. */
+export interface DeploymentInfo {
+  id: string;
+  status: 'planned' | 'running' | 'stopped';
+  threshold: number;
+  model: string;
+}
+
+/** One subject's best-scoring snapshot entry. */
+export interface SnapshotMatch {
+  subjectId: string;
+  referenceImageId: string;
+  label: string;
+  category: string;
+  priority: string;
+  /** Cosine similarity. */
+  score: number;
+}
+
+/** Nearest neighbours the HNSW path fetches before keeping the best per subject. */
+export const HNSW_CANDIDATES = 40;
+/** ef_search for HNSW: above the candidate count, for recall close to exact search. */
+export const HNSW_EF_SEARCH = 200;
+
+const MODEL_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+function hnswIndexName(model: string, dimensions: number): string {
+  return `snapshot_hnsw_${createHash('sha256').update(`${model}/${dimensions}`).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The watchlist snapshots frozen when deployments start: the only embeddings the matcher searches.
+ * Exact search by default (every entry scored, recall 100%); an HNSW index per model for large
+ * snapshots, built the first time one needs it.
+ */
+export class SnapshotRepository {
+  readonly #indexes = new Map<string, Promise<void>>();
+
+  constructor(private readonly db: Database) {}
+
+  async deployment(deploymentId: string): Promise<DeploymentInfo | undefined> {
+    const { rows } = await this.db.query<{
+      id: string;
+      status: DeploymentInfo['status'];
+      threshold: number;
+      model: string;
+    }>(`SELECT id, status, threshold, model FROM deployments WHERE id = $1`, [deploymentId]);
+    const row = rows[0];
+    return row ? { ...row, threshold: Number(row.threshold) } : undefined;
+  }
+
+  async size(deploymentId: string, model: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: string | number }>(
+      `SELECT count(*) AS n FROM snapshot_entries WHERE deployment_id = $1 AND model = $2`,
+      [deploymentId, model],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Every subject scoring at or above `threshold`, best entry per subject, best first; exact. */
+  async matchExact(
+    deploymentId: string,
+    model: string,
+    vector: ArrayLike<number>,
+    threshold: number,
+  ): Promise<SnapshotMatch[]> {
+    const { rows } = await this.db.query<MatchRow>(
+      `SELECT subject_id, reference_image_id, label, category, priority, score FROM (
+         SELECT DISTINCT ON (subject_id) subject_id, reference_image_id, label, category, priority,
+                1 - (embedding <=> $1::vector) AS score
+           FROM snapshot_entries
+          WHERE deployment_id = $2 AND model = $3 AND vector_dims(embedding) = $4
+          ORDER BY subject_id, embedding <=> $1::vector
+       ) best
+       WHERE score >= $5
+       ORDER BY score DESC`,
+      [toVectorParam(vector), deploymentId, model, vector.length, threshold],
+    );
+    return rows.map(toMatch);
+  }
+
+  /** As {@link matchExact}, through the model's HNSW index: approximate, for large snapshots. */
+  async matchHnsw(
+    deploymentId: string,
+    model: string,
+    vector: ArrayLike<number>,
+    threshold: number,
+  ): Promise<SnapshotMatch[]> {
+    const dims = vector.length;
+    if (!MODEL_ID.test(model) || !Number.isInteger(dims) || dims < 1 || dims > 16_000) {
+      return this.matchExact(deploymentId, model, vector, threshold);
+    }
+    await this.ensureHnswIndex(model, dims);
+    // The model id is inlined (checked against MODEL_ID above) so the planner can use the partial index.
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL hnsw.ef_search = ${HNSW_EF_SEARCH}`);
+      // pgvector 0.8: keep scanning the graph until enough rows pass the deployment filter.
+      await tx.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+      const { rows } = await tx.query<MatchRow>(
+        `SELECT subject_id, reference_image_id, label, category, priority,
+                1 - ((embedding::vector(${dims})) <=> $1::vector(${dims})) AS score
+           FROM snapshot_entries
+          WHERE model = '${model}' AND vector_dims(embedding) = ${dims} AND deployment_id = $2
+          ORDER BY (embedding::vector(${dims})) <=> $1::vector(${dims})
+          LIMIT ${HNSW_CANDIDATES}`,
+        [toVectorParam(vector), deploymentId],
+      );
+      const best = new Map<string, SnapshotMatch>();
+      for (const row of rows) {
+        const match = toMatch(row);
+        if (match.score < threshold) continue;
+        const seen = best.get(match.subjectId);
+        if (!seen || seen.score < match.score) best.set(match.subjectId, match);
+      }
+      return [...best.values()].sort((a, b) => b.score - a.score);
+    });
+  }
+
+  /** Creates the HNSW expression index of one model's embeddings, once per process. */
+  ensureHnswIndex(model: string, dimensions: number): Promise<void> {
+    const name = hnswIndexName(model, dimensions);
+    let ready = this.#indexes.get(name);
+    if (!ready) {
+      ready = this.db
+        .query(
+          `CREATE INDEX IF NOT EXISTS ${name} ON snapshot_entries
+             USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
+             WHERE model = '${model}' AND vector_dims(embedding) = ${dimensions}`,
+        )
+        .then(() => undefined);
+      ready.catch(() => this.#indexes.delete(name));
+      this.#indexes.set(name, ready);
+    }
+    return ready;
+  }
+}
+
+interface MatchRow {
+  subject_id: string;
+  reference_image_id: string;
+  label: string;
+  category: string;
+  priority: string;
+  score: number | string;
+}
+
+function toMatch(row: MatchRow): SnapshotMatch {
+  return {
+    subjectId: row.subject_id,
+    referenceImageId: row.reference_image_id,
+    label: row.label,
+    category: row.category,
+    priority: row.priority,
+    score: Number(row.score),
+  };
+}

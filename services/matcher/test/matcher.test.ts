@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Bus,
+  createLogger,
+  type Database,
+  DataCipher,
+  deploymentSubjects,
+  subject,
+  toVectorParam,
+} from '@vigil/core';
+import {
+  backendName,
+  createTestBus,
+  createTestDatabase,
+  type TestDatabase,
+  waitFor,
+} from '@vigil/core/testing';
+import { create, decodeAlert, type Embedding, EmbeddingSchema, encodeEmbedding } from '@vigil/proto';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertRepository } from '../src/alert.repository.js';
+import { DeploymentCounters } from '../src/deployment-counters.repository.js';
+import { startMatcherWorker } from '../src/matcher.handler.js';
+import { MatcherService } from '../src/matcher.service.js';
+import { encodeProbeJpeg } from '../src/probe-image.repository.js';
+import { SnapshotRepository } from '../src/snapshot.repository.js';
+
+const MODEL = 'test-model-v1';
+const DIMS = 128;
+const THRESHOLD = 0.6;
+const logger = createLogger({ level: 'silent' });
+const cipher = new DataCipher(Buffer.alloc(32, 7));
+
+let testDb: TestDatabase;
+let db: Database;
+let bus: Bus;
+
+/** Deterministic pseudo-random unit vector. */
+function unitVector(seed: number): number[] {
+  let state = seed * 7919 + 17;
+  const v = Array.from({ length: DIMS }, () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31 - 0.5;
+  });
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+/** `base` moved towards `noiseSeed`'s vector, renormalised: a second view of the same face. */
+function near(base: number[], noiseSeed: number, amount: number): number[] {
+  const noise = unitVector(noiseSeed);
+  const v = base.map((x, i) => x + amount * (noise[i] as number));
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * (b[i] as number), 0);
+
+async function makeDeployment(status: 'running' | 'stopped' = 'running') {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO deployments (name, threshold, model, status) VALUES ('d', $1, $2, $3) RETURNING id`,
+    [THRESHOLD, MODEL, status],
+  );
+  const deploymentId = (rows[0] as { id: string }).id;
+  const subjects = [
+    { id: randomUUID(), label: 'Subject A', vectors: [unitVector(1), near(unitVector(1), 99, 0.3)] },
+    { id: randomUUID(), label: 'Subject B', vectors: [unitVector(2)] },
+  ];
+  for (const s of subjects) {
+    for (const v of s.vectors) {
+      await db.query(
+        `INSERT INTO snapshot_entries (deployment_id, subject_id, reference_image_id, label, category, priority, model, embedding)
+         VALUES ($1, $2, $3, $4, 'wanted', 'red', $5, $6::vector)`,
+        [deploymentId, s.id, randomUUID(), s.label, MODEL, toVectorParam(v)],
+      );
+    }
+  }
+  return { deploymentId, cameraId: randomUUID(), subjects };
+}
+
+function embedding(
+  deploymentId: string,
+  cameraId: string,
+  vector: number[],
+  sequence = 1,
+  trackId = 't1',
+): Embedding {
+  const crop = new Uint8Array(16 * 16 * 3).fill(200);
+  return create(EmbeddingSchema, {
+    frame: { deploymentId, cameraId, sequence, capturedAtMs: Date.now() },
+    trackId,
+    modelId: MODEL,
+    vector,
+    crop,
+    cropWidth: 16,
+    cropHeight: 16,
+  });
+}
+
+function service(hnswMinSize = 1_000_000, counters = new DeploymentCounters(db, logger, 50)) {
+  return new MatcherService(
+    {
+      snapshots: new SnapshotRepository(db),
+      alerts: new AlertRepository(db),
+      counters,
+      cipher,
+      encodeProbe: encodeProbeJpeg,
+      logger,
+    },
+    { hnswMinSize, cooldownSeconds: 30, deploymentCacheMs: 0 },
+  );
+}
+
+describe(`matcher (${backendName})`, () => {
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    db = testDb.db;
+    bus = await createTestBus('matcher-test');
+  });
+  afterAll(async () => {
+    await bus.close();
+    await testDb.drop();
+  });
+
+  it('stores a match as an alert with the sealed probe, best subject, deployment threshold', async () => {
+    const { deploymentId, cameraId, subjects } = await makeDeployment();
+    const probe = near(unitVector(1), 5, 0.4);
+    expect(cosine(probe, unitVector(1))).toBeGreaterThan(THRESHOLD);
+    // Best entry of the subject: the closer of its two references.
+    const best = Math.max(...(subjects[0]?.vectors ?? []).map((v) => cosine(probe, v)));
+    const outcome = await service().handle(embedding(deploymentId, cameraId, probe));
+    expect(outcome.kind).toBe('alert');
+    const { rows } = await db.query<{
+      subject_id: string;
+      label: string;
+      score: number;
+      threshold: number;
+      encrypted_probe: Buffer;
+    }>(`SELECT subject_id, label, score, threshold, encrypted_probe FROM alerts WHERE deployment_id = $1`, [
+      deploymentId,
+    ]);
+    expect(rows).toHaveLength(1);
+    const row = rows[0] as (typeof rows)[number];
+    expect(row.subject_id).toBe(subjects[0]?.id);
+    expect(row.label).toBe('Subject A');
+    expect(row.threshold).toBeCloseTo(THRESHOLD, 5);
+    expect(row.score).toBeCloseTo(best, 4);
+    const jpeg = cipher.open(row.encrypted_probe);
+    expect((await sharp(jpeg).metadata()).format).toBe('jpeg');
+  });
+
+  it('forgets a non-match: no row, vector and crop zero-filled, only the counter moves', async () => {
+    const counters = new DeploymentCounters(db, logger, 50);
+    const { deploymentId, cameraId } = await makeDeployment();
+    const stranger = embedding(deploymentId, cameraId, unitVector(12345));
+    expect(cosine([...stranger.vector], unitVector(1))).toBeLessThan(THRESHOLD);
+    const outcome = await service(1_000_000, counters).handle(stranger);
+    expect(outcome.kind).toBe('no_match');
+    expect(stranger.vector.every((x) => x === 0)).toBe(true);
+    expect(stranger.crop.every((x) => x === 0)).toBe(true);
+    await counters.flush();
+    const alerts = await db.query(`SELECT 1 FROM alerts WHERE deployment_id = $1`, [deploymentId]);
+    expect(alerts.rows).toHaveLength(0);
+    const { rows } = await db.query<{ faces_processed: string; faces_matched: string }>(
+      `SELECT faces_processed, faces_matched FROM deployment_counters WHERE deployment_id = $1`,
+      [deploymentId],
+    );
+    expect(rows.map((r) => [Number(r.faces_processed), Number(r.faces_matched)])).toEqual([[1, 0]]);
+  });
+
+  it('raises one alert per camera and subject within the cooldown, and one row for a redelivered message', async () => {
+    const { deploymentId, cameraId } = await makeDeployment();
+    const matcher = service();
+    const first = embedding(deploymentId, cameraId, near(unitVector(1), 6, 0.3), 10, 'track-1');
+    const again = create(EmbeddingSchema, { ...first, vector: [...first.vector], crop: first.crop.slice() });
+    expect((await matcher.handle(first)).kind).toBe('alert');
+    expect(await matcher.handle(again)).toEqual({ kind: 'suppressed', reason: 'duplicate' });
+    const later = embedding(deploymentId, cameraId, near(unitVector(1), 7, 0.3), 11, 'track-1');
+    expect(await matcher.handle(later)).toEqual({ kind: 'suppressed', reason: 'cooldown' });
+    const otherCamera = embedding(deploymentId, randomUUID(), near(unitVector(1), 8, 0.3), 12, 'track-2');
+    expect((await matcher.handle(otherCamera)).kind).toBe('alert');
+    const otherSubject = embedding(deploymentId, cameraId, near(unitVector(2), 9, 0.3), 13, 'track-3');
+    expect((await matcher.handle(otherSubject)).kind).toBe('alert');
+    const { rows } = await db.query(`SELECT 1 FROM alerts WHERE deployment_id = $1`, [deploymentId]);
+    expect(rows).toHaveLength(3);
+  });
+
+  it('finds the same subjects and scores through the HNSW index as by exact search', async () => {
+    const { deploymentId } = await makeDeployment();
+    const snapshots = new SnapshotRepository(db);
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const probe = near(unitVector(seed % 3), seed + 40, 0.35);
+      const exact = await snapshots.matchExact(deploymentId, MODEL, probe, 0.3);
+      const hnsw = await snapshots.matchHnsw(deploymentId, MODEL, probe, 0.3);
+      expect(hnsw.map((m) => m.subjectId)).toEqual(exact.map((m) => m.subjectId));
+      hnsw.forEach((m, i) => expect(m.score).toBeCloseTo(exact[i]?.score as number, 5));
+    }
+    const indexes = await db.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'snapshot_entries' AND indexdef ILIKE '%hnsw%'`,
+    );
+    expect(indexes.rows.length).toBeGreaterThan(0);
+  });
+
+  it('ignores embeddings of a deployment that is not running or of another model', async () => {
+    const stopped = await makeDeployment('stopped');
+    const matcher = service();
+    expect(await matcher.handle(embedding(stopped.deploymentId, stopped.cameraId, unitVector(1)))).toEqual({
+      kind: 'dropped',
+      reason: 'not_running',
+    });
+    const running = await makeDeployment();
+    const other = embedding(running.deploymentId, running.cameraId, unitVector(1));
+    other.modelId = 'another-model';
+    expect((await matcher.handle(other)).kind).toBe('dropped');
+    const { rows } = await db.query(`SELECT 1 FROM alerts WHERE deployment_id IN ($1, $2)`, [
+      stopped.deploymentId,
+      running.deploymentId,
+    ]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('publishes a stored alert on the durable stream from the bus handler', async () => {
+    const { deploymentId, cameraId, subjects } = await makeDeployment();
+    const worker = startMatcherWorker({ bus, service: service(), logger });
+    const received: ReturnType<typeof decodeAlert>[] = [];
+    const consumer = await bus.durable.consume(
+      {
+        durableName: `matcher-test-${deploymentId.slice(0, 8)}`,
+        filter: deploymentSubjects('alerts', deploymentId),
+      },
+      async (m) => {
+        received.push(decodeAlert(m.data));
+      },
+    );
+    try {
+      bus.publish(
+        subject('embeddings', deploymentId, cameraId),
+        encodeEmbedding(embedding(deploymentId, cameraId, near(unitVector(2), 3, 0.3))),
+      );
+      bus.publish(
+        subject('embeddings', deploymentId, cameraId),
+        encodeEmbedding(embedding(deploymentId, cameraId, unitVector(777), 2, 'stranger')),
+      );
+      await waitFor(() => received.length >= 1, 15_000);
+      await worker.stop();
+      expect(received).toHaveLength(1);
+      const alert = received[0] as (typeof received)[number];
+      expect(alert.subjectId).toBe(subjects[1]?.id);
+      expect(alert.label).toBe('Subject B');
+      expect(alert.cameraId).toBe(cameraId);
+      expect(alert.probeJpeg[0]).toBe(0xff);
+      const { rows } = await db.query<{ id: string }>(
+        `SELECT id::text AS id FROM alerts WHERE deployment_id = $1`,
+        [deploymentId],
+      );
+      expect(rows.map((r) => r.id)).toEqual([alert.id]);
+    } finally {
+      await consumer.stop();
+    }
+  });
+});
