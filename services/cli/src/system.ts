@@ -47,7 +47,11 @@ export async function startSystem(options: StartOptions): Promise<System> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   const has = (role: Role) => options.roles.includes('all') || options.roles.includes(role);
-  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+  const db = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.dataDir,
+    migrate: config.VIGIL_MIGRATE,
+  });
   const bus = await openBus({
     natsUrl: config.NATS_URL,
     name: `vigil-${options.roles.join('+')}`,

@@ -4,6 +4,7 @@ import { detectCommand } from './detect.command.js';
 import { embedCommand } from './embed.command.js';
 import { evalCommand } from './eval.command.js';
 import { keysCommand } from './keys.command.js';
+import { migrateCommand } from './migrate.command.js';
 import { serveCommand } from './serve.command.js';
 
 /** Every `vigil` sub-command, by name. */
@@ -14,4 +15,5 @@ export const commands: Record<string, Command> = {
   compare: compareCommand,
   eval: evalCommand,
   keys: keysCommand,
+  migrate: migrateCommand,
 };
