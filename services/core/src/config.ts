@@ -66,6 +66,8 @@ const fields = z.object({
   VIGIL_INFERENCE_THREADS: boolean.default(true),
   /** Scrape token for GET /metrics (Bearer), besides an admin login; unset: admin tokens only (API) or open (ops port). */
   VIGIL_METRICS_TOKEN: z.string().min(16).optional(),
+  /** Replicas of the VIGIL_ALERTS JetStream stream: 3 on a 3-node NATS cluster, 1 on a single server. */
+  VIGIL_ALERT_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Apply pending migrations on start; false where `vigil migrate` runs them as a separate migration role. */
   VIGIL_MIGRATE: boolean.default(true),
   /** Port of the small /metrics, /health, /ready listener for roles without the API; unset: no listener. */

@@ -10,6 +10,8 @@ export interface OpenBusOptions {
   password?: string | undefined;
   caFile?: string | undefined;
   alertStream?: string;
+  /** Replicas of the alert stream: 3 on a 3-node cluster, so an alert survives losing a server. */
+  alertReplicas?: number;
 }
 
 /** NATS when a URL is given, else the in-process bus. */
