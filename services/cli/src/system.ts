@@ -1,4 +1,4 @@
-import { buildApp } from '@vigil/api';
+import { buildApp, RetentionService, retentionPolicy, startRetentionSchedule } from '@vigil/api';
 import {
   type Bus,
   type Config,
@@ -14,6 +14,7 @@ import {
   type VigilMetrics,
 } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
+import { startPipeline } from './pipeline.js';
 
 export const ROLES = ['all', 'ingest', 'detector', 'embedder', 'matcher', 'api'] as const;
 export type Role = (typeof ROLES)[number];
@@ -90,6 +91,33 @@ export async function startSystem(options: StartOptions): Promise<System> {
     system.url = address;
     stops.push(() => app.close());
     logger.info({ url: address, database: db.kind, bus: bus.kind }, 'Vigil API listening');
+    // Retention on a schedule in every API process; an advisory lock lets one of them work at a time.
+    const retention = startRetentionSchedule({
+      service: new RetentionService(db, retentionPolicy(config)),
+      intervalMs: config.VIGIL_RETENTION_INTERVAL_MINUTES * 60_000,
+      logger,
+    });
+    stops.push(() => retention.stop());
+  }
+  const pipelineRoles = {
+    ingest: has('ingest'),
+    detector: has('detector'),
+    embedder: has('embedder'),
+    matcher: has('matcher'),
+  };
+  if (Object.values(pipelineRoles).some(Boolean)) {
+    // Stopped before the API (stops run in reverse): cameras first, then every stage drains.
+    const stopPipeline = await startPipeline({
+      config,
+      logger,
+      db,
+      bus,
+      metrics,
+      readiness,
+      roles: pipelineRoles,
+      threads: options.roles.includes('all') && config.VIGIL_INFERENCE_THREADS,
+    });
+    stops.push(stopPipeline);
   }
   if (config.VIGIL_OPS_PORT !== undefined) {
     // Roles without the API answer /metrics, /health and /ready here (Kubernetes probes, Prometheus).

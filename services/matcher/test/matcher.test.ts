@@ -193,7 +193,7 @@ describe(`matcher (${backendName})`, () => {
       const exact = await snapshots.matchExact(deploymentId, MODEL, probe, 0.3);
       const hnsw = await snapshots.matchHnsw(deploymentId, MODEL, probe, 0.3);
       expect(hnsw.map((m) => m.subjectId)).toEqual(exact.map((m) => m.subjectId));
-      hnsw.forEach((m, i) => expect(m.score).toBeCloseTo(exact[i]?.score as number, 5));
+      for (const [i, m] of hnsw.entries()) expect(m.score).toBeCloseTo(exact[i]?.score as number, 5);
     }
     const indexes = await db.query<{ indexdef: string }>(
       `SELECT indexdef FROM pg_indexes WHERE tablename = 'snapshot_entries' AND indexdef ILIKE '%hnsw%'`,

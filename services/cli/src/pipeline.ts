@@ -1,0 +1,144 @@
+import {
+  type Bus,
+  type Config,
+  type Database,
+  type Logger,
+  loadDataCipher,
+  type ReadinessRegistry,
+  type VigilMetrics,
+} from '@vigil/core';
+import { FaceEngine, LIVE_GATE } from '@vigil/detector';
+import {
+  type CropEmbedder,
+  engineAnalyser,
+  engineEmbedder,
+  type FrameAnalyser,
+  InferenceThread,
+  startDetectorWorker,
+} from '@vigil/detector/worker';
+import { startEmbedderWorker } from '@vigil/embedder/worker';
+import { CameraRepository, IngestService } from '@vigil/ingest';
+import {
+  AlertRepository,
+  DeploymentCounters,
+  encodeProbeJpeg,
+  MatcherService,
+  SnapshotRepository,
+  startMatcherWorker,
+} from '@vigil/matcher';
+
+export interface PipelineContext {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  bus: Bus;
+  metrics: VigilMetrics;
+  readiness: ReadinessRegistry;
+  /** Which of ingest, detector, embedder, matcher this process runs. */
+  roles: { ingest: boolean; detector: boolean; embedder: boolean; matcher: boolean };
+  /** Run inference in worker threads (the all-in-one process, VIGIL_INFERENCE_THREADS). */
+  threads: boolean;
+}
+
+/** A face runtime that answers as both analyser and embedder, in this thread or a worker thread. */
+type Runtime = FrameAnalyser & CropEmbedder & { close(): Promise<void> };
+
+async function loadRuntime(ctx: PipelineContext, stage: 'detect' | 'embed'): Promise<Runtime> {
+  const options = FaceEngine.optionsFromConfig(ctx.config);
+  const started = Date.now();
+  let runtime: Runtime;
+  if (ctx.threads) {
+    const thread = await InferenceThread.start(options, ctx.logger, () => {
+      try {
+        ctx.metrics.restarts.inc({ stage, reason: 'crash' });
+      } catch {}
+    });
+    runtime = thread;
+  } else {
+    const engine = await FaceEngine.load(options);
+    const analyser = engineAnalyser(engine);
+    const embedder = engineEmbedder(engine);
+    runtime = {
+      cropSize: analyser.cropSize,
+      analyse: analyser.analyse,
+      modelId: embedder.modelId,
+      embed: embedder.embed,
+      close: () => engine.dispose(),
+    };
+  }
+  try {
+    ctx.metrics.modelLoadSeconds.set({ stage }, (Date.now() - started) / 1000);
+  } catch {}
+  return runtime;
+}
+
+/**
+ * Starts the pipeline roles of this process: ingest (ffmpeg per camera), detector and embedder
+ * (inference in worker threads when `threads`), matcher. Returns the stop that drains them in the
+ * order a frame flows: no new frames, then every stage finishes what it holds.
+ */
+export async function startPipeline(ctx: PipelineContext): Promise<() => Promise<void>> {
+  const { config, logger, db, bus, metrics, roles } = ctx;
+  const stops: (() => Promise<void>)[] = [];
+  const counters = new DeploymentCounters(db, logger);
+  const models = roles.detector || roles.embedder ? ctx.readiness.gate('models') : undefined;
+
+  if (roles.matcher) {
+    const cipher = loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger });
+    const service = new MatcherService(
+      {
+        snapshots: new SnapshotRepository(db),
+        alerts: new AlertRepository(db),
+        counters,
+        cipher,
+        encodeProbe: encodeProbeJpeg,
+        logger,
+        metrics,
+      },
+      { hnswMinSize: config.VIGIL_HNSW_MIN_SIZE, cooldownSeconds: config.VIGIL_ALERT_COOLDOWN_SECONDS },
+    );
+    const worker = startMatcherWorker({ bus, service, logger });
+    stops.push(() => worker.stop());
+  }
+  try {
+    if (roles.embedder) {
+      const runtime = await loadRuntime(ctx, 'embed');
+      const worker = startEmbedderWorker({ bus, embedder: runtime, logger, metrics });
+      stops.push(async () => {
+        await worker.stop();
+        await runtime.close();
+      });
+    }
+    if (roles.detector) {
+      const runtime = await loadRuntime(ctx, 'detect');
+      const worker = startDetectorWorker({
+        bus,
+        analyser: runtime,
+        logger,
+        gate: LIVE_GATE,
+        metrics,
+        onFrame: (deploymentId, cameraId) => counters.add(deploymentId, cameraId, { frames: 1 }),
+      });
+      stops.push(async () => {
+        await worker.stop();
+        await runtime.close();
+      });
+    }
+    models?.ready();
+  } catch (error) {
+    models?.fail('model_unavailable');
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    throw error;
+  }
+  if (roles.ingest) {
+    const ingest = new IngestService(new CameraRepository(db), bus, logger);
+    await ingest.start();
+    stops.push(() => ingest.stop());
+  }
+  return async () => {
+    for (const stop of stops.reverse()) {
+      await stop().catch((error) => logger.warn({ err: error }, 'pipeline stop failed'));
+    }
+    await counters.close();
+  };
+}
