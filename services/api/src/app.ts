@@ -26,6 +26,13 @@ import { metricsRoutes } from './routes/metrics.routes.js';
 import { readyRoutes } from './routes/ready.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { watchlistRoutes } from './routes/watchlists.routes.js';
+import { AuditTrailService } from './oversight/audit-trail.service.js';
+import { RetentionService, retentionPolicy } from './oversight/retention.service.js';
+import { StatsService } from './oversight/stats.service.js';
+import { ThresholdService } from './oversight/threshold.service.js';
+import { auditRoutes } from './routes/audit.routes.js';
+import { oversightRoutes } from './routes/oversight.routes.js';
+import { statsRoutes } from './routes/stats.routes.js';
 import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
 import { WatchlistService } from './watchlists/watchlist.service.js';
 
@@ -156,6 +163,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(usersRoutes);
       await api.register(fastifyMultipart, { throwFileSizeLimit: true });
       await api.register(watchlistRoutes, { watchlists, enrolment });
+      // Oversight (F): statistics, audit trail, retention on demand, threshold changes.
+      await api.register(statsRoutes, { stats: new StatsService(deps.db) });
+      await api.register(auditRoutes, { auditTrail: new AuditTrailService(deps.db) });
+      await api.register(oversightRoutes, {
+        retention: new RetentionService(deps.db, retentionPolicy(config)),
+        thresholds: new ThresholdService(deps.db, config.VIGIL_THRESHOLD_FLOOR),
+      });
     },
     { prefix: '/api/v1' },
   );

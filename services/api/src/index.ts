@@ -10,3 +10,22 @@ export { type AuthUser, USER_ROLES, type UserRole } from './auth/roles.js';
 export { type AuthHook, bearerToken } from './plugins/auth.plugin.js';
 export * from './errors.js';
 export { AUTH_ERRORS, errorResponses, errorSchema, uuidParams } from './routes/schemas.js';
+export {
+  type RetentionPolicy,
+  type RetentionReport,
+  RetentionService,
+  retentionCounts,
+  retentionPolicy,
+  startRetentionSchedule,
+} from './oversight/retention.service.js';
+export { AuditTrailService } from './oversight/audit-trail.service.js';
+export {
+  type CalibrationReport,
+  type CalibrationRow,
+  calibrationReport,
+  DEFAULT_CALIBRATION_THRESHOLDS,
+  formatCalibrationReport,
+  type LabelledEmbedding,
+} from './oversight/calibration.js';
+export { type DeploymentStats, type OversightStats, StatsService } from './oversight/stats.service.js';
+export { ThresholdService } from './oversight/threshold.service.js';

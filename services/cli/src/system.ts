@@ -1,4 +1,4 @@
-import { buildApp } from '@vigil/api';
+import { buildApp, RetentionService, retentionPolicy, startRetentionSchedule } from '@vigil/api';
 import {
   type Bus,
   type Config,
@@ -91,6 +91,13 @@ export async function startSystem(options: StartOptions): Promise<System> {
     system.url = address;
     stops.push(() => app.close());
     logger.info({ url: address, database: db.kind, bus: bus.kind }, 'Vigil API listening');
+    // Retention on a schedule in every API process; an advisory lock lets one of them work at a time.
+    const retention = startRetentionSchedule({
+      service: new RetentionService(db, retentionPolicy(config)),
+      intervalMs: config.VIGIL_RETENTION_INTERVAL_MINUTES * 60_000,
+      logger,
+    });
+    stops.push(() => retention.stop());
   }
   const pipelineRoles = {
     ingest: has('ingest'),

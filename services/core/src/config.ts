@@ -36,6 +36,8 @@ const fields = z.object({
   VIGIL_SNAPSHOT_GRACE_HOURS: z.coerce.number().min(0).default(24),
   /** Days alerts and their crops are kept. */
   VIGIL_ALERT_RETENTION_DAYS: z.coerce.number().min(0).default(31),
+  /** Minutes between retention runs in the API process (snapshots, alerts, expired subjects). */
+  VIGIL_RETENTION_INTERVAL_MINUTES: z.coerce.number().min(1).default(15),
   /**
    * Lowest similarity threshold a deployment may use. 0.5 on the default profile keeps the LFW
    * false-positive identification rate under 1 in 6000 for a 10k list (see models/README.md).

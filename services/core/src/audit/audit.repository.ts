@@ -140,6 +140,8 @@ export class AuditRepository {
     filter: {
       action?: string;
       actorId?: string;
+      actorName?: string;
+      targetType?: string;
       targetId?: string;
       from?: Date;
       to?: Date;
@@ -155,6 +157,8 @@ export class AuditRepository {
     };
     if (filter.action) add('action = ?', filter.action);
     if (filter.actorId) add('actor_id = ?', filter.actorId);
+    if (filter.actorName) add('actor_name = ?', filter.actorName);
+    if (filter.targetType) add('target_type = ?', filter.targetType);
     if (filter.targetId) add('target_id = ?', filter.targetId);
     if (filter.from) add('at >= ?', filter.from.toISOString());
     if (filter.to) add('at < ?', filter.to.toISOString());
@@ -165,6 +169,12 @@ export class AuditRepository {
       params,
     );
     return rows.map(fromDb);
+  }
+
+  /** One row by id, as stored (for naming the row `verify` found altered). */
+  async get(id: number): Promise<AuditRow | undefined> {
+    const { rows } = await this.db.query<DbAuditRow>('SELECT * FROM audit_log WHERE id = $1', [id]);
+    return rows[0] ? fromDb(rows[0]) : undefined;
   }
 
   /** Walks the whole chain in id order and names the first row whose hash or link is wrong. */

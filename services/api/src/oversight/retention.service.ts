@@ -1,0 +1,203 @@
+import { AuditRepository, type Database, type Logger } from '@vigil/core';
+import {
+  type DeletedAlerts,
+  type DeletedSnapshot,
+  type DeletedSubject,
+  RetentionRepository,
+  type RetentionTable,
+} from './retention.repository.js';
+
+export interface RetentionPolicy {
+  /** Hours a stopped deployment's watchlist snapshot is kept (VIGIL_SNAPSHOT_GRACE_HOURS). */
+  snapshotGraceHours: number;
+  /** Days alerts and their crops are kept (VIGIL_ALERT_RETENTION_DAYS). */
+  alertRetentionDays: number;
+}
+
+/** What one run deleted. `skipped` when another process was running retention at the time. */
+export interface RetentionReport {
+  ranAt: string;
+  skipped: boolean;
+  alertCutoff: string;
+  snapshots: DeletedSnapshot[];
+  alerts: DeletedAlerts[];
+  subjects: DeletedSubject[];
+  /** Tables compacted with VACUUM FULL afterwards. */
+  compacted: RetentionTable[];
+}
+
+/** Who a retention run is recorded as on the audit trail. */
+export interface RetentionActor {
+  id: string | null;
+  username: string;
+}
+
+const SYSTEM_ACTOR: RetentionActor = { id: null, username: 'system:retention' };
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes what the retention rules say is due: destroyed snapshots of stopped deployments, alerts
+ * past their retention period (with crops, adjudications and dispatches), subjects past their
+ * expiry (with images and embeddings). One transaction, one runner at a time (advisory lock),
+ * every deletion audited with its counts; `deployment_subject_log` is kept.
+ */
+export class RetentionService {
+  readonly #retention: RetentionRepository;
+  readonly #audit: AuditRepository;
+
+  constructor(
+    private readonly db: Database,
+    private readonly policy: RetentionPolicy,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.#retention = new RetentionRepository(db);
+    this.#audit = new AuditRepository(db);
+  }
+
+  async run(actor: RetentionActor = SYSTEM_ACTOR): Promise<RetentionReport> {
+    const now = this.now();
+    const cutoff = new Date(now.getTime() - this.policy.alertRetentionDays * DAY_MS);
+    const report: RetentionReport = {
+      ranAt: now.toISOString(),
+      skipped: false,
+      alertCutoff: cutoff.toISOString(),
+      snapshots: [],
+      alerts: [],
+      subjects: [],
+      compacted: [],
+    };
+    const audited = { actorId: actor.id, actorName: actor.username };
+    await this.db.transaction(async (tx) => {
+      if (!(await this.#retention.tryLock(tx))) {
+        report.skipped = true;
+        return;
+      }
+      report.snapshots = await this.#retention.destroySnapshots(tx, now, this.policy.snapshotGraceHours);
+      for (const s of report.snapshots)
+        await this.#audit.append(
+          {
+            ...audited,
+            action: 'retention.snapshot_destroyed',
+            targetType: 'deployment',
+            targetId: s.deploymentId,
+            details: { snapshotEntries: s.entries, graceHours: this.policy.snapshotGraceHours },
+          },
+          tx,
+        );
+      report.alerts = await this.#retention.deleteAlerts(tx, cutoff);
+      for (const a of report.alerts)
+        await this.#audit.append(
+          {
+            ...audited,
+            action: 'retention.alerts_deleted',
+            targetType: 'deployment',
+            targetId: a.deploymentId,
+            details: {
+              alerts: a.alerts,
+              crops: a.crops,
+              adjudications: a.adjudications,
+              dispatches: a.dispatches,
+              capturedBefore: cutoff.toISOString(),
+              retentionDays: this.policy.alertRetentionDays,
+            },
+          },
+          tx,
+        );
+      report.subjects = await this.#retention.deleteExpiredSubjects(tx, now);
+      for (const s of report.subjects)
+        await this.#audit.append(
+          {
+            ...audited,
+            action: 'retention.subject_expired',
+            targetType: 'subject',
+            targetId: s.subjectId,
+            details: {
+              watchlistId: s.watchlistId,
+              referenceImages: s.referenceImages,
+              embeddings: s.embeddings,
+              snapshotEntries: s.snapshotEntries,
+            },
+          },
+          tx,
+        );
+    });
+    if (report.skipped) return report;
+    const tables = new Set<RetentionTable>();
+    if (report.snapshots.some((s) => s.entries > 0) || report.subjects.some((s) => s.snapshotEntries > 0))
+      tables.add('snapshot_entries');
+    if (report.alerts.length > 0) {
+      tables.add('alerts');
+      if (report.alerts.some((a) => a.adjudications > 0)) tables.add('adjudications');
+      if (report.alerts.some((a) => a.dispatches > 0)) tables.add('alert_dispatches');
+    }
+    if (report.subjects.length > 0) tables.add('subjects').add('reference_images').add('embeddings');
+    await this.#retention.compact(tables);
+    report.compacted = [...tables];
+    return report;
+  }
+}
+
+/** Total rows a run deleted, for a log line. */
+export function retentionCounts(report: RetentionReport): Record<string, number> {
+  return {
+    snapshots: report.snapshots.length,
+    snapshotEntries: report.snapshots.reduce((sum, s) => sum + s.entries, 0),
+    alerts: report.alerts.reduce((sum, a) => sum + a.alerts, 0),
+    subjects: report.subjects.length,
+  };
+}
+
+export interface RetentionSchedule {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs retention every `intervalMs` (and once shortly after start) until stopped. Several processes
+ * may run the schedule: the advisory lock lets one of them work and the others skip.
+ */
+export function startRetentionSchedule(options: {
+  service: RetentionService;
+  intervalMs: number;
+  logger: Logger;
+  /** Delay before the first run, so a starting process is not slowed by it. */
+  firstRunMs?: number;
+}): RetentionSchedule {
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const tick = () => {
+    if (stopped || running) return;
+    running = options.service
+      .run()
+      .then((report) => {
+        if (!report.skipped && report.compacted.length > 0)
+          options.logger.info({ retention: retentionCounts(report) }, 'retention deleted expired data');
+      })
+      .catch((error: unknown) => options.logger.error({ err: error }, 'retention run failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const first = setTimeout(tick, options.firstRunMs ?? 30_000);
+  const timer = setInterval(tick, options.intervalMs);
+  first.unref();
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** The retention periods in the configuration. */
+export function retentionPolicy(config: {
+  VIGIL_SNAPSHOT_GRACE_HOURS: number;
+  VIGIL_ALERT_RETENTION_DAYS: number;
+}): RetentionPolicy {
+  return {
+    snapshotGraceHours: config.VIGIL_SNAPSHOT_GRACE_HOURS,
+    alertRetentionDays: config.VIGIL_ALERT_RETENTION_DAYS,
+  };
+}

@@ -1,0 +1,372 @@
+import { AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
+import type { AuthUser } from '../auth/roles.js';
+import { isUuid } from '../uuid.js';
+import {
+  type CategoryCount,
+  type CounterHour,
+  type DeploymentFacts,
+  type OutcomeHour,
+  StatsRepository,
+  type TimeWindow,
+} from './stats.repository.js';
+
+/** Adjudication outcomes, plus `unresolved` for an alert nobody adjudicated. */
+export const OUTCOMES = [
+  'confirmed',
+  'false_alert',
+  'not_stopped',
+  'engaged',
+  'arrested',
+  'unresolved',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/**
+ * Outcomes that say the person was the subject. `not_stopped` and `unresolved` say nothing either
+ * way, so they count as neither true nor false.
+ */
+export const TRUE_OUTCOMES: readonly Outcome[] = ['confirmed', 'engaged', 'arrested'];
+
+export const CATEGORIES = ['wanted', 'suspect', 'missing', 'vulnerable', 'other'] as const;
+
+export interface FalseAlertRate {
+  /** False alerts divided by faces processed; null before any face was processed. */
+  perFacesProcessed: number | null;
+  /** False alerts divided by alerts; null without alerts. */
+  perAlerts: number | null;
+}
+
+/** The counts every statistic has. */
+export interface AlertFigures {
+  framesProcessed: number;
+  facesProcessed: number;
+  alerts: number;
+  outcomes: Record<Outcome, number>;
+  trueAlerts: number;
+  falseAlerts: number;
+  falseAlertRate: FalseAlertRate;
+}
+
+export interface HourFigures {
+  /** Start of the hour, UTC. */
+  hour: string;
+  framesProcessed: number;
+  facesProcessed: number;
+  alerts: number;
+  trueAlerts: number;
+  falseAlerts: number;
+}
+
+export interface DeploymentSummary extends AlertFigures {
+  deploymentId: string;
+  name: string;
+  location: string;
+  status: DeploymentFacts['status'];
+  model: string;
+  threshold: number;
+  startedAt: string | null;
+  stoppedAt: string | null;
+  /** Seconds from start to stop (or to now while running); null if it never started. */
+  durationSeconds: number | null;
+  cameras: number;
+  watchlist: {
+    size: number;
+    byCategory: Record<(typeof CATEGORIES)[number], number>;
+    /** `snapshot`: the list frozen at start; `current`: not started yet, the list as it is now. */
+    source: 'snapshot' | 'current';
+  };
+}
+
+export interface DeploymentStats extends DeploymentSummary {
+  from: string | null;
+  to: string | null;
+  series: HourFigures[];
+}
+
+export interface OversightStats {
+  from: string | null;
+  to: string | null;
+  totals: AlertFigures & { deployments: number; cameras: number; durationSeconds: number };
+  deployments: DeploymentSummary[];
+  series: HourFigures[];
+}
+
+function emptyOutcomes(): Record<Outcome, number> {
+  return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+}
+
+function isOutcome(value: string): value is Outcome {
+  return (OUTCOMES as readonly string[]).includes(value);
+}
+
+function figures(counters: CounterHour[], outcomes: OutcomeHour[]): AlertFigures {
+  const byOutcome = emptyOutcomes();
+  for (const row of outcomes) if (isOutcome(row.outcome)) byOutcome[row.outcome] += row.alerts;
+  const framesProcessed = counters.reduce((sum, row) => sum + row.frames, 0);
+  const facesProcessed = counters.reduce((sum, row) => sum + row.facesProcessed, 0);
+  const alerts = OUTCOMES.reduce((sum, outcome) => sum + byOutcome[outcome], 0);
+  const trueAlerts = TRUE_OUTCOMES.reduce((sum, outcome) => sum + byOutcome[outcome], 0);
+  const falseAlerts = byOutcome.false_alert;
+  return {
+    framesProcessed,
+    facesProcessed,
+    alerts,
+    outcomes: byOutcome,
+    trueAlerts,
+    falseAlerts,
+    falseAlertRate: {
+      perFacesProcessed: facesProcessed > 0 ? falseAlerts / facesProcessed : null,
+      perAlerts: alerts > 0 ? falseAlerts / alerts : null,
+    },
+  };
+}
+
+function series(counters: CounterHour[], outcomes: OutcomeHour[]): HourFigures[] {
+  const hours = new Map<string, HourFigures>();
+  const at = (hour: Date) => {
+    const key = hour.toISOString();
+    let entry = hours.get(key);
+    if (!entry) {
+      entry = { hour: key, framesProcessed: 0, facesProcessed: 0, alerts: 0, trueAlerts: 0, falseAlerts: 0 };
+      hours.set(key, entry);
+    }
+    return entry;
+  };
+  for (const row of counters) {
+    const entry = at(row.hour);
+    entry.framesProcessed += row.frames;
+    entry.facesProcessed += row.facesProcessed;
+  }
+  for (const row of outcomes) {
+    const entry = at(row.hour);
+    entry.alerts += row.alerts;
+    if ((TRUE_OUTCOMES as readonly string[]).includes(row.outcome)) entry.trueAlerts += row.alerts;
+    if (row.outcome === 'false_alert') entry.falseAlerts += row.alerts;
+  }
+  return [...hours.values()].sort((a, b) => (a.hour < b.hour ? -1 : a.hour > b.hour ? 1 : 0));
+}
+
+function summary(
+  deployment: DeploymentFacts,
+  counters: CounterHour[],
+  outcomes: OutcomeHour[],
+  sizes: CategoryCount[],
+  now: Date,
+): DeploymentSummary {
+  const byCategory = Object.fromEntries(
+    CATEGORIES.map((c) => [c, 0]),
+  ) as DeploymentSummary['watchlist']['byCategory'];
+  let source: 'snapshot' | 'current' = deployment.startedAt ? 'snapshot' : 'current';
+  for (const row of sizes) {
+    if ((CATEGORIES as readonly string[]).includes(row.category))
+      byCategory[row.category as keyof typeof byCategory] += row.subjects;
+    source = row.source;
+  }
+  const end = deployment.stoppedAt ?? now;
+  return {
+    deploymentId: deployment.id,
+    name: deployment.name,
+    location: deployment.location,
+    status: deployment.status,
+    model: deployment.model,
+    threshold: deployment.threshold,
+    startedAt: deployment.startedAt?.toISOString() ?? null,
+    stoppedAt: deployment.stoppedAt?.toISOString() ?? null,
+    durationSeconds: deployment.startedAt
+      ? Math.max(0, Math.round((end.getTime() - deployment.startedAt.getTime()) / 1000))
+      : null,
+    cameras: deployment.cameras,
+    watchlist: { size: Object.values(byCategory).reduce((a, b) => a + b, 0), byCategory, source },
+    ...figures(counters, outcomes),
+  };
+}
+
+function checkWindow(window: TimeWindow): void {
+  if (window.from && window.to && window.from >= window.to)
+    throw new ValidationError('`from` must be before `to`', 'invalid_time_window');
+}
+
+/**
+ * Published figures per deployment and across deployments: faces processed, alerts, outcomes and
+ * false alert rates, with the threshold and watchlist size they were obtained at. Counts only.
+ */
+export class StatsService {
+  readonly #stats: StatsRepository;
+  readonly #audit: AuditRepository;
+
+  constructor(
+    db: Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.#stats = new StatsRepository(db);
+    this.#audit = new AuditRepository(db);
+  }
+
+  async deployment(id: string, window: TimeWindow = {}): Promise<DeploymentStats> {
+    checkWindow(window);
+    const deployment = isUuid(id) ? await this.#stats.deployment(id) : undefined;
+    if (!deployment) throw new NotFoundError('deployment');
+    const [counters, outcomes, sizes] = await Promise.all([
+      this.#stats.counters([id], window),
+      this.#stats.outcomes([id], window),
+      this.#stats.watchlistSizes([id], this.now()),
+    ]);
+    return {
+      ...summary(deployment, counters, outcomes, sizes, this.now()),
+      from: window.from?.toISOString() ?? null,
+      to: window.to?.toISOString() ?? null,
+      series: series(counters, outcomes),
+    };
+  }
+
+  /** Every deployment that ran during the window (all that ever ran without one). */
+  async overall(window: TimeWindow = {}): Promise<OversightStats> {
+    checkWindow(window);
+    const now = this.now();
+    const deployments = await this.#stats.deployments({ ranDuring: window });
+    const ids = deployments.map((d) => d.id);
+    const [counters, outcomes, sizes] = await Promise.all([
+      this.#stats.counters(ids, window),
+      this.#stats.outcomes(ids, window),
+      this.#stats.watchlistSizes(ids, now),
+    ]);
+    const summaries = deployments.map((d) =>
+      summary(
+        d,
+        counters.filter((row) => row.deploymentId === d.id),
+        outcomes.filter((row) => row.deploymentId === d.id),
+        sizes.filter((row) => row.deploymentId === d.id),
+        now,
+      ),
+    );
+    return {
+      from: window.from?.toISOString() ?? null,
+      to: window.to?.toISOString() ?? null,
+      totals: {
+        deployments: summaries.length,
+        cameras: summaries.reduce((sum, s) => sum + s.cameras, 0),
+        durationSeconds: summaries.reduce((sum, s) => sum + (s.durationSeconds ?? 0), 0),
+        ...figures(counters, outcomes),
+      },
+      deployments: summaries,
+      series: series(counters, outcomes),
+    };
+  }
+
+  /** Records that `actor` exported statistics (CSV): exports are on the audit trail. */
+  async recordExport(
+    actor: AuthUser,
+    what: { scope: 'deployment' | 'oversight'; deploymentId?: string; series: boolean; window: TimeWindow },
+  ): Promise<void> {
+    await this.#audit.append({
+      actorId: actor.id,
+      actorName: actor.username,
+      action: 'stats.export',
+      targetType: what.scope === 'deployment' ? 'deployment' : 'oversight',
+      targetId: what.deploymentId ?? '',
+      details: {
+        format: 'csv',
+        series: what.series,
+        from: what.window.from?.toISOString() ?? null,
+        to: what.window.to?.toISOString() ?? null,
+      },
+    });
+  }
+}
+
+const SUMMARY_COLUMNS = [
+  'deployment_id',
+  'name',
+  'location',
+  'status',
+  'model',
+  'threshold',
+  'started_at',
+  'stopped_at',
+  'duration_seconds',
+  'cameras',
+  'watchlist_size',
+  ...CATEGORIES.map((c) => `watchlist_${c}`),
+  'frames_processed',
+  'faces_processed',
+  'alerts',
+  ...OUTCOMES,
+  'true_alerts',
+  'false_alerts',
+  'false_alert_rate_per_faces',
+  'false_alert_rate_per_alerts',
+] as const;
+
+const SERIES_COLUMNS = [
+  'hour',
+  'frames_processed',
+  'faces_processed',
+  'alerts',
+  'true_alerts',
+  'false_alerts',
+];
+
+/** One CSV field: quoted when it holds a comma, quote or newline; a leading =+-@ is defused for spreadsheets. */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csv(header: readonly string[], rows: unknown[][]): string {
+  return `${[header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
+}
+
+function summaryRow(
+  s: DeploymentSummary | (AlertFigures & { deploymentId: string; name: string }),
+): unknown[] {
+  const d = s as Partial<DeploymentSummary> & AlertFigures & { deploymentId: string; name: string };
+  return [
+    d.deploymentId,
+    d.name,
+    d.location ?? '',
+    d.status ?? '',
+    d.model ?? '',
+    d.threshold ?? '',
+    d.startedAt ?? '',
+    d.stoppedAt ?? '',
+    d.durationSeconds ?? '',
+    d.cameras ?? '',
+    d.watchlist?.size ?? '',
+    ...CATEGORIES.map((c) => d.watchlist?.byCategory[c] ?? ''),
+    d.framesProcessed,
+    d.facesProcessed,
+    d.alerts,
+    ...OUTCOMES.map((o) => d.outcomes[o]),
+    d.trueAlerts,
+    d.falseAlerts,
+    d.falseAlertRate.perFacesProcessed ?? '',
+    d.falseAlertRate.perAlerts ?? '',
+  ];
+}
+
+/** CSV of statistics: one row per deployment (and a `total` row across them), or one per hour. */
+export function statsCsv(stats: DeploymentStats | OversightStats, hourly: boolean): string {
+  if (hourly)
+    return csv(
+      SERIES_COLUMNS,
+      stats.series.map((h) => [
+        h.hour,
+        h.framesProcessed,
+        h.facesProcessed,
+        h.alerts,
+        h.trueAlerts,
+        h.falseAlerts,
+      ]),
+    );
+  if ('totals' in stats) {
+    const total = { ...stats.totals, deploymentId: 'total', name: '' };
+    const row = summaryRow(total);
+    // Totals: cameras and duration are sums; the rest of the deployment columns do not apply.
+    row[8] = stats.totals.durationSeconds;
+    row[9] = stats.totals.cameras;
+    return csv(SUMMARY_COLUMNS, [...stats.deployments.map(summaryRow), row]);
+  }
+  return csv(SUMMARY_COLUMNS, [summaryRow(stats)]);
+}
