@@ -74,6 +74,11 @@ const fields = z.object({
   VIGIL_MIGRATE: boolean.default(true),
   /** Port of the small /metrics, /health, /ready listener for roles without the API; unset: no listener. */
   VIGIL_OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Durable consumer of the alert stream: API processes sharing a name share the work and fan out. */
+  VIGIL_ALERT_CONSUMER: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('vigil-api'),
   /** pino level: fatal, error, warn, info, debug, trace. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

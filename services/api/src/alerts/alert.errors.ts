@@ -1,0 +1,17 @@
+import { VigilError } from '@vigil/core';
+
+/** An operator asked about a deployment they are not assigned to (deployment_operators). */
+export class NotAssignedError extends VigilError {
+  override readonly name = 'NotAssignedError';
+  constructor() {
+    super('not_assigned', 'you are not assigned to this deployment', 403);
+  }
+}
+
+/** An alert was passed to someone who cannot receive it (not assigned, disabled, or not an operator). */
+export class InvalidOfficerError extends VigilError {
+  override readonly name = 'InvalidOfficerError';
+  constructor() {
+    super('invalid_officer', 'that user is not an operator or officer assigned to this deployment', 422);
+  }
+}

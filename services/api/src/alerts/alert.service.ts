@@ -1,0 +1,271 @@
+import { AuditRepository, type Database, type DataCipher, NotFoundError, ValidationError } from '@vigil/core';
+import type { Alert } from '@vigil/proto';
+import type { AuthUser } from '../auth/roles.js';
+import type { AlertFeedRepository } from '../realtime/alert-feed.repository.js';
+import type {
+  AdjudicationPayload,
+  AlertPayload,
+  DispatchPayload,
+  Outcome,
+} from '../realtime/realtime-events.js';
+import { isUuid } from '../uuid.js';
+import { InvalidOfficerError, NotAssignedError } from './alert.errors.js';
+import {
+  type AdjudicationRecord,
+  type AlertRecord,
+  AlertRepository,
+  type DispatchedAlertRecord,
+  type DispatchRecord,
+} from './alert.repository.js';
+
+/** An alert in a listing: the contract payload (probe only when asked) and what was decided about it. */
+export interface AlertView extends Omit<AlertPayload, 'probeImage'> {
+  probeImage?: string;
+  cameraName: string | null;
+  createdAt: string;
+  adjudications: AdjudicationPayload[];
+}
+
+export interface OfficerAlertView extends DispatchPayload {
+  alert: AlertView;
+  description: string;
+  deploymentName: string;
+  location: string;
+  outcome: AdjudicationPayload | null;
+}
+
+/** Alerts a reconnecting client is sent at most in one go; older gaps are paged with the list route. */
+export const MAX_REPLAY = 1000;
+const REPLAY_PAGE = 200;
+const BIGINT_TEXT = /^[0-9]{1,19}$/;
+
+/** Scores and thresholds are float32 in the message and `real` in the table: 4 decimals read the same from both. */
+const round4 = (value: number): number => Math.round(value * 10_000) / 10_000;
+
+export function referenceImageUrl(referenceImageId: string | null | undefined): string | null {
+  return referenceImageId ? `/api/v1/reference-images/${referenceImageId}` : null;
+}
+
+function jpegDataUrl(bytes: Uint8Array): string {
+  return `data:image/jpeg;base64,${Buffer.from(bytes).toString('base64')}`;
+}
+
+function adjudicationPayload(record: AdjudicationRecord): AdjudicationPayload {
+  return { ...record, outcome: record.outcome as Outcome };
+}
+
+/** Reading alerts, recording outcomes, passing alerts to officers; who may see which deployment. */
+export class AlertService {
+  readonly #alerts: AlertRepository;
+  readonly #audit: AuditRepository;
+
+  constructor(
+    private readonly db: Database,
+    private readonly cipher: DataCipher,
+    private readonly feed: AlertFeedRepository,
+  ) {
+    this.#alerts = new AlertRepository(db);
+    this.#audit = new AuditRepository(db);
+  }
+
+  /** Admins see every deployment; operators only those they are assigned to; other roles none. */
+  async mayReceive(user: AuthUser, deploymentId: string): Promise<boolean> {
+    if (user.role === 'admin') return true;
+    if (user.role !== 'operator') return false;
+    return this.#alerts.isAssigned(user.id, deploymentId);
+  }
+
+  /** Throws 404 for an unknown deployment, 403 for one the caller may not see. */
+  async assertMayReceive(user: AuthUser, deploymentId: string): Promise<void> {
+    if (!isUuid(deploymentId) || !(await this.#alerts.deploymentExists(deploymentId)))
+      throw new NotFoundError('deployment');
+    if (!(await this.mayReceive(user, deploymentId))) throw new NotAssignedError();
+  }
+
+  async #alertFor(user: AuthUser, alertId: string, withProbe = false): Promise<AlertRecord> {
+    const alert = BIGINT_TEXT.test(alertId) ? await this.#alerts.find(alertId, { withProbe }) : undefined;
+    if (!alert) throw new NotFoundError('alert');
+    if (!(await this.mayReceive(user, alert.deploymentId))) throw new NotAssignedError();
+    return alert;
+  }
+
+  /** The contract payload of a stored alert, the probe decrypted. */
+  payloadOf(record: AlertRecord): AlertPayload {
+    return {
+      id: record.id,
+      deploymentId: record.deploymentId,
+      cameraId: record.cameraId,
+      subjectId: record.subjectId,
+      label: record.label,
+      category: record.category,
+      priority: record.priority,
+      score: round4(record.score),
+      threshold: round4(record.threshold),
+      capturedAt: record.capturedAt,
+      probeImage: record.encryptedProbe ? jpegDataUrl(this.cipher.open(record.encryptedProbe)) : '',
+      referenceImageUrl: referenceImageUrl(record.referenceImageId),
+    };
+  }
+
+  /** The contract payload of an alert off the stream; the crop from the database if the message has none. */
+  async payloadOfMessage(alert: Alert): Promise<AlertPayload | undefined> {
+    if (!BIGINT_TEXT.test(alert.id) || !isUuid(alert.deploymentId)) return undefined;
+    if (alert.probeJpeg.length === 0) {
+      const stored = await this.#alerts.find(alert.id, { withProbe: true });
+      return stored ? this.payloadOf(stored) : undefined;
+    }
+    return {
+      id: alert.id,
+      deploymentId: alert.deploymentId,
+      cameraId: alert.cameraId,
+      subjectId: alert.subjectId,
+      label: alert.label,
+      category: alert.category,
+      priority: alert.priority,
+      score: round4(alert.score),
+      threshold: round4(alert.threshold),
+      capturedAt: new Date(alert.capturedAtMs).toISOString(),
+      probeImage: jpegDataUrl(alert.probeJpeg),
+      referenceImageUrl: referenceImageUrl(alert.referenceImageId),
+    };
+  }
+
+  /**
+   * What a client that last saw `sinceId` missed, oldest first (at most MAX_REPLAY). The caller has
+   * checked `mayReceive`.
+   */
+  async *missedSince(deploymentId: string, sinceId: string): AsyncGenerator<AlertPayload> {
+    let cursor = sinceId;
+    let sent = 0;
+    while (sent < MAX_REPLAY) {
+      const page = await this.#alerts.listSince(
+        deploymentId,
+        cursor,
+        Math.min(REPLAY_PAGE, MAX_REPLAY - sent),
+      );
+      for (const record of page) yield this.payloadOf(record);
+      sent += page.length;
+      if (page.length === 0) return;
+      cursor = page[page.length - 1]!.id;
+    }
+  }
+
+  /** A deployment's alerts, newest first, `limit` at a time, older than `before`. */
+  async list(
+    user: AuthUser,
+    deploymentId: string,
+    options: { before?: string; limit: number; includeProbe: boolean },
+  ): Promise<{ alerts: AlertView[]; total: number; nextBefore: string | null }> {
+    await this.assertMayReceive(user, deploymentId);
+    if (options.before !== undefined && !BIGINT_TEXT.test(options.before))
+      throw new ValidationError('before must be an alert id');
+    const records = await this.#alerts.listNewestFirst(deploymentId, {
+      before: options.before,
+      limit: options.limit,
+      withProbe: options.includeProbe,
+    });
+    const adjudications = await this.#alerts.adjudicationsOf(records.map((record) => record.id));
+    const alerts = records.map((record) => this.#view(record, adjudications, options.includeProbe));
+    const total = await this.#alerts.count(deploymentId);
+    const last = records[records.length - 1];
+    return { alerts, total, nextBefore: records.length === options.limit && last ? last.id : null };
+  }
+
+  #view(record: AlertRecord, adjudications: AdjudicationRecord[], includeProbe: boolean): AlertView {
+    const { probeImage, ...payload } = this.payloadOf(
+      includeProbe ? record : { ...record, encryptedProbe: null },
+    );
+    return {
+      ...payload,
+      ...(includeProbe ? { probeImage } : {}),
+      cameraName: record.cameraName,
+      createdAt: record.createdAt,
+      adjudications: adjudications.filter((a) => a.alertId === record.id).map(adjudicationPayload),
+    };
+  }
+
+  /** Records an outcome (audited in the same transaction) and tells every client on the deployment. */
+  async adjudicate(
+    user: AuthUser,
+    alertId: string,
+    input: { outcome: Outcome; note?: string },
+  ): Promise<AdjudicationPayload> {
+    const alert = await this.#alertFor(user, alertId);
+    const note = input.note ?? '';
+    const record = await this.db.transaction(async (tx) => {
+      const inserted = await this.#alerts.insertAdjudication(
+        { alertId: alert.id, userId: user.id, outcome: input.outcome, note },
+        tx,
+      );
+      await this.#audit.append(
+        {
+          actorId: user.id,
+          actorName: user.username,
+          action: 'alert.adjudicate',
+          targetType: 'alert',
+          targetId: alert.id,
+          details: { deploymentId: alert.deploymentId, outcome: input.outcome, hasNote: note.length > 0 },
+        },
+        tx,
+      );
+      return inserted;
+    });
+    const payload = adjudicationPayload(record);
+    this.feed.publishEvent(alert.deploymentId, { type: 'adjudication', payload });
+    return payload;
+  }
+
+  /** Users an alert of this deployment can be passed to. */
+  async officers(user: AuthUser, deploymentId: string): Promise<{ id: string; username: string }[]> {
+    await this.assertMayReceive(user, deploymentId);
+    const users = await this.#alerts.assignedUsers(deploymentId);
+    return users.filter((u) => u.role === 'operator').map(({ id, username }) => ({ id, username }));
+  }
+
+  /** Passes an alert to an officer on the ground (an operator assigned to the same deployment). */
+  async dispatch(
+    user: AuthUser,
+    alertId: string,
+    input: { officerId: string; note?: string },
+  ): Promise<DispatchPayload> {
+    const alert = await this.#alertFor(user, alertId);
+    const officers = await this.#alerts.assignedUsers(alert.deploymentId);
+    if (!officers.some((officer) => officer.id === input.officerId && officer.role === 'operator'))
+      throw new InvalidOfficerError();
+    const note = input.note ?? '';
+    const record: DispatchRecord = await this.db.transaction(async (tx) => {
+      const inserted = await this.#alerts.insertDispatch(
+        { alertId: alert.id, officerId: input.officerId, dispatchedBy: user.id, note },
+        tx,
+      );
+      await this.#audit.append(
+        {
+          actorId: user.id,
+          actorName: user.username,
+          action: 'alert.dispatch',
+          targetType: 'alert',
+          targetId: alert.id,
+          details: { deploymentId: alert.deploymentId, officerId: input.officerId },
+        },
+        tx,
+      );
+      return inserted;
+    });
+    this.feed.publishEvent(alert.deploymentId, { type: 'dispatch', payload: record });
+    return record;
+  }
+
+  /** The alerts passed to the caller, newest first, with the reference photo's URL and location. */
+  async dispatchedTo(user: AuthUser, limit: number): Promise<OfficerAlertView[]> {
+    const rows: DispatchedAlertRecord[] = await this.#alerts.dispatchedTo(user.id, limit);
+    const adjudications = await this.#alerts.adjudicationsOf(rows.map((row) => row.alertId));
+    return rows.map(({ alert, description, deploymentName, location, outcome, ...dispatch }) => ({
+      ...dispatch,
+      alert: this.#view(alert, adjudications, false),
+      description,
+      deploymentName,
+      location,
+      outcome: outcome ? adjudicationPayload(outcome) : null,
+    }));
+  }
+}

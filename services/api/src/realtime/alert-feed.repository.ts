@@ -1,0 +1,99 @@
+import { ALERT_STREAM_SUBJECTS, type Bus, type BusSubscription, SUBJECT_VERSION } from '@vigil/core';
+import { type Alert, decodeAlert } from '@vigil/proto';
+import type { AdjudicationPayload, DispatchPayload } from './realtime-events.js';
+
+/** A live event one API process tells every API process about, so each emits it to its own sockets. */
+export type LiveEvent =
+  | { type: 'adjudication'; payload: AdjudicationPayload }
+  | { type: 'dispatch'; payload: DispatchPayload };
+
+/**
+ * Fan-out subjects on core NATS (never captured by JetStream: the alert stream takes only
+ * `vigil.v1.*.alerts.*`). One API process takes each alert off the durable stream and republishes it
+ * here; every API process subscribes without a queue group and emits to its own sockets.
+ */
+const liveAlertSubject = (deploymentId: string, cameraId: string) =>
+  `vigil.${SUBJECT_VERSION}.${deploymentId}.live-alerts.${cameraId}`;
+const liveEventSubject = (deploymentId: string) => `vigil.${SUBJECT_VERSION}.${deploymentId}.live-events.api`;
+const ALL_LIVE_ALERTS = `vigil.${SUBJECT_VERSION}.*.live-alerts.*`;
+const ALL_LIVE_EVENTS = `vigil.${SUBJECT_VERSION}.*.live-events.api`;
+
+/** Live events waiting per API process before new ones are dropped (clients catch up with `since`). */
+const LIVE_MAX_PENDING = 10_000;
+
+/** The bus side of live alerts: the durable alert stream in, core fan-out subjects across API processes. */
+export class AlertFeedRepository {
+  constructor(private readonly bus: Bus) {}
+
+  /**
+   * Consumes the durable alert stream as `consumerName` (API processes sharing the name share the
+   * work) and hands each alert, still encoded, to `handler`; a handler that throws gets it again.
+   */
+  consumeStream(
+    consumerName: string,
+    handler: (alert: Alert, encoded: Uint8Array) => Promise<void>,
+  ): Promise<{ stop(): Promise<void> }> {
+    return this.bus.durable.consume(
+      { durableName: consumerName, filter: ALERT_STREAM_SUBJECTS[0], ackWaitSeconds: 30 },
+      async (message) => {
+        let alert: Alert;
+        try {
+          alert = decodeAlert(message.data);
+        } catch {
+          // Not an alert we can read: acknowledged and dropped, never retried forever.
+          return;
+        }
+        await handler(alert, message.data);
+      },
+    );
+  }
+
+  /** Tells every API process about an alert taken off the stream. */
+  publishAlert(alert: Alert, encoded: Uint8Array): void {
+    this.bus.publish(liveAlertSubject(alert.deploymentId, alert.cameraId), encoded);
+  }
+
+  publishEvent(deploymentId: string, event: LiveEvent): void {
+    this.bus.publish(liveEventSubject(deploymentId), new TextEncoder().encode(JSON.stringify(event)));
+  }
+
+  /** Receives every live alert and event any API process publishes. */
+  subscribe(handlers: {
+    alert: (alert: Alert) => void | Promise<void>;
+    event: (event: LiveEvent) => void | Promise<void>;
+  }): BusSubscription[] {
+    return [
+      this.bus.subscribe(
+        ALL_LIVE_ALERTS,
+        async (message) => {
+          let alert: Alert;
+          try {
+            alert = decodeAlert(message.data);
+          } catch {
+            return;
+          }
+          await handlers.alert(alert);
+        },
+        { maxPending: LIVE_MAX_PENDING },
+      ),
+      this.bus.subscribe(
+        ALL_LIVE_EVENTS,
+        async (message) => {
+          let event: LiveEvent;
+          try {
+            event = JSON.parse(new TextDecoder().decode(message.data)) as LiveEvent;
+          } catch {
+            return;
+          }
+          await handlers.event(event);
+        },
+        { maxPending: LIVE_MAX_PENDING },
+      ),
+    ];
+  }
+
+  /** Resolves once everything published so far has left this process. */
+  flush(): Promise<void> {
+    return this.bus.flush();
+  }
+}

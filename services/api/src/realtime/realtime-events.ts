@@ -1,0 +1,83 @@
+/**
+ * The socket.io event maps of the `/alerts` namespace, shared by the server and the console. This
+ * file imports nothing, so the browser build can use the same types.
+ */
+
+/** The outcomes an operator or officer can record for an alert. */
+export const OUTCOMES = ['confirmed', 'false_alert', 'not_stopped', 'engaged', 'arrested'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** An alert as the contract sends it to operators. */
+export interface AlertPayload {
+  /** alerts.id (a bigint) as decimal text. */
+  id: string;
+  deploymentId: string;
+  cameraId: string;
+  subjectId: string;
+  label: string;
+  category: string;
+  priority: string;
+  score: number;
+  threshold: number;
+  /** ISO 8601: when the frame was captured. */
+  capturedAt: string;
+  /** `data:image/jpeg;base64,...` of the decrypted probe crop. */
+  probeImage: string;
+  /** The API route serving the subject's reference image (needs the bearer token), or null if none. */
+  referenceImageUrl: string | null;
+}
+
+/** An outcome recorded for an alert. */
+export interface AdjudicationPayload {
+  id: string;
+  alertId: string;
+  deploymentId: string;
+  outcome: Outcome;
+  note: string;
+  userId: string | null;
+  username: string;
+  createdAt: string;
+}
+
+/** An alert an operator passed to an officer on the ground. */
+export interface DispatchPayload {
+  id: string;
+  alertId: string;
+  deploymentId: string;
+  officerId: string;
+  officerName: string;
+  dispatchedBy: string | null;
+  dispatchedByName: string;
+  note: string;
+  createdAt: string;
+}
+
+export interface SubscribeRequest {
+  deploymentId: string;
+  /** The id of the last alert this client received: the server first sends every later one. */
+  since?: string | number;
+}
+
+export interface RealtimeError {
+  code: string;
+  message: string;
+}
+
+export type SubscribeAck =
+  | { ok: true; deploymentId: string; replayed: number; truncated: boolean }
+  | { ok: false; error: RealtimeError };
+
+export type UnsubscribeAck = { ok: true } | { ok: false; error: RealtimeError };
+
+/** What the server emits. */
+export interface ServerToClientEvents {
+  alert: (alert: AlertPayload) => void;
+  adjudication: (adjudication: AdjudicationPayload) => void;
+  dispatch: (dispatch: DispatchPayload) => void;
+}
+
+/** What a client emits. */
+export interface ClientToServerEvents {
+  subscribe: (request: SubscribeRequest, ack?: (result: SubscribeAck) => void) => void;
+  unsubscribe: (request: { deploymentId: string }, ack?: (result: UnsubscribeAck) => void) => void;
+}
