@@ -33,6 +33,8 @@ import { ThresholdService } from './oversight/threshold.service.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { oversightRoutes } from './routes/oversight.routes.js';
 import { statsRoutes } from './routes/stats.routes.js';
+import { alertsRoutes } from './routes/alerts.routes.js';
+import { realtimePlugin } from './realtime/realtime.plugin.js';
 import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
 import { WatchlistService } from './watchlists/watchlist.service.js';
 
@@ -146,6 +148,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger: deps.logger });
   const watchlists = new WatchlistService(deps.db);
   const enrolment = new EnrolmentService(deps.db, cipher, deps.faceEngine);
+  // socket.io (/socket.io, namespace /alerts) on this server, and app.alerts for the alert routes.
+  await app.register(realtimePlugin, {
+    db: deps.db,
+    bus: deps.bus,
+    cipher,
+    logger: deps.logger,
+    consumerName: config.VIGIL_ALERT_CONSUMER,
+  });
 
   await app.register(healthRoutes);
   const metrics = deps.metrics ?? createMetrics({ role: 'api' });
@@ -170,6 +180,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         retention: new RetentionService(deps.db, retentionPolicy(config)),
         thresholds: new ThresholdService(deps.db, config.VIGIL_THRESHOLD_FLOOR),
       });
+      await api.register(alertsRoutes);
     },
     { prefix: '/api/v1' },
   );
