@@ -36,3 +36,4 @@ export {
   ReadinessRegistry,
   type ReadinessReport,
 } from './readiness.registry.js';
+export { QUEUE_SAMPLE_INTERVAL_MS, trackSubscription } from './subscription.tracker.js';

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { MemoryBus } from '../bus/memory-bus.js';
 import { allowLabelTokens, assertSafeLabels, isSafeLabelValue, MetricLabelError } from './label-guard.js';
 import { createMetrics, MAX_SERIES_PER_METRIC } from './metrics.registry.js';
 import { parsePrometheusText } from './prometheus-text.js';
+import { trackSubscription } from './subscription.tracker.js';
 
 const deployment = randomUUID();
 const camera = randomUUID();
@@ -162,5 +164,35 @@ describe('prometheus text parser', () => {
     expect(parsePrometheusText('vigil_x{a="b\\"c",d="e"} 2.5\n').samples).toEqual([
       { name: 'vigil_x', labels: { a: 'b"c', d: 'e' }, value: 2.5 },
     ]);
+  });
+});
+
+describe('subscription tracker', () => {
+  it('samples a real bus subscription’s backlog and drops into queue depth and queue drops', async () => {
+    const bus = new MemoryBus();
+    const metrics = createMetrics({ role: 'detector', processMetrics: false });
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const subscription = bus.subscribe('vigil.v1.x.frames.y', () => blocked, { maxPending: 3 });
+    const stop = trackSubscription(metrics, 'frames', subscription, 10);
+    for (let i = 0; i < 8; i++) bus.publish('vigil.v1.x.frames.y', new Uint8Array([i]));
+    await bus.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sample = async () => parsePrometheusText(await metrics.text()).samples;
+    const depth = (await sample()).find((s) => s.name === 'vigil_queue_depth' && s.labels.stage === 'frames');
+    const dropped = (await sample()).find((s) => s.name === 'vigil_queue_dropped_total');
+    expect(depth?.value).toBe(subscription.pending);
+    expect(subscription.pending).toBeGreaterThan(0);
+    expect(dropped).toMatchObject({
+      labels: { stage: 'frames', reason: 'queue_full' },
+      value: subscription.dropped,
+    });
+    expect(subscription.dropped).toBeGreaterThan(0);
+    release();
+    stop();
+    await bus.close();
+    expect(() => trackSubscription(metrics, 'Jane Doe', subscription)).toThrow(MetricLabelError);
   });
 });
