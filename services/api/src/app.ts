@@ -16,6 +16,8 @@ import {
   loadDataCipher,
 } from '@vigil/core';
 import { createMetrics, createReadiness, type ReadinessRegistry, type VigilMetrics } from '@vigil/core';
+import { resolveProfile } from '@vigil/detector';
+import { CameraStatusTracker } from '@vigil/ingest';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';
 import { authPlugin } from './plugins/auth.plugin.js';
@@ -36,6 +38,8 @@ import { statsRoutes } from './routes/stats.routes.js';
 import { alertsRoutes } from './routes/alerts.routes.js';
 import { realtimePlugin } from './realtime/realtime.plugin.js';
 import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
+import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
+import { deploymentRoutes } from './routes/deployments.routes.js';
 import { WatchlistService } from './watchlists/watchlist.service.js';
 
 export interface AppDependencies {
@@ -59,6 +63,13 @@ export interface AppDependencies {
   faceEngine?: EnrolmentEngine;
   /** Seals reference images; defaults to `loadDataCipher` from VIGIL_DATA_KEY or the key file. */
   cipher?: DataCipher;
+  /**
+   * Camera status for `GET /deployments/:id/status`; by default a CameraStatusTracker (@vigil/ingest)
+   * subscribed to the bus's status subjects for the app's lifetime.
+   */
+  cameraStatus?: CameraStatusSource;
+  /** Embedding model id of new deployments; defaults to the face engine's, else VIGIL_MODEL_PROFILE's. */
+  modelId?: string;
   /** Overrides of the login lockout limits (tests). */
   authOptions?: Partial<AuthOptions> & { loginRateLimitPerMinute?: number };
 }
@@ -148,6 +159,28 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger: deps.logger });
   const watchlists = new WatchlistService(deps.db);
   const enrolment = new EnrolmentService(deps.db, cipher, deps.faceEngine);
+  let cameraStatus = deps.cameraStatus;
+  if (!cameraStatus) {
+    const tracker = new CameraStatusTracker(deps.bus).start();
+    app.addHook('onClose', async () => tracker.stop());
+    cameraStatus = tracker;
+  }
+  let modelId = deps.modelId ?? deps.faceEngine?.profile.modelId;
+  const deployments = new DeploymentService(
+    deps.db,
+    deps.bus,
+    {
+      thresholdFloor: config.VIGIL_THRESHOLD_FLOOR,
+      snapshotGraceHours: config.VIGIL_SNAPSHOT_GRACE_HOURS,
+      modelId: () => {
+        modelId ??= resolveProfile(config.VIGIL_MODEL_PROFILE, {
+          modelsDir: config.VIGIL_MODELS_DIR,
+        }).modelId;
+        return modelId;
+      },
+    },
+    cameraStatus,
+  );
   // socket.io (/socket.io, namespace /alerts) on this server, and app.alerts for the alert routes.
   await app.register(realtimePlugin, {
     db: deps.db,
@@ -173,6 +206,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(usersRoutes);
       await api.register(fastifyMultipart, { throwFileSizeLimit: true });
       await api.register(watchlistRoutes, { watchlists, enrolment });
+      await api.register(deploymentRoutes, { deployments });
       // Oversight (F): statistics, audit trail, retention on demand, threshold changes.
       await api.register(statsRoutes, { stats: new StatsService(deps.db) });
       await api.register(auditRoutes, { auditTrail: new AuditTrailService(deps.db) });

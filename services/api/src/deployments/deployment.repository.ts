@@ -1,0 +1,343 @@
+import type { Queryable } from '@vigil/core';
+
+export type DeploymentStatus = 'planned' | 'running' | 'stopped';
+
+export interface Camera {
+  id: string;
+  deploymentId: string;
+  name: string;
+  url: string;
+  fps: number;
+  realtime: boolean;
+  loop: boolean;
+  createdAt: string;
+}
+
+export interface Deployment {
+  id: string;
+  name: string;
+  location: string;
+  threshold: number;
+  model: string;
+  status: DeploymentStatus;
+  startsAt: string | null;
+  endsAt: string | null;
+  startedAt: string | null;
+  stoppedAt: string | null;
+  snapshotDestroyAfter: string | null;
+  snapshotDestroyedAt: string | null;
+  createdBy: string | null;
+  createdAt: string;
+  watchlistIds: string[];
+  operatorIds: string[];
+}
+
+const iso = (value: Date | string | null): string | null => (value ? new Date(value).toISOString() : null);
+
+interface DeploymentRow {
+  id: string;
+  name: string;
+  location: string;
+  threshold: number | string;
+  model: string;
+  status: DeploymentStatus;
+  starts_at: Date | string | null;
+  ends_at: Date | string | null;
+  started_at: Date | string | null;
+  stopped_at: Date | string | null;
+  snapshot_destroy_after: Date | string | null;
+  snapshot_destroyed_at: Date | string | null;
+  created_by: string | null;
+  created_at: Date | string;
+  watchlist_ids: string[] | null;
+  operator_ids: string[] | null;
+}
+
+function fromRow(row: DeploymentRow): Deployment {
+  return {
+    id: row.id,
+    name: row.name,
+    location: row.location,
+    // real is single precision: 0.6 reads back as 0.6000000238.
+    threshold: Math.round(Number(row.threshold) * 1e6) / 1e6,
+    model: row.model,
+    status: row.status,
+    startsAt: iso(row.starts_at),
+    endsAt: iso(row.ends_at),
+    startedAt: iso(row.started_at),
+    stoppedAt: iso(row.stopped_at),
+    snapshotDestroyAfter: iso(row.snapshot_destroy_after),
+    snapshotDestroyedAt: iso(row.snapshot_destroyed_at),
+    createdBy: row.created_by,
+    createdAt: new Date(row.created_at).toISOString(),
+    watchlistIds: [...(row.watchlist_ids ?? [])].sort(),
+    operatorIds: [...(row.operator_ids ?? [])].sort(),
+  };
+}
+
+interface CameraRow {
+  id: string;
+  deployment_id: string;
+  name: string;
+  url: string;
+  fps: number | string;
+  realtime: boolean;
+  loop: boolean;
+  created_at: Date | string;
+}
+
+function cameraFromRow(row: CameraRow): Camera {
+  return {
+    id: row.id,
+    deploymentId: row.deployment_id,
+    name: row.name,
+    url: row.url,
+    fps: Math.round(Number(row.fps) * 1000) / 1000,
+    realtime: row.realtime,
+    loop: row.loop,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+const SELECT = `SELECT d.*,
+    ARRAY(SELECT dw.watchlist_id::text FROM deployment_watchlists dw WHERE dw.deployment_id = d.id) AS watchlist_ids,
+    ARRAY(SELECT o.user_id::text FROM deployment_operators o WHERE o.deployment_id = d.id) AS operator_ids
+  FROM deployments d`;
+
+/** `deployments`, `deployment_watchlists`, `deployment_operators`, `cameras`, and the snapshot freeze. */
+export class DeploymentRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async create(
+    input: {
+      name: string;
+      location: string;
+      threshold: number;
+      model: string;
+      startsAt: string | null;
+      endsAt: string | null;
+      createdBy: string;
+    },
+    tx = this.db,
+  ): Promise<string> {
+    const { rows } = await tx.query<{ id: string }>(
+      `INSERT INTO deployments (name, location, threshold, model, starts_at, ends_at, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [
+        input.name,
+        input.location,
+        input.threshold,
+        input.model,
+        input.startsAt,
+        input.endsAt,
+        input.createdBy,
+      ],
+    );
+    return rows[0]!.id;
+  }
+
+  async find(id: string, tx = this.db, options: { lock?: boolean } = {}): Promise<Deployment | undefined> {
+    if (options.lock) await tx.query('SELECT id FROM deployments WHERE id = $1 FOR UPDATE', [id]);
+    const { rows } = await tx.query<DeploymentRow>(`${SELECT} WHERE d.id = $1`, [id]);
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  /** All deployments, or those `operatorId` is assigned to. */
+  async list(filter: { operatorId?: string } = {}): Promise<Deployment[]> {
+    const { rows } = filter.operatorId
+      ? await this.db.query<DeploymentRow>(
+          `${SELECT} WHERE EXISTS (SELECT 1 FROM deployment_operators o WHERE o.deployment_id = d.id AND o.user_id = $1)
+           ORDER BY d.created_at DESC, d.id`,
+          [filter.operatorId],
+        )
+      : await this.db.query<DeploymentRow>(`${SELECT} ORDER BY d.created_at DESC, d.id`);
+    return rows.map(fromRow);
+  }
+
+  async update(
+    id: string,
+    changes: {
+      name?: string;
+      location?: string;
+      threshold?: number;
+      startsAt?: string | null;
+      endsAt?: string | null;
+    },
+    tx = this.db,
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE deployments SET name = COALESCE($2, name), location = COALESCE($3, location),
+         threshold = COALESCE($4, threshold),
+         starts_at = CASE WHEN $5::boolean THEN $6::timestamptz ELSE starts_at END,
+         ends_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE ends_at END
+       WHERE id = $1`,
+      [
+        id,
+        changes.name ?? null,
+        changes.location ?? null,
+        changes.threshold ?? null,
+        changes.startsAt !== undefined,
+        changes.startsAt ?? null,
+        changes.endsAt !== undefined,
+        changes.endsAt ?? null,
+      ],
+    );
+  }
+
+  async setWatchlists(id: string, watchlistIds: string[], tx = this.db): Promise<void> {
+    await tx.query('DELETE FROM deployment_watchlists WHERE deployment_id = $1', [id]);
+    if (watchlistIds.length > 0)
+      await tx.query(
+        `INSERT INTO deployment_watchlists (deployment_id, watchlist_id)
+         SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
+        [id, watchlistIds],
+      );
+  }
+
+  /** The ids among `ids` that name existing watchlists. */
+  async existingWatchlists(ids: string[], tx = this.db): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await tx.query<{ id: string }>('SELECT id FROM watchlists WHERE id = ANY($1::uuid[])', [
+      ids,
+    ]);
+    return new Set(rows.map((row) => row.id));
+  }
+
+  async usersByIds(ids: string[], tx = this.db): Promise<{ id: string; role: string; username: string }[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await tx.query<{ id: string; role: string; username: string }>(
+      'SELECT id, role, username FROM users WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return rows;
+  }
+
+  async addOperators(id: string, userIds: string[], tx = this.db): Promise<void> {
+    await tx.query(
+      `INSERT INTO deployment_operators (deployment_id, user_id)
+       SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
+      [id, userIds],
+    );
+  }
+
+  async removeOperator(id: string, userId: string, tx = this.db): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      'DELETE FROM deployment_operators WHERE deployment_id = $1 AND user_id = $2',
+      [id, userId],
+    );
+    return rowCount > 0;
+  }
+
+  async isOperator(id: string, userId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      'SELECT 1 FROM deployment_operators WHERE deployment_id = $1 AND user_id = $2',
+      [id, userId],
+    );
+    return rows.length > 0;
+  }
+
+  async addCamera(
+    camera: {
+      deploymentId: string;
+      name: string;
+      url: string;
+      fps: number;
+      realtime: boolean;
+      loop: boolean;
+    },
+    tx = this.db,
+  ): Promise<Camera> {
+    const { rows } = await tx.query<CameraRow>(
+      `INSERT INTO cameras (deployment_id, name, url, fps, realtime, loop) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+      [camera.deploymentId, camera.name, camera.url, camera.fps, camera.realtime, camera.loop],
+    );
+    return cameraFromRow(rows[0]!);
+  }
+
+  async cameras(deploymentId: string): Promise<Camera[]> {
+    const { rows } = await this.db.query<CameraRow>(
+      'SELECT * FROM cameras WHERE deployment_id = $1 ORDER BY created_at, id',
+      [deploymentId],
+    );
+    return rows.map(cameraFromRow);
+  }
+
+  async findCamera(id: string): Promise<Camera | undefined> {
+    const { rows } = await this.db.query<CameraRow>('SELECT * FROM cameras WHERE id = $1', [id]);
+    return rows[0] ? cameraFromRow(rows[0]) : undefined;
+  }
+
+  async deleteCamera(id: string, tx = this.db): Promise<boolean> {
+    const { rowCount } = await tx.query('DELETE FROM cameras WHERE id = $1', [id]);
+    return rowCount > 0;
+  }
+
+  /**
+   * Freezes the snapshot: the current embeddings (of `model`) of the non-expired subjects of the
+   * deployment's watchlists, and the non-biometric log of who was on the list.
+   */
+  async freezeSnapshot(
+    id: string,
+    model: string,
+    tx = this.db,
+  ): Promise<{ entries: number; subjects: number }> {
+    const entries = await tx.query(
+      `INSERT INTO snapshot_entries (deployment_id, subject_id, reference_image_id, label, category, priority, model, embedding)
+       SELECT $1, s.id, e.reference_image_id, s.label, s.category, s.priority, e.model, e.embedding
+         FROM deployment_watchlists dw
+         JOIN subjects s ON s.watchlist_id = dw.watchlist_id
+         JOIN embeddings e ON e.subject_id = s.id
+        WHERE dw.deployment_id = $1 AND e.model = $2 AND (s.expires_at IS NULL OR s.expires_at > now())`,
+      [id, model],
+    );
+    const subjects = await tx.query(
+      `INSERT INTO deployment_subject_log (deployment_id, subject_id, watchlist_id, label, category, priority)
+       SELECT DISTINCT $1::uuid, s.id, s.watchlist_id, s.label, s.category, s.priority
+         FROM snapshot_entries se JOIN subjects s ON s.id = se.subject_id
+        WHERE se.deployment_id = $1
+       ON CONFLICT DO NOTHING`,
+      [id],
+    );
+    return { entries: entries.rowCount, subjects: subjects.rowCount };
+  }
+
+  async markStarted(id: string, tx = this.db): Promise<void> {
+    await tx.query("UPDATE deployments SET status = 'running', started_at = now() WHERE id = $1", [id]);
+  }
+
+  async markStopped(id: string, graceHours: number, tx = this.db): Promise<void> {
+    await tx.query(
+      `UPDATE deployments SET status = 'stopped', stopped_at = now(),
+         snapshot_destroy_after = now() + make_interval(secs => $2::double precision)
+       WHERE id = $1`,
+      [id, graceHours * 3600],
+    );
+  }
+
+  async snapshotSize(id: string): Promise<{ entries: number; subjects: number }> {
+    const { rows } = await this.db.query<{ entries: string | number; subjects: string | number }>(
+      `SELECT count(*) AS entries, count(DISTINCT subject_id) AS subjects FROM snapshot_entries WHERE deployment_id = $1`,
+      [id],
+    );
+    return { entries: Number(rows[0]?.entries ?? 0), subjects: Number(rows[0]?.subjects ?? 0) };
+  }
+
+  /** Faces processed and alerts raised, from the counters and alerts tables. */
+  async activity(id: string): Promise<{ facesProcessed: number; frames: number; alerts: number }> {
+    const { rows } = await this.db.query<{
+      faces: string | number;
+      frames: string | number;
+      alerts: string | number;
+    }>(
+      `SELECT COALESCE((SELECT sum(faces_processed) FROM deployment_counters WHERE deployment_id = $1), 0) AS faces,
+              COALESCE((SELECT sum(frames) FROM deployment_counters WHERE deployment_id = $1), 0) AS frames,
+              (SELECT count(*) FROM alerts WHERE deployment_id = $1) AS alerts`,
+      [id],
+    );
+    return {
+      facesProcessed: Number(rows[0]?.faces ?? 0),
+      frames: Number(rows[0]?.frames ?? 0),
+      alerts: Number(rows[0]?.alerts ?? 0),
+    };
+  }
+}

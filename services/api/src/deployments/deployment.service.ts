@@ -1,0 +1,374 @@
+import {
+  AuditRepository,
+  type Bus,
+  type Database,
+  NotFoundError,
+  type Queryable,
+  ValidationError,
+} from '@vigil/core';
+import {
+  type CameraStatusView,
+  notifyDeploymentChanged,
+  parseCameraUrl,
+  redactCameraUrl,
+} from '@vigil/ingest';
+import type { AuthUser } from '../auth/roles.js';
+import { DeploymentStateError, ThresholdBelowFloorError } from '../errors.js';
+import { isUuid } from '../uuid.js';
+import { type Camera, type Deployment, DeploymentRepository } from './deployment.repository.js';
+
+/** What the status route needs of the pipeline's camera status tracker (@vigil/ingest). */
+export interface CameraStatusSource {
+  forDeployment(deploymentId: string): CameraStatusView[];
+}
+
+export interface DeploymentSettings {
+  /** VIGIL_THRESHOLD_FLOOR: no deployment may match below it. */
+  thresholdFloor: number;
+  /** VIGIL_SNAPSHOT_GRACE_HOURS: how long a stopped deployment's snapshot is kept. */
+  snapshotGraceHours: number;
+  /** The embedding model id of the loaded profile; resolved when first needed. */
+  modelId: () => string;
+}
+
+export interface DeploymentInput {
+  name: string;
+  location?: string;
+  threshold: number;
+  watchlistIds: string[];
+  operatorIds?: string[];
+  startsAt?: string | null;
+  endsAt?: string | null;
+}
+
+export interface CameraInput {
+  name: string;
+  url: string;
+  fps?: number;
+  realtime?: boolean;
+  loop?: boolean;
+}
+
+/** A camera as the API shows it: the URL with any password masked. */
+export type CameraView = Camera;
+
+export interface DeploymentStatusView {
+  deploymentId: string;
+  status: Deployment['status'];
+  threshold: number;
+  model: string;
+  startedAt: string | null;
+  stoppedAt: string | null;
+  snapshot: { subjects: number; entries: number };
+  facesProcessed: number;
+  frames: number;
+  alerts: number;
+  cameras: {
+    id: string;
+    name: string;
+    status: CameraStatusView['status'];
+    fps: number;
+    framesTotal: number;
+    framesDropped: number;
+    restarts: number;
+    lastErrorCode: string | null;
+    lastFrameAt: string | null;
+  }[];
+}
+
+/** Default and bounds of a camera's sampling rate: face recognition needs a few frames a second, not 30. */
+export const DEFAULT_CAMERA_FPS = 10;
+
+function maskCamera(camera: Camera): CameraView {
+  return { ...camera, url: redactCameraUrl(camera.url) };
+}
+
+function checkWindow(startsAt: string | null | undefined, endsAt: string | null | undefined): void {
+  if (startsAt && endsAt && new Date(endsAt).getTime() <= new Date(startsAt).getTime())
+    throw new ValidationError('endsAt must be after startsAt', 'invalid_time_window');
+}
+
+/**
+ * Deployments: creation with a threshold no lower than the floor, watchlists, operators, cameras,
+ * start (freezes the watchlist snapshot) and stop (schedules its destruction). Every change is
+ * audited; start, stop and camera changes are announced to the ingest processes.
+ */
+export class DeploymentService {
+  readonly #deployments: DeploymentRepository;
+  readonly #audit: AuditRepository;
+
+  constructor(
+    private readonly db: Database,
+    private readonly bus: Bus,
+    private readonly settings: DeploymentSettings,
+    private readonly cameraStatus?: CameraStatusSource,
+  ) {
+    this.#deployments = new DeploymentRepository(db);
+    this.#audit = new AuditRepository(db);
+  }
+
+  #checkThreshold(threshold: number): void {
+    if (!Number.isFinite(threshold) || threshold > 1)
+      throw new ValidationError('threshold must be a similarity at most 1', 'invalid_threshold');
+    if (threshold < this.settings.thresholdFloor)
+      throw new ThresholdBelowFloorError(threshold, this.settings.thresholdFloor);
+  }
+
+  async #checkWatchlists(ids: string[], tx: Queryable = this.db): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    const found = await this.#deployments.existingWatchlists(unique, tx);
+    const missing = unique.filter((id) => !found.has(id));
+    if (missing.length > 0) throw new ValidationError(`unknown watchlist ${missing[0]}`, 'unknown_watchlist');
+    return unique;
+  }
+
+  async #checkOperators(ids: string[], tx: Queryable = this.db): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    const users = await this.#deployments.usersByIds(unique, tx);
+    for (const id of unique) {
+      const user = users.find((u) => u.id === id);
+      if (!user) throw new ValidationError(`unknown user ${id}`, 'unknown_user');
+      if (user.role !== 'operator' && user.role !== 'admin')
+        throw new ValidationError(`user ${user.username} is not an operator`, 'not_an_operator');
+    }
+    return unique;
+  }
+
+  async create(actor: AuthUser, input: DeploymentInput): Promise<Deployment> {
+    this.#checkThreshold(input.threshold);
+    checkWindow(input.startsAt, input.endsAt);
+    const model = this.settings.modelId();
+    return this.db.transaction(async (tx) => {
+      const watchlistIds = await this.#checkWatchlists(input.watchlistIds, tx);
+      const operatorIds = await this.#checkOperators(input.operatorIds ?? [], tx);
+      const repository = new DeploymentRepository(tx);
+      const id = await repository.create(
+        {
+          name: input.name,
+          location: input.location ?? '',
+          threshold: input.threshold,
+          model,
+          startsAt: input.startsAt ?? null,
+          endsAt: input.endsAt ?? null,
+          createdBy: actor.id,
+        },
+        tx,
+      );
+      await repository.setWatchlists(id, watchlistIds, tx);
+      if (operatorIds.length > 0) await repository.addOperators(id, operatorIds, tx);
+      await this.#audit.append(
+        {
+          actorId: actor.id,
+          actorName: actor.username,
+          action: 'deployment.create',
+          targetType: 'deployment',
+          targetId: id,
+          details: { name: input.name, threshold: input.threshold, model, watchlistIds, operatorIds },
+        },
+        tx,
+      );
+      return (await repository.find(id, tx))!;
+    });
+  }
+
+  /** Every deployment for admins and oversight; operators see those they are assigned to. */
+  list(actor: AuthUser): Promise<Deployment[]> {
+    return this.#deployments.list(actor.role === 'operator' ? { operatorId: actor.id } : {});
+  }
+
+  /** One deployment; operators get 404 for deployments they are not assigned to. */
+  async get(actor: AuthUser, id: string): Promise<Deployment> {
+    const deployment = isUuid(id) ? await this.#deployments.find(id) : undefined;
+    if (!deployment) throw new NotFoundError('deployment');
+    if (actor.role === 'operator' && !deployment.operatorIds.includes(actor.id))
+      throw new NotFoundError('deployment');
+    return deployment;
+  }
+
+  /** Changes a planned deployment's name, place, window or threshold. */
+  async update(
+    actor: AuthUser,
+    id: string,
+    changes: Partial<Pick<DeploymentInput, 'name' | 'location' | 'threshold' | 'startsAt' | 'endsAt'>>,
+  ): Promise<Deployment> {
+    if (changes.threshold !== undefined) this.#checkThreshold(changes.threshold);
+    return this.#change(actor, id, 'deployment.update', { ...changes }, async (tx, deployment) => {
+      if (deployment.status !== 'planned')
+        throw new DeploymentStateError(`a ${deployment.status} deployment cannot be changed`);
+      checkWindow(
+        changes.startsAt !== undefined ? changes.startsAt : deployment.startsAt,
+        changes.endsAt !== undefined ? changes.endsAt : deployment.endsAt,
+      );
+      await new DeploymentRepository(tx).update(id, changes, tx);
+    });
+  }
+
+  /** Replaces a planned deployment's watchlists (the snapshot is frozen from them at start). */
+  setWatchlists(actor: AuthUser, id: string, watchlistIds: string[]): Promise<Deployment> {
+    return this.#change(actor, id, 'deployment.watchlists', { watchlistIds }, async (tx, deployment) => {
+      if (deployment.status !== 'planned')
+        throw new DeploymentStateError('watchlists are frozen once a deployment has started');
+      await new DeploymentRepository(tx).setWatchlists(id, await this.#checkWatchlists(watchlistIds, tx), tx);
+    });
+  }
+
+  /** Assigns operators, who then receive the deployment's alerts. */
+  addOperators(actor: AuthUser, id: string, userIds: string[]): Promise<Deployment> {
+    return this.#change(actor, id, 'deployment.operators_add', { userIds }, async (tx) => {
+      await new DeploymentRepository(tx).addOperators(id, await this.#checkOperators(userIds, tx), tx);
+    });
+  }
+
+  removeOperator(actor: AuthUser, id: string, userId: string): Promise<Deployment> {
+    return this.#change(actor, id, 'deployment.operator_remove', { userId }, async (tx) => {
+      if (!isUuid(userId) || !(await new DeploymentRepository(tx).removeOperator(id, userId, tx)))
+        throw new NotFoundError('operator assignment');
+    });
+  }
+
+  /** Adds a camera; the URL must be one ingest can open safely (`invalid_camera_url` otherwise). */
+  async addCamera(actor: AuthUser, id: string, input: CameraInput): Promise<CameraView> {
+    parseCameraUrl(input.url);
+    let camera: Camera | undefined;
+    const deployment = await this.#change(
+      actor,
+      id,
+      'camera.create',
+      { name: input.name, url: redactCameraUrl(input.url) },
+      async (tx, current) => {
+        if (current.status === 'stopped')
+          throw new DeploymentStateError('a stopped deployment takes no cameras');
+        camera = await new DeploymentRepository(tx).addCamera(
+          {
+            deploymentId: id,
+            name: input.name,
+            url: input.url,
+            fps: input.fps ?? DEFAULT_CAMERA_FPS,
+            realtime: input.realtime ?? true,
+            loop: input.loop ?? false,
+          },
+          tx,
+        );
+      },
+    );
+    if (deployment.status === 'running') notifyDeploymentChanged(this.bus, id, 'cameras');
+    return maskCamera(camera!);
+  }
+
+  async cameras(actor: AuthUser, id: string): Promise<CameraView[]> {
+    await this.get(actor, id);
+    return (await this.#deployments.cameras(id)).map(maskCamera);
+  }
+
+  async deleteCamera(actor: AuthUser, cameraId: string): Promise<void> {
+    const camera = isUuid(cameraId) ? await this.#deployments.findCamera(cameraId) : undefined;
+    if (!camera) throw new NotFoundError('camera');
+    const deployment = await this.#change(
+      actor,
+      camera.deploymentId,
+      'camera.delete',
+      { cameraId },
+      async (tx) => {
+        await new DeploymentRepository(tx).deleteCamera(cameraId, tx);
+      },
+    );
+    if (deployment.status === 'running') notifyDeploymentChanged(this.bus, deployment.id, 'cameras');
+  }
+
+  /**
+   * Starts a planned deployment: freezes the snapshot of its watchlists' current, non-expired
+   * subjects' embeddings (of the deployment's model), records who was on the list, and tells
+   * ingest to open the cameras.
+   */
+  async start(actor: AuthUser, id: string): Promise<Deployment> {
+    let frozen = { entries: 0, subjects: 0 };
+    const deployment = await this.#change(actor, id, 'deployment.start', {}, async (tx, current) => {
+      if (current.status !== 'planned')
+        throw new DeploymentStateError(`a ${current.status} deployment cannot be started`);
+      if (current.watchlistIds.length === 0)
+        throw new DeploymentStateError('attach at least one watchlist before starting');
+      const repository = new DeploymentRepository(tx);
+      frozen = await repository.freezeSnapshot(id, current.model, tx);
+      await repository.markStarted(id, tx);
+      return { snapshotSubjects: frozen.subjects, snapshotEntries: frozen.entries, model: current.model };
+    });
+    notifyDeploymentChanged(this.bus, id, 'started');
+    return deployment;
+  }
+
+  /** Stops a running deployment and schedules its snapshot's destruction after the grace period. */
+  async stop(actor: AuthUser, id: string): Promise<Deployment> {
+    const deployment = await this.#change(actor, id, 'deployment.stop', {}, async (tx, current) => {
+      if (current.status !== 'running')
+        throw new DeploymentStateError(`a ${current.status} deployment cannot be stopped`);
+      await new DeploymentRepository(tx).markStopped(id, this.settings.snapshotGraceHours, tx);
+      return { snapshotGraceHours: this.settings.snapshotGraceHours };
+    });
+    notifyDeploymentChanged(this.bus, id, 'stopped');
+    return deployment;
+  }
+
+  /** Cameras online/offline with fps and drops, faces processed, alerts, snapshot size. */
+  async status(actor: AuthUser, id: string): Promise<DeploymentStatusView> {
+    const deployment = await this.get(actor, id);
+    const [cameras, snapshot, activity] = await Promise.all([
+      this.#deployments.cameras(id),
+      this.#deployments.snapshotSize(id),
+      this.#deployments.activity(id),
+    ]);
+    const live = new Map((this.cameraStatus?.forDeployment(id) ?? []).map((view) => [view.cameraId, view]));
+    return {
+      deploymentId: id,
+      status: deployment.status,
+      threshold: deployment.threshold,
+      model: deployment.model,
+      startedAt: deployment.startedAt,
+      stoppedAt: deployment.stoppedAt,
+      snapshot,
+      ...activity,
+      cameras: cameras.map((camera) => {
+        const view = live.get(camera.id);
+        return {
+          id: camera.id,
+          name: camera.name,
+          status: view?.status ?? (deployment.status === 'running' ? 'offline' : 'stopped'),
+          fps: view?.fps ?? 0,
+          framesTotal: view?.framesTotal ?? 0,
+          framesDropped: view?.framesDropped ?? 0,
+          restarts: view?.restarts ?? 0,
+          lastErrorCode: view?.lastErrorCode ?? null,
+          lastFrameAt: view?.lastFrameAt ?? null,
+        };
+      }),
+    };
+  }
+
+  /** Runs `work` on the locked deployment in one transaction with its audit entry; returns the result. */
+  async #change(
+    actor: AuthUser,
+    id: string,
+    action: string,
+    details: Record<string, unknown>,
+    work: (tx: Queryable, current: Deployment) => Promise<Record<string, unknown> | void>,
+  ): Promise<Deployment> {
+    if (!isUuid(id)) throw new NotFoundError('deployment');
+    return this.db.transaction(async (tx) => {
+      const repository = new DeploymentRepository(tx);
+      const current = await repository.find(id, tx, { lock: true });
+      if (!current) throw new NotFoundError('deployment');
+      const extra = await work(tx, current);
+      await this.#audit.append(
+        {
+          actorId: actor.id,
+          actorName: actor.username,
+          action,
+          targetType: 'deployment',
+          targetId: id,
+          details: { ...details, ...(extra ?? {}) },
+        },
+        tx,
+      );
+      return (await repository.find(id, tx))!;
+    });
+  }
+}

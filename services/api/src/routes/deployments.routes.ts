@@ -1,0 +1,335 @@
+import type { FastifyInstance } from 'fastify';
+import type { CameraInput, DeploymentInput, DeploymentService } from '../deployments/deployment.service.js';
+import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
+
+export interface DeploymentRoutesOptions {
+  deployments: DeploymentService;
+}
+
+const nullableDate = { type: ['string', 'null'], format: 'date-time' } as const;
+const uuidList = { type: 'array', items: { type: 'string', format: 'uuid' }, maxItems: 1000 } as const;
+
+const deploymentSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: { type: 'string' },
+    location: { type: 'string' },
+    threshold: { type: 'number' },
+    model: { type: 'string' },
+    status: { type: 'string', enum: ['planned', 'running', 'stopped'] },
+    startsAt: nullableDate,
+    endsAt: nullableDate,
+    startedAt: nullableDate,
+    stoppedAt: nullableDate,
+    snapshotDestroyAfter: nullableDate,
+    snapshotDestroyedAt: nullableDate,
+    createdBy: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    watchlistIds: uuidList,
+    operatorIds: uuidList,
+  },
+  required: ['id', 'name', 'location', 'threshold', 'model', 'status', 'watchlistIds', 'operatorIds'],
+} as const;
+
+const cameraSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    deploymentId: { type: 'string', format: 'uuid' },
+    name: { type: 'string' },
+    url: { type: 'string', description: 'Any password in the URL is masked' },
+    fps: { type: 'number' },
+    realtime: { type: 'boolean' },
+    loop: { type: 'boolean' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+  required: ['id', 'deploymentId', 'name', 'url', 'fps', 'realtime', 'loop'],
+} as const;
+
+const statusSchema = {
+  type: 'object',
+  properties: {
+    deploymentId: { type: 'string', format: 'uuid' },
+    status: { type: 'string', enum: ['planned', 'running', 'stopped'] },
+    threshold: { type: 'number' },
+    model: { type: 'string' },
+    startedAt: nullableDate,
+    stoppedAt: nullableDate,
+    snapshot: {
+      type: 'object',
+      properties: { subjects: { type: 'integer' }, entries: { type: 'integer' } },
+      required: ['subjects', 'entries'],
+    },
+    facesProcessed: { type: 'integer' },
+    frames: { type: 'integer' },
+    alerts: { type: 'integer' },
+    cameras: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          name: { type: 'string' },
+          status: { type: 'string', enum: ['online', 'offline', 'starting', 'stopped'] },
+          fps: { type: 'number' },
+          framesTotal: { type: 'integer' },
+          framesDropped: { type: 'integer' },
+          restarts: { type: 'integer' },
+          lastErrorCode: { type: ['string', 'null'] },
+          lastFrameAt: nullableDate,
+        },
+        required: ['id', 'name', 'status', 'fps', 'framesDropped'],
+      },
+    },
+  },
+  required: ['deploymentId', 'status', 'threshold', 'snapshot', 'facesProcessed', 'alerts', 'cameras'],
+} as const;
+
+const text200 = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } as const;
+const deploymentFields = {
+  name: text200,
+  location: { type: 'string', maxLength: 500 },
+  threshold: { type: 'number', maximum: 1 },
+  startsAt: nullableDate,
+  endsAt: nullableDate,
+} as const;
+
+/** Deployments, their watchlists, operators and cameras; start, stop and status. */
+export async function deploymentRoutes(
+  app: FastifyInstance,
+  options: DeploymentRoutesOptions,
+): Promise<void> {
+  const { deployments } = options;
+  const admin = app.requireRoles('admin');
+  const viewers = app.requireRoles('admin', 'operator', 'oversight');
+
+  app.post<{ Body: DeploymentInput }>(
+    '/deployments',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Create a deployment',
+        description:
+          'The threshold may not be below VIGIL_THRESHOLD_FLOOR (400 threshold_below_floor); the model is the loaded profile.',
+        body: {
+          type: 'object',
+          properties: { ...deploymentFields, watchlistIds: uuidList, operatorIds: uuidList },
+          required: ['name', 'threshold', 'watchlistIds'],
+          additionalProperties: false,
+        },
+        response: { 201: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS) },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await deployments.create(request.user!, request.body)),
+  );
+
+  app.get(
+    '/deployments',
+    {
+      preHandler: viewers,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deployments (operators: those assigned to them)',
+        response: { 200: { type: 'array', items: deploymentSchema }, ...errorResponses(...AUTH_ERRORS) },
+      },
+    },
+    async (request) => deployments.list(request.user!),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/deployments/:id',
+    {
+      preHandler: viewers,
+      schema: {
+        tags: ['deployments'],
+        summary: 'One deployment',
+        params: uuidParams,
+        response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
+      },
+    },
+    async (request) => deployments.get(request.user!, request.params.id),
+  );
+
+  app.patch<{ Params: { id: string }; Body: Partial<DeploymentInput> }>(
+    '/deployments/:id',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['deployments'],
+        summary: "Change a planned deployment's name, location, window or threshold",
+        params: uuidParams,
+        body: { type: 'object', properties: deploymentFields, additionalProperties: false, minProperties: 1 },
+        response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
+      },
+    },
+    async (request) => deployments.update(request.user!, request.params.id, request.body),
+  );
+
+  app.put<{ Params: { id: string }; Body: { watchlistIds: string[] } }>(
+    '/deployments/:id/watchlists',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['deployments'],
+        summary: "Set a planned deployment's watchlists",
+        params: uuidParams,
+        body: {
+          type: 'object',
+          properties: { watchlistIds: uuidList },
+          required: ['watchlistIds'],
+          additionalProperties: false,
+        },
+        response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
+      },
+    },
+    async (request) => deployments.setWatchlists(request.user!, request.params.id, request.body.watchlistIds),
+  );
+
+  app.post<{ Params: { id: string }; Body: { userIds: string[] } }>(
+    '/deployments/:id/operators',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Assign operators, who receive the deployment’s alerts',
+        params: uuidParams,
+        body: {
+          type: 'object',
+          properties: { userIds: { ...uuidList, minItems: 1 } },
+          required: ['userIds'],
+          additionalProperties: false,
+        },
+        response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
+      },
+    },
+    async (request) => deployments.addOperators(request.user!, request.params.id, request.body.userIds),
+  );
+
+  app.delete<{ Params: { id: string; userId: string } }>(
+    '/deployments/:id/operators/:userId',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Unassign an operator',
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', format: 'uuid' }, userId: { type: 'string', format: 'uuid' } },
+          required: ['id', 'userId'],
+        },
+        response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
+      },
+    },
+    async (request) => deployments.removeOperator(request.user!, request.params.id, request.params.userId),
+  );
+
+  app.post<{ Params: { id: string }; Body: CameraInput }>(
+    '/deployments/:id/cameras',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['cameras'],
+        summary: 'Add a camera',
+        description:
+          'url: rtsp://, rtsps://, http(s):// or a local file path; anything else, a leading "-" or control characters is 400 invalid_camera_url. A file plays at real-time speed unless realtime is false.',
+        params: uuidParams,
+        body: {
+          type: 'object',
+          properties: {
+            name: text200,
+            url: { type: 'string', minLength: 1, maxLength: 2048 },
+            fps: { type: 'number', exclusiveMinimum: 0, maximum: 60 },
+            realtime: { type: 'boolean' },
+            loop: { type: 'boolean' },
+          },
+          required: ['name', 'url'],
+          additionalProperties: false,
+        },
+        response: { 201: cameraSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await deployments.addCamera(request.user!, request.params.id, request.body)),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/deployments/:id/cameras',
+    {
+      preHandler: app.requireRoles('admin', 'operator'),
+      schema: {
+        tags: ['cameras'],
+        summary: "A deployment's cameras",
+        params: uuidParams,
+        response: {
+          200: { type: 'array', items: cameraSchema },
+          ...errorResponses(400, ...AUTH_ERRORS, 404),
+        },
+      },
+    },
+    async (request) => deployments.cameras(request.user!, request.params.id),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/cameras/:id',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['cameras'],
+        summary: 'Remove a camera',
+        params: uuidParams,
+        response: {
+          204: { type: 'null', description: 'Removed' },
+          ...errorResponses(400, ...AUTH_ERRORS, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      await deployments.deleteCamera(request.user!, request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/deployments/:id/start',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Start: freeze the watchlist snapshot and open the cameras',
+        params: uuidParams,
+        response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
+      },
+    },
+    async (request) => deployments.start(request.user!, request.params.id),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/deployments/:id/stop',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['deployments'],
+        summary: "Stop: close the cameras and schedule the snapshot's destruction",
+        params: uuidParams,
+        response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
+      },
+    },
+    async (request) => deployments.stop(request.user!, request.params.id),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/deployments/:id/status',
+    {
+      preHandler: app.requireRoles('admin', 'operator'),
+      schema: {
+        tags: ['deployments'],
+        summary: 'Cameras online/offline with fps and drops, faces processed, alerts, snapshot size',
+        params: uuidParams,
+        response: { 200: statusSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
+      },
+    },
+    async (request) => deployments.status(request.user!, request.params.id),
+  );
+}
