@@ -1,3 +1,5 @@
+import { auditCommand } from './audit.command.js';
+import { calibrateCommand } from './calibrate.command.js';
 import type { Command } from './command.js';
 import { compareCommand } from './compare.command.js';
 import { detectCommand } from './detect.command.js';
@@ -5,6 +7,7 @@ import { embedCommand } from './embed.command.js';
 import { evalCommand } from './eval.command.js';
 import { keysCommand } from './keys.command.js';
 import { migrateCommand } from './migrate.command.js';
+import { retentionCommand } from './retention.command.js';
 import { serveCommand } from './serve.command.js';
 
 /** Every `vigil` sub-command, by name. */
@@ -16,4 +19,7 @@ export const commands: Record<string, Command> = {
   eval: evalCommand,
   keys: keysCommand,
   migrate: migrateCommand,
+  audit: auditCommand,
+  retention: retentionCommand,
+  calibrate: calibrateCommand,
 };

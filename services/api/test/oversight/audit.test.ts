@@ -1,0 +1,342 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AuditRepository, type Database, migrate, PgliteDatabase, type Queryable } from '@vigil/core';
+import { backendName, createTestDatabase } from '@vigil/core/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bearer, createTestApp, type TestApp } from '../test-app.js';
+import { createDeployment, createWatchlist, testCipher } from './fixtures.js';
+
+const VIGIL_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../cli/bin/vigil.mjs');
+
+/** Changes audit_log the way an attacker with superuser would: past the append-only trigger. */
+async function asSuperuser(db: Database, work: (tx: Queryable) => Promise<unknown>): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('SET LOCAL session_replication_role = replica');
+    await work(tx);
+  });
+}
+
+const COLUMNS = 'at, actor_id, actor_name, action, target_type, target_id, details, prev_hash, hash';
+
+/** Puts audit_log back to `rows` (ids included) after a tampering test. */
+async function restore(db: Database, rows: Record<string, unknown>[]): Promise<void> {
+  await asSuperuser(db, async (tx) => {
+    await tx.query('DELETE FROM audit_log');
+    for (const row of rows)
+      await tx.query(
+        `INSERT INTO audit_log (id, ${COLUMNS}) OVERRIDING SYSTEM VALUE
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)`,
+        [
+          row.id,
+          row.at,
+          row.actor_id,
+          row.actor_name,
+          row.action,
+          row.target_type,
+          row.target_id,
+          JSON.stringify(row.details),
+          row.prev_hash,
+          row.hash,
+        ],
+      );
+  });
+}
+
+describe(`audit trail routes, tampering and threshold governance (${backendName})`, () => {
+  let t: TestApp;
+  let audit: AuditRepository;
+  let pristine: Record<string, unknown>[];
+  let ids: number[];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    audit = new AuditRepository(t.deps.db);
+    for (let i = 0; i < 4; i++)
+      await audit.append({
+        actorName: 'admin',
+        action: 'watchlist.update',
+        targetType: 'watchlist',
+        targetId: `w${i}`,
+        details: { i },
+      });
+    pristine = (await t.deps.db.query<Record<string, unknown>>('SELECT * FROM audit_log ORDER BY id')).rows;
+    ids = pristine.map((row) => Number(row.id));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  describe('tampering', () => {
+    beforeEach(async () => {
+      await restore(t.deps.db, pristine);
+      expect(await audit.verify()).toEqual({ ok: true, entries: pristine.length });
+    });
+
+    it('the application cannot update, delete or truncate audit rows', async () => {
+      const db = t.deps.db;
+      await expect(db.query(`UPDATE audit_log SET action = 'x' WHERE id = $1`, [ids[2]])).rejects.toThrow(
+        /append-only/,
+      );
+      await expect(db.query('DELETE FROM audit_log WHERE id = $1', [ids[2]])).rejects.toThrow(/append-only/);
+      await expect(db.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+      expect((await db.query('SELECT count(*)::int AS n FROM audit_log')).rows[0]).toEqual({
+        n: pristine.length,
+      });
+    });
+
+    it('an altered row is named', async () => {
+      const victim = ids[3]!;
+      await asSuperuser(t.deps.db, (tx) =>
+        tx.query(`UPDATE audit_log SET actor_name = 'someone else' WHERE id = $1`, [victim]),
+      );
+      expect(await audit.verify()).toEqual({
+        ok: false,
+        entries: 3,
+        firstBad: { id: victim, reason: 'hash_mismatch' },
+      });
+    });
+
+    it('an altered row whose hash was recomputed breaks the link of the next row', async () => {
+      const victim = pristine[4]!;
+      const { auditHash } = await import('@vigil/core');
+      const forged = {
+        at: new Date(victim.at as string).toISOString(),
+        actorId: victim.actor_id as string | null,
+        actorName: victim.actor_name as string,
+        action: 'nothing.happened',
+        targetType: victim.target_type as string,
+        targetId: victim.target_id as string,
+        details: victim.details as Record<string, unknown>,
+        prevHash: victim.prev_hash as string,
+      };
+      await asSuperuser(t.deps.db, (tx) =>
+        tx.query('UPDATE audit_log SET action = $2, hash = $3 WHERE id = $1', [
+          victim.id,
+          forged.action,
+          auditHash(forged),
+        ]),
+      );
+      expect(await audit.verify()).toEqual({
+        ok: false,
+        entries: 5,
+        firstBad: { id: ids[5], reason: 'chain_broken' },
+      });
+    });
+
+    it('a deleted row is caught at the row after it', async () => {
+      await asSuperuser(t.deps.db, (tx) => tx.query('DELETE FROM audit_log WHERE id = $1', [ids[2]]));
+      expect(await audit.verify()).toEqual({
+        ok: false,
+        entries: 2,
+        firstBad: { id: ids[3], reason: 'chain_broken' },
+      });
+    });
+
+    it('two rows whose contents were swapped are caught at the first of them', async () => {
+      const [a, b] = [ids[1]!, ids[4]!];
+      await asSuperuser(t.deps.db, async (tx) => {
+        await tx.query(
+          `UPDATE audit_log AS x SET (${COLUMNS}) = (SELECT ${COLUMNS} FROM audit_log y WHERE y.id = CASE WHEN x.id = $1 THEN $2::bigint ELSE $1::bigint END)
+            WHERE x.id IN ($1, $2)`,
+          [a, b],
+        );
+      });
+      const swapped = await t.deps.db.query<{ id: number; hash: string }>(
+        'SELECT id, hash FROM audit_log WHERE id IN ($1, $2) ORDER BY id',
+        [a, b],
+      );
+      expect(swapped.rows.map((r) => r.hash)).toEqual([pristine[4]!.hash, pristine[1]!.hash]);
+      expect(await audit.verify()).toEqual({
+        ok: false,
+        entries: 1,
+        firstBad: { id: a, reason: 'chain_broken' },
+      });
+    });
+
+    it('GET /audit/verify reports the broken chain to oversight', async () => {
+      await asSuperuser(t.deps.db, (tx) =>
+        tx.query(`UPDATE audit_log SET details = '{"i":99}'::jsonb WHERE id = $1`, [ids.at(-1)]),
+      );
+      const response = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/audit/verify',
+        headers: bearer(t.tokens.oversight),
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({
+        ok: false,
+        entries: ids.length - 1,
+        firstBad: { id: ids.at(-1), reason: 'hash_mismatch' },
+      });
+    });
+
+    it('maintenance is possible only when the transaction says so', async () => {
+      await t.deps.db.transaction(async (tx) => {
+        await tx.query('SET LOCAL vigil.audit_maintenance = on');
+        await tx.query('DELETE FROM audit_log WHERE id = $1', [ids.at(-1)]);
+      });
+      expect(await audit.verify()).toEqual({ ok: true, entries: ids.length - 1 });
+    });
+  });
+
+  describe('GET /audit', () => {
+    beforeAll(async () => {
+      await restore(t.deps.db, pristine);
+    });
+    const get = (url: string, role: keyof TestApp['tokens'] = 'oversight') =>
+      t.app.inject({ method: 'GET', url, headers: bearer(t.tokens[role]) });
+
+    it('lists newest first with filters and pages', async () => {
+      const all = (await get('/api/v1/audit')).json();
+      expect(all.entries.map((e: { id: number }) => e.id)).toEqual([...ids].reverse());
+      expect(all.nextBeforeId).toBeNull();
+
+      const logins = (await get('/api/v1/audit?action=auth.login')).json();
+      expect(logins.entries.length).toBe(4);
+      expect(logins.entries.every((e: { action: string }) => e.action === 'auth.login')).toBe(true);
+
+      const byName = (await get('/api/v1/audit?actor=oversight-user')).json();
+      expect(byName.entries.map((e: { action: string }) => e.action)).toContain('auth.login');
+      const id = byName.entries[0].actorId;
+      expect((await get(`/api/v1/audit?actor=${id}`)).json().entries.length).toBe(byName.entries.length);
+
+      expect((await get('/api/v1/audit?target=w2')).json().entries).toHaveLength(1);
+      expect(
+        (await get('/api/v1/audit?targetType=watchlist&action=watchlist.update')).json().entries,
+      ).toHaveLength(4);
+
+      const first = (await get('/api/v1/audit?limit=3')).json();
+      expect(first.entries).toHaveLength(3);
+      const second = (await get(`/api/v1/audit?limit=3&beforeId=${first.nextBeforeId}`)).json();
+      expect(second.entries[0].id).toBe(first.entries[2].id - 1);
+
+      const future = (await get('/api/v1/audit?from=2999-01-01')).json();
+      expect(future.entries).toEqual([]);
+      const past = (await get('/api/v1/audit?to=2000-01-01')).json();
+      expect(past.entries).toEqual([]);
+      expect((await get('/api/v1/audit?from=2999-01-01&to=2000-01-01')).statusCode).toBe(400);
+      expect((await get('/api/v1/audit?limit=0')).statusCode).toBe(400);
+    });
+
+    it('is for oversight and admin only', async () => {
+      for (const url of ['/api/v1/audit', '/api/v1/audit/verify']) {
+        expect((await t.app.inject({ method: 'GET', url })).statusCode).toBe(401);
+        expect((await get(url, 'operator')).statusCode).toBe(403);
+        expect((await get(url, 'watchlist_manager')).statusCode).toBe(403);
+        expect((await get(url, 'admin')).statusCode).toBe(200);
+      }
+    });
+  });
+
+  describe('threshold governance', () => {
+    it('a change is refused below the floor and audited with the old and new values', async () => {
+      const list = await createWatchlist(t.deps.db, testCipher(), [
+        { label: 'Eve Example', category: 'wanted' },
+      ]);
+      const running = await createDeployment(t.deps.db, {
+        watchlistId: list.id,
+        cameras: 1,
+        threshold: 0.6,
+        startedAt: new Date(),
+      });
+      const patch = (threshold: number, role: keyof TestApp['tokens'] = 'admin', id = running.id) =>
+        t.app.inject({
+          method: 'PATCH',
+          url: `/api/v1/deployments/${id}/threshold`,
+          headers: bearer(t.tokens[role]),
+          payload: { threshold, reason: 'fewer false alerts at this site' },
+        });
+      const floor = t.deps.config.VIGIL_THRESHOLD_FLOOR;
+      const refused = await patch(floor - 0.01);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().error.code).toBe('threshold_below_floor');
+      expect((await patch(1.5)).statusCode).toBe(400);
+      expect((await patch(0.7, 'oversight')).statusCode).toBe(403);
+      expect((await patch(0.7, 'admin', '00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
+
+      const changed = await patch(0.7);
+      expect(changed.statusCode).toBe(200);
+      expect(changed.json()).toEqual({ deploymentId: running.id, previousThreshold: 0.6, threshold: 0.7 });
+      const stored = await t.deps.db.query<{ threshold: number }>(
+        'SELECT threshold FROM deployments WHERE id = $1',
+        [running.id],
+      );
+      expect(stored.rows[0]?.threshold).toBeCloseTo(0.7, 6);
+      const [entry] = await audit.list({ action: 'deployment.threshold_change', targetId: running.id });
+      expect(entry).toMatchObject({
+        actorName: 'admin',
+        targetType: 'deployment',
+        details: { from: 0.6, to: 0.7, floor, reason: 'fewer false alerts at this site', status: 'running' },
+      });
+      expect(await audit.list({ action: 'deployment.threshold_change', targetId: running.id })).toHaveLength(
+        1,
+      );
+
+      await t.deps.db.query(`UPDATE deployments SET status = 'stopped', stopped_at = now() WHERE id = $1`, [
+        running.id,
+      ]);
+      const afterStop = await patch(0.8);
+      expect(afterStop.statusCode).toBe(409);
+      expect(afterStop.json().error.code).toBe('invalid_deployment_state');
+    });
+  });
+});
+
+describe(`npx vigil audit verify (${backendName})`, () => {
+  let dataDir: string;
+  let db: Database;
+  let env: NodeJS.ProcessEnv;
+  let drop: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-audit-cli-'));
+    env = { PATH: process.env.PATH, HOME: process.env.HOME, VIGIL_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+    if (process.env.DATABASE_URL) {
+      const testDb = await createTestDatabase();
+      db = testDb.db;
+      env.DATABASE_URL = testDb.url;
+      drop = () => testDb.drop();
+    } else {
+      db = await PgliteDatabase.open(path.join(dataDir, 'db'));
+      await migrate(db);
+      drop = () => db.close();
+    }
+    const audit = new AuditRepository(db);
+    for (let i = 0; i < 3; i++)
+      await audit.append({ actorName: 'admin', action: 'subject.create', targetId: `s${i}` });
+  }, 60_000);
+  afterAll(async () => {
+    if (drop) await drop();
+    else await db?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  // PGlite takes one process at a time: the test closes its handle while the CLI runs.
+  async function runCli(): Promise<{ status: number | null; stdout: string }> {
+    if (db instanceof PgliteDatabase) await db.close();
+    const result = spawnSync(process.execPath, [VIGIL_BIN, 'audit', 'verify'], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (db instanceof PgliteDatabase) db = await PgliteDatabase.open(path.join(dataDir, 'db'));
+    return { status: result.status, stdout: result.stdout };
+  }
+
+  it('exits 0 on an intact trail and 1 naming the first altered row', async () => {
+    const intact = await runCli();
+    expect(intact.stdout).toBe('audit trail intact: 3 entries\n');
+    expect(intact.status).toBe(0);
+
+    const { rows } = await db.query<{ id: number }>('SELECT id FROM audit_log ORDER BY id');
+    const second = Number(rows[1]?.id);
+    await asSuperuser(db, (tx) => tx.query(`UPDATE audit_log SET target_id = 's9' WHERE id = $1`, [second]));
+    const broken = await runCli();
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toContain(`audit trail BROKEN at row ${second} (hash_mismatch)`);
+    expect(broken.stdout).toContain('subject.create :s9');
+  }, 120_000);
+});
