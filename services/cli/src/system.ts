@@ -13,6 +13,7 @@ import {
   startOpsServer,
   type VigilMetrics,
 } from '@vigil/core';
+import { FaceEngine } from '@vigil/detector';
 import type { FastifyInstance } from 'fastify';
 import { startPipeline } from './pipeline.js';
 
@@ -85,7 +86,14 @@ export async function startSystem(options: StartOptions): Promise<System> {
   };
 
   if (has('api')) {
-    const app = await buildApp({ config, db, bus, logger, metrics, readiness });
+    // Enrolment embeds reference photos in this process: one engine, loaded once. Without models
+    // the API still serves everything else and enrolment answers 503 engine_unavailable.
+    const faceEngine = await FaceEngine.load(FaceEngine.optionsFromConfig(config)).catch((error) => {
+      logger.warn({ err: error }, 'face engine not loaded: enrolment is unavailable');
+      return undefined;
+    });
+    if (faceEngine) stops.push(() => faceEngine.dispose());
+    const app = await buildApp({ config, db, bus, logger, metrics, readiness, faceEngine });
     const address = await app.listen({ port: config.PORT, host: config.HOST });
     system.app = app;
     system.url = address;
