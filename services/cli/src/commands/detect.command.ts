@@ -1,0 +1,75 @@
+import fs from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { isVigilError, loadConfig, ValidationError } from '@vigil/core';
+import { FaceEngine } from '@vigil/detector';
+import type { Command } from './command.js';
+
+/** Rounds for printing: sub-pixel detail below 0.1 px is noise. */
+export function round(value: number, digits = 1): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/** The contract's error line for one file. */
+export function errorLine(file: string, error: unknown): string {
+  if (isVigilError(error))
+    return JSON.stringify({ file, error: { code: error.code, message: error.message } });
+  return JSON.stringify({
+    file,
+    error: { code: 'internal_error', message: (error as Error)?.message ?? String(error) },
+  });
+}
+
+/** Parses `--model PROFILE` and the image paths; loads the engine from the configuration. */
+export async function loadEngineForFiles(
+  args: string[],
+  usage: string,
+): Promise<{ engine: FaceEngine; files: string[] }> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { model: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length === 0) throw new ValidationError(`usage: ${usage}`);
+  const config = loadConfig();
+  const engine = await FaceEngine.load(FaceEngine.optionsFromConfig(config, values.model));
+  return { engine, files: positionals };
+}
+
+export const detectCommand: Command = {
+  summary: 'detect faces: IMAGE... [--model PROFILE]; one JSON line per image',
+  async run(args) {
+    const { engine, files } = await loadEngineForFiles(args, 'vigil detect IMAGE... [--model PROFILE]');
+    let status = 0;
+    try {
+      for (const file of files) {
+        try {
+          const analysis = await engine.detect(await fs.readFile(file));
+          const faces = analysis.faces.map(({ face }) => ({
+            box: face.box.map((v) => round(v)),
+            score: round(face.score, 4),
+            landmarks: face.landmarks.map(([x, y]) => [round(x), round(y)]),
+            quality: {
+              interOcular: round(face.quality.interOcular),
+              sharpness: round(face.quality.sharpness),
+              yaw: round(face.quality.yaw),
+              pitch: round(face.quality.pitch),
+              score: round(face.quality.score, 4),
+              brightness: round(face.quality.brightness),
+            },
+          }));
+          process.stdout.write(
+            `${JSON.stringify({ file, width: analysis.width, height: analysis.height, faces })}\n`,
+          );
+        } catch (error) {
+          status = 1;
+          process.stdout.write(`${errorLine(file, error)}\n`);
+        }
+      }
+    } finally {
+      await engine.dispose();
+    }
+    return status;
+  },
+};

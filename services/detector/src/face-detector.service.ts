@@ -1,0 +1,199 @@
+import type { Point } from '@vigil/core';
+import { ModelError, OnnxModel, packTensor, type SessionOptions } from '@vigil/embedder';
+import type { DetectorManifest, LandmarkManifest, ModelProfile } from '@vigil/models';
+import { type Affine, placementInverse, warpAffine } from './face-geometry.js';
+import type { RgbImage } from './image.repository.js';
+import { keypointsFrom5, keypointsFrom68 } from './landmarks.js';
+import { nonMaximumSuppression, type RawDetection } from './raw-detection.js';
+import { decodeScrfd } from './scrfd.decoder.js';
+import { decodeSsd } from './ssd.decoder.js';
+
+/** A detected face before quality: box [x, y, w, h] in image pixels, landmarks and the 5 keypoints. */
+export interface FaceCandidate {
+  box: [number, number, number, number];
+  score: number;
+  landmarks: Point[];
+  keypoints: [Point, Point, Point, Point, Point];
+}
+
+/** How one detection runs. */
+export interface DetectOptions {
+  /** Faces scoring below this are dropped; the manifest's threshold by default. */
+  scoreThreshold?: number;
+  /**
+   * Black border added on every side before detection, as a fraction of the longer side. `auto`
+   * (default) adds a second, padded pass where the first found no face or a large one: detectors
+   * trained on crowd photos score tightly framed faces low (FINDINGS.md: 0.12 before padding, 0.96
+   * after).
+   */
+  padding?: number | 'auto';
+}
+
+/** Border of the second pass of `padding: 'auto'`: 125 px on a 250 px LFW photo, as FINDINGS measured. */
+const AUTO_PADDING = 0.5;
+/** A face at least this fraction of the shorter image side counts as a close-up. */
+const CLOSE_UP_FRACTION = 0.25;
+
+/**
+ * Finds faces in a decoded image: pre-processing (resize, letterbox, normalisation), the detector
+ * model, its decoder, non-maximum suppression, and for detectors without keypoints the 68-point
+ * landmark model on each face. Boxes and points come back in pixels of the image.
+ */
+export class FaceDetector {
+  private constructor(
+    readonly manifest: DetectorManifest,
+    private readonly model: OnnxModel,
+    private readonly landmarkManifest: LandmarkManifest | undefined,
+    private readonly landmarkModel: OnnxModel | undefined,
+  ) {}
+
+  /** Opens the profile's detector (and landmark model) and runs one warm-up detection. */
+  static async load(profile: ModelProfile, options: SessionOptions = {}): Promise<FaceDetector> {
+    const model = await OnnxModel.open(profile.detector.file, options);
+    let landmarkModel: OnnxModel | undefined;
+    if (profile.detector.landmarkCount === 0) {
+      if (!profile.landmarks) {
+        await model.dispose();
+        throw new ModelError(
+          `profile ${profile.name}: detector ${profile.detector.kind} needs a landmark model`,
+        );
+      }
+      landmarkModel = await OnnxModel.open(profile.landmarks.file, options);
+    }
+    const detector = new FaceDetector(profile.detector, model, profile.landmarks, landmarkModel);
+    const [width, height] = profile.detector.inputSize;
+    await detector.detect({ data: new Uint8Array(width * height * 3), width, height }, { padding: 0 });
+    if (landmarkModel && profile.landmarks) {
+      const side = profile.landmarks.inputSize;
+      const { data, dims } = packTensor(
+        [new Uint8Array(side * side * 3)],
+        side,
+        side,
+        profile.landmarks.normalisation,
+      );
+      await landmarkModel.run(data, dims, undefined, profile.landmarks.input);
+    }
+    return detector;
+  }
+
+  /** Faces in `image`, best score first. */
+  async detect(image: RgbImage, options: DetectOptions = {}): Promise<FaceCandidate[]> {
+    const threshold = options.scoreThreshold ?? this.manifest.scoreThreshold;
+    const padding = options.padding ?? 'auto';
+    let detections = await this.pass(image, padding === 'auto' ? 0 : padding, threshold);
+    if (padding === 'auto') {
+      const shorter = Math.min(image.width, image.height);
+      const closeUp = detections.some(
+        (d) =>
+          Math.max(d.corners[2] - d.corners[0], d.corners[3] - d.corners[1]) >= CLOSE_UP_FRACTION * shorter,
+      );
+      if (detections.length === 0 || closeUp) {
+        const padded = await this.pass(image, AUTO_PADDING, threshold);
+        detections = nonMaximumSuppression([...detections, ...padded], this.manifest.nmsIoU);
+      }
+    }
+    const faces: FaceCandidate[] = [];
+    for (const detection of detections) {
+      const [x1, y1, x2, y2] = detection.corners;
+      const box: [number, number, number, number] = [
+        Math.max(0, x1),
+        Math.max(0, y1),
+        Math.min(image.width, x2) - Math.max(0, x1),
+        Math.min(image.height, y2) - Math.max(0, y1),
+      ];
+      if (box[2] <= 1 || box[3] <= 1) continue;
+      if (this.landmarkModel) {
+        const landmarks = await this.landmarks68(image, box);
+        faces.push({ box, score: detection.score, landmarks, keypoints: keypointsFrom68(landmarks) });
+      } else {
+        faces.push({
+          box,
+          score: detection.score,
+          landmarks: detection.landmarks,
+          keypoints: keypointsFrom5(detection.landmarks),
+        });
+      }
+    }
+    return faces;
+  }
+
+  /** One detector run with `padding` border; corners mapped back to image pixels, after NMS. */
+  private async pass(image: RgbImage, padding: number, threshold: number): Promise<RawDetection[]> {
+    const border = Math.round(padding * Math.max(image.width, image.height));
+    const canvasWidth = image.width + 2 * border;
+    const canvasHeight = image.height + 2 * border;
+    let [inputWidth, inputHeight] = this.manifest.inputSize;
+    let scale = Math.min(inputWidth / canvasWidth, inputHeight / canvasHeight);
+    if (this.manifest.kind === 'ssd-mobilenetv1') {
+      // face-api pads to a square and resizes that: one scale for both axes.
+      scale = Math.min(inputWidth, inputHeight) / Math.max(canvasWidth, canvasHeight);
+    } else if (this.manifest.dynamicInput) {
+      // A dynamic-input model gets the canvas's own aspect (multiples of the coarsest stride):
+      // a 16:9 frame costs 640x384 instead of 640x640.
+      const stride = Math.max(...(this.manifest.strides ?? [32]));
+      inputWidth = Math.max(stride, Math.ceil((canvasWidth * scale) / stride) * stride);
+      inputHeight = Math.max(stride, Math.ceil((canvasHeight * scale) / stride) * stride);
+    }
+    const left = border * scale;
+    const top = border * scale;
+    const pixels = warpAffine(image, placementInverse(scale, left, top), inputWidth, inputHeight);
+    const { data, dims } = packTensor([pixels], inputWidth, inputHeight, this.manifest.normalisation);
+    const outputs = await this.model.run(data, dims, this.manifest.outputs, this.manifest.input);
+    const raw =
+      this.manifest.kind === 'scrfd'
+        ? decodeScrfd(outputs, this.manifest, inputWidth, inputHeight, threshold)
+        : this.manifest.kind === 'ssd-mobilenetv1'
+          ? decodeSsd(outputs, this.manifest, inputWidth, inputHeight, threshold)
+          : unsupported(this.manifest.kind);
+    const toImage = (p: Point): Point => [(p[0] - left) / scale, (p[1] - top) / scale];
+    return nonMaximumSuppression(raw, this.manifest.nmsIoU).map((d) => {
+      const [x1, y1] = toImage([d.corners[0], d.corners[1]]);
+      const [x2, y2] = toImage([d.corners[2], d.corners[3]]);
+      return { corners: [x1, y1, x2, y2], score: d.score, landmarks: d.landmarks.map(toImage) };
+    });
+  }
+
+  /**
+   * face-api's landmark step: the face box cut out (whole pixels), centred on a black square,
+   * resized to the net's input; the net gives 68 points relative to that square.
+   */
+  private async landmarks68(image: RgbImage, box: [number, number, number, number]): Promise<Point[]> {
+    const manifest = this.landmarkManifest as LandmarkManifest;
+    const model = this.landmarkModel as OnnxModel;
+    const x = Math.round(box[0]);
+    const y = Math.round(box[1]);
+    const width = Math.max(1, Math.min(image.width - x, Math.round(box[2])));
+    const height = Math.max(1, Math.min(image.height - y, Math.round(box[3])));
+    const cut: Affine = [1, 0, x, 0, 1, y];
+    const face = { data: warpAffine(image, cut, width, height), width, height };
+    const side = Math.max(width, height);
+    const padX = (side - width) / 2;
+    const padY = (side - height) / 2;
+    const size = manifest.inputSize;
+    const scale = size / side;
+    const pixels = warpAffine(face, placementInverse(scale, padX * scale, padY * scale), size, size);
+    const { data, dims } = packTensor([pixels], size, size, manifest.normalisation);
+    const outputName = manifest.output ?? model.outputNames[0] ?? 'landmarks';
+    const outputs = await model.run(data, dims, [outputName], manifest.input);
+    const output = outputs[outputName];
+    if (!output || output.data.length < 136)
+      throw new ModelError('the landmark model gave fewer than 68 points');
+    const points: Point[] = [];
+    for (let i = 0; i < 68; i++) {
+      points.push([
+        x + (output.data[2 * i] as number) * side - padX,
+        y + (output.data[2 * i + 1] as number) * side - padY,
+      ]);
+    }
+    return points;
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+    await this.landmarkModel?.dispose();
+  }
+}
+
+function unsupported(kind: string): never {
+  throw new ModelError(`detector kind ${kind} has no decoder in this version`);
+}

@@ -1,0 +1,157 @@
+import type { Config, DetectedFace, Point } from '@vigil/core';
+import { cosineSimilarity, FaceEmbedder, type SessionOptions } from '@vigil/embedder';
+import type { ModelProfile } from '@vigil/models';
+import { invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
+import { brightness, estimatePose, sharpness } from './face-quality.js';
+import { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
+import { decodeImage, type RgbImage } from './image.repository.js';
+import { resolveProfile } from './profile.repository.js';
+
+/** One face of an analysed image. */
+export interface AnalysedFace {
+  face: DetectedFace;
+  /** The face aligned to the embedder's template: interleaved 8-bit RGB, `cropSize` pixels. */
+  crop: Uint8Array;
+  /** L2-normalised embedding, present unless `embed: false`. */
+  embedding?: Float32Array;
+}
+
+/** What `analyse` found in one image. */
+export interface ImageAnalysis {
+  width: number;
+  height: number;
+  faces: AnalysedFace[];
+}
+
+/** Options of `analyse` and `detect`. */
+export interface AnalyseOptions extends DetectOptions {
+  /** Keep at most this many faces, largest first. */
+  maxFaces?: number;
+  /** Compute embeddings (default true for `analyse`). */
+  embed?: boolean;
+}
+
+/** How `FaceEngine.load` finds and runs the models. */
+export interface FaceEngineOptions extends SessionOptions {
+  /** A profile, or its name / path as `--model` takes it (`default`, `insightface`, a path). */
+  profile?: ModelProfile | string;
+  /** Folder of user-supplied models, for the `insightface` profile. */
+  modelsDir?: string;
+}
+
+/**
+ * Vigil's face runtime in one object: image bytes in; faces with boxes, landmarks, quality,
+ * aligned crops and embeddings out. Each image is decoded once; every face of an image is
+ * embedded in one batched call.
+ */
+export class FaceEngine {
+  private constructor(
+    readonly profile: ModelProfile,
+    private readonly detector: FaceDetector,
+    private readonly embedder: FaceEmbedder,
+  ) {}
+
+  /**
+   * Engine options from Vigil's configuration: VIGIL_MODEL_PROFILE (unless `profile` is given),
+   * VIGIL_MODELS_DIR, VIGIL_EXECUTION_PROVIDER and VIGIL_ORT_THREADS.
+   */
+  static optionsFromConfig(config: Config, profile?: string): FaceEngineOptions {
+    return {
+      profile: profile ?? config.VIGIL_MODEL_PROFILE,
+      modelsDir: config.VIGIL_MODELS_DIR,
+      executionProvider: config.VIGIL_EXECUTION_PROVIDER,
+      threads: config.VIGIL_ORT_THREADS,
+    };
+  }
+
+  /** Loads (and warms up) the profile's models. */
+  static async load(options: FaceEngineOptions = {}): Promise<FaceEngine> {
+    const profile =
+      typeof options.profile === 'object'
+        ? options.profile
+        : resolveProfile(options.profile ?? 'default', { modelsDir: options.modelsDir });
+    const session = { executionProvider: options.executionProvider, threads: options.threads };
+    const detector = await FaceDetector.load(profile, session);
+    try {
+      const embedder = await FaceEmbedder.load(profile.embedder, session);
+      return new FaceEngine(profile, detector, embedder);
+    } catch (error) {
+      await detector.dispose();
+      throw error;
+    }
+  }
+
+  /** Side of the aligned crop [width, height]. */
+  get cropSize(): [number, number] {
+    return this.profile.embedder.inputSize;
+  }
+
+  /** The profile's default similarity threshold. */
+  get threshold(): number {
+    return this.profile.defaultThreshold;
+  }
+
+  /** Decodes image bytes (see `decodeImage` for the errors). */
+  decode(bytes: Uint8Array): Promise<RgbImage> {
+    return decodeImage(bytes);
+  }
+
+  /** Faces with quality, largest first, no embeddings. */
+  async detect(input: Uint8Array | RgbImage, options: AnalyseOptions = {}): Promise<ImageAnalysis> {
+    return this.analyse(input, { ...options, embed: false });
+  }
+
+  /** Detects, aligns, measures and (unless `embed: false`) embeds every face, largest first. */
+  async analyse(input: Uint8Array | RgbImage, options: AnalyseOptions = {}): Promise<ImageAnalysis> {
+    const image = input instanceof Uint8Array ? await decodeImage(input) : input;
+    let candidates = await this.detector.detect(image, options);
+    candidates.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+    if (options.maxFaces !== undefined) candidates = candidates.slice(0, Math.max(0, options.maxFaces));
+    const faces = candidates.map((candidate) => this.align(image, candidate));
+    if (options.embed !== false && faces.length > 0) {
+      const embeddings = await this.embedder.embed(faces.map((f) => f.crop));
+      faces.forEach((face, i) => {
+        face.embedding = embeddings[i];
+      });
+    }
+    return { width: image.width, height: image.height, faces };
+  }
+
+  /** Embeddings of aligned crops (as `analyse` returns them), one batched call where possible. */
+  embed(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
+    return this.embedder.embed(crops);
+  }
+
+  /** Cosine similarity of two embeddings of this profile. */
+  similarity(a: Float32Array, b: Float32Array): number {
+    return cosineSimilarity(a, b);
+  }
+
+  async dispose(): Promise<void> {
+    await this.detector.dispose();
+    await this.embedder.dispose();
+  }
+
+  private align(image: RgbImage, candidate: FaceCandidate): AnalysedFace {
+    const [width, height] = this.profile.embedder.inputSize;
+    const toCrop = similarityTransform(candidate.keypoints, this.profile.embedder.template as Point[]);
+    const crop = warpAffine(image, invertAffine(toCrop), width, height);
+    const [leftEye, rightEye] = candidate.keypoints;
+    const pose = estimatePose(candidate.keypoints);
+    const face: DetectedFace = {
+      box: candidate.box,
+      score: candidate.score,
+      landmarks: candidate.landmarks,
+      keypoints: candidate.keypoints,
+      quality: {
+        interOcular: Math.hypot(rightEye[0] - leftEye[0], rightEye[1] - leftEye[1]),
+        sharpness: sharpness(crop, width, height),
+        yaw: pose.yaw,
+        pitch: pose.pitch,
+        score: candidate.score,
+        brightness: brightness(crop, width, height),
+      },
+    };
+    return { face, crop };
+  }
+}

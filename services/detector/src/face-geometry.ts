@@ -1,0 +1,119 @@
+import type { Point } from '@vigil/core';
+
+/** A 2x3 affine map: (x, y) -> (a x + b y + c, d x + e y + f). */
+export type Affine = [a: number, b: number, c: number, d: number, e: number, f: number];
+
+/**
+ * The least-squares similarity transform (rotation, uniform scale, translation; no reflection)
+ * taking `from` onto `to`: Umeyama (1991) in closed form for two dimensions.
+ */
+export function similarityTransform(from: readonly Point[], to: readonly Point[]): Affine {
+  const n = from.length;
+  if (n < 2 || n !== to.length) throw new RangeError('need at least two matching point pairs');
+  let fx = 0;
+  let fy = 0;
+  let tx = 0;
+  let ty = 0;
+  for (let i = 0; i < n; i++) {
+    fx += (from[i] as Point)[0];
+    fy += (from[i] as Point)[1];
+    tx += (to[i] as Point)[0];
+    ty += (to[i] as Point)[1];
+  }
+  fx /= n;
+  fy /= n;
+  tx /= n;
+  ty /= n;
+  let variance = 0;
+  let dot = 0;
+  let cross = 0;
+  for (let i = 0; i < n; i++) {
+    const px = (from[i] as Point)[0] - fx;
+    const py = (from[i] as Point)[1] - fy;
+    const qx = (to[i] as Point)[0] - tx;
+    const qy = (to[i] as Point)[1] - ty;
+    variance += px * px + py * py;
+    dot += px * qx + py * qy;
+    cross += px * qy - py * qx;
+  }
+  if (variance === 0) throw new RangeError('the source points coincide');
+  const a = dot / variance;
+  const b = cross / variance;
+  return [a, -b, tx - (a * fx - b * fy), b, a, ty - (b * fx + a * fy)];
+}
+
+/** The inverse of an invertible affine map. */
+export function invertAffine(m: Affine): Affine {
+  const [a, b, c, d, e, f] = m;
+  const det = a * e - b * d;
+  if (det === 0) throw new RangeError('the affine map is singular');
+  return [e / det, -b / det, (b * f - c * e) / det, -d / det, a / det, (c * d - a * f) / det];
+}
+
+/** Applies an affine map to a point. */
+export function applyAffine(m: Affine, point: Point): Point {
+  return [m[0] * point[0] + m[1] * point[1] + m[2], m[3] * point[0] + m[4] * point[1] + m[5]];
+}
+
+/**
+ * Samples an `outWidth` x `outHeight` RGB image from `source` (interleaved RGB) by bilinear
+ * interpolation, where `inverse` maps each output pixel to its source position (pixel centres at
+ * integer coordinates, as OpenCV's warpAffine). Pixels that fall outside the source are black.
+ */
+export function warpAffine(
+  source: { data: Uint8Array; width: number; height: number },
+  inverse: Affine,
+  outWidth: number,
+  outHeight: number,
+): Uint8Array {
+  const out = new Uint8Array(outWidth * outHeight * 3);
+  const { data, width, height } = source;
+  const [a, b, c, d, e, f] = inverse;
+  const stride = width * 3;
+  for (let y = 0; y < outHeight; y++) {
+    let sx = b * y + c;
+    let sy = e * y + f;
+    let o = y * outWidth * 3;
+    for (let x = 0; x < outWidth; x++, sx += a, sy += d, o += 3) {
+      if (sx <= -1 || sy <= -1 || sx >= width || sy >= height) continue;
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const wx = sx - x0;
+      const wy = sy - y0;
+      const inX0 = x0 >= 0;
+      const inX1 = x0 + 1 < width;
+      const inY0 = y0 >= 0;
+      const inY1 = y0 + 1 < height;
+      const i00 = y0 * stride + x0 * 3;
+      for (let ch = 0; ch < 3; ch++) {
+        const p00 = inY0 && inX0 ? (data[i00 + ch] as number) : 0;
+        const p01 = inY0 && inX1 ? (data[i00 + 3 + ch] as number) : 0;
+        const p10 = inY1 && inX0 ? (data[i00 + stride + ch] as number) : 0;
+        const p11 = inY1 && inX1 ? (data[i00 + stride + 3 + ch] as number) : 0;
+        const top = p00 + (p01 - p00) * wx;
+        const bottom = p10 + (p11 - p10) * wx;
+        out[o + ch] = Math.round(top + (bottom - top) * wy);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The map from output pixels to source pixels of a resize by `scale` placed at `left`,`top`, with
+ * pixel centres at half-integers (OpenCV's and TensorFlow's half-pixel resize).
+ */
+export function placementInverse(scale: number, left: number, top: number): Affine {
+  return [1 / scale, 0, (0.5 - left) / scale - 0.5, 0, 1 / scale, (0.5 - top) / scale - 0.5];
+}
+
+/** Intersection over union of two [x1, y1, x2, y2] boxes. */
+export function iou(a: readonly number[], b: readonly number[]): number {
+  const [ax1, ay1, ax2, ay2] = a as [number, number, number, number];
+  const [bx1, by1, bx2, by2] = b as [number, number, number, number];
+  const w = Math.min(ax2, bx2) - Math.max(ax1, bx1);
+  const h = Math.min(ay2, by2) - Math.max(ay1, by1);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / ((ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter);
+}

@@ -1,0 +1,61 @@
+import type { EmbedderManifest } from '@vigil/models';
+import { ModelError } from './model.errors.js';
+import { OnnxModel, type SessionOptions } from './onnx-session.repository.js';
+import { l2Normalise } from './similarity.js';
+import { packTensor } from './tensor.js';
+
+/**
+ * Turns aligned face crops into L2-normalised embeddings. Crops are interleaved 8-bit RGB at the
+ * manifest's `inputSize`; as many go into one onnxruntime call as the model's batch axis allows.
+ */
+export class FaceEmbedder {
+  private constructor(
+    readonly manifest: EmbedderManifest,
+    private readonly model: OnnxModel,
+    /** Crops per onnxruntime call. */
+    readonly batchSize: number,
+  ) {}
+
+  /** Opens the embedder model and runs one warm-up inference. */
+  static async load(manifest: EmbedderManifest, options: SessionOptions = {}): Promise<FaceEmbedder> {
+    const model = await OnnxModel.open(manifest.file, options);
+    const batchAxis = model.inputShape()[0];
+    // A fixed batch axis in the file wins over what the manifest claims.
+    const fixed = typeof batchAxis === 'number' && batchAxis > 0 ? batchAxis : undefined;
+    const batchSize = Math.max(1, Math.min(manifest.maxBatch, fixed ?? manifest.maxBatch));
+    if (fixed !== undefined && fixed !== 1 && fixed !== batchSize) {
+      await model.dispose();
+      throw new ModelError(`embedder ${manifest.file} has a fixed batch of ${fixed}`);
+    }
+    const embedder = new FaceEmbedder(manifest, model, batchSize);
+    const [width, height] = manifest.inputSize;
+    await embedder.embed([new Uint8Array(width * height * 3)]);
+    return embedder;
+  }
+
+  /** One embedding per crop, in order. */
+  async embed(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
+    const [width, height] = this.manifest.inputSize;
+    const size = this.manifest.embeddingSize;
+    const result: Float32Array[] = [];
+    for (let start = 0; start < crops.length; start += this.batchSize) {
+      const batch = crops.slice(start, start + this.batchSize);
+      const { data, dims } = packTensor(batch, width, height, this.manifest.normalisation);
+      const outputs = await this.model.run(data, dims, [this.manifest.output], this.manifest.input);
+      const output = outputs[this.manifest.output];
+      if (!output || output.data.length !== batch.length * size) {
+        throw new ModelError(
+          `embedder output ${this.manifest.output} has ${output?.data.length} values, expected ${batch.length * size}`,
+        );
+      }
+      for (let n = 0; n < batch.length; n++) {
+        result.push(l2Normalise(Float32Array.from(output.data.subarray(n * size, (n + 1) * size))));
+      }
+    }
+    return result;
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}
