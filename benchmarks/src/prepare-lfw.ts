@@ -1,0 +1,37 @@
+/**
+ * Fills the LFW embedding cache ahead of a benchmark run:
+ * `node services/cli/bin/run-ts.mjs benchmarks/src/prepare-lfw.ts --data DIR [--profile default|insightface] [--models DIR]`.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { FaceEngine } from '@vigil/detector';
+import { EmbeddingCache } from './lfw/embedding-cache.repository.js';
+import { imagesToEmbed, openLfw } from './lfw/lfw-dataset.js';
+import { CACHE_DIR } from './paths.js';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: '../shared/data/lfw' },
+    profile: { type: 'string', default: 'default' },
+    models: { type: 'string', default: '../shared/models' },
+    threads: { type: 'string', default: '1' },
+  },
+});
+const dataset = openLfw(path.resolve(values.data));
+if (!dataset) {
+  console.error(`no LFW at ${values.data} (pairs.txt and images_deepfunneled/)`);
+  process.exit(1);
+}
+const engine = await FaceEngine.load({
+  profile: values.profile,
+  modelsDir: path.resolve(values.models),
+  threads: Number(values.threads),
+});
+const cache = EmbeddingCache.open(CACHE_DIR, engine.profile.modelId);
+const files = imagesToEmbed(dataset);
+console.error(`${engine.profile.modelId}: ${cache.missing(files).length} of ${files.length} images to embed`);
+const result = await cache.fill(engine, dataset.imagesDir, files, {
+  onProgress: (done, total, ms) => console.error(`${done}/${total} images, ${ms.toFixed(0)} ms an image`),
+});
+await engine.dispose();
+console.error(`${engine.profile.modelId}: embedded ${result.embedded}, ${result.remaining} left`);
