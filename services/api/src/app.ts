@@ -104,7 +104,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
+        // 'wasm-unsafe-eval' lets the console compile ffmpeg.wasm (served from 'self', /ffmpeg/) to pull
+        // stills out of a video in the browser; it allows WebAssembly compilation only, not eval().
+        scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:', 'blob:'],
         connectSrc: ["'self'"],

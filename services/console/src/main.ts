@@ -1,18 +1,101 @@
-// The console's entry point. At this stage it shows the server's health; the operator, watchlist,
-// deployment and oversight views build on this shell.
-const root = document.querySelector<HTMLDivElement>('#app');
+import './styles.css';
+import { api, forgetImages, whenUnauthorized } from './api.client.js';
+import { clear, h } from './dom.js';
+import { loadSession, type Session, saveSession } from './session.js';
+import { unlockAudio } from './sound.js';
+import { deploymentsView } from './views/deployments.view.js';
+import { loginView } from './views/login.view.js';
+import { officerView } from './views/officer.view.js';
+import { operatorView } from './views/operator.view.js';
+import { oversightView } from './views/oversight.view.js';
+import { watchlistsView } from './views/watchlists.view.js';
 
-async function render(): Promise<void> {
-  if (!root) return;
-  root.innerHTML = '<h1>Vigil</h1><p id="health">checking the server…</p>';
-  const status = root.querySelector<HTMLParagraphElement>('#health');
-  try {
-    const response = await fetch('/health');
-    const body = (await response.json()) as { status?: string };
-    if (status) status.textContent = `server: ${body.status ?? 'unknown'}`;
-  } catch {
-    if (status) status.textContent = 'server: unreachable';
-  }
+/** A view renders into `root` and returns a function that stops its timers and sockets. */
+export type View = (root: HTMLElement, session: Session) => (() => void) | undefined;
+
+interface Route {
+  path: string;
+  title: string;
+  roles: Session['user']['role'][];
+  view: View;
 }
 
-void render();
+const ROUTES: Route[] = [
+  { path: 'operator', title: 'Operator', roles: ['operator', 'admin'], view: operatorView },
+  { path: 'officer', title: 'Officer', roles: ['operator', 'admin'], view: officerView },
+  { path: 'watchlists', title: 'Watchlists', roles: ['watchlist_manager', 'admin'], view: watchlistsView },
+  { path: 'deployments', title: 'Deployments', roles: ['admin'], view: deploymentsView },
+  { path: 'oversight', title: 'Oversight', roles: ['oversight', 'admin'], view: oversightView },
+];
+
+const app = document.querySelector<HTMLDivElement>('#app');
+let stopView: (() => void) | undefined;
+
+function currentPath(): string {
+  return location.hash.replace(/^#\/?/, '').split('?')[0] ?? '';
+}
+
+function render(): void {
+  if (!app) return;
+  stopView?.();
+  stopView = undefined;
+  clear(app);
+  const session = loadSession();
+  if (!session) {
+    app.append(
+      loginView((next) => {
+        unlockAudio();
+        saveSession(next);
+        const first = ROUTES.find((route) => route.roles.includes(next.user.role));
+        if (first && !ROUTES.some((r) => r.path === currentPath() && r.roles.includes(next.user.role)))
+          location.hash = `#/${first.path}`;
+        render();
+      }),
+    );
+    return;
+  }
+  const allowed = ROUTES.filter((route) => route.roles.includes(session.user.role));
+  const route = allowed.find((r) => r.path === currentPath()) ?? allowed[0];
+  const main = h('main', { id: 'view', tabindex: '-1' });
+  const nav = h(
+    'nav',
+    { 'aria-label': 'Views' },
+    h(
+      'ul',
+      {},
+      allowed.map((r) =>
+        h('li', {}, h('a', { href: `#/${r.path}`, 'aria-current': r === route ? 'page' : null }, r.title)),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'who' },
+      h('span', { id: 'whoami' }, `${session.user.username} (${session.user.role})`),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'logout',
+          onclick: () => {
+            void api('/auth/logout', { method: 'POST' }).catch(() => {});
+            saveSession(null);
+            forgetImages();
+            render();
+          },
+        },
+        'Log out',
+      ),
+    ),
+  );
+  app.append(h('header', {}, h('h1', {}, 'Vigil'), nav), main);
+  if (!route) {
+    main.append(h('p', {}, 'This role has no view in the console.'));
+    return;
+  }
+  document.title = `Vigil · ${route.title}`;
+  stopView = route.view(main, session) ?? undefined;
+}
+
+whenUnauthorized(() => render());
+window.addEventListener('hashchange', render);
+render();

@@ -1,0 +1,75 @@
+import { io, type Socket } from 'socket.io-client';
+import type {
+  AdjudicationPayload,
+  AlertPayload,
+  ClientToServerEvents,
+  DispatchPayload,
+  ServerToClientEvents,
+  SubscribeAck,
+} from '../../api/src/realtime/realtime-events.js';
+import { loadSession } from './session.js';
+
+export type { AdjudicationPayload, AlertPayload, DispatchPayload };
+
+export interface AlertFeedHandlers {
+  alert(alert: AlertPayload): void;
+  adjudication(adjudication: AdjudicationPayload): void;
+  dispatch?(dispatch: DispatchPayload): void;
+  connection(state: 'connected' | 'disconnected' | 'refused', detail?: string): void;
+}
+
+/**
+ * The live alert feed of one deployment. On every (re)connection it subscribes again with the id of
+ * the last alert it saw, so the server sends what was missed while the connection was down.
+ */
+export class AlertFeed {
+  readonly #socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  #lastAlertId: string | undefined;
+
+  constructor(
+    private readonly deploymentId: string | null,
+    handlers: AlertFeedHandlers,
+    lastAlertId?: string,
+  ) {
+    this.#lastAlertId = lastAlertId;
+    this.#socket = io('/alerts', {
+      path: '/socket.io',
+      auth: (callback) => callback({ token: loadSession()?.token ?? '' }),
+      transports: ['websocket'],
+    });
+    this.#socket.on('connect', () => {
+      void this.#subscribe().then((ack) => {
+        if (ack && !ack.ok) handlers.connection('refused', ack.error.message);
+        else handlers.connection('connected');
+      });
+    });
+    this.#socket.on('disconnect', () => handlers.connection('disconnected'));
+    this.#socket.on('connect_error', (error) => {
+      const data = (error as Error & { data?: { message?: string } }).data;
+      handlers.connection('refused', data?.message ?? error.message);
+    });
+    this.#socket.on('alert', (alert) => {
+      if (this.#lastAlertId === undefined || BigInt(alert.id) > BigInt(this.#lastAlertId))
+        this.#lastAlertId = alert.id;
+      handlers.alert(alert);
+    });
+    this.#socket.on('adjudication', (adjudication) => handlers.adjudication(adjudication));
+    this.#socket.on('dispatch', (dispatch) => handlers.dispatch?.(dispatch));
+  }
+
+  async #subscribe(): Promise<SubscribeAck | undefined> {
+    if (!this.deploymentId) return undefined;
+    const request =
+      this.#lastAlertId === undefined
+        ? { deploymentId: this.deploymentId }
+        : { deploymentId: this.deploymentId, since: this.#lastAlertId };
+    return this.#socket
+      .timeout(15_000)
+      .emitWithAck('subscribe', request)
+      .catch(() => undefined);
+  }
+
+  close(): void {
+    this.#socket.disconnect();
+  }
+}

@@ -1,0 +1,337 @@
+import { type AdjudicationPayload, AlertFeed, type AlertPayload } from '../alerts.socket.js';
+import { api, protectedImage } from '../api.client.js';
+import { clear, formatTime, h } from '../dom.js';
+import type { View } from '../main.js';
+import { playAlarm } from '../sound.js';
+import {
+  type DeploymentStatus,
+  deploymentPicker,
+  errorText,
+  listDeployments,
+  message,
+  OUTCOME_LABELS,
+  OUTCOMES,
+  type Outcome,
+} from './shared.js';
+
+interface ListedAlert extends Omit<AlertPayload, 'probeImage'> {
+  probeImage?: string;
+  cameraName?: string | null;
+  adjudications: AdjudicationPayload[];
+}
+
+/** Camera health is polled this often; alerts themselves arrive over socket.io. */
+const STATUS_POLL_MS = 5000;
+
+/** Live alert feed of one deployment: probe beside reference, one-click outcomes, camera health. */
+export const operatorView: View = (root) => {
+  let feed: AlertFeed | undefined;
+  let poll: ReturnType<typeof setInterval> | undefined;
+  const cameraNames = new Map<string, string>();
+  const cards = new Map<string, HTMLElement>();
+  const connection = h('span', { id: 'connection', class: 'badge', 'aria-live': 'polite' }, 'connecting…');
+  const health = h('section', { id: 'camera-health', 'aria-label': 'Camera health' });
+  const list = h('ol', {
+    id: 'alert-feed',
+    class: 'alert-feed',
+    'aria-live': 'polite',
+    'aria-label': 'Alerts',
+  });
+  const toolbar = h('div', { class: 'toolbar' });
+  const help = h(
+    'p',
+    { class: 'muted shortcuts' },
+    'Keys: j / k or ↓ / ↑ move between alerts; ',
+    OUTCOMES.map((o, i) => `${i + 1} ${OUTCOME_LABELS[o]}`).join(', '),
+    '.',
+  );
+  root.append(h('h2', {}, 'Operator'), toolbar, health, help, list);
+  let officers: { id: string; username: string }[] = [];
+
+  const stop = () => {
+    feed?.close();
+    feed = undefined;
+    if (poll) clearInterval(poll);
+  };
+
+  async function refreshStatus(deploymentId: string): Promise<void> {
+    try {
+      const status = await api<DeploymentStatus>(`/deployments/${deploymentId}/status`);
+      clear(health);
+      health.append(
+        h(
+          'div',
+          { class: 'stats-line' },
+          h('span', {}, `Deployment ${status.status}`),
+          h('span', {}, `threshold ${status.threshold}`),
+          h('span', {}, `faces processed ${status.facesProcessed}`),
+          h('span', {}, `alerts ${status.alerts}`),
+        ),
+        h(
+          'ul',
+          { class: 'cameras' },
+          status.cameras.map((camera) => {
+            cameraNames.set(camera.id, camera.name);
+            return h(
+              'li',
+              { class: `camera camera-${camera.status}`, 'data-camera': camera.id },
+              h('strong', {}, camera.name),
+              ` ${camera.status}`,
+              ` · ${camera.fps.toFixed(1)} fps · ${camera.framesDropped} dropped`,
+              camera.lastErrorCode ? ` · ${camera.lastErrorCode}` : '',
+            );
+          }),
+        ),
+      );
+    } catch (error) {
+      clear(health);
+      health.append(message(`Camera status unavailable: ${errorText(error)}`, 'error'));
+    }
+  }
+
+  function outcomeLine(adjudications: AdjudicationPayload[]): HTMLElement {
+    const last = adjudications[adjudications.length - 1];
+    return h(
+      'p',
+      { class: 'outcome' },
+      last
+        ? `${OUTCOME_LABELS[last.outcome]} — ${last.username}, ${formatTime(last.createdAt)}${last.note ? `: ${last.note}` : ''}`
+        : 'No outcome yet',
+    );
+  }
+
+  function record(alert: ListedAlert, outcome: Outcome, card: HTMLElement): void {
+    const note = card.querySelector<HTMLInputElement>('input.note')?.value ?? '';
+    const status = card.querySelector<HTMLElement>('.action-status');
+    api<AdjudicationPayload>(`/alerts/${alert.id}/adjudication`, {
+      method: 'POST',
+      body: note ? { outcome, note } : { outcome },
+    }).then(
+      (adjudication) => showAdjudication(adjudication),
+      (error) => {
+        if (status) status.textContent = errorText(error);
+      },
+    );
+  }
+
+  function showAdjudication(adjudication: AdjudicationPayload): void {
+    const card = cards.get(adjudication.alertId);
+    if (!card) return;
+    const existing = JSON.parse(card.dataset.adjudications ?? '[]') as AdjudicationPayload[];
+    if (existing.some((a) => a.id === adjudication.id)) return;
+    existing.push(adjudication);
+    card.dataset.adjudications = JSON.stringify(existing);
+    card.dataset.outcome = adjudication.outcome;
+    card.querySelector('.outcome')?.replaceWith(outcomeLine(existing));
+  }
+
+  function alertCard(alert: ListedAlert): HTMLElement {
+    const reference = h('img', { class: 'reference', alt: `Watchlist photo of ${alert.label}` });
+    if (alert.referenceImageUrl)
+      protectedImage(alert.referenceImageUrl).then(
+        (url) => {
+          reference.src = url;
+        },
+        () => reference.replaceWith(h('div', { class: 'reference missing' }, 'reference unavailable')),
+      );
+    const camera = alert.cameraName ?? cameraNames.get(alert.cameraId) ?? alert.cameraId.slice(0, 8);
+    const officerSelect = h(
+      'select',
+      { class: 'officer', 'aria-label': 'Officer' },
+      h('option', { value: '' }, 'Pass to officer…'),
+      officers.map((o) => h('option', { value: o.id }, o.username)),
+    );
+    const card = h(
+      'li',
+      {
+        class: `alert-card priority-${alert.priority}`,
+        tabindex: '0',
+        'data-alert-id': alert.id,
+        'aria-label': `${alert.priority} alert: ${alert.label}, score ${alert.score.toFixed(3)}, ${camera}`,
+      },
+      h(
+        'div',
+        { class: 'faces' },
+        h(
+          'figure',
+          {},
+          alert.probeImage
+            ? h('img', { class: 'probe', src: alert.probeImage, alt: 'Face seen by the camera' })
+            : h('div', { class: 'probe missing' }, 'no crop'),
+          h('figcaption', {}, 'Camera'),
+        ),
+        h('figure', {}, reference, h('figcaption', {}, 'Watchlist')),
+      ),
+      h(
+        'div',
+        { class: 'details' },
+        h(
+          'h3',
+          {},
+          h('span', { class: `priority-tag ${alert.priority}` }, alert.priority.toUpperCase()),
+          ` ${alert.label}`,
+        ),
+        h(
+          'dl',
+          {},
+          h('dt', {}, 'Category'),
+          h('dd', {}, alert.category),
+          h('dt', {}, 'Score'),
+          h('dd', { class: 'score' }, `${alert.score.toFixed(3)} (threshold ${alert.threshold.toFixed(3)})`),
+          h('dt', {}, 'Camera'),
+          h('dd', {}, camera),
+          h('dt', {}, 'Seen'),
+          h('dd', {}, formatTime(alert.capturedAt)),
+        ),
+        outcomeLine(alert.adjudications),
+        h('input', {
+          class: 'note',
+          type: 'text',
+          placeholder: 'Note (optional)',
+          'aria-label': 'Note',
+          maxlength: 2000,
+        }),
+        h(
+          'div',
+          { class: 'outcomes', role: 'group', 'aria-label': 'Record outcome' },
+          OUTCOMES.map((outcome, index) =>
+            h(
+              'button',
+              {
+                type: 'button',
+                class: `outcome-button outcome-${outcome}`,
+                'data-outcome': outcome,
+                'aria-keyshortcuts': String(index + 1),
+                onclick: () => record(alert, outcome, card),
+              },
+              h('kbd', {}, String(index + 1)),
+              ` ${OUTCOME_LABELS[outcome]}`,
+            ),
+          ),
+        ),
+        h(
+          'div',
+          { class: 'dispatch' },
+          officerSelect,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'dispatch-button',
+              onclick: () => {
+                const status = card.querySelector<HTMLElement>('.action-status');
+                if (!officerSelect.value) return;
+                api(`/alerts/${alert.id}/dispatch`, {
+                  method: 'POST',
+                  body: {
+                    officerId: officerSelect.value,
+                    note: card.querySelector<HTMLInputElement>('input.note')?.value ?? '',
+                  },
+                }).then(
+                  () => {
+                    if (status) status.textContent = 'Passed to the officer.';
+                  },
+                  (error) => {
+                    if (status) status.textContent = errorText(error);
+                  },
+                );
+              },
+            },
+            'Send',
+          ),
+        ),
+        h('p', { class: 'action-status', role: 'status' }),
+      ),
+    );
+    card.dataset.adjudications = JSON.stringify(alert.adjudications);
+    if (alert.adjudications.length > 0)
+      card.dataset.outcome = alert.adjudications[alert.adjudications.length - 1]!.outcome;
+    return card;
+  }
+
+  function addAlert(alert: ListedAlert, live: boolean): void {
+    if (cards.has(alert.id)) return;
+    const card = alertCard(alert);
+    cards.set(alert.id, card);
+    // Newest first by id, whatever order they arrive in.
+    const after = [...list.children].find(
+      (child) => BigInt((child as HTMLElement).dataset.alertId ?? '0') < BigInt(alert.id),
+    );
+    list.insertBefore(card, after ?? null);
+    if (live) {
+      card.classList.add('fresh');
+      if (alert.priority === 'red') playAlarm();
+    }
+  }
+
+  root.addEventListener('keydown', (event) => {
+    const target = event.target as HTMLElement;
+    if (target.closest('input, select, textarea')) return;
+    const current = target.closest<HTMLElement>('.alert-card');
+    const all = [...list.querySelectorAll<HTMLElement>('.alert-card')];
+    if (event.key === 'j' || event.key === 'ArrowDown' || event.key === 'k' || event.key === 'ArrowUp') {
+      const step = event.key === 'j' || event.key === 'ArrowDown' ? 1 : -1;
+      const index = current ? all.indexOf(current) + step : 0;
+      all[Math.max(0, Math.min(all.length - 1, index))]?.focus();
+      event.preventDefault();
+      return;
+    }
+    const number = Number(event.key);
+    if (current && Number.isInteger(number) && number >= 1 && number <= OUTCOMES.length) {
+      current.querySelector<HTMLButtonElement>(`button[data-outcome="${OUTCOMES[number - 1]}"]`)?.click();
+      event.preventDefault();
+    }
+  });
+
+  async function open(deploymentId: string): Promise<void> {
+    stop();
+    cards.clear();
+    clear(list);
+    history.replaceState(null, '', `#/operator?deployment=${deploymentId}`);
+    await refreshStatus(deploymentId);
+    poll = setInterval(() => void refreshStatus(deploymentId), STATUS_POLL_MS);
+    officers = await api<{ id: string; username: string }[]>(`/deployments/${deploymentId}/officers`).catch(
+      () => [],
+    );
+    let newest: string | undefined;
+    try {
+      const page = await api<{ alerts: ListedAlert[] }>(
+        `/deployments/${deploymentId}/alerts?limit=50&includeProbe=true`,
+      );
+      for (const alert of page.alerts) addAlert(alert, false);
+      newest = page.alerts[0]?.id;
+    } catch (error) {
+      list.append(message(`Alerts unavailable: ${errorText(error)}`, 'error'));
+    }
+    feed = new AlertFeed(
+      deploymentId,
+      {
+        alert: (alert) => addAlert({ ...alert, adjudications: [] }, true),
+        adjudication: showAdjudication,
+        connection: (state, detail) => {
+          connection.textContent = state === 'connected' ? 'live' : detail ? `${state}: ${detail}` : state;
+          connection.dataset.state = state;
+        },
+      },
+      newest,
+    );
+  }
+
+  listDeployments().then(
+    (deployments) => {
+      if (deployments.length === 0) {
+        toolbar.append(message('No deployment is assigned to you.'));
+        return;
+      }
+      toolbar.append(
+        h('label', { for: 'deployment-picker' }, 'Deployment '),
+        deploymentPicker(deployments, (id) => void open(id)),
+        connection,
+      );
+      const picker = toolbar.querySelector<HTMLSelectElement>('#deployment-picker');
+      if (picker) void open(picker.value);
+    },
+    (error) => toolbar.append(message(errorText(error), 'error')),
+  );
+  return stop;
+};

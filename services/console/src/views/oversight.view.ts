@@ -1,0 +1,179 @@
+import { api } from '../api.client.js';
+import { clear, formatTime, h, svg } from '../dom.js';
+import type { View } from '../main.js';
+import { deploymentPicker, errorText, listDeployments, message } from './shared.js';
+
+interface AuditRow {
+  id: number;
+  at: string;
+  actorName: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+}
+
+/** Numbers of a stats object, flattened to `a.b` keys. */
+function flatten(value: unknown, prefix = ''): [string, string][] {
+  if (value === null || value === undefined) return [[prefix, '—']];
+  if (Array.isArray(value)) return [[prefix, `${value.length} rows`]];
+  if (typeof value === 'object')
+    return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) =>
+      flatten(inner, prefix ? `${prefix}.${key}` : key),
+    );
+  return [[prefix, typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(4) : String(value)]];
+}
+
+/** A horizontal bar chart in inline SVG. */
+function barChart(title: string, data: [string, number][]): Element {
+  const max = Math.max(1, ...data.map(([, v]) => v));
+  const rowHeight = 22;
+  const chart = svg('svg', {
+    viewBox: `0 0 420 ${data.length * rowHeight + 4}`,
+    role: 'img',
+    'aria-label': title,
+    class: 'chart',
+  });
+  data.forEach(([label, value], index) => {
+    const y = index * rowHeight + 2;
+    chart.append(
+      svg('text', { x: 0, y: y + 15, class: 'chart-label' }, label),
+      svg('rect', {
+        x: 130,
+        y,
+        width: Math.max(1, (value / max) * 240),
+        height: rowHeight - 6,
+        class: 'chart-bar',
+      }),
+      svg('text', { x: 136 + (value / max) * 240, y: y + 15, class: 'chart-value' }, String(value)),
+    );
+  });
+  return h('figure', { class: 'chart-figure' }, chart as unknown as Node, h('figcaption', {}, title));
+}
+
+function statsBlock(title: string, stats: Record<string, unknown>): HTMLElement {
+  const block = h('div', { class: 'card stats' }, h('h3', {}, title));
+  const outcomes = stats.outcomes as Record<string, number> | undefined;
+  if (outcomes && typeof outcomes === 'object')
+    block.append(
+      barChart(
+        'Alerts by outcome',
+        Object.entries(outcomes).map(([k, v]) => [k, Number(v)]),
+      ),
+    );
+  const hours = (stats.hours ?? stats.byHour) as { hour: string; alerts: number }[] | undefined;
+  if (Array.isArray(hours) && hours.length > 0)
+    block.append(
+      barChart(
+        'Alerts per hour',
+        hours
+          .slice(-12)
+          .map((row) => [
+            new Date(row.hour).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+            Number(row.alerts),
+          ]),
+      ),
+    );
+  block.append(
+    h(
+      'table',
+      {},
+      h(
+        'tbody',
+        {},
+        flatten(stats)
+          .filter(([key]) => !key.startsWith('outcomes.'))
+          .map(([key, value]) => h('tr', {}, h('th', { scope: 'row' }, key), h('td', {}, value))),
+      ),
+    ),
+  );
+  return block;
+}
+
+/** Statistics per deployment and overall, and the hash-chained audit trail. */
+export const oversightView: View = (root) => {
+  const deploymentStats = h('section', { id: 'deployment-stats' });
+  const overall = h('section', { id: 'overall-stats' });
+  const audit = h('section', { id: 'audit', 'aria-label': 'Audit trail' });
+  const toolbar = h('div', { class: 'toolbar' });
+  root.append(
+    h('h2', {}, 'Oversight'),
+    toolbar,
+    h('div', { class: 'columns' }, deploymentStats, overall),
+    audit,
+  );
+
+  const showDeployment = (id: string) =>
+    api<Record<string, unknown>>(`/deployments/${id}/stats`).then(
+      (stats) => {
+        clear(deploymentStats);
+        deploymentStats.append(statsBlock('This deployment', stats));
+      },
+      (error) => {
+        clear(deploymentStats);
+        deploymentStats.append(message(errorText(error), 'error'));
+      },
+    );
+
+  listDeployments().then(
+    (deployments) => {
+      if (deployments.length === 0) return;
+      const picker = deploymentPicker(deployments, (id) => void showDeployment(id));
+      toolbar.append(h('label', { for: 'deployment-picker' }, 'Deployment '), picker);
+      void showDeployment(picker.value);
+    },
+    () => {},
+  );
+  api<Record<string, unknown>>('/oversight/stats').then(
+    (stats) => overall.append(statsBlock('All deployments', stats)),
+    (error) => overall.append(message(errorText(error), 'error')),
+  );
+
+  const verify = h('p', { id: 'audit-verify', role: 'status' }, 'Checking the hash chain…');
+  const rows = h('tbody', {});
+  audit.append(
+    h('h3', {}, 'Audit trail'),
+    verify,
+    h(
+      'table',
+      { class: 'audit' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['When', 'Who', 'Action', 'Target'].map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      rows,
+    ),
+  );
+  api<{ ok: boolean; entries: number; firstBad?: { id: number; reason: string } }>('/audit/verify').then(
+    (result) => {
+      verify.textContent = result.ok
+        ? `Hash chain intact: ${result.entries} entries.`
+        : `Hash chain BROKEN at entry ${result.firstBad?.id} (${result.firstBad?.reason}).`;
+      verify.className = result.ok ? 'ok' : 'error';
+    },
+    (error) => {
+      verify.textContent = errorText(error);
+    },
+  );
+  api<{ entries: AuditRow[] }>('/audit?limit=100').then(
+    (page) => {
+      for (const row of page.entries)
+        rows.append(
+          h(
+            'tr',
+            {},
+            h('td', {}, formatTime(row.at)),
+            h('td', {}, row.actorName),
+            h('td', {}, row.action),
+            h('td', {}, `${row.targetType} ${row.targetId}`),
+          ),
+        );
+    },
+    (error) => audit.append(message(errorText(error), 'error')),
+  );
+  return undefined;
+};

@@ -1,0 +1,338 @@
+import { ApiError, api, protectedImage } from '../api.client.js';
+import { clear, h } from '../dom.js';
+import type { View } from '../main.js';
+import { extractStills } from '../video-stills.js';
+import { errorText, message } from './shared.js';
+
+interface Watchlist {
+  id: string;
+  name: string;
+  description?: string;
+}
+interface Subject {
+  id: string;
+  label: string;
+  category: string;
+  priority: string;
+  notes: string;
+  images: { id: string; quality: Record<string, unknown> }[];
+}
+interface ImageFailure {
+  index: number;
+  filename?: string;
+  code: string;
+  message: string;
+}
+
+const CATEGORIES = ['wanted', 'suspect', 'missing', 'vulnerable', 'other'];
+const PRIORITIES = ['red', 'amber', 'green'];
+
+/** Watchlists and their subjects; enrolment by drag-and-drop, with stills pulled from a video in the browser. */
+export const watchlistsView: View = (root) => {
+  const lists = h('section', { id: 'watchlists', 'aria-label': 'Watchlists' });
+  const detail = h('section', { id: 'watchlist-detail', 'aria-label': 'Watchlist' });
+  const feedback = h('p', { class: 'action-status', role: 'status', id: 'watchlist-feedback' });
+  const newName = h('input', { id: 'new-watchlist-name', required: true, maxlength: 200 });
+  const newDescription = h('input', { id: 'new-watchlist-description', maxlength: 2000 });
+  const createForm = h(
+    'form',
+    { class: 'card', id: 'create-watchlist' },
+    h('h3', {}, 'New watchlist'),
+    h('label', { for: 'new-watchlist-name' }, 'Name'),
+    newName,
+    h('label', { for: 'new-watchlist-description' }, 'Description'),
+    newDescription,
+    h('button', { type: 'submit', class: 'primary' }, 'Create'),
+  );
+  createForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    api<Watchlist>('/watchlists', {
+      method: 'POST',
+      body: { name: newName.value, description: newDescription.value },
+    }).then(
+      (watchlist) => {
+        createForm.reset();
+        void refresh(watchlist.id);
+      },
+      (error) => {
+        feedback.textContent = errorText(error);
+      },
+    );
+  });
+  root.append(
+    h('h2', {}, 'Watchlists'),
+    feedback,
+    h('div', { class: 'columns' }, h('div', {}, lists, createForm), detail),
+  );
+
+  async function refresh(selectId?: string): Promise<void> {
+    const watchlists = await api<Watchlist[]>('/watchlists');
+    clear(lists);
+    lists.append(
+      h(
+        'ul',
+        { class: 'plain' },
+        watchlists.map((w) =>
+          h(
+            'li',
+            {},
+            h(
+              'button',
+              { type: 'button', class: 'link', 'data-watchlist': w.id, onclick: () => void show(w) },
+              w.name,
+            ),
+          ),
+        ),
+      ),
+    );
+    const selected = watchlists.find((w) => w.id === selectId);
+    if (selected) await show(selected);
+  }
+
+  async function show(watchlist: Watchlist): Promise<void> {
+    clear(detail);
+    const grid = h('ul', { class: 'subject-grid', id: 'subject-grid' });
+    detail.append(
+      h('h3', {}, watchlist.name),
+      enrolForm(watchlist, () => void loadSubjects()),
+      h('h4', {}, 'Subjects'),
+      grid,
+    );
+    async function loadSubjects(): Promise<void> {
+      let subjects: Subject[];
+      try {
+        subjects = await api<Subject[]>(`/watchlists/${watchlist.id}/subjects?limit=1000`);
+      } catch (error) {
+        clear(grid);
+        grid.append(message(errorText(error), 'error'));
+        return;
+      }
+      clear(grid);
+      if (subjects.length === 0) grid.append(message('No subjects yet.'));
+      for (const subject of subjects) {
+        const photo = h('img', { alt: `Photo of ${subject.label}`, class: 'thumb' });
+        const first = subject.images[0];
+        if (first)
+          protectedImage(`/api/v1/reference-images/${first.id}`).then(
+            (url) => {
+              photo.src = url;
+            },
+            () => {},
+          );
+        grid.append(
+          h(
+            'li',
+            { class: `subject priority-${subject.priority}`, 'data-subject-id': subject.id },
+            photo,
+            h('strong', {}, subject.label),
+            h(
+              'span',
+              { class: 'muted' },
+              `${subject.category} · ${subject.priority} · ${subject.images.length} image(s)`,
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'danger small',
+                onclick: () => {
+                  if (!confirm(`Delete ${subject.label} and every image of them?`)) return;
+                  void api(`/subjects/${subject.id}`, { method: 'DELETE' }).then(loadSubjects, (error) => {
+                    feedback.textContent = errorText(error);
+                  });
+                },
+              },
+              'Delete',
+            ),
+          ),
+        );
+      }
+    }
+    await loadSubjects();
+  }
+
+  function enrolForm(watchlist: Watchlist, done: () => void): HTMLElement {
+    const files: File[] = [];
+    const label = h('input', { id: 'subject-label', required: true, maxlength: 200 });
+    const category = h(
+      'select',
+      { id: 'subject-category' },
+      CATEGORIES.map((c) => h('option', { value: c }, c)),
+    );
+    const priority = h(
+      'select',
+      { id: 'subject-priority' },
+      PRIORITIES.map((p) => h('option', { value: p }, p)),
+    );
+    const notes = h('textarea', { id: 'subject-notes', rows: 2, maxlength: 2000 });
+    const fileInput = h('input', { id: 'subject-images', type: 'file', accept: 'image/*', multiple: true });
+    const fileList = h('ol', { class: 'verdicts', id: 'image-verdicts', 'aria-live': 'polite' });
+    const drop = h(
+      'div',
+      {
+        class: 'drop-zone',
+        id: 'drop-zone',
+        tabindex: '0',
+        role: 'button',
+        'aria-label': 'Drop photos here or press Enter to choose',
+      },
+      'Drop photos here, or ',
+      h('label', { for: 'subject-images', class: 'link' }, 'choose files'),
+      fileInput,
+    );
+    const videoInput = h('input', { id: 'video-file', type: 'file', accept: 'video/*' });
+    const videoStatus = h('p', { class: 'muted', id: 'video-status', role: 'status' });
+    const stills = h('ul', { class: 'stills', id: 'video-stills' });
+
+    const renderFiles = (verdicts: Map<number, string> = new Map(), ok = false) => {
+      clear(fileList);
+      files.forEach((file, index) => {
+        const verdict = verdicts.get(index);
+        fileList.append(
+          h(
+            'li',
+            { class: verdict ? 'verdict-bad' : ok ? 'verdict-ok' : '' },
+            `${file.name} (${Math.round(file.size / 1024)} KB)`,
+            verdict ? ` — ${verdict}` : ok ? ' — accepted' : '',
+            ok
+              ? null
+              : h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'small',
+                    onclick: () => {
+                      files.splice(index, 1);
+                      renderFiles();
+                    },
+                  },
+                  'Remove',
+                ),
+          ),
+        );
+      });
+    };
+    const addFiles = (added: Iterable<File>) => {
+      for (const file of added) if (file.type.startsWith('image/')) files.push(file);
+      renderFiles();
+    };
+    fileInput.addEventListener('change', () => addFiles(fileInput.files ?? []));
+    drop.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') fileInput.click();
+    });
+    drop.addEventListener('dragover', (event) => {
+      event.preventDefault();
+      drop.classList.add('over');
+    });
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', (event) => {
+      event.preventDefault();
+      drop.classList.remove('over');
+      addFiles(event.dataTransfer?.files ?? []);
+    });
+    videoInput.addEventListener('change', () => {
+      const video = videoInput.files?.[0];
+      if (!video) return;
+      videoStatus.textContent = 'Reading the video in this browser…';
+      clear(stills);
+      extractStills(video, {
+        onProgress: (ratio) => {
+          videoStatus.textContent = `Reading the video in this browser… ${Math.round(ratio * 100)}%`;
+        },
+      }).then(
+        (frames) => {
+          videoStatus.textContent = `${frames.length} stills: pick the ones with a clear face.`;
+          for (const frame of frames) {
+            const url = URL.createObjectURL(frame);
+            stills.append(
+              h(
+                'li',
+                {},
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'still',
+                    onclick: (event: Event) => {
+                      addFiles([frame]);
+                      (event.currentTarget as HTMLButtonElement).disabled = true;
+                    },
+                  },
+                  h('img', { src: url, alt: frame.name }),
+                ),
+              ),
+            );
+          }
+        },
+        (error) => {
+          videoStatus.textContent = `Could not read the video: ${errorText(error)}`;
+        },
+      );
+    });
+
+    const form = h(
+      'form',
+      { class: 'card', id: 'enrol-form' },
+      h('h4', {}, 'Enrol a subject'),
+      h('label', { for: 'subject-label' }, 'Label'),
+      label,
+      h(
+        'div',
+        { class: 'row' },
+        h('label', {}, 'Category ', category),
+        h('label', {}, 'Priority ', priority),
+      ),
+      h('label', { for: 'subject-notes' }, 'Description / notes'),
+      notes,
+      drop,
+      fileList,
+      h(
+        'details',
+        {},
+        h('summary', {}, 'Stills from a video (stays on this computer)'),
+        h('label', { for: 'video-file' }, 'Video file '),
+        videoInput,
+        videoStatus,
+        stills,
+      ),
+      h('button', { type: 'submit', class: 'primary' }, 'Enrol'),
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (files.length === 0) {
+        feedback.textContent = 'Add at least one photo.';
+        return;
+      }
+      const data = new FormData();
+      data.append('label', label.value);
+      data.append('category', category.value);
+      data.append('priority', priority.value);
+      data.append('notes', notes.value);
+      for (const file of files) data.append('image', file, file.name);
+      feedback.textContent = 'Enrolling…';
+      api<{ id: string }>(`/watchlists/${watchlist.id}/subjects`, { method: 'POST', form: data }).then(
+        () => {
+          feedback.textContent = `Enrolled ${label.value}.`;
+          renderFiles(new Map(), true);
+          files.length = 0;
+          form.reset();
+          done();
+        },
+        (error) => {
+          feedback.textContent = errorText(error);
+          const failures =
+            (
+              (error instanceof ApiError ? error.body : null) as {
+                error?: { images?: ImageFailure[] };
+              } | null
+            )?.error?.images ?? [];
+          renderFiles(new Map(failures.map((f) => [f.index, `${f.code}: ${f.message}`])));
+        },
+      );
+    });
+    return form;
+  }
+
+  refresh().catch((error) => root.append(message(errorText(error), 'error')));
+  return undefined;
+};
