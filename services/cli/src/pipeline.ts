@@ -100,38 +100,43 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
     const worker = startMatcherWorker({ bus, service, logger });
     stops.push(() => worker.stop());
   }
-  try {
-    if (roles.embedder) {
-      const runtime = await loadRuntime(ctx, 'embed');
-      const worker = startEmbedderWorker({ bus, embedder: runtime, logger, metrics });
-      stops.push(async () => {
-        await worker.stop();
-        await runtime.close();
-      });
-    }
-    if (roles.detector) {
-      const runtime = await loadRuntime(ctx, 'detect');
-      const worker = startDetectorWorker({
-        bus,
-        analyser: runtime,
-        logger,
-        gate: LIVE_GATE,
-        metrics,
-        onFrame: (deploymentId, cameraId) => counters.add(deploymentId, cameraId, { frames: 1 }),
-      });
-      stops.push(async () => {
-        await worker.stop();
-        await runtime.close();
-      });
-    }
-    models?.ready();
-  } catch (error) {
+  // Both runtimes load at once (each in its own thread in the all-in-one process).
+  const loads = await Promise.allSettled([
+    roles.embedder ? loadRuntime(ctx, 'embed') : Promise.resolve(undefined),
+    roles.detector ? loadRuntime(ctx, 'detect') : Promise.resolve(undefined),
+  ]);
+  const failed = loads.find((l) => l.status === 'rejected');
+  if (failed) {
     models?.fail('model_unavailable');
+    for (const load of loads) if (load.status === 'fulfilled') await load.value?.close().catch(() => {});
     for (const stop of stops.reverse()) await stop().catch(() => {});
-    throw error;
+    throw failed.reason;
   }
+  const [embedRuntime, detectRuntime] = loads.map((l) => (l.status === 'fulfilled' ? l.value : undefined));
+  if (embedRuntime) {
+    const worker = startEmbedderWorker({ bus, embedder: embedRuntime, logger, metrics });
+    stops.push(async () => {
+      await worker.stop();
+      await embedRuntime.close();
+    });
+  }
+  if (detectRuntime) {
+    const worker = startDetectorWorker({
+      bus,
+      analyser: detectRuntime,
+      logger,
+      gate: LIVE_GATE,
+      metrics,
+      onFrame: (deploymentId, cameraId) => counters.add(deploymentId, cameraId, { frames: 1 }),
+    });
+    stops.push(async () => {
+      await worker.stop();
+      await detectRuntime.close();
+    });
+  }
+  models?.ready();
   if (roles.ingest) {
-    const ingest = new IngestService(new CameraRepository(db), bus, logger);
+    const ingest = new IngestService(new CameraRepository(db), bus, logger, { metrics });
     await ingest.start();
     stops.push(() => ingest.stop());
   }

@@ -1,4 +1,4 @@
-import { type Bus, type Logger, subject } from '@vigil/core';
+import { type Bus, type Logger, subject, type VigilMetrics } from '@vigil/core';
 import { CameraState, encodeCameraStatus, encodeFrame } from '@vigil/proto';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { parseCameraUrl, redactCameraUrl } from './camera-url.js';
@@ -28,7 +28,15 @@ export interface SupervisorOptions {
   /** How often the status is published even when nothing changed. */
   statusIntervalMs?: number;
   jpegQuality?: number;
+  /** This process's Prometheus registry: frames in and dropped, restarts, online and fps per camera. */
+  metrics?: VigilMetrics;
 }
+
+const RESTART_REASONS: Record<string, string> = {
+  ffmpeg_exit: 'ffmpeg_exit',
+  ffmpeg_stall: 'stall',
+  ffmpeg_spawn: 'spawn_error',
+};
 
 /** Stall timeout: see {@link SupervisorOptions.stallMs}. */
 export const DEFAULT_STALL_MS = 10_000;
@@ -77,7 +85,9 @@ export class CameraSupervisor {
   readonly #args: string[];
   readonly #frameSubject: string;
   readonly #statusSubject: string;
-  readonly #options: Required<SupervisorOptions>;
+  readonly #options: Required<Omit<SupervisorOptions, 'metrics'>>;
+  readonly #metrics: VigilMetrics | undefined;
+  readonly #labels: { deployment: string; camera: string };
 
   constructor(
     readonly camera: CameraSpec,
@@ -92,6 +102,8 @@ export class CameraSupervisor {
       statusIntervalMs: options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS,
       jpegQuality: options.jpegQuality ?? 3,
     };
+    this.#metrics = options.metrics;
+    this.#labels = { deployment: camera.deploymentId, camera: camera.id };
     this.#args = buildFfmpegArgs(parseCameraUrl(camera.url), {
       fps: camera.fps,
       realtime: camera.realtime,
@@ -177,6 +189,7 @@ export class CameraSupervisor {
     this.#process = undefined;
     void dying?.stop(500);
     this.#failures++;
+    this.#record((m) => m.cameraRestarts.inc({ ...this.#labels, reason: RESTART_REASONS[code] ?? 'other' }));
     this.#setState(CameraState.OFFLINE, code);
     const delay = backoffDelay(this.#failures, this.#options.backoff);
     this.#restartTimer = setTimeout(() => {
@@ -200,9 +213,11 @@ export class CameraSupervisor {
     this.#status.framesTotal++;
     this.#status.lastFrameAtMs = now;
     this.#framesInWindow++;
+    this.#record((m) => m.framesIn.inc(this.#labels));
     if (this.#status.state !== CameraState.ONLINE) this.#setState(CameraState.ONLINE, '');
     if (this.#queue.length >= this.#options.queueLimit) {
       this.#status.framesDropped++;
+      this.#record((m) => m.framesDropped.inc({ ...this.#labels, reason: 'queue_full' }));
       return;
     }
     this.#queue.push({ jpeg, capturedAtMs: now });
@@ -243,6 +258,14 @@ export class CameraSupervisor {
     );
   }
 
+  /** A metric never stops a camera: one that refuses its labels (not UUIDs) is skipped. */
+  #record(fn: (metrics: VigilMetrics) => void): void {
+    if (!this.#metrics) return;
+    try {
+      fn(this.#metrics);
+    } catch {}
+  }
+
   #setState(state: CameraState, errorCode: string): void {
     const changed = state !== this.#status.state || errorCode !== this.#status.lastErrorCode;
     this.#status.state = state;
@@ -259,6 +282,10 @@ export class CameraSupervisor {
       this.#windowStart = now;
     }
     if (this.#status.state !== CameraState.ONLINE) this.#status.fps = 0;
+    this.#record((m) => {
+      m.cameraOnline.set(this.#labels, this.#status.state === CameraState.ONLINE ? 1 : 0);
+      m.cameraFps.set(this.#labels, this.#status.fps);
+    });
     try {
       this.bus.publish(
         this.#statusSubject,

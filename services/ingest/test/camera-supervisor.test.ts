@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Bus, createLogger, subject } from '@vigil/core';
+import { type Bus, createLogger, createMetrics, subject } from '@vigil/core';
 import { backendName, createTestBus, waitFor } from '@vigil/core/testing';
 import { CameraState, decodeCameraStatus, decodeFrame } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,7 +85,8 @@ describe(`camera supervisor on real ffmpeg (${backendName})`, () => {
     const sub = bus.subscribe(subject('frames', camera.deploymentId, camera.id), () => {
       frames++;
     });
-    const supervisor = new CameraSupervisor(camera, bus, logger, fastRetry);
+    const metrics = createMetrics({ role: 'ingest', processMetrics: false });
+    const supervisor = new CameraSupervisor(camera, bus, logger, { ...fastRetry, metrics });
     supervisor.start();
     try {
       await waitFor(() => frames >= 3, 15_000);
@@ -97,6 +98,11 @@ describe(`camera supervisor on real ffmpeg (${backendName})`, () => {
       await waitFor(() => supervisor.status.state === CameraState.ONLINE && frames >= before + 3, 15_000);
       expect(supervisor.pid).not.toBe(first);
       expect(supervisor.status.restarts).toBe(1);
+      const restarts = await metrics.registry.getSingleMetricAsString('vigil_camera_restarts_total');
+      expect(restarts).toContain(`camera="${camera.id}"`);
+      expect(restarts).toContain('reason="ffmpeg_exit"');
+      const framesIn = await metrics.registry.getSingleMetricAsString('vigil_frames_in_total');
+      expect(framesIn).toContain(`deployment="${camera.deploymentId}"`);
     } finally {
       await supervisor.stop();
       sub.unsubscribe();
