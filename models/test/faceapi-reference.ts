@@ -53,3 +53,25 @@ export function toNchw(hwc: Float32Array, size: number, mean: number[], std: num
   }
   return out;
 }
+
+/** A TFJS graph model (model.json + shards) loaded with TFJS's own graph executor. */
+export async function loadGraphModel(faceapi: FaceApi, modelJsonPath: string): Promise<FaceApi> {
+  const fs = await import('node:fs');
+  const json = JSON.parse(fs.readFileSync(modelJsonPath, 'utf8'));
+  const dir = path.dirname(modelJsonPath);
+  // biome-ignore lint/suspicious/noExplicitAny: TFJS weight specs
+  const groups = json.weightsManifest as { paths: string[]; weights: any[] }[];
+  const weightData = new Uint8Array(
+    Buffer.concat(groups.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(dir, p))))),
+  ).buffer;
+  return faceapi.tf.loadGraphModel({
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs: groups.flatMap((g) => g.weights),
+      weightData,
+      format: json.format,
+      generatedBy: json.generatedBy,
+      convertedBy: json.convertedBy,
+    }),
+  });
+}

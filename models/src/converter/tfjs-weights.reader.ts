@@ -16,7 +16,7 @@ interface WeightSpec {
   quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number };
 }
 
-interface WeightGroup {
+export interface WeightGroup {
   paths: string[];
   weights: WeightSpec[];
 }
@@ -68,13 +68,8 @@ function decode(spec: WeightSpec, bytes: Buffer): WeightTensor {
   return { shape: spec.shape, dtype: 'float32', data: Float32Array.from(raw, (v) => v * scale + min) };
 }
 
-/**
- * Reads a TFJS weights manifest (`NAME-weights_manifest.json`) and its `.bin` shards, as
- * `tf.io.loadWeights` does, and returns every tensor by name, dequantised.
- */
-export function readTfjsWeights(manifestPath: string): Map<string, WeightTensor> {
-  const dir = path.dirname(manifestPath);
-  const groups = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as WeightGroup[];
+/** Decodes TFJS weight groups (a weights manifest, or a graph model's `weightsManifest`) from `dir`. */
+export function readWeightGroups(groups: WeightGroup[], dir: string): Map<string, WeightTensor> {
   const tensors = new Map<string, WeightTensor>();
   for (const group of groups) {
     const buffer = Buffer.concat(group.paths.map((p) => fs.readFileSync(path.join(dir, p))));
@@ -83,13 +78,22 @@ export function readTfjsWeights(manifestPath: string): Map<string, WeightTensor>
       const size = spec.shape.reduce((a, b) => a * b, 1);
       const bytes = size * BYTES_PER_VALUE[spec.quantization?.dtype ?? spec.dtype];
       if (offset + bytes > buffer.length) {
-        throw new WeightsFormatError(`${manifestPath}: shard too short for ${spec.name}`);
+        throw new WeightsFormatError(`${dir}: shard ${group.paths[0]} too short for ${spec.name}`);
       }
       tensors.set(spec.name, decode(spec, buffer.subarray(offset, offset + bytes)));
       offset += bytes;
     }
   }
   return tensors;
+}
+
+/**
+ * Reads a TFJS weights manifest (`NAME-weights_manifest.json`) and its `.bin` shards, as
+ * `tf.io.loadWeights` does, and returns every tensor by name, dequantised.
+ */
+export function readTfjsWeights(manifestPath: string): Map<string, WeightTensor> {
+  const groups = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as WeightGroup[];
+  return readWeightGroups(groups, path.dirname(manifestPath));
 }
 
 /** Returns a float32 weight by name, checking its rank. */
