@@ -12,7 +12,9 @@ out="${1:-${script_dir}/secrets}"
 mkdir -p "${out}/certs/nats" "${out}/certs/postgres"
 chmod 0700 "${out}"
 
-random_hex() { openssl rand -hex 24; }
+# A letter first: nats-server parses a variable's value as a config value, so a password such as
+# "5e3..." would read as a number. Hex after it needs no escaping in a URL.
+random_secret() { printf 'v%s' "$(openssl rand -hex 24)"; }
 
 write() { # name, value: a new secret file; an existing one is kept
   local file="${out}/$1"
@@ -29,11 +31,10 @@ write() { # name, value: a new secret file; an existing one is kept
 for name in postgres_password db_app_password db_migrate_password admin_password metrics_token \
   nats_ingest_password nats_detector_password nats_embedder_password nats_matcher_password \
   nats_api_password nats_ops_password nats_sys_password; do
-  write "${name}" "$(random_hex)"
+  write "${name}" "$(random_secret)"
 done
 write data_key "$(openssl rand -base64 32)"
 
-# Hex passwords need no escaping inside a URL.
 app_password="$(<"${out}/db_app_password")"
 migrate_password="$(<"${out}/db_migrate_password")"
 tls_query="sslmode=verify-full&sslrootcert=/run/secrets/ca_cert"

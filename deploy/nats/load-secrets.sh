@@ -4,13 +4,15 @@
 # /run/secrets/nats_detector_password -> VIGIL_NATS_DETECTOR_PASSWORD, and so on.
 set -eu
 
-for file in /run/secrets/nats_*_password; do
+secrets_dir="${NATS_SECRETS_DIR:-/run/secrets}"
+for file in "$secrets_dir"/nats_*_password; do
   [ -r "$file" ] || continue
   role=$(basename "$file" _password)
   role=${role#nats_}
   name="VIGIL_NATS_$(printf '%s' "$role" | tr '[:lower:]' '[:upper:]')_PASSWORD"
   value=$(cat "$file")
-  export "$name=$value"
+  # nats-server parses the variable as a config value: quoted, any password stays a string.
+  export "$name=\"$value\""
 done
 
 exec "$@"
