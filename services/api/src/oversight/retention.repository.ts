@@ -30,14 +30,16 @@ export interface DeletedSubject {
 const RETENTION_LOCK_ID = 7_114_413;
 
 /** Tables whose rows retention deletes, and so whose files it compacts afterwards. */
-export type RetentionTable =
-  | 'snapshot_entries'
-  | 'alerts'
-  | 'adjudications'
-  | 'alert_dispatches'
-  | 'subjects'
-  | 'reference_images'
-  | 'embeddings';
+export const RETENTION_TABLES = [
+  'snapshot_entries',
+  'alerts',
+  'adjudications',
+  'alert_dispatches',
+  'subjects',
+  'reference_images',
+  'embeddings',
+] as const;
+export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 async function tableExists(tx: Queryable, name: string): Promise<boolean> {
   const { rows } = await tx.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [
@@ -171,12 +173,44 @@ export class RetentionRepository {
    * Rewrites the tables' files so the deleted rows' bytes leave them. Plain VACUUM only marks the
    * space reusable (the bytes stay in the page until overwritten); VACUUM FULL writes a new file and
    * removes the old one. It locks the table briefly, which is why only tables that lost rows are
-   * compacted. Runs outside any transaction, as VACUUM must.
+   * compacted. Runs outside any transaction, as VACUUM must. Only the table's owner (or, from
+   * PostgreSQL 17, a role granted MAINTAIN) may do it: PostgreSQL merely warns otherwise, so those
+   * tables are returned as not compacted (run `vigil retention run --compact` as the migration role).
    */
-  async compact(tables: Iterable<RetentionTable>): Promise<void> {
+  async compact(
+    tables: Iterable<RetentionTable>,
+  ): Promise<{ compacted: RetentionTable[]; notCompacted: RetentionTable[] }> {
+    const compacted: RetentionTable[] = [];
+    const notCompacted: RetentionTable[] = [];
     for (const table of new Set(tables)) {
       if (!(await tableExists(this.db, table))) continue;
+      if (!(await this.#mayVacuum(table))) {
+        notCompacted.push(table);
+        continue;
+      }
       await this.db.query(`VACUUM (FULL, ANALYZE) ${table}`);
+      compacted.push(table);
+    }
+    return { compacted, notCompacted };
+  }
+
+  async #mayVacuum(table: RetentionTable): Promise<boolean> {
+    const { rows } = await this.db.query<{ owner: boolean }>(
+      `SELECT pg_has_role(current_user, c.relowner, 'MEMBER')
+              OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS owner
+         FROM pg_class c WHERE c.oid = $1::regclass`,
+      [table],
+    );
+    if (rows[0]?.owner) return true;
+    try {
+      const maintain = await this.db.query<{ ok: boolean }>(
+        `SELECT has_table_privilege($1, 'MAINTAIN') AS ok`,
+        [table],
+      );
+      return maintain.rows[0]?.ok === true;
+    } catch {
+      // Before PostgreSQL 17 there is no MAINTAIN privilege: the owner alone may.
+      return false;
     }
   }
 }

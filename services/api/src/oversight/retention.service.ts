@@ -3,6 +3,7 @@ import {
   type DeletedAlerts,
   type DeletedSnapshot,
   type DeletedSubject,
+  RETENTION_TABLES,
   RetentionRepository,
   type RetentionTable,
 } from './retention.repository.js';
@@ -24,6 +25,8 @@ export interface RetentionReport {
   subjects: DeletedSubject[];
   /** Tables compacted with VACUUM FULL afterwards. */
   compacted: RetentionTable[];
+  /** Tables that lost rows but this database role may not compact (not their owner). */
+  notCompacted: RetentionTable[];
 }
 
 /** Who a retention run is recorded as on the audit trail. */
@@ -54,7 +57,14 @@ export class RetentionService {
     this.#audit = new AuditRepository(db);
   }
 
-  async run(actor: RetentionActor = SYSTEM_ACTOR): Promise<RetentionReport> {
+  /**
+   * One run. `compactAll` compacts every table retention deletes from even if this run deleted
+   * nothing (for a role that owns the tables, after runs by one that does not).
+   */
+  async run(
+    actor: RetentionActor = SYSTEM_ACTOR,
+    options: { compactAll?: boolean } = {},
+  ): Promise<RetentionReport> {
     const now = this.now();
     const cutoff = new Date(now.getTime() - this.policy.alertRetentionDays * DAY_MS);
     const report: RetentionReport = {
@@ -65,6 +75,7 @@ export class RetentionService {
       alerts: [],
       subjects: [],
       compacted: [],
+      notCompacted: [],
     };
     const audited = { actorId: actor.id, actorName: actor.username };
     await this.db.transaction(async (tx) => {
@@ -131,8 +142,10 @@ export class RetentionService {
       if (report.alerts.some((a) => a.dispatches > 0)) tables.add('alert_dispatches');
     }
     if (report.subjects.length > 0) tables.add('subjects').add('reference_images').add('embeddings');
-    await this.#retention.compact(tables);
-    report.compacted = [...tables];
+    if (options.compactAll) for (const table of RETENTION_TABLES) tables.add(table);
+    const { compacted, notCompacted } = await this.#retention.compact(tables);
+    report.compacted = compacted;
+    report.notCompacted = notCompacted;
     return report;
   }
 }
@@ -169,8 +182,13 @@ export function startRetentionSchedule(options: {
     running = options.service
       .run()
       .then((report) => {
-        if (!report.skipped && report.compacted.length > 0)
+        if (!report.skipped && (report.compacted.length > 0 || report.notCompacted.length > 0))
           options.logger.info({ retention: retentionCounts(report) }, 'retention deleted expired data');
+        if (report.notCompacted.length > 0)
+          options.logger.warn(
+            { tables: report.notCompacted },
+            "deleted rows stay in these tables' files until compacted: run `vigil retention run --compact` as the table owner",
+          );
       })
       .catch((error: unknown) => options.logger.error({ err: error }, 'retention run failed'))
       .finally(() => {

@@ -53,8 +53,22 @@ const retentionReportSchema = {
       },
     },
     compacted: { type: 'array', items: { type: 'string' }, description: 'tables rewritten with VACUUM FULL' },
+    notCompacted: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'tables that lost rows but this database role does not own, so could not rewrite',
+    },
   },
-  required: ['ranAt', 'skipped', 'alertCutoff', 'snapshots', 'alerts', 'subjects', 'compacted'],
+  required: [
+    'ranAt',
+    'skipped',
+    'alertCutoff',
+    'snapshots',
+    'alerts',
+    'subjects',
+    'compacted',
+    'notCompacted',
+  ],
 } as const;
 
 export interface OversightRoutesOptions {

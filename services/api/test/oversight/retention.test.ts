@@ -134,7 +134,7 @@ describe(`retention with a controlled clock (${backendName})`, () => {
       expect(new Date(rows[0]!.at).toISOString()).toBe(NOW.toISOString());
     }
     expect(await count(t.db, 'snapshot_entries WHERE deployment_id = $1', [world.notYetDue.id])).toBe(
-      before.notYetDueSnapshot - 2,
+      before.notYetDueSnapshot! - 2,
     );
     expect(await count(t.db, 'deployments WHERE snapshot_destroyed_at IS NOT NULL')).toBe(2);
 
@@ -172,6 +172,7 @@ describe(`retention with a controlled clock (${backendName})`, () => {
     expect(await count(t.db, 'deployment_subject_log')).toBe(before.subjectLog);
     expect(await count(t.db, 'deployment_subject_log WHERE subject_id = $1', [world.expired.id])).toBe(4);
 
+    expect(report.notCompacted).toEqual([]);
     expect([...report.compacted].sort()).toEqual(
       ['adjudications', 'alerts', 'embeddings', 'reference_images', 'snapshot_entries', 'subjects'].sort(),
     );
@@ -265,6 +266,7 @@ describe(`retention on demand (${backendName})`, () => {
         alerts: [],
         subjects: [],
         compacted: [],
+        notCompacted: [],
       });
     } finally {
       await t.close();
