@@ -5,6 +5,9 @@ import type { AuthUser, UserRole } from '../auth/roles.js';
 import { ForbiddenError } from '@vigil/core';
 import { InvalidTokenError } from '../errors.js';
 
+/** Marks the hooks this plugin makes, so onRoute can find them. */
+const AUTH_HOOK = Symbol('vigil-auth-hook');
+
 /** A preHandler hook as the auth plugin makes them. */
 export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -43,6 +46,18 @@ export interface AuthPluginOptions {
 export const authPlugin = fp<AuthPluginOptions>(
   async (app: FastifyInstance, options) => {
     app.decorate('auth', options.auth);
+    // Authentication runs at onRequest, before body and params validation, so a caller without a
+    // valid token learns nothing from a 400 (and pays for no body parsing). Routes that put
+    // `authenticate` or `requireRoles(...)` in preHandler get them moved to onRequest.
+    app.addHook('onRoute', (route) => {
+      const pre = route.preHandler;
+      const list = (Array.isArray(pre) ? pre : pre ? [pre] : []) as object[];
+      const auth = list.filter((hook) => typeof hook === 'function' && AUTH_HOOK in hook);
+      if (auth.length === 0) return;
+      route.preHandler = list.filter((hook) => !(auth as object[]).includes(hook)) as typeof route.preHandler;
+      const on = route.onRequest;
+      route.onRequest = [...auth, ...(Array.isArray(on) ? on : on ? [on] : [])] as typeof route.onRequest;
+    });
     app.decorateRequest('user', null);
     app.decorateRequest('session', null);
 
@@ -53,14 +68,17 @@ export const authPlugin = fp<AuthPluginOptions>(
       request.user = verified.user;
       request.session = verified;
     };
+    Object.defineProperty(authenticate, AUTH_HOOK, { value: true });
     app.decorate('authenticate', authenticate);
     app.decorate('requireRoles', (...roles: UserRole[]): AuthHook => {
       const allowed = new Set<UserRole>(roles);
-      return async (request, reply) => {
+      const hook: AuthHook = async (request, reply) => {
         if (!request.user) await authenticate(request, reply);
         if (!request.user || !allowed.has(request.user.role))
           throw new ForbiddenError(`this route needs one of the roles: ${roles.join(', ')}`);
       };
+      Object.defineProperty(hook, AUTH_HOOK, { value: true });
+      return hook;
     });
   },
   { name: 'vigil-auth', dependencies: ['vigil-error-handler'] },

@@ -60,7 +60,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
   app.post(
     '/auth/logout',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['auth'],
         summary: 'Revoke the calling token',
@@ -76,7 +76,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
   app.get(
     '/auth/me',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['auth'],
         summary: 'Who the calling token belongs to',

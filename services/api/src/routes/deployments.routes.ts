@@ -107,7 +107,7 @@ export async function deploymentRoutes(
   app.post<{ Body: DeploymentInput }>(
     '/deployments',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['deployments'],
         summary: 'Create a deployment',
@@ -128,7 +128,7 @@ export async function deploymentRoutes(
   app.get(
     '/deployments',
     {
-      preHandler: viewers,
+      onRequest: viewers,
       schema: {
         tags: ['deployments'],
         summary: 'Deployments (operators: those assigned to them)',
@@ -141,7 +141,7 @@ export async function deploymentRoutes(
   app.get<{ Params: { id: string } }>(
     '/deployments/:id',
     {
-      preHandler: viewers,
+      onRequest: viewers,
       schema: {
         tags: ['deployments'],
         summary: 'One deployment',
@@ -155,7 +155,7 @@ export async function deploymentRoutes(
   app.patch<{ Params: { id: string }; Body: Partial<DeploymentInput> }>(
     '/deployments/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['deployments'],
         summary: "Change a planned deployment's name, location, window or threshold",
@@ -170,7 +170,7 @@ export async function deploymentRoutes(
   app.put<{ Params: { id: string }; Body: { watchlistIds: string[] } }>(
     '/deployments/:id/watchlists',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['deployments'],
         summary: "Set a planned deployment's watchlists",
@@ -190,7 +190,7 @@ export async function deploymentRoutes(
   app.post<{ Params: { id: string }; Body: { userIds: string[] } }>(
     '/deployments/:id/operators',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['deployments'],
         summary: 'Assign operators, who receive the deployment’s alerts',
@@ -210,7 +210,7 @@ export async function deploymentRoutes(
   app.delete<{ Params: { id: string; userId: string } }>(
     '/deployments/:id/operators/:userId',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['deployments'],
         summary: 'Unassign an operator',
@@ -228,7 +228,7 @@ export async function deploymentRoutes(
   app.post<{ Params: { id: string }; Body: CameraInput }>(
     '/deployments/:id/cameras',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['cameras'],
         summary: 'Add a camera',
@@ -257,7 +257,7 @@ export async function deploymentRoutes(
   app.get<{ Params: { id: string } }>(
     '/deployments/:id/cameras',
     {
-      preHandler: app.requireRoles('admin', 'operator'),
+      onRequest: app.requireRoles('admin', 'operator'),
       schema: {
         tags: ['cameras'],
         summary: "A deployment's cameras",
@@ -274,7 +274,7 @@ export async function deploymentRoutes(
   app.delete<{ Params: { id: string } }>(
     '/cameras/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['cameras'],
         summary: 'Remove a camera',
@@ -294,7 +294,7 @@ export async function deploymentRoutes(
   app.post<{ Params: { id: string } }>(
     '/deployments/:id/start',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['deployments'],
         summary: 'Start: freeze the watchlist snapshot and open the cameras',
@@ -308,7 +308,7 @@ export async function deploymentRoutes(
   app.post<{ Params: { id: string } }>(
     '/deployments/:id/stop',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['deployments'],
         summary: "Stop: close the cameras and schedule the snapshot's destruction",
@@ -322,7 +322,7 @@ export async function deploymentRoutes(
   app.get<{ Params: { id: string } }>(
     '/deployments/:id/status',
     {
-      preHandler: app.requireRoles('admin', 'operator'),
+      onRequest: app.requireRoles('admin', 'operator'),
       schema: {
         tags: ['deployments'],
         summary: 'Cameras online/offline with fps and drops, faces processed, alerts, snapshot size',

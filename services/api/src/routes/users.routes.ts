@@ -21,7 +21,7 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: { username: string; password: string; role: UserRole } }>(
     '/users',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         tags: ['users'],
         summary: 'Create a user',
@@ -44,7 +44,7 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/users',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         tags: ['users'],
         summary: 'List users',
@@ -57,7 +57,7 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
   app.patch<{ Params: { id: string }; Body: { role?: UserRole; disabled?: boolean; password?: string } }>(
     '/users/:id',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         tags: ['users'],
         summary: "Change a user's role, disable or enable them, or set a new password",

@@ -81,7 +81,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.post<{ Body: { name: string; description?: string } }>(
     '/watchlists',
     {
-      preHandler: managers,
+      onRequest: managers,
       schema: {
         tags: ['watchlists'],
         summary: 'Create a watchlist',
@@ -95,7 +95,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.get(
     '/watchlists',
     {
-      preHandler: managers,
+      onRequest: managers,
       schema: {
         tags: ['watchlists'],
         summary: 'List watchlists',
@@ -108,7 +108,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.get<{ Params: { id: string } }>(
     '/watchlists/:id',
     {
-      preHandler: managers,
+      onRequest: managers,
       schema: {
         tags: ['watchlists'],
         summary: 'One watchlist',
@@ -122,7 +122,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.patch<{ Params: { id: string }; Body: { name?: string; description?: string } }>(
     '/watchlists/:id',
     {
-      preHandler: managers,
+      onRequest: managers,
       schema: {
         tags: ['watchlists'],
         summary: 'Rename a watchlist or change its description',
@@ -137,7 +137,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.delete<{ Params: { id: string } }>(
     '/watchlists/:id',
     {
-      preHandler: managers,
+      onRequest: managers,
       schema: {
         tags: ['watchlists'],
         summary: 'Delete a watchlist with its subjects, images and embeddings',
@@ -157,7 +157,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.post<{ Params: { id: string } }>(
     '/watchlists/:id/subjects',
     {
-      preHandler: managers,
+      onRequest: managers,
       // The multipart body is read and checked in the handler (readMultipart, parseSubjectFields);
       // the schema below documents it for OpenAPI.
       validatorCompiler: ({ httpPart }) =>
@@ -218,7 +218,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.get<{ Params: { id: string }; Querystring: { limit?: number; offset?: number } }>(
     '/watchlists/:id/subjects',
     {
-      preHandler: managers,
+      onRequest: managers,
       schema: {
         tags: ['subjects'],
         summary: "A watchlist's subjects (no images: fetch them one by one)",
@@ -247,7 +247,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.get<{ Params: { id: string } }>(
     '/subjects/:id',
     {
-      preHandler: managers,
+      onRequest: managers,
       schema: {
         tags: ['subjects'],
         summary: 'One subject',
@@ -261,7 +261,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.delete<{ Params: { id: string } }>(
     '/subjects/:id',
     {
-      preHandler: managers,
+      onRequest: managers,
       schema: {
         tags: ['subjects'],
         summary: 'Delete a subject with their images and embeddings',
@@ -281,7 +281,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.get<{ Params: { id: string } }>(
     '/reference-images/:id',
     {
-      preHandler: app.requireRoles('watchlist_manager', 'admin', 'operator'),
+      onRequest: app.requireRoles('watchlist_manager', 'admin', 'operator'),
       schema: {
         tags: ['subjects'],
         summary: 'A reference image (decrypted); every view is audited',
