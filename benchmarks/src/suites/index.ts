@@ -1,5 +1,6 @@
 import type { Benchmark } from '../harness/benchmark.js';
 import { matchingBenchmark } from './matching.bench.js';
+import { modelSpeedBenchmark } from './model-speed.bench.js';
 
 /** Every benchmark, in report order. */
-export const BENCHMARKS: Benchmark[] = [matchingBenchmark];
+export const BENCHMARKS: Benchmark[] = [modelSpeedBenchmark, matchingBenchmark];
