@@ -1,5 +1,6 @@
 import {
   type Bus,
+  type BusSubscription,
   type Config,
   type Database,
   type Logger,
@@ -39,6 +40,9 @@ export interface PipelineContext {
   /** Run inference in worker threads (the all-in-one process, VIGIL_INFERENCE_THREADS). */
   threads: boolean;
 }
+
+/** How often queue depths and drops go to the metrics registry. */
+const QUEUE_METRICS_INTERVAL_MS = 5000;
 
 /** A face runtime that answers as both analyser and embedder, in this thread or a worker thread. */
 type Runtime = FrameAnalyser & CropEmbedder & { close(): Promise<void> };
@@ -80,6 +84,8 @@ async function loadRuntime(ctx: PipelineContext, stage: 'detect' | 'embed'): Pro
 export async function startPipeline(ctx: PipelineContext): Promise<() => Promise<void>> {
   const { config, logger, db, bus, metrics, roles } = ctx;
   const stops: (() => Promise<void>)[] = [];
+  const queues: { stage: 'frames' | 'faces' | 'embeddings'; subscription: BusSubscription; seen: number }[] =
+    [];
   const counters = new DeploymentCounters(db, logger);
   const models = roles.detector || roles.embedder ? ctx.readiness.gate('models') : undefined;
 
@@ -98,6 +104,7 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
       { hnswMinSize: config.VIGIL_HNSW_MIN_SIZE, cooldownSeconds: config.VIGIL_ALERT_COOLDOWN_SECONDS },
     );
     const worker = startMatcherWorker({ bus, service, logger });
+    queues.push({ stage: 'embeddings', subscription: worker.subscription, seen: 0 });
     stops.push(() => worker.stop());
   }
   // Both runtimes load at once (each in its own thread in the all-in-one process).
@@ -115,6 +122,7 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
   const [embedRuntime, detectRuntime] = loads.map((l) => (l.status === 'fulfilled' ? l.value : undefined));
   if (embedRuntime) {
     const worker = startEmbedderWorker({ bus, embedder: embedRuntime, logger, metrics });
+    queues.push({ stage: 'faces', subscription: worker.subscription, seen: 0 });
     stops.push(async () => {
       await worker.stop();
       await embedRuntime.close();
@@ -129,6 +137,7 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
       metrics,
       onFrame: (deploymentId, cameraId) => counters.add(deploymentId, cameraId, { frames: 1 }),
     });
+    queues.push({ stage: 'frames', subscription: worker.subscription, seen: 0 });
     stops.push(async () => {
       await worker.stop();
       await detectRuntime.close();
@@ -140,7 +149,20 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
     await ingest.start();
     stops.push(() => ingest.stop());
   }
+  // Queue depths and drops of this process's bounded subscriptions, for /metrics.
+  const gauges = setInterval(() => {
+    for (const queue of queues) {
+      try {
+        metrics.queueDepth.set({ stage: queue.stage }, queue.subscription.pending);
+        const dropped = queue.subscription.dropped - queue.seen;
+        queue.seen = queue.subscription.dropped;
+        if (dropped > 0) metrics.queueDropped.inc({ stage: queue.stage, reason: 'queue_full' }, dropped);
+      } catch {}
+    }
+  }, QUEUE_METRICS_INTERVAL_MS);
+  gauges.unref();
   return async () => {
+    clearInterval(gauges);
     for (const stop of stops.reverse()) {
       await stop().catch((error) => logger.warn({ err: error }, 'pipeline stop failed'));
     }
