@@ -131,8 +131,10 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
     await manager.setInputFiles('#subject-images', photo);
     await manager.waitForSelector('#image-verdicts li');
     await manager.click('#enrol-form button[type=submit]');
-    await manager.waitForSelector('#subject-grid li[data-subject-id]', { timeout: 60_000 });
-    await expect.poll(() => manager.textContent('#watchlist-feedback')).toContain('Enrolled');
+    await expect
+      .poll(() => manager.textContent('#watchlist-feedback'), { timeout: 60_000 })
+      .toContain('Enrolled');
+    await manager.waitForSelector('#subject-grid li[data-subject-id]');
     await shot(manager, '1-watchlist-enrolled');
 
     // The admin creates the deployment, assigns both operators and adds the file camera.

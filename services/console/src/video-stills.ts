@@ -22,47 +22,83 @@ function loadFfmpeg(): Promise<FFmpeg> {
   return instance;
 }
 
-/** One JPEG still every `everySeconds` of the video, at most MAX_STILLS, as Files ready for enrolment. */
+/** After a crash the WebAssembly instance is unusable: the next call loads a fresh one. */
+async function discard(ffmpeg: FFmpeg): Promise<void> {
+  instance = undefined;
+  try {
+    ffmpeg.terminate();
+  } catch {
+    // already gone
+  }
+}
+
+/** The duration ffmpeg prints for the input (`Duration: HH:MM:SS.ss`), in seconds. */
+function parseDuration(log: string[]): number | undefined {
+  for (const line of log) {
+    const match = /Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)/.exec(line);
+    if (match) return Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]);
+  }
+  return undefined;
+}
+
+/**
+ * Up to MAX_STILLS JPEG stills spread over the video, as Files ready for enrolment. Each still is
+ * its own short run that seeks to its time: the single-threaded ffmpeg.wasm core ran out of bounds
+ * decoding a whole video in one run (measured with a 23 s H.264 clip), and seeking skips most
+ * decoding on long videos.
+ */
 export async function extractStills(
   video: File,
-  options: { everySeconds?: number; onProgress?: (ratio: number) => void } = {},
+  options: { onProgress?: (ratio: number) => void } = {},
 ): Promise<File[]> {
   const ffmpeg = await loadFfmpeg();
-  const progress = ({ progress }: { progress: number }) =>
-    options.onProgress?.(Math.max(0, Math.min(1, progress)));
-  ffmpeg.on('progress', progress);
+  const log: string[] = [];
+  const keepLog = ({ message }: { message: string }) => {
+    log.push(message);
+    if (log.length > 200) log.shift();
+  };
+  ffmpeg.on('log', keepLog);
   const input = `input${video.name.match(/\.[A-Za-z0-9]{1,5}$/)?.[0] ?? '.mp4'}`;
+  const files: File[] = [];
   try {
     await ffmpeg.writeFile(input, new Uint8Array(await video.arrayBuffer()));
-    const every = options.everySeconds ?? 1;
-    const code = await ffmpeg.exec([
-      '-i',
-      input,
-      '-vf',
-      `fps=1/${every}`,
-      '-frames:v',
-      String(MAX_STILLS),
-      '-q:v',
-      '2',
-      'still-%03d.jpg',
-    ]);
-    if (code !== 0) throw new Error('ffmpeg could not read this video');
-    const files: File[] = [];
-    for (let index = 1; index <= MAX_STILLS; index++) {
-      const name = `still-${String(index).padStart(3, '0')}.jpg`;
-      let data: Uint8Array | string;
-      try {
-        data = await ffmpeg.readFile(name);
-      } catch {
-        break;
+    // No output: ffmpeg prints the input's description (with its duration) and exits non-zero.
+    await ffmpeg.exec(['-hide_banner', '-i', input]);
+    const duration = parseDuration(log);
+    if (duration === undefined)
+      throw new Error(`ffmpeg could not read this video: ${log.slice(-2).join(' / ')}`);
+    const count = Math.max(1, Math.min(MAX_STILLS, Math.floor(duration)));
+    for (let index = 0; index < count; index++) {
+      const at = ((index + 0.5) * duration) / count;
+      const name = `still-${index}.jpg`;
+      const code = await ffmpeg.exec([
+        '-ss',
+        at.toFixed(2),
+        '-i',
+        input,
+        '-frames:v',
+        '1',
+        '-q:v',
+        '2',
+        name,
+      ]);
+      if (code === 0) {
+        const data = await ffmpeg.readFile(name);
+        if (typeof data !== 'string')
+          files.push(
+            new File([new Uint8Array(data)], `${video.name}-${at.toFixed(1)}s.jpg`, { type: 'image/jpeg' }),
+          );
+        await ffmpeg.deleteFile(name).catch(() => {});
       }
-      if (typeof data === 'string') break;
-      files.push(new File([new Uint8Array(data)], `${video.name}-${name}`, { type: 'image/jpeg' }));
-      await ffmpeg.deleteFile(name);
+      options.onProgress?.((index + 1) / count);
     }
-    return files;
-  } finally {
-    ffmpeg.off('progress', progress);
     await ffmpeg.deleteFile(input).catch(() => {});
+    return files;
+  } catch (error) {
+    await discard(ffmpeg);
+    if (files.length > 0) return files;
+    throw error;
+  } finally {
+    ffmpeg.off('log', keepLog);
   }
 }

@@ -55,7 +55,7 @@ export function deploymentPicker(
   const select = h(
     'select',
     { id: 'deployment-picker', 'aria-label': 'Deployment' },
-    deployments.map((d) => h('option', { value: d.id }, `${d.name} — ${d.status}`)),
+    deployments.map((d) => h('option', { value: d.id }, d.location ? `${d.name} (${d.location})` : d.name)),
   );
   const initial =
     deployments.find((d) => d.id === wanted) ??
