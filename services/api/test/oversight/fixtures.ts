@@ -21,6 +21,8 @@ export interface SubjectSpec {
   category: 'wanted' | 'suspect' | 'missing' | 'vulnerable' | 'other';
   expiresAt?: Date;
   images?: number;
+  /** The embedding of every image; random when absent. */
+  embedding?: number[];
 }
 
 export interface SeededSubject {
@@ -36,6 +38,7 @@ export async function createWatchlist(
   db: Database,
   cipher: DataCipher,
   subjects: SubjectSpec[],
+  model = 'test-model',
 ): Promise<{ id: string; subjects: SeededSubject[] }> {
   const { rows } = await db.query<{ id: string }>(`INSERT INTO watchlists (name) VALUES ($1) RETURNING id`, [
     `list ${randomBytes(3).toString('hex')}`,
@@ -60,8 +63,8 @@ export async function createWatchlist(
       );
       const imageId = image.rows[0]!.id;
       await db.query(
-        `INSERT INTO embeddings (reference_image_id, subject_id, model, embedding) VALUES ($1, $2, 'test-model', $3::vector)`,
-        [imageId, subjectId, toVectorParam(randomVector())],
+        `INSERT INTO embeddings (reference_image_id, subject_id, model, embedding) VALUES ($1, $2, $3, $4::vector)`,
+        [imageId, subjectId, model, toVectorParam(spec.embedding ?? randomVector())],
       );
       referenceImageIds.push(imageId);
       sealed.push(blob);
