@@ -40,6 +40,8 @@ import { realtimePlugin } from './realtime/realtime.plugin.js';
 import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
 import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
 import { deploymentRoutes } from './routes/deployments.routes.js';
+import { ImportService } from './imports/import.service.js';
+import { importRoutes } from './routes/imports.routes.js';
 import { WatchlistService } from './watchlists/watchlist.service.js';
 
 export interface AppDependencies {
@@ -161,6 +163,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger: deps.logger });
   const watchlists = new WatchlistService(deps.db);
   const enrolment = new EnrolmentService(deps.db, cipher, deps.faceEngine);
+  const imports = new ImportService(deps.db, enrolment, deps.logger);
+  await imports.recoverInterrupted();
+  app.addHook('onClose', async () => imports.close());
   let cameraStatus = deps.cameraStatus;
   if (!cameraStatus) {
     const tracker = new CameraStatusTracker(deps.bus).start();
@@ -209,6 +214,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(fastifyMultipart, { throwFileSizeLimit: true });
       await api.register(watchlistRoutes, { watchlists, enrolment });
       await api.register(deploymentRoutes, { deployments });
+      await api.register(importRoutes, { imports });
       // Oversight (F): statistics, audit trail, retention on demand, threshold changes.
       await api.register(statsRoutes, { stats: new StatsService(deps.db) });
       await api.register(auditRoutes, { auditTrail: new AuditTrailService(deps.db) });
