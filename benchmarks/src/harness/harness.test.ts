@@ -4,13 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { renderSvg, writeChartPng } from './chart.js';
-import {
-  identificationCurve,
-  operatingPointAt,
-  type Search,
-  thresholdForFpir,
-  topOne,
-} from './identification.js';
+import { detCurve, thresholdForFpir, thresholdGrid } from './det.js';
 import { summaryTable } from './report.js';
 import { median, percentile, randomUnitVector, seededRandom, summarise } from './statistics.js';
 
@@ -42,53 +36,41 @@ describe('statistics', () => {
   });
 });
 
-describe('identification (TPIR / FPIR)', () => {
-  const searches: Search[] = [
-    { mated: true, score: 0.9, correct: true },
-    { mated: true, score: 0.7, correct: true },
-    { mated: true, score: 0.8, correct: false }, // the top candidate is someone else: never a hit
-    { mated: true, score: undefined, correct: false }, // no face found: a miss
-    { mated: false, score: 0.75, correct: false },
-    { mated: false, score: 0.5, correct: false },
-    { mated: false, score: undefined, correct: false },
-    { mated: false, score: 0.3, correct: false },
+describe('DET and operating points', () => {
+  const points = [
+    { threshold: 0.2, tpir: 0.99, fpir: 0.5 },
+    { threshold: 0.4, tpir: 0.95, fpir: 0.01 },
+    { threshold: 0.5, tpir: 0.9, fpir: 0.01 },
+    { threshold: 0.6, tpir: 0.8, fpir: 0 },
+    { threshold: 0.7, tpir: 0.6, fpir: 0 },
   ];
 
-  it('counts rank-1 hits over all mated searches and top scores over all non-mated searches', () => {
-    expect(operatingPointAt(searches, 0.72)).toEqual({ threshold: 0.72, tpir: 0.25, fpir: 0.25 });
-    expect(operatingPointAt(searches, 0.6)).toEqual({ threshold: 0.6, tpir: 0.5, fpir: 0.25 });
-    expect(operatingPointAt(searches, 0)).toEqual({ threshold: 0, tpir: 0.5, fpir: 0.75 });
+  it('turns TPIR into FNIR, drops FPIR 0 (no place on a log axis) and keeps the best FNIR per FPIR', () => {
+    expect(detCurve(points)).toEqual([
+      [0.01, 1 - 0.95],
+      [0.5, 1 - 0.99],
+    ]);
   });
 
-  it('gives a point for every distinct score with FPIR and TPIR never falling as the threshold drops', () => {
-    const curve = identificationCurve(searches);
-    expect(curve.mated).toBe(4);
-    expect(curve.nonMated).toBe(4);
-    expect(curve.points.map((p) => p.threshold)).toEqual([0.9, 0.75, 0.7, 0.5, 0.3]);
-    expect(curve.points.map((p) => p.tpir)).toEqual([0.25, 0.25, 0.5, 0.5, 0.5]);
-    expect(curve.points.map((p) => p.fpir)).toEqual([0, 0.25, 0.25, 0.5, 0.75]);
+  it('picks the lowest threshold within the FPIR target and says whether the data resolve it', () => {
+    expect(thresholdForFpir(points, 0.02, 1000)).toEqual({
+      threshold: 0.4,
+      tpir: 0.95,
+      fpir: 0.01,
+      resolved: true,
+    });
+    expect(thresholdForFpir(points, 1 / 6000, 1000)).toEqual({
+      threshold: 0.6,
+      tpir: 0.8,
+      fpir: 0,
+      resolved: false,
+    });
+    expect(thresholdForFpir(points, 1 / 6000, 12000)?.resolved).toBe(true);
+    expect(thresholdForFpir([{ threshold: 0.9, tpir: 0.1, fpir: 0.2 }], 0.01, 100)).toBeUndefined();
   });
 
-  it('finds the lowest threshold within an FPIR target, and says when the data cannot resolve it', () => {
-    const half = thresholdForFpir(searches, 0.5);
-    // Two of four false positives allowed: just above the third-highest non-mated score.
-    expect(half.fpir).toBe(0.5);
-    expect(half.tpir).toBe(0.5);
-    expect(half.threshold).toBeCloseTo(0.3 + 1e-6);
-    expect(half.resolved).toBe(true);
-    const strict = thresholdForFpir(searches, 1 / 6000);
-    expect(strict.fpir).toBe(0);
-    expect(strict.tpir).toBe(0.25);
-    expect(strict.resolved).toBe(false);
-  });
-
-  it("finds each probe's nearest gallery vector by inner product", () => {
-    const gallery = new Float32Array([1, 0, 0, 1, Math.SQRT1_2, Math.SQRT1_2]);
-    const probes = new Float32Array([0, 1, 0.8, 0.6]);
-    const { index, score } = topOne(gallery, probes, 2);
-    expect(Array.from(index)).toEqual([1, 2]);
-    expect(score[0]).toBeCloseTo(1);
-    expect(score[1]).toBeCloseTo(1.4 * Math.SQRT1_2);
+  it('spaces a threshold grid evenly, ends included', () => {
+    expect(thresholdGrid(0, 1, 5)).toEqual([0, 0.25, 0.5, 0.75, 1]);
   });
 });
 

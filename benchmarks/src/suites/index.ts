@@ -1,6 +1,7 @@
 import type { Benchmark } from '../harness/benchmark.js';
+import { accuracyBenchmark } from './accuracy.bench.js';
 import { matchingBenchmark } from './matching.bench.js';
 import { modelSpeedBenchmark } from './model-speed.bench.js';
 
 /** Every benchmark, in report order. */
-export const BENCHMARKS: Benchmark[] = [modelSpeedBenchmark, matchingBenchmark];
+export const BENCHMARKS: Benchmark[] = [modelSpeedBenchmark, matchingBenchmark, accuracyBenchmark];
