@@ -45,10 +45,10 @@ export const ARCFACE_TEMPLATE_112: [number, number][] = [
 const FACEAPI_MEAN_RGB: [number, number, number] = [122.782, 117.001, 104.298];
 
 /**
- * Cosine similarity at or above which two face-api descriptors are the same person, before LFW
- * calibration. face-api (and dlib) accept Euclidean distance < 0.6 on raw descriptors; their norms
- * are 1.30-1.47 (median about 1.4) on the 22 faces of face-api's sample photos, so 0.6 is about
- * cosine 1 - 0.6^2 / (2 * 1.4^2) = 0.91. `npx vigil eval lfw` measures the real one.
+ * Cosine similarity at or above which two face-api descriptors are the same person. face-api (and
+ * dlib) accept Euclidean distance < 0.6 on raw descriptors of norm about 1.4 (1.30-1.47 on face-api's
+ * sample faces): cosine 1 - 0.6^2 / (2 * 1.4^2) = 0.91; the LFW screen (README, folds 1-2,
+ * landmark-aligned crops) chose 0.911. `npx vigil eval lfw` measures it on the full pipeline.
  */
 export const FACEAPI_DEFAULT_THRESHOLD = 0.91;
 
