@@ -48,9 +48,20 @@ describe('face tracker', () => {
     const second = tracker.update('cam', 100, [face(905, 102), face(104, 101)]);
     expect(second[0]?.trackId).toBe(first[1]?.trackId);
     expect(second[1]?.trackId).toBe(first[0]?.trackId);
+    // The camera keeps delivering frames without that face.
+    for (let at = 200; at < 2000; at += 100) tracker.update('cam', at, [face(905, 102)]);
     const later = tracker.update('cam', 2000, [face(104, 101)]);
     expect(later[0]?.trackId).not.toBe(first[0]?.trackId);
     expect(later[0]?.embed).toBe(true);
+  });
+
+  it('keeps a track across the longer gaps of a detector that fell behind (regression: one person, two alerts)', () => {
+    const tracker = new FaceTracker({ maxAgeMs: 1500 });
+    // Frames reach the tracker 2 s apart: longer than maxAge, but each gap is the detector's pace.
+    const ids = [0, 2000, 4000, 6000].map(
+      (at, i) => tracker.update('cam', at, [face(100 + i * 10, 100)])[0]?.trackId,
+    );
+    expect(new Set(ids).size).toBe(1);
   });
 
   it('does not embed views that fail the quality gate but still follows them', () => {

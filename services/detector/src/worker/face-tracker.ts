@@ -19,6 +19,8 @@ export interface TrackerOptions {
 export const DEFAULT_MIN_IOU = 0.3;
 /** 1.5 s: a face lost for a few frames (a passer-by in front) keeps its track and its alert. */
 export const DEFAULT_MAX_AGE_MS = 1500;
+/** However slow the detector, a track unseen for 10 s is over. */
+export const MAX_ADAPTIVE_AGE_MS = 10_000;
 /** 15 % better: small jitter in the measures does not re-embed the same face every frame. */
 export const DEFAULT_IMPROVEMENT = 1.15;
 
@@ -75,6 +77,7 @@ function nearby(track: Box, box: Box): boolean {
  */
 export class FaceTracker {
   readonly #cameras = new Map<string, Track[]>();
+  readonly #lastUpdate = new Map<string, number>();
   readonly #minIoU: number;
   readonly #maxAgeMs: number;
   readonly #improvement: number;
@@ -95,7 +98,12 @@ export class FaceTracker {
     atMs: number,
     detections: readonly { box: Box; quality: FaceQuality; usable: boolean }[],
   ): TrackDecision[] {
-    const tracks = (this.#cameras.get(cameraId) ?? []).filter((t) => atMs - t.lastSeenMs <= this.#maxAgeMs);
+    // A detector that falls behind sees a camera's frames further apart: tracks then live for at
+    // least 2.5 of those gaps, so a slow detector does not split one person into several tracks.
+    const gap = atMs - (this.#lastUpdate.get(cameraId) ?? atMs);
+    this.#lastUpdate.set(cameraId, Math.max(atMs, this.#lastUpdate.get(cameraId) ?? atMs));
+    const maxAge = Math.max(this.#maxAgeMs, Math.min(2.5 * gap, MAX_ADAPTIVE_AGE_MS));
+    const tracks = (this.#cameras.get(cameraId) ?? []).filter((t) => atMs - t.lastSeenMs <= maxAge);
     const pairs: { t: number; d: number; overlap: number }[] = [];
     tracks.forEach((track, t) => {
       detections.forEach((det, d) => {
@@ -127,7 +135,10 @@ export class FaceTracker {
       return { trackId: track.id, embed, quality };
     });
     if (tracks.length > 0) this.#cameras.set(cameraId, tracks);
-    else this.#cameras.delete(cameraId);
+    else {
+      this.#cameras.delete(cameraId);
+      this.#lastUpdate.delete(cameraId);
+    }
     return decisions;
   }
 
@@ -139,5 +150,6 @@ export class FaceTracker {
   /** Forgets a camera's tracks (its deployment stopped). */
   forget(cameraId: string): void {
     this.#cameras.delete(cameraId);
+    this.#lastUpdate.delete(cameraId);
   }
 }
