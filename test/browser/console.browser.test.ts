@@ -8,6 +8,7 @@ import { loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, uniqueToken } from '@vigil/core/testing';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeAlertConsumer } from '../../services/api/test/realtime-fixtures.js';
 import { type System, startSystem } from '../../services/cli/src/system.js';
 import { enrolmentImage, makeVideo } from '../pipeline/pipeline.fixtures.js';
 
@@ -28,6 +29,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
   const cspViolations: string[] = [];
   let video: string;
   let photo: string;
+  const consumer = `browser-${uniqueToken()}`;
 
   async function page(name: string): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
@@ -86,7 +88,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
       VIGIL_DATA_DIR: path.join(dir, 'data'),
       VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
       VIGIL_DATA_KEY: randomBytes(32).toString('base64'),
-      VIGIL_ALERT_CONSUMER: `browser-${uniqueToken()}`,
+      VIGIL_ALERT_CONSUMER: consumer,
       LOG_LEVEL: 'warn',
       ...(testDb.url ? { DATABASE_URL: testDb.url } : {}),
       ...(process.env.NATS_URL ? { NATS_URL: process.env.NATS_URL } : {}),
@@ -114,6 +116,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
     await browser?.close();
     await system?.stop();
     await testDb?.drop();
+    await removeAlertConsumer(consumer);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -6,6 +6,7 @@ import {
   assignOperator,
   createDeployment,
   createOperator,
+  removeAlertConsumer,
   storeAlert,
   type TestDeployment,
   userId,
@@ -21,8 +22,10 @@ describe(`alert routes: listing, adjudication, dispatch (${backendName})`, () =>
   const ids: string[] = [];
   let otherAlert: string;
 
+  const consumer = `test-${uniqueToken()}`;
+
   beforeAll(async () => {
-    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: `test-${uniqueToken()}` } });
+    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: consumer } });
     assigned = await createDeployment(t.deps.db, 'Assigned');
     other = await createDeployment(t.deps.db, 'Other');
     await assignOperator(t.deps.db, assigned.deploymentId, await userId(t.app, t.tokens.operator));
@@ -33,6 +36,7 @@ describe(`alert routes: listing, adjudication, dispatch (${backendName})`, () =>
   });
   afterAll(async () => {
     await t?.close();
+    await removeAlertConsumer(consumer);
   });
 
   it('lists alerts newest first in pages, without the probe unless asked', async () => {

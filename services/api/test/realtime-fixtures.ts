@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { type Bus, type Database, type DataCipher, subject } from '@vigil/core';
+import { createTestBus } from '@vigil/core/testing';
 import { encodeAlert } from '@vigil/proto';
 import type { FastifyInstance } from 'fastify';
 import { io, type Socket } from 'socket.io-client';
@@ -174,4 +176,16 @@ export function baseUrlOf(app: FastifyInstance): string {
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('not listening');
   return `http://127.0.0.1:${address.port}`;
+}
+
+/** Deletes a test's durable consumer from the alert stream on NATS, so test runs leave none behind. */
+export async function removeAlertConsumer(name: string): Promise<void> {
+  if (!process.env.NATS_URL) return;
+  const bus = await createTestBus('realtime-cleanup');
+  try {
+    const jsm = await jetstreamManager((bus as NatsBus).connection);
+    await jsm.consumers.delete('VIGIL_ALERTS', name).catch(() => false);
+  } finally {
+    await bus.close();
+  }
 }

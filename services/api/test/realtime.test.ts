@@ -10,6 +10,7 @@ import {
   createDeployment,
   createOperator,
   RecordingClient,
+  removeAlertConsumer,
   storeAlert,
   type TestDeployment,
   userId,
@@ -33,9 +34,11 @@ describe(`alerts over socket.io (${backendName})`, () => {
   };
   const store = (deployment: TestDeployment) => storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
 
+  const consumer = `test-${uniqueToken()}`;
+
   beforeAll(async () => {
     // A consumer name of its own, so tests sharing a nats-server never take each other's alerts.
-    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: `test-${uniqueToken()}` } });
+    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: consumer } });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     url = baseUrlOf(t.app);
     assigned = await createDeployment(t.deps.db, 'Assigned');
@@ -50,6 +53,7 @@ describe(`alerts over socket.io (${backendName})`, () => {
     for (const c of clients) c.close();
     for (const app of extraApps) await app.close();
     await t?.close();
+    await removeAlertConsumer(consumer);
   });
 
   it('refuses a handshake without a token, with a wrong token, and after logout', async () => {

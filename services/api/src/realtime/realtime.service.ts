@@ -1,7 +1,7 @@
 import type { Logger } from '@vigil/core';
 import type { Alert } from '@vigil/proto';
 import type { Namespace, Socket } from 'socket.io';
-import type { AlertService } from '../alerts/alert.service.js';
+import { type AlertService, MAX_REPLAY } from '../alerts/alert.service.js';
 import type { AuthUser } from '../auth/roles.js';
 import { isUuid } from '../uuid.js';
 import type { LiveEvent } from './alert-feed.repository.js';
@@ -116,7 +116,7 @@ export class RealtimeService {
     const waiting = subscription.buffer ?? [];
     subscription.buffer = null;
     for (const alert of waiting) this.#send(socket, subscription, alert);
-    return { ok: true, deploymentId, replayed, truncated: replayed >= 1000 };
+    return { ok: true, deploymentId, replayed, truncated: replayed >= MAX_REPLAY };
   }
 
   unsubscribe(socket: AlertSocket, request: { deploymentId: string }): UnsubscribeAck {
