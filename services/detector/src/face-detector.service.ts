@@ -79,7 +79,12 @@ export class FaceDetector {
   /** Faces in `image`, best score first. */
   async detect(image: RgbImage, options: DetectOptions = {}): Promise<FaceCandidate[]> {
     const threshold = options.scoreThreshold ?? this.manifest.scoreThreshold;
-    const padding = options.padding ?? 'auto';
+    let padding = options.padding ?? 'auto';
+    const inputSide = Math.min(...this.manifest.inputSize);
+    // A small photo fits the network padded without losing resolution: one padded pass is enough.
+    if (padding === 'auto' && Math.max(image.width, image.height) * (1 + 2 * AUTO_PADDING) <= inputSide) {
+      padding = AUTO_PADDING;
+    }
     let detections = await this.pass(image, padding === 'auto' ? 0 : padding, threshold);
     if (padding === 'auto') {
       const shorter = Math.min(image.width, image.height);

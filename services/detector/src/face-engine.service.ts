@@ -1,6 +1,7 @@
 import type { Config, DetectedFace, Point } from '@vigil/core';
 import { cosineSimilarity, FaceEmbedder, type SessionOptions } from '@vigil/embedder';
 import type { ModelProfile } from '@vigil/models';
+import { dlibChipTemplate } from './dlib-chip.js';
 import { invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
 import { brightness, estimatePose, sharpness } from './face-quality.js';
 import { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
@@ -49,7 +50,20 @@ export class FaceEngine {
     readonly profile: ModelProfile,
     private readonly detector: FaceDetector,
     private readonly embedder: FaceEmbedder,
-  ) {}
+  ) {
+    // dlib's descriptor was trained on chips fitted to 51 of the 68 landmarks; where the detector
+    // gives all 68, fit those exactly as dlib does rather than the 5-point template.
+    const { embedder: manifest, landmarks } = profile;
+    if (
+      manifest.kind === 'dlib-resnet' &&
+      landmarks?.kind === 'dlib68' &&
+      manifest.inputSize[0] === manifest.inputSize[1]
+    ) {
+      this.dlibChip = dlibChipTemplate(manifest.inputSize[0]);
+    }
+  }
+
+  private readonly dlibChip: Point[] | undefined;
 
   /**
    * Engine options from Vigil's configuration: VIGIL_MODEL_PROFILE (unless `profile` is given),
@@ -134,7 +148,9 @@ export class FaceEngine {
 
   private align(image: RgbImage, candidate: FaceCandidate): AnalysedFace {
     const [width, height] = this.profile.embedder.inputSize;
-    const toCrop = similarityTransform(candidate.keypoints, this.profile.embedder.template as Point[]);
+    const toCrop = this.dlibChip
+      ? similarityTransform(candidate.landmarks.slice(17), this.dlibChip)
+      : similarityTransform(candidate.keypoints, this.profile.embedder.template as Point[]);
     const crop = warpAffine(image, invertAffine(toCrop), width, height);
     const [leftEye, rightEye] = candidate.keypoints;
     const pose = estimatePose(candidate.keypoints);

@@ -12,7 +12,7 @@ import {
 import type { Command } from './command.js';
 import { round } from './detect.command.js';
 
-const USAGE = 'vigil eval lfw --data DIR [--model PROFILE] [--folds 1,2,...]';
+const USAGE = 'vigil eval lfw --data DIR [--model PROFILE] [--folds 1,2,...] [--sample N]';
 
 /**
  * LFW photos are 250x250 crops centred on the labelled person, often with others at the edges
@@ -39,7 +39,12 @@ export const evalCommand: Command = {
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
-      options: { data: { type: 'string' }, model: { type: 'string' }, folds: { type: 'string' } },
+      options: {
+        data: { type: 'string' },
+        model: { type: 'string' },
+        folds: { type: 'string' },
+        sample: { type: 'string' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -55,6 +60,19 @@ export const evalCommand: Command = {
     if (values.folds) {
       const chosen = new Set(values.folds.split(',').map((f) => Number(f) - 1));
       pairs = pairs.filter((p) => chosen.has(p.fold));
+    }
+    if (values.sample) {
+      // A quick look: the first N matched and N mismatched pairs of each fold.
+      const limit = Number(values.sample);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new ValidationError('--sample takes a positive integer');
+      const taken = new Map<string, number>();
+      pairs = pairs.filter((p) => {
+        const key = `${p.fold}:${p.same}`;
+        const count = taken.get(key) ?? 0;
+        taken.set(key, count + 1);
+        return count < limit;
+      });
     }
     const config = loadConfig();
     const engine = await FaceEngine.load(FaceEngine.optionsFromConfig(config, values.model));
@@ -73,7 +91,7 @@ export const evalCommand: Command = {
           unreadable++;
           embeddings.set(file, undefined);
         }
-        if ((i + 1) % 500 === 0) {
+        if ((i + 1) % 200 === 0) {
           const rate = (performance.now() - started) / (i + 1);
           process.stderr.write(`${i + 1}/${files.length} images, ${rate.toFixed(0)} ms an image\n`);
         }

@@ -1,0 +1,99 @@
+import type { Point } from '@vigil/core';
+import { describe, expect, it } from 'vitest';
+import {
+  type Affine,
+  applyAffine,
+  invertAffine,
+  iou,
+  placementInverse,
+  similarityTransform,
+  warpAffine,
+} from './face-geometry.js';
+
+const ARCFACE: Point[] = [
+  [38.2946, 51.6963],
+  [73.5318, 51.5014],
+  [56.0252, 71.7366],
+  [41.5493, 92.3655],
+  [70.7299, 92.2041],
+];
+
+describe('similarityTransform', () => {
+  it('recovers a known rotation, scale and translation exactly', () => {
+    const angle = 0.3;
+    const scale = 2.5;
+    const known: Affine = [
+      scale * Math.cos(angle),
+      -scale * Math.sin(angle),
+      40,
+      scale * Math.sin(angle),
+      scale * Math.cos(angle),
+      -7,
+    ];
+    const moved = ARCFACE.map((p) => applyAffine(known, p));
+    const found = similarityTransform(ARCFACE, moved);
+    found.forEach((v, i) => expect(v).toBeCloseTo(known[i] as number, 6));
+  });
+
+  it('gives the least-squares fit for noisy points and never a reflection', () => {
+    const mirrored = ARCFACE.map(([x, y]): Point => [200 - x, y]);
+    const m = similarityTransform(ARCFACE, mirrored);
+    // A similarity keeps orientation: the determinant stays positive.
+    expect(m[0] * m[4] - m[1] * m[3]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('rejects coincident source points', () => {
+    expect(() =>
+      similarityTransform(
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        [
+          [0, 0],
+          [1, 1],
+        ],
+      ),
+    ).toThrow(RangeError);
+  });
+});
+
+describe('invertAffine', () => {
+  it('undoes the map', () => {
+    const m: Affine = [1.2, -0.4, 10, 0.4, 1.2, -3];
+    const back = applyAffine(invertAffine(m), applyAffine(m, [17, 29]));
+    expect(back[0]).toBeCloseTo(17, 9);
+    expect(back[1]).toBeCloseTo(29, 9);
+  });
+});
+
+describe('warpAffine', () => {
+  const source = { width: 4, height: 3, data: new Uint8Array(4 * 3 * 3) };
+  for (let i = 0; i < 12; i++) source.data.set([i * 10, 255 - i * 10, i], i * 3);
+
+  it('copies pixels under the identity and fills outside with black', () => {
+    const out = warpAffine(source, [1, 0, 1, 0, 1, 0], 4, 3);
+    // Output (0,0) samples source (1,0); output (3,0) falls outside.
+    expect(Array.from(out.subarray(0, 3))).toEqual([10, 245, 1]);
+    expect(Array.from(out.subarray(9, 12))).toEqual([0, 0, 0]);
+  });
+
+  it('interpolates bilinearly between pixels', () => {
+    const out = warpAffine(source, [1, 0, 0.5, 0, 1, 0], 1, 1);
+    expect(Array.from(out)).toEqual([5, 250, 1]);
+  });
+
+  it('resizes with half-pixel centres', () => {
+    // Halving: output pixel 0 covers source pixels 0 and 1, centred at 0.5.
+    const out = warpAffine(source, placementInverse(0.5, 0, 0), 2, 1);
+    expect(out[0]).toBe(Math.round((0 + 10 + 40 + 50) / 4));
+  });
+});
+
+describe('iou', () => {
+  it('is 1 for the same box, 0 for disjoint ones and 1/3 for half-overlapping squares', () => {
+    expect(iou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
+    expect(iou([0, 0, 10, 10], [20, 20, 30, 30])).toBe(0);
+    expect(iou([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(1 / 3, 9);
+  });
+});
