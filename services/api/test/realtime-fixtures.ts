@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { type Bus, type Database, type DataCipher, subject } from '@vigil/core';
+import { type Bus, type Database, type DataCipher, type NatsBus, subject } from '@vigil/core';
 import { createTestBus } from '@vigil/core/testing';
 import { encodeAlert } from '@vigil/proto';
 import type { FastifyInstance } from 'fastify';
