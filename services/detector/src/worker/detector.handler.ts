@@ -8,7 +8,7 @@ import {
   subject,
   type VigilMetrics,
 } from '@vigil/core';
-import { decodeFrame, encodeFace } from '@vigil/proto';
+import { decodeFrame, encodeFace, type Frame } from '@vigil/proto';
 import { passesGate } from '../face-quality.js';
 import { FaceTracker } from './face-tracker.js';
 import { type FrameAnalyser, record } from './frame-analyser.js';
@@ -26,7 +26,7 @@ export interface DetectorWorkerOptions {
    * behind catches up with the live scene instead of alerting late.
    */
   maxFrameAgeMs?: number;
-  /** Frames waiting beyond which new ones are dropped and counted (a NATS slow consumer). */
+  /** Messages waiting for the (instant) handler beyond which new ones are dropped and counted. */
   maxPending?: number;
   /** Called once per frame handled, for the per-deployment frame counters. */
   onFrame?: (deploymentId: string, cameraId: string) => void;
@@ -36,8 +36,11 @@ export interface DetectorWorkerOptions {
 
 /** 2 s: past that an alert would reach the operator after the person has walked on. */
 export const DEFAULT_MAX_FRAME_AGE_MS = 2000;
-/** A few frames per camera of slack; beyond that the newest frames win. */
-export const DEFAULT_DETECTOR_MAX_PENDING = 16;
+/**
+ * Frames waiting in the subscription itself; the handler only files each as its camera's newest,
+ * so this fills only if the event loop stalls.
+ */
+export const DEFAULT_DETECTOR_MAX_PENDING = 256;
 
 export interface Worker {
   readonly subscription: BusSubscription;
@@ -49,6 +52,8 @@ export interface Worker {
  * The detector role's handler: frames in (queue group `detector`), aligned crops of faces worth
  * embedding out. Every face is tracked per camera; a track goes on to the embedder when its first
  * usable view arrives and again only when a clearly better one does. Crops not sent are zero-filled.
+ * Cameras are served round robin, each with its newest frame: frames superseded while waiting are
+ * dropped and counted, so a detector slower than the cameras works on the present, not a backlog.
  */
 export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
   const { bus, analyser, logger, gate, metrics } = options;
@@ -56,59 +61,103 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
   const maxAge = options.maxFrameAgeMs ?? DEFAULT_MAX_FRAME_AGE_MS;
   const [cropWidth, cropHeight] = analyser.cropSize;
 
-  const subscription = bus.subscribe(
-    options.subject ?? allSubjects('frames'),
-    async (message) => {
-      const frame = decodeFrame(message.data);
-      const { deploymentId, cameraId } = frame;
-      const labels = { deployment: deploymentId, camera: cameraId };
-      if (Date.now() - frame.capturedAtMs > maxAge) {
-        record(() => metrics?.framesDropped.inc({ ...labels, reason: 'stale' }));
+  /** The newest waiting frame of each camera, in the order cameras started waiting. */
+  const latest = new Map<string, Frame>();
+  let running = false;
+  const idle: (() => void)[] = [];
+
+  const detect = async (frame: Frame): Promise<void> => {
+    const { deploymentId, cameraId } = frame;
+    const labels = { deployment: deploymentId, camera: cameraId };
+    if (Date.now() - frame.capturedAtMs > maxAge) {
+      record(() => metrics?.framesDropped.inc({ ...labels, reason: 'stale' }));
+      return;
+    }
+    options.onFrame?.(deploymentId, cameraId);
+    let analysis: Awaited<ReturnType<FrameAnalyser['analyse']>>;
+    const timer = metrics?.stageSeconds.startTimer({ stage: 'detect' });
+    try {
+      analysis = await analyser.analyse(frame.jpeg);
+    } catch (error) {
+      if (isVigilError(error)) {
+        record(() => metrics?.framesDropped.inc({ ...labels, reason: 'decode_error' }));
         return;
       }
-      options.onFrame?.(deploymentId, cameraId);
-      let analysis: Awaited<ReturnType<FrameAnalyser['analyse']>>;
-      const timer = metrics?.stageSeconds.startTimer({ stage: 'detect' });
-      try {
-        analysis = await analyser.analyse(frame.jpeg);
-      } catch (error) {
-        if (isVigilError(error)) {
-          record(() => metrics?.framesDropped.inc({ ...labels, reason: 'decode_error' }));
-          return;
-        }
-        throw error;
-      } finally {
-        timer?.();
+      throw error;
+    } finally {
+      timer?.();
+    }
+    const detections = analysis.faces.map(({ face }) => ({
+      box: face.box,
+      quality: face.quality,
+      usable: passesGate(face.quality, gate),
+    }));
+    const decisions = tracker.update(cameraId, frame.capturedAtMs, detections);
+    record(() => metrics?.facesProcessed.inc(labels, analysis.faces.length));
+    const faceSubject = subject('faces', deploymentId, cameraId);
+    analysis.faces.forEach(({ face, crop }, i) => {
+      const decision = decisions[i];
+      if (decision?.embed) {
+        bus.publish(
+          faceSubject,
+          encodeFace({
+            frame: { deploymentId, cameraId, sequence: frame.sequence, capturedAtMs: frame.capturedAtMs },
+            trackId: decision.trackId,
+            box: { x: face.box[0], y: face.box[1], width: face.box[2], height: face.box[3] },
+            quality: face.quality,
+            qualityScore: decision.quality,
+            crop,
+            cropWidth,
+            cropHeight,
+          }),
+        );
+      } else if (!detections[i]?.usable) {
+        record(() => metrics?.facesSkipped.inc({ ...labels, reason: 'low_quality' }));
       }
-      const detections = analysis.faces.map(({ face }) => ({
-        box: face.box,
-        quality: face.quality,
-        usable: passesGate(face.quality, gate),
-      }));
-      const decisions = tracker.update(cameraId, frame.capturedAtMs, detections);
-      record(() => metrics?.facesProcessed.inc(labels, analysis.faces.length));
-      const faceSubject = subject('faces', deploymentId, cameraId);
-      analysis.faces.forEach(({ face, crop }, i) => {
-        const decision = decisions[i];
-        if (decision?.embed) {
-          bus.publish(
-            faceSubject,
-            encodeFace({
-              frame: { deploymentId, cameraId, sequence: frame.sequence, capturedAtMs: frame.capturedAtMs },
-              trackId: decision.trackId,
-              box: { x: face.box[0], y: face.box[1], width: face.box[2], height: face.box[3] },
-              quality: face.quality,
-              qualityScore: decision.quality,
-              crop,
-              cropWidth,
-              cropHeight,
-            }),
-          );
-        } else if (!detections[i]?.usable) {
-          record(() => metrics?.facesSkipped.inc({ ...labels, reason: 'low_quality' }));
+      crop.fill(0);
+    });
+  };
+
+  /** Detects one camera's newest frame after another, round robin, until none waits. */
+  const pump = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      for (;;) {
+        const next = latest.entries().next();
+        if (next.done) break;
+        const [key, frame] = next.value;
+        latest.delete(key);
+        try {
+          await detect(frame);
+        } catch (error) {
+          logger.error({ err: error, camera: frame.cameraId }, 'frame detection failed');
         }
-        crop.fill(0);
-      });
+      }
+    } finally {
+      running = false;
+      for (const resolve of idle.splice(0)) resolve();
+    }
+  };
+
+  const subscription = bus.subscribe(
+    options.subject ?? allSubjects('frames'),
+    (message) => {
+      // Live video wants the newest frame, not the oldest: a frame still waiting when its camera's
+      // next one arrives is replaced (and counted), so a slow detector works on the present.
+      const frame = decodeFrame(message.data);
+      const key = `${frame.deploymentId}/${frame.cameraId}`;
+      if (latest.has(key)) {
+        record(() =>
+          metrics?.framesDropped.inc({
+            deployment: frame.deploymentId,
+            camera: frame.cameraId,
+            reason: 'stale',
+          }),
+        );
+      }
+      latest.set(key, frame);
+      void pump();
     },
     { queue: 'detector', maxPending: options.maxPending ?? DEFAULT_DETECTOR_MAX_PENDING },
   );
@@ -117,6 +166,7 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     subscription,
     async stop() {
       await subscription.drain();
+      if (running || latest.size > 0) await new Promise<void>((resolve) => idle.push(resolve));
     },
   };
 }
