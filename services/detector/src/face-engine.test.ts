@@ -13,7 +13,7 @@ const sample = (n: number) => fs.readFileSync(path.join(samples, `sample${n}.jpg
 /** Faces a person counts in face-api's sample photos (every face is frontal or three-quarter). */
 const FACES_IN_SAMPLE = [3, 3, 3, 4, 5, 4];
 
-const corners = ([x, y, w, h]: number[]) => [x, y, x + w, y + h] as number[];
+const corners = ([x, y, w, h]: [number, number, number, number]) => [x, y, x + w, y + h];
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
 describe('FaceEngine on the default profile (converted face-api models, real onnxruntime)', () => {
