@@ -6,11 +6,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, uniqueToken } from '@vigil/core/testing';
+import { strToU8, zipSync } from 'fflate';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeAlertConsumer } from '../../services/api/test/realtime-fixtures.js';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { enrolmentImage, makeVideo } from '../pipeline/pipeline.fixtures.js';
+import { enrolmentImage, makeVideo, SAMPLES } from '../pipeline/pipeline.fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -131,7 +132,18 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
     await manager.fill('#subject-label', 'Enrolled Person');
     await manager.selectOption('#subject-priority', 'red');
     await manager.fill('#subject-notes', 'dark hair, seen near the entrance');
-    await manager.setInputFiles('#subject-images', photo);
+    // Dropped onto the drop zone, as a manager drags a photo from their desktop.
+    const dataTransfer = await manager.evaluateHandle((base64) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      // The page's DataTransfer (this file is typed for Node, without the DOM library).
+      const { DataTransfer } = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(file: File): void } };
+      };
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'enrol.jpg', { type: 'image/jpeg' }));
+      return transfer;
+    }, fs.readFileSync(photo).toString('base64'));
+    await manager.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
     await manager.waitForSelector('#image-verdicts li');
     await manager.click('#enrol-form button[type=submit]');
     await expect
@@ -248,6 +260,34 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
       ),
     ).toEqual([]);
     expect(requests.some((url) => url.endsWith('/ffmpeg/ffmpeg-core.wasm'))).toBe(true);
+    expect(cspViolations).toEqual([]);
+  }, 180_000);
+
+  it('bulk-imports a ZIP with a CSV and shows progress and each failed row', async () => {
+    const manager = await page('manager-import');
+    await login(manager, 'manager', USER_PASSWORD);
+    await manager.fill('#new-watchlist-name', 'Imported list');
+    await manager.click('#create-watchlist button[type=submit]');
+    await manager.click('button[data-watchlist]:has-text("Imported list")');
+    const zip = path.join(dir, 'import.zip');
+    fs.writeFileSync(
+      zip,
+      zipSync({
+        'enrol.jpg': fs.readFileSync(photo),
+        // A group photo: several faces, so the row fails with multiple_faces.
+        'group.jpg': fs.readFileSync(path.join(SAMPLES, 'sample1.jpg')),
+        'labels.csv': strToU8(
+          'label,category,priority,file\nImported Person,wanted,amber,enrol.jpg\nGroup Photo,other,green,group.jpg\n',
+        ),
+      }),
+    );
+    await manager.setInputFiles('#import-archive', zip);
+    await manager.click('#import-form button[type=submit]');
+    await expect.poll(() => manager.textContent('#import-status'), { timeout: 120_000 }).toMatch(/^done/);
+    expect(await manager.textContent('#import-status')).toContain('1 enrolled, 1 failed');
+    expect(await manager.textContent('#import-errors')).toContain('multiple_faces');
+    await manager.waitForSelector('#subject-grid li[data-subject-id]');
+    await shot(manager, '8-bulk-import');
     expect(cspViolations).toEqual([]);
   }, 180_000);
 });

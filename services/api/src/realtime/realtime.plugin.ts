@@ -92,6 +92,8 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       consumer = await feed.consumeStream(options.consumerName, async (alert, encoded) => {
         if (Date.now() - alert.createdAtMs > LIVE_ALERT_MAX_AGE_MS) return;
         feed.publishAlert(alert, encoded);
+        // Acknowledged only once the fan-out reached the server: a lost publish is delivered again.
+        await feed.flush();
       });
     });
     app.addHook('preClose', async () => {

@@ -24,6 +24,19 @@ interface ImageFailure {
   message: string;
 }
 
+interface ImportProgress {
+  id: string;
+  status: 'running' | 'done' | 'failed';
+  total: number;
+  processed: number;
+  enrolled: number;
+  failed: number;
+  errors?: { row: number; label?: string; code: string; message: string }[];
+  error?: string | null;
+}
+
+/** How often a running bulk import's progress is asked for. */
+const IMPORT_POLL_MS = 1000;
 const CATEGORIES = ['wanted', 'suspect', 'missing', 'vulnerable', 'other'];
 const PRIORITIES = ['red', 'amber', 'green'];
 
@@ -95,6 +108,7 @@ export const watchlistsView: View = (root) => {
     detail.append(
       h('h3', {}, watchlist.name),
       enrolForm(watchlist, () => void loadSubjects()),
+      importForm(watchlist, () => void loadSubjects()),
       h('h4', {}, 'Subjects'),
       grid,
     );
@@ -149,6 +163,79 @@ export const watchlistsView: View = (root) => {
       }
     }
     await loadSubjects();
+  }
+
+  /** Bulk import: a ZIP of photos with a CSV of labels, enrolled by the server in the background. */
+  function importForm(watchlist: Watchlist, done: () => void): HTMLElement {
+    const archive = h('input', {
+      id: 'import-archive',
+      type: 'file',
+      accept: '.zip,application/zip',
+      required: true,
+    });
+    const labels = h('input', { id: 'import-labels', type: 'file', accept: '.csv,text/csv' });
+    const bar = h('progress', { id: 'import-progress', max: 1, value: 0, hidden: true });
+    const status = h('p', { id: 'import-status', role: 'status', class: 'muted' });
+    const failures = h('ul', { id: 'import-errors', class: 'verdicts' });
+    const form = h(
+      'form',
+      { class: 'card', id: 'import-form' },
+      h('h4', {}, 'Bulk import'),
+      h(
+        'p',
+        { class: 'muted' },
+        'A ZIP of photos and a CSV: label,category,priority,file (or labels.csv inside the ZIP).',
+      ),
+      h('label', { for: 'import-archive' }, 'ZIP of photos'),
+      archive,
+      h('label', { for: 'import-labels' }, 'Labels CSV (optional)'),
+      labels,
+      h('button', { type: 'submit' }, 'Import'),
+      bar,
+      status,
+      failures,
+    );
+    const show = (progress: ImportProgress) => {
+      bar.hidden = false;
+      bar.max = Math.max(1, progress.total);
+      bar.value = progress.processed;
+      status.textContent = `${progress.status}: ${progress.processed} of ${progress.total} rows, ${progress.enrolled} enrolled, ${progress.failed} failed${progress.error ? ` (${progress.error})` : ''}`;
+      clear(failures);
+      for (const failure of progress.errors ?? [])
+        failures.append(
+          h(
+            'li',
+            { class: 'verdict-bad' },
+            `row ${failure.row}${failure.label ? ` ${failure.label}` : ''}: ${failure.code} — ${failure.message}`,
+          ),
+        );
+    };
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const zip = archive.files?.[0];
+      if (!zip) return;
+      const data = new FormData();
+      data.append('archive', zip, zip.name);
+      const csv = labels.files?.[0];
+      if (csv) data.append('labels', csv, csv.name);
+      status.textContent = 'Uploading…';
+      api<ImportProgress>(`/watchlists/${watchlist.id}/imports`, { method: 'POST', form: data }).then(
+        async (progress) => {
+          show(progress);
+          // Progress is polled: the server enrols row by row in the background.
+          while (progress.status === 'running' && form.isConnected) {
+            await new Promise((resolve) => setTimeout(resolve, IMPORT_POLL_MS));
+            progress = await api<ImportProgress>(`/imports/${progress.id}`);
+            show(progress);
+          }
+          done();
+        },
+        (error) => {
+          status.textContent = errorText(error);
+        },
+      );
+    });
+    return form;
   }
 
   function enrolForm(watchlist: Watchlist, done: () => void): HTMLElement {
