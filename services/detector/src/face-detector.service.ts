@@ -29,6 +29,9 @@ export interface DetectOptions {
   padding?: number | 'auto';
 }
 
+/** Detector kinds this runtime decodes. */
+const DECODED_KINDS = new Set(['scrfd', 'ssd-mobilenetv1']);
+
 /** Border of the second pass of `padding: 'auto'`: 125 px on a 250 px LFW photo, as FINDINGS measured. */
 const AUTO_PADDING = 0.5;
 /** A face at least this fraction of the shorter image side counts as a close-up. */
@@ -49,6 +52,9 @@ export class FaceDetector {
 
   /** Opens the profile's detector (and landmark model) and runs one warm-up detection. */
   static async load(profile: ModelProfile, options: SessionOptions = {}): Promise<FaceDetector> {
+    if (!DECODED_KINDS.has(profile.detector.kind)) {
+      throw new ModelError(`detector kind ${profile.detector.kind} has no decoder in this version`);
+    }
     const model = await OnnxModel.open(profile.detector.file, options);
     let landmarkModel: OnnxModel | undefined;
     if (profile.detector.landmarkCount === 0) {

@@ -17,8 +17,8 @@ export const MAX_INPUT_PIXELS = 40_000_000;
 /** Formats whose headers sharp recognises and Vigil accepts. */
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif', 'avif', 'raw']);
 
+// libvips' operation cache would keep decoded frames (faces of passers-by) in memory after use.
 sharp.cache(false);
-sharp.concurrency(1);
 
 /**
  * Decodes image bytes (JPEG, PNG, WebP, TIFF, ...) to 8-bit sRGB with the EXIF orientation applied.
