@@ -37,6 +37,7 @@ export class IngestService {
       maxPending: 16,
     });
     await this.reconcile();
+    this.logger.info({ cameras: this.#running.size }, 'ingest running the cameras of running deployments');
     this.#timer = setInterval(
       () => void this.reconcile(),
       this.options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
