@@ -1,7 +1,15 @@
 import type { Benchmark } from '../harness/benchmark.js';
 import { accuracyBenchmark } from './accuracy.bench.js';
+import { enrolmentBenchmark } from './enrolment.bench.js';
 import { matchingBenchmark } from './matching.bench.js';
 import { modelSpeedBenchmark } from './model-speed.bench.js';
+import { pipelineBenchmark } from './pipeline.bench.js';
 
 /** Every benchmark, in report order. */
-export const BENCHMARKS: Benchmark[] = [modelSpeedBenchmark, matchingBenchmark, accuracyBenchmark];
+export const BENCHMARKS: Benchmark[] = [
+  modelSpeedBenchmark,
+  matchingBenchmark,
+  enrolmentBenchmark,
+  pipelineBenchmark,
+  accuracyBenchmark,
+];

@@ -25,3 +25,61 @@ export async function sampleFrames(): Promise<{ name: string; jpeg: Buffer }[]> 
     samplePhotos().map(async (file) => ({ name: path.basename(file), jpeg: await toFrame(file) })),
   );
 }
+
+/** A face box [x, y, w, h] in the original photo's pixels. */
+export type Box = [number, number, number, number];
+
+/** The box grown by `factor` around its centre, clamped to the image. */
+function grow(
+  box: Box,
+  factor: number,
+  width: number,
+  height: number,
+): { left: number; top: number; width: number; height: number } {
+  const [x, y, w, h] = box;
+  const cx = x + w / 2;
+  const cy = y + h / 2;
+  const left = Math.max(0, Math.round(cx - (w * factor) / 2));
+  const top = Math.max(0, Math.round(cy - (h * factor) / 2));
+  return {
+    left,
+    top,
+    width: Math.min(width - left, Math.round(w * factor)),
+    height: Math.min(height - top, Math.round(h * factor)),
+  };
+}
+
+/** An enrolment photo: the photo cropped around one face (`factor` times the box), as JPEG. */
+export async function faceCrop(file: string, box: Box, factor = 2.2): Promise<Buffer> {
+  const meta = await sharp(file).metadata();
+  return sharp(file)
+    .extract(grow(box, factor, meta.width ?? 0, meta.height ?? 0))
+    .jpeg({ quality: 92 })
+    .toBuffer();
+}
+
+/**
+ * A 1080p frame showing one face only: the photo placed as `toFrame` places it, everything but the
+ * region around `box` left black, so the face keeps the size it has in the crowd frame.
+ */
+export async function singleFaceFrame(file: string, box: Box, factor = 2): Promise<Buffer> {
+  const meta = await sharp(file).metadata();
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  const scale = Math.min(1920 / width, 1080 / height);
+  const region = grow(box, factor, width, height);
+  const patch = await sharp(file)
+    .extract(region)
+    .resize(Math.max(1, Math.round(region.width * scale)), Math.max(1, Math.round(region.height * scale)))
+    .toBuffer();
+  return sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+    .composite([
+      {
+        input: patch,
+        left: Math.round((1920 - width * scale) / 2 + region.left * scale),
+        top: Math.round((1080 - height * scale) / 2 + region.top * scale),
+      },
+    ])
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}

@@ -1,0 +1,1 @@
+export { ROLES, type Role, type StartOptions, type System, startSystem } from './system.js';
