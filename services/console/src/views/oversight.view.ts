@@ -60,7 +60,7 @@ function statsBlock(title: string, stats: Record<string, unknown>): HTMLElement 
         Object.entries(outcomes).map(([k, v]) => [k, Number(v)]),
       ),
     );
-  const hours = (stats.hours ?? stats.byHour) as { hour: string; alerts: number }[] | undefined;
+  const hours = (stats.series ?? stats.hours) as { hour: string; alerts: number }[] | undefined;
   if (Array.isArray(hours) && hours.length > 0)
     block.append(
       barChart(
