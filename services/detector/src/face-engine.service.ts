@@ -2,9 +2,9 @@ import type { Config, DetectedFace, Point } from '@vigil/core';
 import { cosineSimilarity, FaceEmbedder, type SessionOptions } from '@vigil/embedder';
 import type { ModelProfile } from '@vigil/models';
 import { dlibChipTemplate } from './dlib-chip.js';
+import { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
 import { invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
 import { brightness, estimatePose, sharpness } from './face-quality.js';
-import { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
 import { decodeImage, type RgbImage } from './image.repository.js';
 import { resolveProfile } from './profile.repository.js';
 

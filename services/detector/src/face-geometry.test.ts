@@ -32,7 +32,7 @@ describe('similarityTransform', () => {
     ];
     const moved = ARCFACE.map((p) => applyAffine(known, p));
     const found = similarityTransform(ARCFACE, moved);
-    found.forEach((v, i) => expect(v).toBeCloseTo(known[i] as number, 6));
+    for (const [i, v] of found.entries()) expect(v).toBeCloseTo(known[i] as number, 6);
   });
 
   it('gives the least-squares fit for noisy points and never a reflection', () => {

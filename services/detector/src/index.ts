@@ -1,3 +1,5 @@
+export { assessEnrolmentImage, type EnrolmentRejection, type EnrolmentVerdict } from './enrolment.service.js';
+export { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
 export {
   type AnalysedFace,
   type AnalyseOptions,
@@ -5,8 +7,7 @@ export {
   type FaceEngineOptions,
   type ImageAnalysis,
 } from './face-engine.service.js';
-export { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
-export { assessEnrolmentImage, type EnrolmentRejection, type EnrolmentVerdict } from './enrolment.service.js';
+export { type Affine, invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
 export {
   BRIGHTNESS_RANGE,
   ENROLMENT_GATE,
@@ -15,10 +16,8 @@ export {
   LIVE_GATE,
   passesGate,
 } from './face-quality.js';
-export { type Affine, invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
 export { decodeImage, MAX_INPUT_PIXELS, type RgbImage } from './image.repository.js';
 export { keypointsFrom68 } from './landmarks.js';
-export { INSIGHTFACE_FILES, resolveProfile } from './profile.repository.js';
 export {
   bestThreshold,
   type LfwPair,
@@ -28,3 +27,4 @@ export {
   trueAcceptRate,
   type VerificationResult,
 } from './lfw-protocol.js';
+export { INSIGHTFACE_FILES, resolveProfile } from './profile.repository.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { insightfaceProfile, loadProfile, type ModelProfile } from '@vigil/models';
 import { ModelError } from '@vigil/embedder';
+import { insightfaceProfile, loadProfile, type ModelProfile } from '@vigil/models';
 
 /** File names of the bring-your-own insightface models the `insightface` profile looks for. */
 export const INSIGHTFACE_FILES = {

@@ -1,6 +1,6 @@
 import type { Point } from '@vigil/core';
-import type { DetectorManifest } from '@vigil/models';
 import type { OutputTensor } from '@vigil/embedder';
+import type { DetectorManifest } from '@vigil/models';
 import type { RawDetection } from './raw-detection.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { DetectorManifest } from '@vigil/models';
 import type { OutputTensor } from '@vigil/embedder';
+import type { DetectorManifest } from '@vigil/models';
 import type { RawDetection } from './raw-detection.js';
 
 /**
