@@ -10,38 +10,41 @@ import fastifySwagger from '@fastify/swagger';
 import {
   type Bus,
   type Config,
-  type DataCipher,
+  createMetrics,
+  createReadiness,
   type Database,
+  type DataCipher,
   type Logger,
   loadDataCipher,
+  type ReadinessRegistry,
+  type VigilMetrics,
 } from '@vigil/core';
-import { createMetrics, createReadiness, type ReadinessRegistry, type VigilMetrics } from '@vigil/core';
 import { resolveProfile } from '@vigil/detector';
 import { CameraStatusTracker } from '@vigil/ingest';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';
-import { authPlugin } from './plugins/auth.plugin.js';
-import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
-import { authRoutes } from './routes/auth.routes.js';
-import { healthRoutes } from './routes/health.routes.js';
-import { metricsRoutes } from './routes/metrics.routes.js';
-import { readyRoutes } from './routes/ready.routes.js';
-import { usersRoutes } from './routes/users.routes.js';
-import { watchlistRoutes } from './routes/watchlists.routes.js';
+import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
+import { ImportService } from './imports/import.service.js';
 import { AuditTrailService } from './oversight/audit-trail.service.js';
 import { RetentionService, retentionPolicy } from './oversight/retention.service.js';
 import { StatsService } from './oversight/stats.service.js';
 import { ThresholdService } from './oversight/threshold.service.js';
-import { auditRoutes } from './routes/audit.routes.js';
-import { oversightRoutes } from './routes/oversight.routes.js';
-import { statsRoutes } from './routes/stats.routes.js';
-import { alertsRoutes } from './routes/alerts.routes.js';
+import { authPlugin } from './plugins/auth.plugin.js';
+import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
 import { realtimePlugin } from './realtime/realtime.plugin.js';
-import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
-import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
+import { alertsRoutes } from './routes/alerts.routes.js';
+import { auditRoutes } from './routes/audit.routes.js';
+import { authRoutes } from './routes/auth.routes.js';
 import { deploymentRoutes } from './routes/deployments.routes.js';
-import { ImportService } from './imports/import.service.js';
+import { healthRoutes } from './routes/health.routes.js';
 import { importRoutes } from './routes/imports.routes.js';
+import { metricsRoutes } from './routes/metrics.routes.js';
+import { oversightRoutes } from './routes/oversight.routes.js';
+import { readyRoutes } from './routes/ready.routes.js';
+import { statsRoutes } from './routes/stats.routes.js';
+import { usersRoutes } from './routes/users.routes.js';
+import { watchlistRoutes } from './routes/watchlists.routes.js';
+import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
 import { WatchlistService } from './watchlists/watchlist.service.js';
 
 export interface AppDependencies {

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { AuditRepository, createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestBus, createTestDatabase } from '@vigil/core/testing';
-import { buildApp } from '../src/app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
 import { ADMIN_PASSWORD, bearer, createTestApp, login, ROLE_PASSWORD, type TestApp } from './test-app.js';
 
 describe(`auth (${backendName})`, () => {

@@ -12,9 +12,9 @@ import {
 import { unzipSync } from 'fflate';
 import type { AuthUser } from '../auth/roles.js';
 import {
+  type EnrolmentService,
   MAX_IMAGE_BYTES,
   MAX_IMAGES_PER_SUBJECT,
-  type EnrolmentService,
   type SubjectFields,
 } from '../subjects/enrolment.service.js';
 import { isUuid } from '../uuid.js';

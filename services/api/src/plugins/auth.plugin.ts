@@ -1,8 +1,8 @@
+import { ForbiddenError } from '@vigil/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AuthService, type VerifiedToken } from '../auth/auth.service.js';
+import type { AuthService, VerifiedToken } from '../auth/auth.service.js';
 import type { AuthUser, UserRole } from '../auth/roles.js';
-import { ForbiddenError } from '@vigil/core';
 import { InvalidTokenError } from '../errors.js';
 
 /** Marks the hooks this plugin makes, so onRoute can find them. */

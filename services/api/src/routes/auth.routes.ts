@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import { VigilError } from '@vigil/core';
+import type { FastifyInstance } from 'fastify';
 import { AccountLockedError } from '../errors.js';
 import { AUTH_ERRORS, authUserSchema, errorResponses } from './schemas.js';
 

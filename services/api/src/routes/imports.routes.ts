@@ -1,7 +1,7 @@
 import type {} from '@fastify/multipart';
 import { ForbiddenError, ValidationError } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
-import { MAX_IMPORT_ROWS, type ImportService } from '../imports/import.service.js';
+import { type ImportService, MAX_IMPORT_ROWS } from '../imports/import.service.js';
 import { isUuid } from '../uuid.js';
 import { readMultipart } from './multipart.js';
 import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';

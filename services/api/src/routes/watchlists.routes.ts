@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import {
+  type EnrolmentService,
   MAX_IMAGE_BYTES,
   MAX_IMAGES_PER_SUBJECT,
-  type EnrolmentService,
 } from '../subjects/enrolment.service.js';
 import { SUBJECT_CATEGORIES, SUBJECT_PRIORITIES } from '../subjects/subject.repository.js';
 import type { WatchlistService } from '../watchlists/watchlist.service.js';

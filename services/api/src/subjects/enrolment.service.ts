@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
   AuditRepository,
-  type DataCipher,
   type Database,
+  type DataCipher,
   ImageError,
   isVigilError,
   NotFoundError,
