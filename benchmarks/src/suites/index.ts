@@ -1,5 +1,6 @@
 import type { Benchmark } from '../harness/benchmark.js';
 import { accuracyBenchmark } from './accuracy.bench.js';
+import { alertScreenBenchmark } from './alert-screen.bench.js';
 import { enrolmentBenchmark } from './enrolment.bench.js';
 import { matchingBenchmark } from './matching.bench.js';
 import { modelSpeedBenchmark } from './model-speed.bench.js';
@@ -11,5 +12,6 @@ export const BENCHMARKS: Benchmark[] = [
   matchingBenchmark,
   enrolmentBenchmark,
   pipelineBenchmark,
+  alertScreenBenchmark,
   accuracyBenchmark,
 ];
