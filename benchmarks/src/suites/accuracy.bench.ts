@@ -28,7 +28,7 @@ const WATCHLIST_SIZES = [100, 1000, Number.POSITIVE_INFINITY];
 /** Share of identities kept off every list: their photos are the non-mated searches. */
 const NON_MATED_SHARE = 1 / 3;
 /** Time a full run may spend embedding photos the cache lacks, per profile. */
-const FILL_BUDGET_MS = { quick: 0, full: 4 * 60_000 };
+const FILL_BUDGET_MS = { quick: 0, full: 3 * 60_000 };
 
 interface ProfileAccuracy {
   profile: string;

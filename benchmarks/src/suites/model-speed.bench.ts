@@ -63,8 +63,8 @@ export const modelSpeedBenchmark: Benchmark = {
   async run(context: BenchmarkContext): Promise<BenchmarkOutcome> {
     // Quick mode: two frames and fewer runs, so a fresh clone's check stays within a few minutes.
     const frames = context.mode === 'quick' ? (await sampleFrames()).slice(0, 2) : await sampleFrames();
-    const vigilRuns = context.mode === 'quick' ? 2 : 10;
-    const referenceRuns = context.mode === 'quick' ? 1 : 3;
+    const vigilRuns = context.mode === 'quick' ? 2 : 5;
+    const referenceRuns = context.mode === 'quick' ? 1 : 2;
     const config = loadConfig();
     const notes: string[] = [
       `Frames: face-api's ${frames.length} sample photos scaled to fit 1920x1080 and centred on black (JPEG q90); every pipeline sees the same bytes. Median over ${vigilRuns} runs a frame for Vigil and ${referenceRuns} for face-api (it is ~30x slower), after one warm-up run.`,

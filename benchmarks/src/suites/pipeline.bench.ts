@@ -49,9 +49,9 @@ interface ScenarioResult extends Scenario {
 const SCENARIOS: Record<'quick' | 'full', Scenario[]> = {
   quick: [{ name: '1 camera, crowd', cameras: 1, video: 'crowd', seconds: 15 }],
   full: [
-    { name: '1 camera, crowd', cameras: 1, video: 'crowd', seconds: 50 },
-    { name: '2 cameras, crowd', cameras: 2, video: 'crowd', seconds: 50 },
-    { name: '1 camera, one face', cameras: 1, video: 'single', seconds: 50 },
+    { name: '1 camera, crowd', cameras: 1, video: 'crowd', seconds: 40 },
+    { name: '2 cameras, crowd', cameras: 2, video: 'crowd', seconds: 40 },
+    { name: '1 camera, one face', cameras: 1, video: 'single', seconds: 40 },
   ],
 };
 
