@@ -94,7 +94,7 @@ export async function alertsRoutes(app: FastifyInstance): Promise<void> {
   }>(
     '/deployments/:id/alerts',
     {
-      preHandler: app.requireRoles('operator', 'admin'),
+      onRequest: app.requireRoles('operator', 'admin'),
       schema: {
         tags: ['alerts'],
         summary: "A deployment's alerts, newest first",
@@ -135,7 +135,7 @@ export async function alertsRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: { id: string }; Body: { outcome: Outcome; note?: string } }>(
     '/alerts/:id/adjudication',
     {
-      preHandler: app.requireRoles('operator', 'admin'),
+      onRequest: app.requireRoles('operator', 'admin'),
       schema: {
         tags: ['alerts'],
         summary: 'Record what happened after an alert',
@@ -163,7 +163,7 @@ export async function alertsRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { id: string } }>(
     '/deployments/:id/officers',
     {
-      preHandler: app.requireRoles('operator', 'admin'),
+      onRequest: app.requireRoles('operator', 'admin'),
       schema: {
         tags: ['alerts'],
         summary: 'Operators and officers an alert of this deployment can be passed to',
@@ -187,7 +187,7 @@ export async function alertsRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: { id: string }; Body: { officerId: string; note?: string } }>(
     '/alerts/:id/dispatch',
     {
-      preHandler: app.requireRoles('operator', 'admin'),
+      onRequest: app.requireRoles('operator', 'admin'),
       schema: {
         tags: ['alerts'],
         summary: 'Pass an alert to an officer on the ground for engagement',
@@ -215,7 +215,7 @@ export async function alertsRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { limit?: number } }>(
     '/dispatches/mine',
     {
-      preHandler: app.requireRoles('operator', 'admin'),
+      onRequest: app.requireRoles('operator', 'admin'),
       schema: {
         tags: ['alerts'],
         summary: 'Alerts passed to me for engagement, newest first (the Officer view)',
