@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { AuditRepository } from '@vigil/core';
+import { backendName } from '@vigil/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createTestApp, type TestApp } from './test-app.js';
+
+const SQL_INJECTION = "'; DROP TABLE watchlists; --";
+
+describe(`watchlists (${backendName})`, () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { VIGIL_CORS_ORIGINS: 'https://console.example' } });
+  });
+  afterAll(async () => t?.close());
+
+  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+    t.app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: bearer(t.tokens.watchlist_manager),
+      payload: payload as never,
+    });
+
+  it('creates, lists, reads, renames and deletes a watchlist, audited, with SQL-looking text kept as text', async () => {
+    const created = await call('POST', '/watchlists', { name: SQL_INJECTION, description: SQL_INJECTION });
+    expect(created.statusCode).toBe(201);
+    const id = created.json().id;
+    expect(created.json()).toMatchObject({
+      name: SQL_INJECTION,
+      description: SQL_INJECTION,
+      subjectCount: 0,
+    });
+    expect((await call('GET', '/watchlists')).json().map((w: { id: string }) => w.id)).toContain(id);
+    expect((await call('GET', `/watchlists/${id}`)).json().name).toBe(SQL_INJECTION);
+    const renamed = await call('PATCH', `/watchlists/${id}`, { name: 'Renamed' });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.json()).toMatchObject({ name: 'Renamed', description: SQL_INJECTION });
+    expect((await call('DELETE', `/watchlists/${id}`)).statusCode).toBe(204);
+    expect((await call('GET', `/watchlists/${id}`)).statusCode).toBe(404);
+    const actions = (await new AuditRepository(t.deps.db).list({ targetId: id })).map((e) => e.action);
+    expect(actions.sort()).toEqual(['watchlist.create', 'watchlist.delete', 'watchlist.update']);
+  });
+
+  it('refuses bad bodies and unknown or malformed ids', async () => {
+    for (const body of [
+      {},
+      { name: '' },
+      { name: '   ' },
+      { name: 'x'.repeat(201) },
+      { name: 'ok', owner: 'me' },
+      { name: { $gt: '' } },
+    ])
+      expect((await call('POST', '/watchlists', body)).statusCode, JSON.stringify(body)).toBe(400);
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    expect((await call('GET', `/watchlists/${unknown}`)).statusCode).toBe(404);
+    expect((await call('PATCH', `/watchlists/${unknown}`, { name: 'x' })).statusCode).toBe(404);
+    expect((await call('DELETE', `/watchlists/${unknown}`)).statusCode).toBe(404);
+    expect((await call('GET', `/watchlists/${unknown}/subjects`)).statusCode).toBe(404);
+    expect((await call('GET', `/watchlists/${encodeURIComponent(SQL_INJECTION)}`)).statusCode).toBe(400);
+    expect((await call('GET', `/subjects/${unknown}`)).statusCode).toBe(404);
+    expect((await call('GET', '/imports/not-a-uuid')).statusCode).toBe(400);
+    const { rows } = await t.deps.db.query("SELECT to_regclass('watchlists') AS t");
+    expect(rows[0]).toEqual({ t: 'watchlists' });
+  });
+
+  it('grants CORS to configured origins only', async () => {
+    const allowed = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/watchlists',
+      headers: { origin: 'https://console.example', 'access-control-request-method': 'GET' },
+    });
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://console.example');
+    const refused = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/watchlists',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe(`HTTPS (${backendName})`, () => {
+  let t: TestApp | undefined;
+  let dir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    t = await createTestApp({
+      env: { VIGIL_TLS_CERT: path.join(dir, 'cert.pem'), VIGIL_TLS_KEY: path.join(dir, 'key.pem') },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves HTTPS with HSTS when a certificate and key are configured', async () => {
+    const address = await t!.app.listen({ port: 0, host: '127.0.0.1' });
+    expect(address.startsWith('https://')).toBe(true);
+    const response = await new Promise<{ status: number; hsts: string | undefined; body: string }>(
+      (resolve, reject) => {
+        https
+          .get(
+            `${address}/health`,
+            {
+              ca: fs.readFileSync(path.join(dir, 'cert.pem')),
+              servername: 'localhost',
+              checkServerIdentity: () => undefined,
+            },
+            (res) => {
+              let body = '';
+              res.on('data', (chunk) => {
+                body += chunk;
+              });
+              res.on('end', () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  hsts: res.headers['strict-transport-security'] as string,
+                  body,
+                }),
+              );
+            },
+          )
+          .on('error', reject);
+      },
+    );
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ status: 'ok' });
+    expect(response.hsts).toContain('max-age=');
+  });
+});
