@@ -85,14 +85,19 @@ export class FaceDetector {
   /** Faces in `image`, best score first. */
   async detect(image: RgbImage, options: DetectOptions = {}): Promise<FaceCandidate[]> {
     const threshold = options.scoreThreshold ?? this.manifest.scoreThreshold;
-    let padding = options.padding ?? 'auto';
+    const padding = options.padding ?? 'auto';
     const inputSide = Math.min(...this.manifest.inputSize);
-    // A small photo fits the network padded without losing resolution: one padded pass is enough.
-    if (padding === 'auto' && Math.max(image.width, image.height) * (1 + 2 * AUTO_PADDING) <= inputSide) {
-      padding = AUTO_PADDING;
-    }
-    let detections = await this.pass(image, padding === 'auto' ? 0 : padding, threshold);
-    if (padding === 'auto') {
+    // A small photo fits the network padded without losing resolution: the padded pass goes first,
+    // and the plain one runs only where it found nothing.
+    const small = Math.max(image.width, image.height) * (1 + 2 * AUTO_PADDING) <= inputSide;
+    let detections = await this.pass(
+      image,
+      padding === 'auto' ? (small ? AUTO_PADDING : 0) : padding,
+      threshold,
+    );
+    if (padding === 'auto' && small) {
+      if (detections.length === 0) detections = await this.pass(image, 0, threshold);
+    } else if (padding === 'auto') {
       const shorter = Math.min(image.width, image.height);
       const closeUp = detections.some(
         (d) =>
