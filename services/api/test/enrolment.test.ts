@@ -171,6 +171,12 @@ describe(`enrolment (${backendName})`, () => {
     const response = await enrol({ ...fields, label: 'huge' }, [{ filename: 'huge.jpg', data: huge }]);
     expect(response.statusCode).toBe(422);
     expect(response.json().error.code).toBe('image_too_large');
+    const tooMany = await enrol(
+      { ...fields, label: 'many' },
+      Array.from({ length: 11 }, (_, i) => ({ filename: `${i}.jpg`, data: Buffer.from([i]) })),
+    );
+    expect(tooMany.statusCode).toBe(413);
+    expect(tooMany.json().error.code).toBe('payload_too_large');
     expect(await counts()).toEqual(before);
   });
 
