@@ -103,7 +103,7 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
       },
       { hnswMinSize: config.VIGIL_HNSW_MIN_SIZE, cooldownSeconds: config.VIGIL_ALERT_COOLDOWN_SECONDS },
     );
-    const worker = startMatcherWorker({ bus, service, logger });
+    const worker = startMatcherWorker({ bus, service, logger, metrics });
     queues.push({ stage: 'embeddings', subscription: worker.subscription, seen: 0 });
     stops.push(() => worker.stop());
   }

@@ -1,11 +1,20 @@
-import { allSubjects, type Bus, type BusSubscription, type Logger, subject } from '@vigil/core';
-import { decodeEmbedding, encodeAlert } from '@vigil/proto';
+import {
+  allSubjects,
+  type Bus,
+  type BusSubscription,
+  type Logger,
+  subject,
+  type VigilMetrics,
+} from '@vigil/core';
+import { decodeEmbedding, type Embedding, encodeAlert } from '@vigil/proto';
 import type { MatcherService } from './matcher.service.js';
 
 export interface MatcherWorkerOptions {
   bus: Bus;
   service: MatcherService;
   logger: Logger;
+  /** Counts messages dropped because they are not embeddings. */
+  metrics?: VigilMetrics;
   /** Embeddings handled at once (each is a database round trip). */
   concurrency?: number;
   maxPending?: number;
@@ -26,7 +35,17 @@ export function startMatcherWorker(options: MatcherWorkerOptions): MatcherWorker
   const subscription = bus.subscribe(
     options.subject ?? allSubjects('embeddings'),
     async (message) => {
-      const outcome = await service.handle(decodeEmbedding(message.data));
+      let embedding: Embedding;
+      try {
+        embedding = decodeEmbedding(message.data);
+      } catch {
+        // Not an embedding: dropped and counted here, not thrown into the bus where nothing counts it.
+        try {
+          options.metrics?.queueDropped.inc({ stage: 'embeddings', reason: 'decode_error' });
+        } catch {}
+        return;
+      }
+      const outcome = await service.handle(embedding);
       if (outcome.kind !== 'alert') return;
       const { alert } = outcome;
       try {

@@ -145,7 +145,14 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     (message) => {
       // Live video wants the newest frame, not the oldest: a frame still waiting when its camera's
       // next one arrives is replaced (and counted), so a slow detector works on the present.
-      const frame = decodeFrame(message.data);
+      let frame: Frame;
+      try {
+        frame = decodeFrame(message.data);
+      } catch {
+        // Not a frame: dropped and counted here, not thrown into the bus where nothing counts it.
+        record(() => metrics?.queueDropped.inc({ stage: 'frames', reason: 'decode_error' }));
+        return;
+      }
       const key = `${frame.deploymentId}/${frame.cameraId}`;
       if (latest.has(key)) {
         record(() =>

@@ -8,5 +8,9 @@ export function engineAnalyser(engine: FaceEngine): FrameAnalyser {
 
 /** A FaceEngine in this thread as the embedder worker's embedder. */
 export function engineEmbedder(engine: FaceEngine): CropEmbedder {
-  return { modelId: engine.profile.modelId, embed: (crops) => engine.embed(crops) };
+  return {
+    modelId: engine.profile.modelId,
+    cropSize: engine.cropSize,
+    embed: (crops) => engine.embed(crops),
+  };
 }

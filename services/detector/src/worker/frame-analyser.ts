@@ -16,6 +16,8 @@ export interface FrameAnalyser {
 export interface CropEmbedder {
   /** The profile's modelId: the embedding space the matcher compares within. */
   readonly modelId: string;
+  /** The aligned crop [width, height] the model takes. */
+  readonly cropSize?: [number, number];
   embed(crops: readonly Uint8Array[]): Promise<Float32Array[]>;
 }
 

@@ -12,6 +12,8 @@ import { decodeFace, encodeEmbedding, type Face } from '@vigil/proto';
 export interface CropEmbedder {
   /** The profile's modelId: the embedding space the matcher compares within. */
   readonly modelId: string;
+  /** The aligned crop [width, height] the model takes; crops of another size are dropped. */
+  readonly cropSize?: [number, number];
   embed(crops: readonly Uint8Array[]): Promise<Float32Array[]>;
 }
 
@@ -45,6 +47,20 @@ function safely(fn: () => void): void {
   try {
     fn();
   } catch {}
+}
+
+/** The face in `data`, or undefined when it is not one or its crop is not `cropSize` RGB. */
+function wellFormedFace(data: Uint8Array, cropSize: [number, number] | undefined): Face | undefined {
+  let face: Face;
+  try {
+    face = decodeFace(data);
+  } catch {
+    return undefined;
+  }
+  const [width, height] = cropSize ?? [face.cropWidth, face.cropHeight];
+  if (face.frame && face.crop.length > 0 && face.crop.length === width * height * 3) return face;
+  face.crop.fill(0);
+  return undefined;
 }
 
 /**
@@ -99,13 +115,20 @@ export function startEmbedderWorker(options: EmbedderWorkerOptions): EmbedderWor
 
   const subscription = bus.subscribe(
     options.subject ?? allSubjects('faces'),
-    (message) =>
-      new Promise<void>((resolve, reject) => {
-        const face = decodeFace(message.data);
+    (message) => {
+      const face = wellFormedFace(message.data, embedder.cropSize);
+      // Dropped and counted before it joins a batch: in the batch, a crop of the wrong size would
+      // fail the model call for every other face with it.
+      if (!face) {
+        safely(() => metrics?.queueDropped.inc({ stage: 'faces', reason: 'decode_error' }));
+        return;
+      }
+      return new Promise<void>((resolve, reject) => {
         batch.push({ face, done: (error) => (error ? reject(error) : resolve()) });
         if (batch.length >= maxBatch) void flush();
         else timer ??= setTimeout(() => void flush(), waitMs);
-      }),
+      });
+    },
     // Up to a batch of crops in hand at once, so that they can share one model call.
     { queue: 'embedder', concurrency: maxBatch, maxPending: options.maxPending ?? 256 },
   );
