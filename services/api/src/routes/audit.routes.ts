@@ -65,7 +65,7 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRoutesOpti
   app.get<{ Querystring: AuditQuerystring }>(
     '/audit',
     {
-      preHandler: oversight,
+      onRequest: oversight,
       schema: {
         tags: ['oversight'],
         summary: 'The audit trail, newest first',
@@ -117,7 +117,7 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRoutesOpti
   app.get(
     '/audit/verify',
     {
-      preHandler: oversight,
+      onRequest: oversight,
       schema: {
         tags: ['oversight'],
         summary: "Checks the audit trail's hash chain and names the first altered row",

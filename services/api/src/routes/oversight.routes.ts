@@ -86,7 +86,7 @@ export async function oversightRoutes(app: FastifyInstance, options: OversightRo
   app.post(
     '/oversight/retention/run',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         tags: ['oversight'],
         summary: 'Run retention now: expired snapshots, alerts and subjects deleted, each deletion audited',
@@ -99,7 +99,7 @@ export async function oversightRoutes(app: FastifyInstance, options: OversightRo
   app.patch<{ Params: { id: string }; Body: { threshold: number; reason?: string } }>(
     '/deployments/:id/threshold',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         tags: ['oversight', 'deployments'],
         summary: "Change a planned or running deployment's similarity threshold (not below the floor)",

@@ -220,7 +220,7 @@ export async function statsRoutes(app: FastifyInstance, options: StatsRoutesOpti
     app.get<{ Params: { id: string }; Querystring: StatsQuery }>(
       url,
       {
-        preHandler: oversight,
+        onRequest: oversight,
         schema: {
           tags: ['oversight'],
           summary: csvOnly
@@ -256,7 +256,7 @@ export async function statsRoutes(app: FastifyInstance, options: StatsRoutesOpti
     app.get<{ Querystring: StatsQuery }>(
       url,
       {
-        preHandler: oversight,
+        onRequest: oversight,
         schema: {
           tags: ['oversight'],
           summary: csvOnly

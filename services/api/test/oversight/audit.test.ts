@@ -255,6 +255,13 @@ describe(`audit trail routes, tampering and threshold governance (${backendName}
       expect(refused.json().error.code).toBe('threshold_below_floor');
       expect((await patch(1.5)).statusCode).toBe(400);
       expect((await patch(0.7, 'oversight')).statusCode).toBe(403);
+      // Authentication comes before validation: an anonymous caller learns nothing from a 400.
+      const anonymous = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/deployments/${running.id}/threshold`,
+        payload: {},
+      });
+      expect(anonymous.statusCode).toBe(401);
       expect((await patch(0.7, 'admin', '00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
 
       const changed = await patch(0.7);
