@@ -43,6 +43,11 @@ export interface CalibrationReport {
   matedProbes: number;
   nonMatedProbes: number;
   nonMatedIdentities: number;
+  /**
+   * Non-mated probe/entry comparisons behind FMR. With none at or above a threshold, FMR is only
+   * known to be below about 3 / comparisons (95%, the rule of three), and FPIR at size likewise.
+   */
+  nonMatedComparisons: number;
   rows: CalibrationRow[];
 }
 
@@ -184,6 +189,7 @@ export function calibrationReport(
     matedProbes: mated.length,
     nonMatedProbes: nonMated.length,
     nonMatedIdentities: nonMatedIdentities.length,
+    nonMatedComparisons: nonMatedAll.length,
     rows: thresholds.map((threshold, i) => {
       const fmr = nonMatedAll.length > 0 ? (fm[i] as number) / nonMatedAll.length : 0;
       return {
@@ -204,6 +210,13 @@ export function formatCalibrationReport(report: CalibrationReport): string {
       `${report.matedProbes} mated probes, ${report.nonMatedProbes} non-mated probes (${report.nonMatedIdentities} identities)`,
     'threshold    TPIR      FPIR(measured)  FPIR(at size)   FMR',
   ];
+  lines.splice(
+    1,
+    0,
+    `FMR resolution: ${report.nonMatedComparisons} non-mated comparisons; 0 means below about ${(
+      3 / Math.max(1, report.nonMatedComparisons)
+    ).toExponential(1)}`,
+  );
   for (const row of report.rows)
     lines.push(
       `${row.threshold.toFixed(2).padStart(9)}  ${(row.tpir * 100).toFixed(2).padStart(6)}%  ${(

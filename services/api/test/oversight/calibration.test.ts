@@ -44,6 +44,7 @@ describe('threshold calibration (open-set identification)', () => {
       matedProbes: 5,
       nonMatedIdentities: 10,
       nonMatedProbes: 20,
+      nonMatedComparisons: 100,
     });
     const rows = report.rows.map((r) => [r.threshold, r.tpir, r.fpir, r.fmr]);
     expect(rows).toEqual([
