@@ -18,6 +18,9 @@ const MAX_URL_LENGTH = 2048;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
+// Shell syntax (`;`, backticks, `$(`, `${`): ffmpeg runs without a shell, but no camera URL holds
+// these, and a value that does is an injection attempt that a wrapper script could one day execute.
+const SHELL = /[;`]|\$[({]/;
 
 const PROTOCOLS: Record<string, { kind: CameraSourceKind; protocols: string }> = {
   rtsp: { kind: 'rtsp', protocols: 'rtsp,rtp,udp,tcp' },
@@ -37,8 +40,11 @@ export function parseCameraUrl(url: string): ParsedCameraUrl {
   if (CONTROL.test(url)) throw new InvalidCameraUrlError('camera url holds control characters');
   if (url.startsWith('-')) throw new InvalidCameraUrlError('camera url may not start with "-"');
   if (url !== url.trim()) throw new InvalidCameraUrlError('camera url has leading or trailing spaces');
+  if (SHELL.test(url)) throw new InvalidCameraUrlError('camera url holds shell syntax');
   const scheme = SCHEME.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) {
+    // A colon in a path is ffmpeg protocol syntax (`subfile,,start,0,,:/etc/passwd`), never a camera.
+    if (url.includes(':')) throw new InvalidCameraUrlError('a camera file path may not hold ":"');
     return { kind: 'file', input: `file:${path.resolve(url)}`, protocols: 'file' };
   }
   const known = PROTOCOLS[scheme];
