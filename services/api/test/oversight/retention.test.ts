@@ -324,3 +324,31 @@ describe('retention on the embedded database files (PGlite data dir)', () => {
     expect(stray).toEqual([]);
   }, 120_000);
 });
+
+describe('retention as a role that does not own the tables (embedded PGlite)', () => {
+  it('deletes what is due and names the tables it may not compact', async () => {
+    const db = await PgliteDatabase.open();
+    try {
+      await migrate(db);
+      await seed(db);
+      // Like deploy/postgres/init.sql's vigil_app: reads and writes rows, owns nothing.
+      await db.query('CREATE ROLE retention_app NOSUPERUSER');
+      await db.query('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO retention_app');
+      await db.query('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO retention_app');
+      await db.query('SET ROLE retention_app');
+      const report = await new RetentionService(db, POLICY, () => NOW).run();
+      await db.query('RESET ROLE');
+      expect(report.alerts.map((a) => a.alerts)).toEqual([1]);
+      expect(report.subjects).toHaveLength(1);
+      expect(report.compacted).toEqual([]);
+      expect([...report.notCompacted].sort()).toEqual(
+        ['adjudications', 'alerts', 'embeddings', 'reference_images', 'snapshot_entries', 'subjects'].sort(),
+      );
+      const owner = await new RetentionService(db, POLICY, () => NOW).run(undefined, { compactAll: true });
+      expect(owner.notCompacted).toEqual([]);
+      expect(owner.compacted).toContain('alerts');
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+});
