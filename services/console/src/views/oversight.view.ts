@@ -52,7 +52,9 @@ function barChart(title: string, data: [string, number][]): Element {
 
 function statsBlock(title: string, stats: Record<string, unknown>): HTMLElement {
   const block = h('div', { class: 'card stats' }, h('h3', {}, title));
-  const outcomes = stats.outcomes as Record<string, number> | undefined;
+  // Per deployment the outcomes are top-level; across deployments they sit under `totals`.
+  const totals = stats.totals as Record<string, unknown> | undefined;
+  const outcomes = (stats.outcomes ?? totals?.outcomes) as Record<string, number> | undefined;
   if (outcomes && typeof outcomes === 'object')
     block.append(
       barChart(
@@ -81,7 +83,7 @@ function statsBlock(title: string, stats: Record<string, unknown>): HTMLElement 
         'tbody',
         {},
         flatten(stats)
-          .filter(([key]) => !key.startsWith('outcomes.'))
+          .filter(([key]) => !key.startsWith('outcomes.') && !key.startsWith('totals.outcomes.'))
           .map(([key, value]) => h('tr', {}, h('th', { scope: 'row' }, key), h('td', {}, value))),
       ),
     ),
