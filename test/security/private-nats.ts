@@ -11,6 +11,12 @@ export interface IsolatedBus {
   close(): Promise<void>;
 }
 
+export interface PrivateNats {
+  /** nats://127.0.0.1:PORT of a nats-server only this test uses. */
+  url: string;
+  close(): Promise<void>;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -23,41 +29,58 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * A bus no other process shares. Worker queue groups (`detector`, `embedder`, `matcher`) span every
- * subscriber of a nats-server whatever its subject, so on the shared server of NATS_URL a running
- * `vigil serve` would take half of a test's messages. With NATS_URL set this starts a private
- * nats-server (the same binary, on a free port) when one is on the PATH; otherwise it falls back
- * to the test bus.
+ * Worker queue groups (`detector`, `embedder`, `matcher`) span every subscriber of a nats-server
+ * whatever its subject, so on the shared server of NATS_URL another process's `vigil serve` would
+ * take part of a test's frames. With NATS_URL set, this starts a private nats-server (the same
+ * binary, JetStream on, a free port) when one is on the PATH; undefined otherwise.
  */
-export async function createIsolatedBus(name: string): Promise<IsolatedBus> {
-  if (!process.env.NATS_URL || spawnSync('nats-server', ['--version']).status !== 0) {
-    const bus = await createTestBus(name);
-    return { bus, close: () => bus.close() };
-  }
+export async function startPrivateNats(): Promise<PrivateNats | undefined> {
+  if (!process.env.NATS_URL || spawnSync('nats-server', ['--version']).status !== 0) return undefined;
   const port = await freePort();
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-nats-'));
   const server: ChildProcess = spawn(
     'nats-server',
     ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
-    {
-      stdio: 'ignore',
-    },
+    { stdio: 'ignore' },
   );
   const url = `nats://127.0.0.1:${port}`;
-  const bus = (await waitFor(
-    () => openBus({ natsUrl: url, name }).catch(() => undefined),
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      }),
     15_000,
     100,
-  )) as Bus;
+  );
   return {
-    bus,
+    url,
     async close() {
-      await bus.close();
       server.kill('SIGTERM');
       await new Promise((resolve) =>
         server.exitCode !== null ? resolve(null) : server.once('exit', resolve),
       );
       fs.rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A bus on a private nats-server (see {@link startPrivateNats}), or the test bus when there is none. */
+export async function createIsolatedBus(name: string): Promise<IsolatedBus> {
+  const nats = await startPrivateNats();
+  if (!nats) {
+    const bus = await createTestBus(name);
+    return { bus, close: () => bus.close() };
+  }
+  const bus = await openBus({ natsUrl: nats.url, name });
+  return {
+    bus,
+    async close() {
+      await bus.close();
+      await nats.close();
     },
   };
 }
