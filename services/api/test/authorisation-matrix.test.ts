@@ -48,6 +48,23 @@ const EXPECTED: Record<string, UserRole[]> = {
   'GET /api/v1/oversight/stats': ['oversight', 'admin'],
   'GET /api/v1/audit': ['oversight', 'admin'],
   'GET /api/v1/audit/verify': ['oversight', 'admin'],
+  // Routes added after the contract's table, pinned as their handlers' role checks stand, so that a
+  // new route cannot slip past this matrix (see 'gives every non-public route a row' below).
+  'POST /api/v1/auth/logout': ALL,
+  'GET /metrics': ['admin'],
+  'GET /api/v1/metrics': ['admin'],
+  'POST /api/v1/watchlists/{id}/imports': ['watchlist_manager', 'admin'],
+  'GET /api/v1/watchlists/{id}/imports': ['watchlist_manager', 'admin'],
+  'GET /api/v1/imports/{id}': ['watchlist_manager', 'admin'],
+  'GET /api/v1/deployments/{id}/stats.csv': ['oversight', 'admin'],
+  'GET /api/v1/oversight/stats.csv': ['oversight', 'admin'],
+  'POST /api/v1/oversight/retention/run': ['admin'],
+  'PATCH /api/v1/deployments/{id}/threshold': ['admin'],
+  // The contract names operators; admins may record an outcome too.
+  'POST /api/v1/alerts/{id}/adjudication': ['operator', 'admin'],
+  'GET /api/v1/deployments/{id}/officers': ['operator', 'admin'],
+  'POST /api/v1/alerts/{id}/dispatch': ['operator', 'admin'],
+  'GET /api/v1/dispatches/mine': ['operator', 'admin'],
 };
 
 const FAKE_ID = '00000000-0000-4000-8000-000000000000';
@@ -105,6 +122,13 @@ describe(`authorisation matrix from the OpenAPI document (${backendName})`, () =
     for (const key of publicRoutes) expect(PUBLIC, key).toContain(key);
   });
 
+  it('gives every non-public route a row in the expected-roles table', () => {
+    const missing = routes
+      .filter((r) => !r.public && !PUBLIC.has(r.key) && !EXPECTED[r.key])
+      .map((r) => r.key);
+    expect(missing).toEqual([]);
+  });
+
   it('answers 401 to every non-public route without a token, with an expired one, and with a tampered one', async () => {
     const tampered = `${t.tokens.admin.slice(0, -2)}${t.tokens.admin.endsWith('xx') ? 'yy' : 'xx'}`;
     for (const route of routes.filter((r) => !r.public && !PUBLIC.has(r.key))) {
@@ -128,7 +152,11 @@ describe(`authorisation matrix from the OpenAPI document (${backendName})`, () =
   });
 
   it('gives each role exactly the access the contract table says', async () => {
-    for (const route of routes) {
+    // Logout revokes the caller's token, so it goes last.
+    const ordered = [...routes].sort(
+      (a, b) => Number(a.key.endsWith('/logout')) - Number(b.key.endsWith('/logout')),
+    );
+    for (const route of ordered) {
       const allowed = EXPECTED[route.key];
       if (!allowed) continue;
       for (const role of USER_ROLES) {
