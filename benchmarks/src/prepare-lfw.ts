@@ -1,6 +1,6 @@
 /**
  * Fills the LFW embedding cache ahead of a benchmark run:
- * `node services/cli/bin/run-ts.mjs benchmarks/src/prepare-lfw.ts --data DIR [--profile default|insightface] [--models DIR]`.
+ * `node services/cli/bin/run-ts.mjs benchmarks/src/prepare-lfw.ts --data DIR [--profile default|insightface] [--models DIR] [--reverse]`.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +15,8 @@ const { values } = parseArgs({
     profile: { type: 'string', default: 'default' },
     models: { type: 'string', default: '../shared/models' },
     threads: { type: 'string', default: '1' },
+    // A second process can fill the same cache from the other end of the list.
+    reverse: { type: 'boolean', default: false },
   },
 });
 const dataset = openLfw(path.resolve(values.data));
@@ -28,7 +30,7 @@ const engine = await FaceEngine.load({
   threads: Number(values.threads),
 });
 const cache = EmbeddingCache.open(CACHE_DIR, engine.profile.modelId);
-const files = imagesToEmbed(dataset);
+const files = values.reverse ? imagesToEmbed(dataset).reverse() : imagesToEmbed(dataset);
 console.error(`${engine.profile.modelId}: ${cache.missing(files).length} of ${files.length} images to embed`);
 const result = await cache.fill(engine, dataset.imagesDir, files, {
   onProgress: (done, total, ms) => console.error(`${done}/${total} images, ${ms.toFixed(0)} ms an image`),
