@@ -7,12 +7,12 @@ import {
   type BusSubscription,
   createLogger,
   createMetrics,
-  DataCipher,
   type Database,
+  DataCipher,
   subject,
   type VigilMetrics,
 } from '@vigil/core';
-import { createTestDatabase, type TestDatabase, backendName, waitFor } from '@vigil/core/testing';
+import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { FaceEngine, LIVE_GATE } from '@vigil/detector';
 import { engineAnalyser, engineEmbedder, startDetectorWorker } from '@vigil/detector/worker';
 import { startEmbedderWorker } from '@vigil/embedder/worker';

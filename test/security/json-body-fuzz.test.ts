@@ -40,6 +40,7 @@ const UNICODE = [
   '<script>alert(1)</script>',
   '../../../../etc/passwd',
   '%00',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal lookup string is the attack.
   '${jndi:ldap://x}',
   '{{7*7}}',
   '🙂'.repeat(300),
