@@ -175,7 +175,8 @@ export function renderSvg(chart: Chart): string {
   }
   const values = chart.series.flatMap((s) => s.values);
   const [low, high] = extent(values, !!chart.yLog);
-  const y = axis(chart.yLog ? [low, high] : [0, high], !!chart.yLog, plotBottom, plotTop);
+  // Head-room for the value labels, and on a log axis room below the smallest bar so it shows.
+  const y = axis(chart.yLog ? [low / 2, high * 1.5] : [0, high * 1.1], !!chart.yLog, plotBottom, plotTop);
   for (const t of y.ticks) {
     const py = y.map(t);
     body.push(
