@@ -10,8 +10,8 @@ export const INSIGHTFACE_FILES = {
 } as const;
 
 /**
- * Cosine threshold of SCRFD-500M + MobileFaceNet-128: LFW folds 1-2 (1,200 pairs, cross-validated)
- * chose 0.29 at 99.5% accuracy; see services/detector/README.md.
+ * Cosine threshold of SCRFD-500M + MobileFaceNet-128: the 10-fold LFW protocol chose 0.285-0.302
+ * on the subsets measured (99.0-99.8% accuracy); see services/detector/README.md.
  */
 export const INSIGHTFACE_MOBILEFACENET_THRESHOLD = 0.3;
 
