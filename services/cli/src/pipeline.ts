@@ -91,10 +91,11 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
 
   if (roles.matcher) {
     const cipher = loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger });
+    const alerts = new AlertRepository(db);
     const service = new MatcherService(
       {
         snapshots: new SnapshotRepository(db),
-        alerts: new AlertRepository(db),
+        alerts,
         counters,
         cipher,
         encodeProbe: encodeProbeJpeg,
@@ -103,7 +104,7 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
       },
       { hnswMinSize: config.VIGIL_HNSW_MIN_SIZE, cooldownSeconds: config.VIGIL_ALERT_COOLDOWN_SECONDS },
     );
-    const worker = startMatcherWorker({ bus, service, logger, metrics });
+    const worker = startMatcherWorker({ bus, service, logger, metrics, alerts });
     queues.push({ stage: 'embeddings', subscription: worker.subscription, seen: 0 });
     stops.push(() => worker.stop());
   }

@@ -84,4 +84,72 @@ export class AlertRepository {
       return { stored: { id: String(row.id), createdAt: new Date(row.created_at) } };
     });
   }
+
+  /** Records that the alert reached the durable stream (the outbox's acknowledgement). */
+  async markPublished(id: string): Promise<void> {
+    await this.db.query('UPDATE alerts SET published_at = now() WHERE id = $1 AND published_at IS NULL', [
+      id,
+    ]);
+  }
+
+  /**
+   * Alerts stored at least `graceSeconds` ago and never marked published: a matcher stopped between
+   * storing and publishing them. Oldest first, without their crops.
+   */
+  async unpublished(graceSeconds: number, limit = 100): Promise<UnpublishedAlert[]> {
+    const { rows } = await this.db.query<{
+      id: number | string;
+      deployment_id: string;
+      camera_id: string;
+      subject_id: string;
+      reference_image_id: string | null;
+      track_id: string;
+      label: string;
+      category: string;
+      priority: string;
+      score: number;
+      threshold: number;
+      captured_at: Date;
+      created_at: Date;
+    }>(
+      `SELECT id, deployment_id, camera_id, subject_id, reference_image_id, track_id, label, category, priority,
+              score, threshold, captured_at, created_at
+         FROM alerts
+        WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
+        ORDER BY id LIMIT $2`,
+      [graceSeconds, limit],
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      deploymentId: row.deployment_id,
+      cameraId: row.camera_id,
+      subjectId: row.subject_id,
+      referenceImageId: row.reference_image_id ?? '',
+      trackId: row.track_id,
+      label: row.label,
+      category: row.category,
+      priority: row.priority,
+      score: row.score,
+      threshold: row.threshold,
+      capturedAtMs: new Date(row.captured_at).getTime(),
+      createdAtMs: new Date(row.created_at).getTime(),
+    }));
+  }
+}
+
+/** A stored alert as the outbox republishes it. */
+export interface UnpublishedAlert {
+  id: string;
+  deploymentId: string;
+  cameraId: string;
+  subjectId: string;
+  referenceImageId: string;
+  trackId: string;
+  label: string;
+  category: string;
+  priority: string;
+  score: number;
+  threshold: number;
+  capturedAtMs: number;
+  createdAtMs: number;
 }

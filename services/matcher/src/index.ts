@@ -9,7 +9,12 @@ export {
   type CounterDelta,
   DeploymentCounters,
 } from './deployment-counters.repository.js';
-export { type MatcherWorker, type MatcherWorkerOptions, startMatcherWorker } from './matcher.handler.js';
+export {
+  type MatcherWorker,
+  type MatcherWorkerOptions,
+  publishAlert,
+  startMatcherWorker,
+} from './matcher.handler.js';
 export {
   DEFAULT_DEPLOYMENT_CACHE_MS,
   type MatchedAlert,

@@ -7,6 +7,7 @@ import {
   type VigilMetrics,
 } from '@vigil/core';
 import { decodeEmbedding, type Embedding, encodeAlert } from '@vigil/proto';
+import type { AlertRepository, UnpublishedAlert } from './alert.repository.js';
 import type { MatcherService } from './matcher.service.js';
 
 export interface MatcherWorkerOptions {
@@ -19,6 +20,26 @@ export interface MatcherWorkerOptions {
   concurrency?: number;
   maxPending?: number;
   subject?: string;
+  /** The alerts table: with it, the worker marks published alerts and republishes any a crash left behind. */
+  alerts?: AlertRepository;
+  /** How often the outbox is swept (ms). */
+  outboxIntervalMs?: number;
+}
+
+/** Seconds an alert may stay unpublished before the outbox sweep republishes it. */
+const OUTBOX_GRACE_SECONDS = 10;
+
+/**
+ * Publishes a stored alert on the durable stream, keyed by its id so a republish within
+ * JetStream's duplicate window is stored once. The crop stays out of the message: the stream
+ * would keep it unencrypted, so the API reads the sealed crop from the database instead.
+ */
+export async function publishAlert(bus: Bus, alert: UnpublishedAlert): Promise<void> {
+  await bus.durable.publish(
+    subject('alerts', alert.deploymentId, alert.cameraId),
+    encodeAlert({ ...alert, probeJpeg: new Uint8Array(0) }),
+    { msgId: `alert-${alert.id}` },
+  );
 }
 
 export interface MatcherWorker {
@@ -48,20 +69,43 @@ export function startMatcherWorker(options: MatcherWorkerOptions): MatcherWorker
       const outcome = await service.handle(embedding);
       if (outcome.kind !== 'alert') return;
       const { alert } = outcome;
+      alert.probeJpeg.fill(0);
       try {
-        await bus.durable.publish(subject('alerts', alert.deploymentId, alert.cameraId), encodeAlert(alert));
+        await publishAlert(bus, alert);
+        await options.alerts?.markPublished(alert.id);
       } catch (error) {
-        // The row is stored: the API still lists it and sockets catch up from the database.
+        // The row is stored: the outbox sweep republishes it, and sockets catch up from the database.
         logger.error({ err: error, alert: alert.id }, 'alert stored but not published');
       }
     },
     { queue: 'matcher', concurrency: options.concurrency ?? 4, maxPending: options.maxPending ?? 1024 },
   );
   logger.info({ subject: subscription.subject }, 'matcher worker listening');
+  let sweeping: Promise<void> = Promise.resolve();
+  const sweep = async () => {
+    if (!options.alerts) return;
+    try {
+      for (const alert of await options.alerts.unpublished(OUTBOX_GRACE_SECONDS)) {
+        await publishAlert(bus, alert);
+        await options.alerts.markPublished(alert.id);
+        logger.warn({ alert: alert.id }, 'republished an alert a stopped matcher had not published');
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'alert outbox sweep failed; retrying');
+    }
+  };
+  const timer = options.alerts
+    ? setInterval(() => {
+        sweeping = sweeping.then(sweep);
+      }, options.outboxIntervalMs ?? 5000)
+    : undefined;
+  timer?.unref();
   return {
     subscription,
     async stop() {
+      if (timer) clearInterval(timer);
       await subscription.drain();
+      await sweeping;
     },
   };
 }

@@ -221,7 +221,7 @@ describe(`matcher (${backendName})`, () => {
 
   it('publishes a stored alert on the durable stream from the bus handler', async () => {
     const { deploymentId, cameraId, subjects } = await makeDeployment();
-    const worker = startMatcherWorker({ bus, service: service(), logger });
+    const worker = startMatcherWorker({ bus, service: service(), logger, alerts: new AlertRepository(db) });
     const received: ReturnType<typeof decodeAlert>[] = [];
     const consumer = await bus.durable.consume(
       {
@@ -248,13 +248,89 @@ describe(`matcher (${backendName})`, () => {
       expect(alert.subjectId).toBe(subjects[1]?.id);
       expect(alert.label).toBe('Subject B');
       expect(alert.cameraId).toBe(cameraId);
-      expect(alert.probeJpeg[0]).toBe(0xff);
-      const { rows } = await db.query<{ id: string }>(
-        `SELECT id::text AS id FROM alerts WHERE deployment_id = $1`,
+      // The stream would keep a crop unencrypted: it carries none; the row holds it sealed.
+      expect(alert.probeJpeg).toHaveLength(0);
+      const { rows } = await db.query<{ id: string; encrypted_probe: Uint8Array; published: boolean }>(
+        `SELECT id::text AS id, encrypted_probe, published_at IS NOT NULL AS published FROM alerts WHERE deployment_id = $1`,
         [deploymentId],
       );
       expect(rows.map((r) => r.id)).toEqual([alert.id]);
+      expect(cipher.open(rows[0]?.encrypted_probe as Uint8Array)[0]).toBe(0xff);
+      expect(rows[0]?.published).toBe(true);
     } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('republishes, once, an alert a matcher stored but never published (the outbox)', async () => {
+    const { deploymentId, cameraId, subjects } = await makeDeployment();
+    const alerts = new AlertRepository(db);
+    // A matcher killed between storing and publishing leaves exactly this row behind.
+    const stored = await alerts.store(
+      {
+        deploymentId,
+        cameraId,
+        subjectId: subjects[0]?.id as string,
+        referenceImageId: randomUUID(),
+        trackId: 't1',
+        label: 'Subject A',
+        category: 'wanted',
+        priority: 'red',
+        score: 0.9,
+        threshold: THRESHOLD,
+        capturedAt: new Date(),
+        encryptedProbe: cipher.seal(Buffer.from([0xff, 0xd8])),
+        dedupeKey: `outbox-${deploymentId}`,
+      },
+      30,
+    );
+    if (!('stored' in stored)) throw new Error('not stored');
+    await db.query(`UPDATE alerts SET created_at = now() - interval '1 minute' WHERE id = $1`, [
+      stored.stored.id,
+    ]);
+    const received: ReturnType<typeof decodeAlert>[] = [];
+    const consumer = await bus.durable.consume(
+      {
+        durableName: `outbox-test-${deploymentId.slice(0, 8)}`,
+        filter: deploymentSubjects('alerts', deploymentId),
+      },
+      async (m) => {
+        received.push(decodeAlert(m.data));
+      },
+    );
+    const worker = startMatcherWorker({ bus, service: service(), logger, alerts, outboxIntervalMs: 100 });
+    try {
+      await waitFor(async () => {
+        const { rows } = await db.query(`SELECT 1 FROM alerts WHERE id = $1 AND published_at IS NOT NULL`, [
+          stored.stored.id,
+        ]);
+        return rows.length === 1 && received.length >= 1;
+      }, 15_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(received.map((a) => a.id)).toEqual([stored.stored.id]);
+      expect(received[0]?.probeJpeg).toHaveLength(0);
+      // Published again with the same id (a sweep racing a late publish): the stream keeps one.
+      const { publishAlert } = await import('../src/matcher.handler.js');
+      expect((await alerts.unpublished(0, 1000)).map((a) => a.id)).not.toContain(stored.stored.id);
+      await publishAlert(bus, {
+        id: stored.stored.id,
+        deploymentId,
+        cameraId,
+        subjectId: subjects[0]?.id as string,
+        referenceImageId: '',
+        trackId: 't1',
+        label: 'Subject A',
+        category: 'wanted',
+        priority: 'red',
+        score: 0.9,
+        threshold: THRESHOLD,
+        capturedAtMs: Date.now(),
+        createdAtMs: Date.now(),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(received).toHaveLength(1);
+    } finally {
+      await worker.stop();
       await consumer.stop();
     }
   });

@@ -73,7 +73,15 @@ export interface ConsumeOptions {
  * throws gets the message again later. Only alerts travel here.
  */
 export interface DurableStream {
-  publish(subject: string, data: Uint8Array): Promise<{ sequence: number }>;
+  /**
+   * Stores one message. A `msgId` seen within the stream's duplicate window (two minutes) is stored
+   * once: a republished alert does not reach consumers twice.
+   */
+  publish(
+    subject: string,
+    data: Uint8Array,
+    options?: { msgId?: string },
+  ): Promise<{ sequence: number; duplicate?: boolean }>;
   consume(
     options: ConsumeOptions,
     handler: (message: DurableMessage) => Promise<void>,

@@ -12,15 +12,33 @@ import {
   subjectMatches,
 } from './bus.js';
 
+/** Message ids remembered for de-duplication (JetStream keeps them for its duplicate window). */
+const DUPLICATE_WINDOW_IDS = 10_000;
+
 class MemoryDurableStream implements DurableStream {
   readonly #messages: DurableMessage[] = [];
+  readonly #msgIds = new Map<string, number>();
   #sequence = 0;
   readonly #groups = new Map<string, { filter: string; cursor: number; members: number; wake: () => void }>();
 
   constructor(private readonly retention: number) {}
 
-  async publish(subject: string, data: Uint8Array): Promise<{ sequence: number }> {
+  async publish(
+    subject: string,
+    data: Uint8Array,
+    options: { msgId?: string } = {},
+  ): Promise<{ sequence: number; duplicate?: boolean }> {
+    if (options.msgId !== undefined) {
+      const seen = this.#msgIds.get(options.msgId);
+      if (seen !== undefined) return { sequence: seen, duplicate: true };
+    }
     const sequence = ++this.#sequence;
+    if (options.msgId !== undefined) {
+      this.#msgIds.set(options.msgId, sequence);
+      // Bounded like JetStream's duplicate window: only recent ids are remembered.
+      if (this.#msgIds.size > DUPLICATE_WINDOW_IDS)
+        this.#msgIds.delete(this.#msgIds.keys().next().value as string);
+    }
     this.#messages.push({ subject, data: Uint8Array.from(data), sequence });
     if (this.#messages.length > this.retention) this.#messages.shift();
     for (const group of this.#groups.values()) group.wake();

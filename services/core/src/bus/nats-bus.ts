@@ -75,10 +75,14 @@ class JetStreamDurable implements DurableStream {
     return this.#ready;
   }
 
-  async publish(subject: string, data: Uint8Array): Promise<{ sequence: number }> {
+  async publish(
+    subject: string,
+    data: Uint8Array,
+    options: { msgId?: string } = {},
+  ): Promise<{ sequence: number; duplicate?: boolean }> {
     const { js } = await this.#setup();
-    const ack = await js.publish(subject, data);
-    return { sequence: ack.seq };
+    const ack = await js.publish(subject, data, options.msgId ? { msgID: options.msgId } : undefined);
+    return { sequence: ack.seq, duplicate: ack.duplicate };
   }
 
   async consume(
