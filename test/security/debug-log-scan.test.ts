@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { ffmpegPath } from '@vigil/ingest';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../../services/cli/src/system.js';
 import { enrolmentImage, SAMPLES } from '../pipeline/pipeline.fixtures.js';
@@ -171,6 +172,21 @@ describe(`debug-level log scan of a whole pipeline run (${backendName})`, () => 
     expect((await call(admin, 'POST', `/deployments/${id}/start`)).status).toBe(200);
 
     const operatorToken = await login('scan-operator', OPERATOR_PASSWORD);
+    // The operator's console: the token travels in the socket.io handshake, the probe crop in the alert.
+    const socket = io(`${system.url}/alerts`, {
+      path: '/socket.io',
+      auth: { token: operatorToken },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    const liveProbes: string[] = [];
+    socket.on('alert', (alert: { probeImage: string }) => void liveProbes.push(alert.probeImage));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    expect(await socket.emitWithAck('subscribe', { deploymentId: id })).toMatchObject({ ok: true });
     const alerts = (await waitFor(
       async () => {
         const list = await call(operatorToken, 'GET', `/deployments/${id}/alerts`);
@@ -179,11 +195,14 @@ describe(`debug-level log scan of a whole pipeline run (${backendName})`, () => 
       90_000,
       250,
     )) as Json[];
+    await waitFor(() => liveProbes.length > 0, 30_000, 100);
+    expect(liveProbes[0]).toMatch(/^data:image\/jpeg;base64,/);
     const adjudicated = await call(operatorToken, 'POST', `/alerts/${alerts[0].id}/adjudication`, {
       outcome: 'confirmed',
       note: 'seen at the door',
     });
     expect(adjudicated.status).toBeLessThan(300);
+    socket.close();
     expect((await call(admin, 'POST', `/deployments/${id}/stop`)).status).toBe(200);
     expect((await call(operatorToken, 'POST', '/auth/logout')).status).toBeLessThan(300);
     expect((await call(operatorToken, 'GET', '/auth/me')).status).toBe(401);
@@ -201,6 +220,7 @@ describe(`debug-level log scan of a whole pipeline run (${backendName})`, () => 
     expect(facesProcessed).toBeGreaterThan(alertTracks.size);
 
     const secrets: [string, string][] = [
+      ["a live alert's probe crop", (liveProbes[0] as string).slice('data:image/jpeg;base64,'.length, 80)],
       ['the admin password', ADMIN_PASSWORD],
       ['the operator password', OPERATOR_PASSWORD],
       ['a wrong password', wrongPassword],
