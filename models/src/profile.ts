@@ -107,6 +107,7 @@ export function faceApiProfile(): ModelProfile {
       maxBatch: FACEAPI_MAX_BATCH,
     },
     defaultThreshold: FACEAPI_DEFAULT_THRESHOLD,
+    thresholdFloor: FACEAPI_DEFAULT_THRESHOLD,
   };
 }
 
@@ -278,5 +279,6 @@ export function insightfaceProfile(options: InsightfaceProfileOptions): ModelPro
       maxBatch,
     },
     defaultThreshold: options.threshold ?? INSIGHTFACE_DEFAULT_THRESHOLD,
+    thresholdFloor: options.threshold ?? INSIGHTFACE_DEFAULT_THRESHOLD,
   };
 }

@@ -176,11 +176,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     cameraStatus = tracker;
   }
   let modelId = deps.modelId ?? deps.faceEngine?.profile.modelId;
+  const thresholdFloor = config.VIGIL_THRESHOLD_FLOOR ?? profileThresholdFloor(deps, config);
   const deployments = new DeploymentService(
     deps.db,
     deps.bus,
     {
-      thresholdFloor: config.VIGIL_THRESHOLD_FLOOR,
+      thresholdFloor,
       snapshotGraceHours: config.VIGIL_SNAPSHOT_GRACE_HOURS,
       modelId: () => {
         modelId ??= resolveProfile(config.VIGIL_MODEL_PROFILE, {
@@ -223,7 +224,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(auditRoutes, { auditTrail: new AuditTrailService(deps.db) });
       await api.register(oversightRoutes, {
         retention: new RetentionService(deps.db, retentionPolicy(config)),
-        thresholds: new ThresholdService(deps.db, config.VIGIL_THRESHOLD_FLOOR),
+        thresholds: new ThresholdService(deps.db, thresholdFloor),
       });
       await api.register(alertsRoutes);
     },
@@ -239,4 +240,22 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
   }
   return app;
+}
+
+/** Used only where neither VIGIL_THRESHOLD_FLOOR nor a built model profile says otherwise. */
+const FALLBACK_THRESHOLD_FLOOR = 0.5;
+
+/** The loaded model profile's floor (see VIGIL_THRESHOLD_FLOOR). */
+function profileThresholdFloor(deps: AppDependencies, config: Config): number {
+  try {
+    const profile =
+      deps.faceEngine?.profile ??
+      resolveProfile(config.VIGIL_MODEL_PROFILE, { modelsDir: config.VIGIL_MODELS_DIR });
+    return profile.thresholdFloor ?? profile.defaultThreshold;
+  } catch {
+    deps.logger.warn(
+      'no model profile to take the threshold floor from; using 0.5 until VIGIL_THRESHOLD_FLOOR is set',
+    );
+    return FALLBACK_THRESHOLD_FLOOR;
+  }
 }

@@ -332,4 +332,26 @@ describe(`deployments (${backendName})`, () => {
       (await call('GET', '/deployments/00000000-0000-4000-8000-000000000000', t.tokens.admin)).statusCode,
     ).toBe(404);
   });
+
+  it("takes the model profile's floor when VIGIL_THRESHOLD_FLOOR is unset", async () => {
+    const engine = await loadEngine();
+    const bare = await createTestApp({ faceEngine: engine, env: { VIGIL_THRESHOLD_FLOOR: '' } });
+    try {
+      const floor = engine.profile.thresholdFloor ?? engine.profile.defaultThreshold;
+      expect(floor).toBeGreaterThan(0.5);
+      const create = (threshold: number) =>
+        bare.app.inject({
+          method: 'POST',
+          url: '/api/v1/deployments',
+          headers: bearer(bare.tokens.admin),
+          payload: { name: 'Floor', threshold, watchlistIds: [] },
+        });
+      const low = await create(floor - 0.05);
+      expect(low.statusCode).toBe(400);
+      expect(low.json().error.code).toBe('threshold_below_floor');
+      expect((await create(Math.min(0.99, floor + 0.03))).statusCode).toBe(201);
+    } finally {
+      await bare.close();
+    }
+  });
 });

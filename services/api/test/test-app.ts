@@ -30,6 +30,8 @@ export async function createTestApp(
     VIGIL_DATA_DIR: dataDir,
     VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
     LOG_LEVEL: 'silent',
+    // The tests exercise the floor itself with low thresholds on synthetic data.
+    VIGIL_THRESHOLD_FLOOR: '0.5',
     ...overrides.env,
   });
   const deps: AppDependencies = {

@@ -39,10 +39,11 @@ const fields = z.object({
   /** Minutes between retention runs in the API process (snapshots, alerts, expired subjects). */
   VIGIL_RETENTION_INTERVAL_MINUTES: z.coerce.number().min(1).default(15),
   /**
-   * Lowest similarity threshold a deployment may use. 0.5 on the default profile keeps the LFW
-   * false-positive identification rate under 1 in 6000 for a 10k list (see models/README.md).
+   * Lowest similarity threshold a deployment may use. Unset: the model profile's floor (its LFW 1:1
+   * verification threshold: 0.91 for the default profile, where different people's faces score
+   * 0.8-0.9). Deployments should sit well above it: see the calibration report for FPIR per threshold.
    */
-  VIGIL_THRESHOLD_FLOOR: z.coerce.number().min(-1).max(1).default(0.5),
+  VIGIL_THRESHOLD_FLOOR: z.coerce.number().min(-1).max(1).optional(),
   /** Model profile used by the pipeline and enrolment. */
   VIGIL_MODEL_PROFILE: z.string().min(1).default('default'),
   /** Where built and user-supplied ONNX models live. */

@@ -249,7 +249,7 @@ describe(`audit trail routes, tampering and threshold governance (${backendName}
           headers: bearer(t.tokens[role]),
           payload: { threshold, reason: 'fewer false alerts at this site' },
         });
-      const floor = t.deps.config.VIGIL_THRESHOLD_FLOOR;
+      const floor = t.deps.config.VIGIL_THRESHOLD_FLOOR as number;
       const refused = await patch(floor - 0.01);
       expect(refused.statusCode).toBe(400);
       expect(refused.json().error.code).toBe('threshold_below_floor');
