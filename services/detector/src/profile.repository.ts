@@ -10,10 +10,10 @@ export const INSIGHTFACE_FILES = {
 } as const;
 
 /**
- * Cosine threshold of SCRFD-500M + MobileFaceNet-128: the 10-fold LFW protocol chose 0.285-0.302
- * on the subsets measured (99.0-99.8% accuracy); see services/detector/README.md.
+ * Cosine threshold of SCRFD-500M + MobileFaceNet-128: the full 10-fold LFW protocol (6,000 pairs)
+ * chose 0.281 at 99.32% accuracy; see services/detector/README.md.
  */
-export const INSIGHTFACE_MOBILEFACENET_THRESHOLD = 0.3;
+export const INSIGHTFACE_MOBILEFACENET_THRESHOLD = 0.28;
 
 /**
  * Resolves what `--model` / VIGIL_MODEL_PROFILE names: `default` (the converted face-api models),
