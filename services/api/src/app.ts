@@ -94,7 +94,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       : null;
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: false,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
     // Unknown body fields are refused (400), not silently dropped.
