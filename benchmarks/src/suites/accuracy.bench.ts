@@ -28,7 +28,7 @@ const WATCHLIST_SIZES = [100, 1000, Number.POSITIVE_INFINITY];
 /** Share of identities kept off every list: their photos are the non-mated searches. */
 const NON_MATED_SHARE = 1 / 3;
 /** Time a full run may spend embedding photos the cache lacks, per profile. */
-const FILL_BUDGET_MS = { quick: 0, full: 3 * 60_000 };
+const FILL_BUDGET_MS = { quick: 0, full: 90_000 };
 
 interface ProfileAccuracy {
   profile: string;
@@ -49,6 +49,8 @@ interface ProfileAccuracy {
     report: CalibrationReport;
     atTarget?: { threshold: number; tpir: number; fpir: number; resolved: boolean };
     atDefaultThreshold?: { threshold: number; tpir: number; fpir: number };
+    /** FPIR 1 in 1,000: resolvable with the non-mated searches LFW gives. */
+    atOneInThousand?: { threshold: number; tpir: number; fpir: number; resolved: boolean };
   }[];
 }
 
@@ -101,6 +103,7 @@ function identify(cache: EmbeddingCache, defaultThreshold: number): ProfileAccur
     if (Number.isFinite(size) && report.galleryIdentities < size) continue;
     const atTarget = thresholdForFpir(report.rows, TARGET_FPIR, report.nonMatedProbes);
     const atDefault = report.rows.find((r) => r.threshold === defaultThreshold);
+    const atMilli = thresholdForFpir(report.rows, 1 / 1000, report.nonMatedProbes);
     results.push({
       watchlistSize: Number.isFinite(size) ? size : 'all',
       report,
@@ -144,6 +147,7 @@ export const accuracyBenchmark: Benchmark = {
       'LFW deep-funneled, 250x250. Each photo: the face nearest the centre (LFW centres the labelled person; many photos show someone else too). A photo where no face is found scores -1 in verification and is left out of the 1:N sets (counted as "without face").',
       "Verification: the standard pairs.txt protocol, the threshold chosen on the other folds and tested on each; reported as mean accuracy and sample std over folds. LFW's own site warns that verification results are not evidence of fitness for 1:N use in the field.",
       `1:N identification (oversight's calibrationReport): identities shuffled (seed 1); ${round(NON_MATED_SHARE * 100, 0)}% are kept off every list and all their photos are non-mated searches; the rest are enrolled with one photo each, people with a second photo first (their other photos are mated searches), then people with one photo as distractor entries, up to the watchlist size ("all" = every enrolled identity). TPIR: mated searches whose rank-1 entry is their own, at or above the threshold; FPIR: non-mated searches with any entry at or above it.`,
+      'With fewer than 6,000 non-mated searches, "FPIR 1 in 6,000" can only be read as zero false positives, so that threshold is set by the single highest non-mated score; LFW has mislabelled and near-duplicate photos across names, and one of them can push it to 0.99 or above (TPIR near 0). TPIR at FPIR 1 in 1,000, which these searches do resolve, is given beside it.',
       `Beside it, the published anchor: the National Physical Laboratory measured the Met's NEC NeoFace V4 at TPIR ${NPL_ANCHOR.tpir * 100}% at FPIR 1 in 6,000 (threshold ${NPL_ANCHOR.threshold} on NEC's own score scale, ${NPL_ANCHOR.watchlist.toLocaleString('en')}-image watchlist, live video of the public). The data differ: LFW photos are posed press photos, not street video, and our lists are smaller; the two figures are not a like-for-like comparison.`,
     ];
     const config = loadConfig();
@@ -223,7 +227,7 @@ export const accuracyBenchmark: Benchmark = {
             ? `${percent(t.tpir, 1)} at threshold ${round(t.threshold, 3)}${t.resolved ? '' : ` (FPIR 0 of ${id.report.nonMatedProbes}: too few non-mated searches to resolve 1 in 6,000)`}`
             : '-',
           reference: `NEC NeoFace V4 at the Met (NPL): ${NPL_ANCHOR.tpir * 100}% at threshold ${NPL_ANCHOR.threshold}, 10k list; data differ`,
-          note: `${id.report.matedProbes} mated / ${id.report.nonMatedProbes} non-mated; at default ${id.atDefaultThreshold?.threshold}: TPIR ${percent(id.atDefaultThreshold?.tpir, 1)}, FPIR ${percent(id.atDefaultThreshold?.fpir, 2)}`,
+          note: `${id.report.matedProbes} mated / ${id.report.nonMatedProbes} non-mated; TPIR ${percent(id.atOneInThousand?.tpir, 1)} at FPIR 1 in 1,000 (threshold ${id.atOneInThousand?.threshold}); at default ${id.atDefaultThreshold?.threshold}: TPIR ${percent(id.atDefaultThreshold?.tpir, 1)}, FPIR ${percent(id.atDefaultThreshold?.fpir, 2)}`,
         });
       }
       if (r.identification.length > 0) {
