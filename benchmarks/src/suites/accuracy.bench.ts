@@ -118,6 +118,12 @@ function identify(cache: EmbeddingCache, defaultThreshold: number): ProfileAccur
         tpir: atDefault.tpir,
         fpir: atDefault.fpir,
       },
+      atOneInThousand: atMilli && {
+        threshold: atMilli.threshold,
+        tpir: atMilli.tpir,
+        fpir: atMilli.fpir,
+        resolved: atMilli.resolved,
+      },
     });
   }
   return results;
