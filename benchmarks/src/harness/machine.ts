@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 
 const require = createRequire(import.meta.url);
@@ -18,7 +20,17 @@ export interface MachineFacts {
 
 function packageVersion(name: string): string {
   try {
-    return (require(`${name}/package.json`) as { version: string }).version;
+    // Packages whose `exports` hide package.json (sharp, PGlite): walk up from their entry point.
+    let dir = path.dirname(require.resolve(name));
+    while (dir !== path.dirname(dir)) {
+      const file = path.join(dir, 'package.json');
+      if (fs.existsSync(file)) {
+        const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+        if (manifest.name === name) return manifest.version ?? 'unknown';
+      }
+      dir = path.dirname(dir);
+    }
+    return 'unknown';
   } catch {
     return 'absent';
   }
