@@ -30,7 +30,8 @@ export interface MatcherWorkerOptions {
 const OUTBOX_GRACE_SECONDS = 10;
 
 /**
- * Publishes a stored alert on the durable stream, keyed by its id so a republish within
+ * Publishes a stored alert on the durable stream, keyed by deployment and alert id (alert ids are
+ * per database: two Vigil databases on one NATS must not collide) so a republish within
  * JetStream's duplicate window is stored once. The crop stays out of the message: the stream
  * would keep it unencrypted, so the API reads the sealed crop from the database instead.
  */
@@ -38,7 +39,7 @@ export async function publishAlert(bus: Bus, alert: UnpublishedAlert): Promise<v
   await bus.durable.publish(
     subject('alerts', alert.deploymentId, alert.cameraId),
     encodeAlert({ ...alert, probeJpeg: new Uint8Array(0) }),
-    { msgId: `alert-${alert.id}` },
+    { msgId: `alert-${alert.deploymentId}-${alert.id}` },
   );
 }
 

@@ -334,4 +334,47 @@ describe(`matcher (${backendName})`, () => {
       await consumer.stop();
     }
   });
+
+  it('keeps alerts of two databases apart on one stream (regression: same alert id, different deployments)', async () => {
+    const { publishAlert } = await import('../src/matcher.handler.js');
+    const deployments = [randomUUID(), randomUUID()];
+    const received: string[] = [];
+    const consumers = await Promise.all(
+      deployments.map((deploymentId) =>
+        bus.durable.consume(
+          {
+            durableName: `collide-${deploymentId.slice(0, 8)}`,
+            filter: deploymentSubjects('alerts', deploymentId),
+          },
+          async (m) => {
+            received.push(decodeAlert(m.data).deploymentId);
+          },
+        ),
+      ),
+    );
+    try {
+      for (const deploymentId of deployments) {
+        // Alert ids restart at 1 in every database; JetStream's de-duplication must not merge them.
+        await publishAlert(bus, {
+          id: '1',
+          deploymentId,
+          cameraId: randomUUID(),
+          subjectId: randomUUID(),
+          referenceImageId: '',
+          trackId: 't',
+          label: 'x',
+          category: 'wanted',
+          priority: 'red',
+          score: 0.9,
+          threshold: THRESHOLD,
+          capturedAtMs: Date.now(),
+          createdAtMs: Date.now(),
+        });
+      }
+      await waitFor(() => received.length >= 2, 10_000);
+      expect(received.sort()).toEqual([...deployments].sort());
+    } finally {
+      for (const consumer of consumers) await consumer.stop();
+    }
+  });
 });
