@@ -1,23 +1,13 @@
 export { type AppDependencies, buildApp, CONSOLE_DIST } from './app.js';
 export {
-  AuthService,
   type AuthOptions,
+  AuthService,
   type LoginResult,
   type PublicUser,
   type VerifiedToken,
 } from './auth/auth.service.js';
 export { type AuthUser, USER_ROLES, type UserRole } from './auth/roles.js';
-export { type AuthHook, bearerToken } from './plugins/auth.plugin.js';
 export * from './errors.js';
-export { AUTH_ERRORS, errorResponses, errorSchema, uuidParams } from './routes/schemas.js';
-export {
-  type RetentionPolicy,
-  type RetentionReport,
-  RetentionService,
-  retentionCounts,
-  retentionPolicy,
-  startRetentionSchedule,
-} from './oversight/retention.service.js';
 export { AuditTrailService } from './oversight/audit-trail.service.js';
 export {
   type CalibrationReport,
@@ -27,5 +17,15 @@ export {
   formatCalibrationReport,
   type LabelledEmbedding,
 } from './oversight/calibration.js';
+export {
+  type RetentionPolicy,
+  type RetentionReport,
+  RetentionService,
+  retentionCounts,
+  retentionPolicy,
+  startRetentionSchedule,
+} from './oversight/retention.service.js';
 export { type DeploymentStats, type OversightStats, StatsService } from './oversight/stats.service.js';
 export { ThresholdService } from './oversight/threshold.service.js';
+export { type AuthHook, bearerToken } from './plugins/auth.plugin.js';
+export { AUTH_ERRORS, errorResponses, errorSchema, uuidParams } from './routes/schemas.js';

@@ -1,18 +1,3 @@
-export * from './bus/bus.js';
-export { MemoryBus } from './bus/memory-bus.js';
-export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';
-export { openBus, type OpenBusOptions } from './bus/open-bus.js';
-export { DEFAULT_MAX_PENDING } from './bus/queued-subscription.js';
-export * from './bus/subjects.js';
-export { type Config, loadConfig } from './config.js';
-export { type Database, fromVectorText, type Queryable, toVectorParam } from './db/database.js';
-export { listMigrations, type Migration, migrate, splitStatements } from './db/migrate.js';
-export { openDatabase, type OpenDatabaseOptions } from './db/open-database.js';
-export { PgliteDatabase } from './db/pglite.repository.js';
-export { PostgresDatabase } from './db/postgres.repository.js';
-export * from './errors.js';
-export { createLogger, type Logger, type LoggerOptions } from './logger.js';
-export * from './face.js';
 export {
   type AuditEntry,
   AuditRepository,
@@ -22,6 +7,13 @@ export {
   canonicalJson,
   GENESIS_HASH,
 } from './audit/audit.repository.js';
+export * from './bus/bus.js';
+export { MemoryBus } from './bus/memory-bus.js';
+export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';
+export { type OpenBusOptions, openBus } from './bus/open-bus.js';
+export { DEFAULT_MAX_PENDING } from './bus/queued-subscription.js';
+export * from './bus/subjects.js';
+export { type Config, loadConfig } from './config.js';
 export {
   DataCipher,
   DecryptionError,
@@ -31,4 +23,12 @@ export {
   parseDataKey,
 } from './crypto/data-cipher.js';
 export { type RotationResult, rotateDataKey } from './crypto/key-rotation.js';
+export { type Database, fromVectorText, type Queryable, toVectorParam } from './db/database.js';
+export { listMigrations, type Migration, migrate, splitStatements } from './db/migrate.js';
+export { type OpenDatabaseOptions, openDatabase } from './db/open-database.js';
+export { PgliteDatabase } from './db/pglite.repository.js';
+export { PostgresDatabase } from './db/postgres.repository.js';
+export * from './errors.js';
+export * from './face.js';
+export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export * from './metrics/index.js';

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_MAX_PENDING, type ErrorListener, QueuedSubscription } from './queued-subscription.js';
 import {
   type Bus,
   type BusHandler,
@@ -11,6 +10,7 @@ import {
   type SubscribeOptions,
   subjectMatches,
 } from './bus.js';
+import { DEFAULT_MAX_PENDING, type ErrorListener, QueuedSubscription } from './queued-subscription.js';
 
 /** Message ids remembered for de-duplication (JetStream keeps them for its duplicate window). */
 const DUPLICATE_WINDOW_IDS = 10_000;
