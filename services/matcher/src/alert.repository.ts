@@ -1,4 +1,5 @@
 import type { Database } from '@vigil/core';
+import type { MatchedAlert } from './matcher.service.js';
 
 export interface NewAlert {
   deploymentId: string;
@@ -137,19 +138,5 @@ export class AlertRepository {
   }
 }
 
-/** A stored alert as the outbox republishes it. */
-export interface UnpublishedAlert {
-  id: string;
-  deploymentId: string;
-  cameraId: string;
-  subjectId: string;
-  referenceImageId: string;
-  trackId: string;
-  label: string;
-  category: string;
-  priority: string;
-  score: number;
-  threshold: number;
-  capturedAtMs: number;
-  createdAtMs: number;
-}
+/** A stored alert as the outbox republishes it: the matched alert without its crop. */
+export type UnpublishedAlert = Omit<MatchedAlert, 'probeJpeg'>;
