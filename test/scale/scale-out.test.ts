@@ -369,20 +369,16 @@ describe.runIf(split)(
         500,
       );
       expect(await cameraStatus(deploymentId)).toBe('online');
-      // The detectors' frame queues are sampled into the registry (the autoscaler's signal).
+      // The detectors' frame queues are sampled into the registry (the autoscaler's signal). Each
+      // process samples on its own 5 s clock, so both are waited for (regression: a single look at
+      // detector-b failed when the first alert came before its first sample).
+      const queueDepthShown = async (name: string) =>
+        (await scrape(get(name))).some((s) => s.name === 'vigil_queue_depth' && s.labels.stage === 'frames');
       await waitFor(
-        async () =>
-          (await scrape(get('detector-a'))).some(
-            (s) => s.name === 'vigil_queue_depth' && s.labels.stage === 'frames',
-          ),
+        async () => (await queueDepthShown('detector-a')) && (await queueDepthShown('detector-b')),
         20_000,
         500,
       );
-      expect(
-        (await scrape(get('detector-b'))).some(
-          (s) => s.name === 'vigil_queue_depth' && s.labels.stage === 'frames',
-        ),
-      ).toBe(true);
 
       // SIGKILL one detector and one matcher mid-stream.
       const killedStart = {
