@@ -30,9 +30,11 @@ export interface DetectorManifest {
   normalisation: TensorNormalisation;
   /** Output tensor names in the order the decoder reads them. */
   outputs: string[];
-  /** Strides and anchors per cell, for anchor-based decoders (SCRFD, YuNet). */
+  /** Strides and anchors per cell, for anchor-based decoders (SCRFD, YuNet, SSD). */
   strides?: number[];
   anchorsPerCell?: number;
+  /** SSD: [width, height] in input pixels of each anchor of a cell, per stride (see ssd-anchors.ts). */
+  anchorSizes?: [number, number][][];
   /** Default score threshold and NMS IoU. */
   scoreThreshold: number;
   nmsIoU: number;

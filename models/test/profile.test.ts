@@ -83,9 +83,9 @@ describe('the built default profile', () => {
   it('names tensors and shapes that the ONNX files really have', () => {
     const profile = loadProfile('default');
     const detector = readOnnxSignature(profile.detector.file);
-    expect(detector.inputs).toEqual([
-      { name: profile.detector.input, dims: ['N', 3, ...profile.detector.inputSize] },
-    ]);
+    // Any input size: the detector takes each frame at its own aspect (profile.dynamicInput).
+    expect(profile.detector.dynamicInput).toBe(true);
+    expect(detector.inputs).toEqual([{ name: profile.detector.input, dims: ['N', 3, 'H', 'W'] }]);
     expect(detector.outputs.map((o) => o.name).sort()).toEqual([...profile.detector.outputs].sort());
     const landmarks = readOnnxSignature(profile.landmarks?.file as string);
     expect(landmarks.inputs[0]?.dims).toEqual(['N', 3, 112, 112]);

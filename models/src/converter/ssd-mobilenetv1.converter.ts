@@ -1,13 +1,11 @@
 import { depthwiseToOihw, hwioToOihw, OnnxGraphBuilder } from './onnx-graph.builder.js';
+import { SSD_STRIDES, SSD_TRAINING_SIDE, ssdAnchorSizes, ssdAnchors } from '../ssd-anchors.js';
 import { type WeightTensor, weight } from './tfjs-weights.reader.js';
 
 /** face-api's mobileNetV1 batch-norm epsilon (the float32 of 0.001). */
 const BATCH_NORM_EPSILON = 0.0010000000474974513;
 /** Depthwise layers of MobileNetV1 that stride 2 (face-api's getStridesForLayerIdx). */
 const STRIDE_2_LAYERS = new Set([2, 4, 6, 12]);
-/** Anchors the SSD head predicts over its six feature maps (32x32x3 + 16x16x6 + ... + 1x1x6). */
-export const SSD_ANCHORS = 5118;
-export const SSD_INPUT_SIZE = 512;
 
 type Weights = Map<string, WeightTensor>;
 
@@ -57,13 +55,43 @@ function boxPredictor(
 }
 
 /**
- * Converts face-api's SsdMobilenetv1 (mobileNetV1 + predictionLayer + outputLayer) to ONNX:
- * input `input` [N,3,512,512] normalised to -1..1, outputs `boxes` [N,5118,4] (y1,x1,y2,x2 in 0..1
- * of the input, decoded against the anchors in `Output/extra_dim`) and `scores` [N,5118].
+ * Checks face-api's stored prior boxes (`Output/extra_dim`, corners normalised to 512x512) against
+ * the generator the runtime decodes with: the converted model outputs raw box encodings for any
+ * input size, so the anchors must come from the same formula face-api's were made with.
+ */
+function checkAnchors(w: Weights): void {
+  const stored = weight(w, 'Output/extra_dim', 3).data;
+  const generated = ssdAnchors(SSD_STRIDES, ssdAnchorSizes(), SSD_TRAINING_SIDE, SSD_TRAINING_SIDE);
+  if (stored.length !== generated.length) {
+    throw new Error(`expected ${generated.length / 4} anchors, face-api has ${stored.length / 4}`);
+  }
+  const side = SSD_TRAINING_SIDE;
+  for (let i = 0; i < stored.length; i += 4) {
+    const [cx, cy, width, height] = [0, 1, 2, 3].map((k) => generated[i + k] as number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    const expected = [cy - height / 2, cx - width / 2, cy + height / 2, cx + width / 2];
+    for (let k = 0; k < 4; k++) {
+      if (Math.abs((stored[i + k] as number) * side - (expected[k] as number)) > 0.05) {
+        throw new Error(`SSD anchor ${i / 4} differs from the anchor generator`);
+      }
+    }
+  }
+}
+
+/**
+ * Converts face-api's SsdMobilenetv1 (mobileNetV1 + predictionLayer) to ONNX with a dynamic input:
+ * `input` [N,3,H,W] normalised to -1..1 (512x512 is what face-api feeds; a 16:9 frame can go in as
+ * 512x288), outputs `encodings` [N,A,4] (face-api's box encodings: centre y, x and log size h, w
+ * against the anchors of `ssdAnchors`, variances 10 and 5) and `scores` [N,A] (sigmoid face score).
  */
 export function convertSsdMobilenetv1(w: Weights): Uint8Array {
+  checkAnchors(w);
   const g = new OnnxGraphBuilder('ssd_mobilenetv1');
-  const input = g.input('input', ['N', 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE]);
+  const input = g.input('input', ['N', 3, 'H', 'W']);
 
   let out = pointwiseConv(g, w, input, 'MobilenetV1/Conv2d_0_pointwise', 2);
   let conv11 = '';
@@ -91,36 +119,9 @@ export function convertSsdMobilenetv1(w: Weights): Uint8Array {
     predictions.map((p) => p.cls),
     { axis: { i: 1 } },
   );
-
+  g.output(encodings, 'encodings', ['N', 'A', 4]);
   const scores = g.reshape(g.node('Sigmoid', [g.slice(classes, 2, 1, 2)]), [0, -1]);
-  g.output(scores, 'scores', ['N', SSD_ANCHORS]);
-
-  // face-api's outputLayer: anchors (extra_dim) as corners -> centre and size, then the usual SSD
-  // decoding with variances 10 (centre) and 5 (size).
-  const anchors = weight(w, 'Output/extra_dim', 3).data;
-  const count = anchors.length / 4;
-  if (count !== SSD_ANCHORS) throw new Error(`expected ${SSD_ANCHORS} anchors, got ${count}`);
-  const sizes = new Float32Array(count * 2);
-  const centres = new Float32Array(count * 2);
-  for (let i = 0; i < count; i++) {
-    for (let k = 0; k < 2; k++) {
-      const size = Math.fround((anchors[i * 4 + 2 + k] as number) - (anchors[i * 4 + k] as number));
-      sizes[i * 2 + k] = size;
-      centres[i * 2 + k] = Math.fround((anchors[i * 4 + k] as number) + Math.fround(size / 2));
-    }
-  }
-  const sizesT = g.constant('anchor_sizes', [count, 2], sizes);
-  const centresT = g.constant('anchor_centres', [count, 2], centres);
-  const centre = g.add(
-    g.node('Mul', [g.node('Div', [g.slice(encodings, 2, 0, 2), g.scalar(10)]), sizesT]),
-    centresT,
-  );
-  const half = g.node('Div', [
-    g.node('Mul', [g.node('Exp', [g.node('Div', [g.slice(encodings, 2, 2, 4), g.scalar(5)])]), sizesT]),
-    g.scalar(2),
-  ]);
-  const boxes = g.node('Concat', [g.node('Sub', [centre, half]), g.add(centre, half)], { axis: { i: 2 } });
-  g.output(boxes, 'boxes', ['N', SSD_ANCHORS, 4]);
+  g.output(scores, 'scores', ['N', 'A']);
 
   return g.encode('face-api SSD-MobileNetV1 face detector, converted from @vladmandic/face-api TFJS weights');
 }

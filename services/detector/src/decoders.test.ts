@@ -62,24 +62,35 @@ describe('decodeScrfd', () => {
 });
 
 describe('decodeSsd', () => {
+  // One 32x32 feature map holding one 16x24 anchor per cell: a 64x32 input has 2x1 cells.
   const ssd: DetectorManifest = {
     ...scrfd,
     kind: 'ssd-mobilenetv1',
-    outputs: ['boxes', 'scores'],
+    outputs: ['encodings', 'scores'],
+    strides: [32],
+    anchorSizes: [[[16, 24]]],
     landmarkCount: 0,
   };
 
-  it('reads (y1, x1, y2, x2) normalised boxes, clips them and drops low scores', () => {
-    const boxes = {
-      data: Float32Array.from([0.1, 0.2, 0.5, 0.6, -0.1, 0.9, 0.4, 1.2, 0, 0, 1, 1]),
-      dims: [1, 3, 4],
+  it('decodes encodings against the anchors (variances 10 and 5), clips and drops low scores', () => {
+    const encodings = {
+      // cell 0 (centre 16,16): shifted by half an anchor down and right, twice the size;
+      // cell 1 (centre 48,16): as the anchor, but scored too low to keep.
+      data: Float32Array.from([5, 5, 5 * Math.log(2), 5 * Math.log(2), 0, 0, 0, 0]),
+      dims: [1, 2, 4],
     };
-    const scores = { data: Float32Array.from([0.8, 0.7, 0.3]), dims: [1, 3] };
-    const detections = decodeSsd({ boxes, scores }, ssd, 100, 200, 0.5);
-    expect(detections).toHaveLength(2);
-    const [first, second] = detections;
-    expect(first?.corners.map((v) => Math.round(v * 1000) / 1000)).toEqual([20, 20, 60, 100]);
-    expect(second?.corners.map((v) => Math.round(v * 1000) / 1000)).toEqual([90, 0, 100, 80]);
+    const scores = { data: Float32Array.from([0.8, 0.3]), dims: [1, 2] };
+    const detections = decodeSsd({ encodings, scores }, ssd, 64, 32, 0.5);
+    expect(detections).toHaveLength(1);
+    // centre (16 + 8, 16 + 12) = (24, 28), size 32x48: x 8..40, y 4..52 clipped to 32.
+    expect(detections[0]?.corners.map((v) => Math.round(v * 1000) / 1000)).toEqual([8, 4, 40, 32]);
+    expect(detections[0]?.score).toBeCloseTo(0.8);
+  });
+
+  it('refuses outputs that do not fit the anchors of the input size', () => {
+    const encodings = { data: new Float32Array(12), dims: [1, 3, 4] };
+    const scores = { data: new Float32Array(3), dims: [1, 3] };
+    expect(() => decodeSsd({ encodings, scores }, ssd, 64, 32, 0.5)).toThrow(RangeError);
   });
 });
 

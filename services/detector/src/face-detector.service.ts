@@ -139,16 +139,14 @@ export class FaceDetector {
     const canvasWidth = image.width + 2 * border;
     const canvasHeight = image.height + 2 * border;
     let [inputWidth, inputHeight] = this.manifest.inputSize;
-    let scale = Math.min(inputWidth / canvasWidth, inputHeight / canvasHeight);
-    if (this.manifest.kind === 'ssd-mobilenetv1') {
-      // face-api pads to a square and resizes that: one scale for both axes.
-      scale = Math.min(inputWidth, inputHeight) / Math.max(canvasWidth, canvasHeight);
-    } else if (this.manifest.dynamicInput) {
-      // A dynamic-input model gets the canvas's own aspect (multiples of the coarsest stride):
-      // a 16:9 frame costs 640x384 instead of 640x640.
-      const stride = Math.max(...(this.manifest.strides ?? [32]));
-      inputWidth = Math.max(stride, Math.ceil((canvasWidth * scale) / stride) * stride);
-      inputHeight = Math.max(stride, Math.ceil((canvasHeight * scale) / stride) * stride);
+    const scale = Math.min(inputWidth / canvasWidth, inputHeight / canvasHeight);
+    if (this.manifest.dynamicInput) {
+      // A dynamic-input model gets the canvas's own aspect (multiples of the coarsest stride, at
+      // most 32): a 16:9 frame costs 640x384 instead of 640x640 (SCRFD), 512x288 instead of 512x512
+      // (SSD).
+      const multiple = Math.min(32, Math.max(...(this.manifest.strides ?? [32])));
+      inputWidth = Math.max(multiple, Math.ceil((canvasWidth * scale) / multiple) * multiple);
+      inputHeight = Math.max(multiple, Math.ceil((canvasHeight * scale) / multiple) * multiple);
     }
     const left = border * scale;
     const top = border * scale;

@@ -88,6 +88,27 @@ describe('warpAffine', () => {
     const out = warpAffine(source, placementInverse(0.5, 0, 0), 2, 1);
     expect(out[0]).toBe(Math.round((0 + 10 + 40 + 50) / 4));
   });
+
+  it('samples a resize exactly as the general warp does, edges and black border included', () => {
+    const width = 37;
+    const height = 23;
+    const big = { width, height, data: new Uint8Array(width * height * 3) };
+    for (let i = 0; i < big.data.length; i++) big.data[i] = (i * 7919) % 256;
+    for (const [scale, left, top, w, h] of [
+      [0.37, 0, 0, 16, 10],
+      [1.7, 5.5, -3.25, 70, 40],
+      [0.5, 12, 4, 40, 30],
+    ] as const) {
+      const inverse = placementInverse(scale, left, top);
+      const fast = warpAffine(big, inverse, w, h);
+      // A rotation too small to move any sample forces the general per-pixel path.
+      const general = warpAffine(big, [inverse[0], 1e-13, inverse[2], 1e-13, inverse[4], inverse[5]], w, h);
+      let worst = 0;
+      for (let i = 0; i < fast.length; i++)
+        worst = Math.max(worst, Math.abs((fast[i] as number) - (general[i] as number)));
+      expect(worst).toBeLessThanOrEqual(1);
+    }
+  });
 });
 
 describe('iou', () => {

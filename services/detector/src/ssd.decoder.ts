@@ -1,11 +1,31 @@
 import type { OutputTensor } from '@vigil/embedder';
-import type { DetectorManifest } from '@vigil/models';
+import { type DetectorManifest, ssdAnchors } from '@vigil/models';
 import type { RawDetection } from './raw-detection.js';
 
+/** face-api's box-coder variances: centre offsets divided by 10, log sizes by 5. */
+const CENTRE_VARIANCE = 10;
+const SIZE_VARIANCE = 5;
+
+/** Anchors of the last few input sizes: a camera's frames all share one. */
+const anchorCache = new Map<string, Float32Array>();
+
+function anchorsFor(manifest: DetectorManifest, width: number, height: number): Float32Array {
+  const { strides, anchorSizes } = manifest;
+  if (!strides || !anchorSizes) throw new RangeError('SSD manifest needs strides and anchorSizes');
+  const key = `${strides.join(',')}|${JSON.stringify(anchorSizes)}|${width}x${height}`;
+  let anchors = anchorCache.get(key);
+  if (!anchors) {
+    anchors = ssdAnchors(strides, anchorSizes, width, height);
+    if (anchorCache.size >= 8) anchorCache.delete(anchorCache.keys().next().value as string);
+    anchorCache.set(key, anchors);
+  }
+  return anchors;
+}
+
 /**
- * Decodes the converted SSD-MobileNetV1 outputs: `boxes` [1, N, 4] already decoded against the
- * prior boxes as (y1, x1, y2, x2) normalised 0..1 to the network input, and `scores` [1, N]
- * (sigmoid face score). Coordinates come back in pixels of the network input.
+ * Decodes the converted SSD-MobileNetV1 outputs: `encodings` [1, A, 4] (centre y, centre x, log
+ * height, log width against each anchor) and `scores` [1, A] (sigmoid face score), for a
+ * `inputWidth` x `inputHeight` input. Boxes come back in pixels of the network input, clipped to it.
  */
 export function decodeSsd(
   outputs: Record<string, OutputTensor>,
@@ -14,28 +34,34 @@ export function decodeSsd(
   inputHeight: number,
   scoreThreshold: number,
 ): RawDetection[] {
-  const [boxesName = 'boxes', scoresName = 'scores'] = manifest.outputs;
-  const boxes = outputs[boxesName];
+  const [encodingsName = 'encodings', scoresName = 'scores'] = manifest.outputs;
+  const encodings = outputs[encodingsName];
   const scores = outputs[scoresName];
-  if (!boxes || !scores) throw new RangeError('SSD outputs boxes and scores are missing');
+  if (!encodings || !scores) throw new RangeError('SSD outputs encodings and scores are missing');
+  const anchors = anchorsFor(manifest, inputWidth, inputHeight);
   const count = scores.data.length;
-  if (boxes.data.length !== count * 4) {
-    throw new RangeError(`SSD output has ${boxes.data.length / 4} boxes for ${count} scores`);
+  if (encodings.data.length !== count * 4 || anchors.length !== count * 4) {
+    throw new RangeError(
+      `SSD output has ${encodings.data.length / 4} boxes and ${count} scores for ${anchors.length / 4} anchors`,
+    );
   }
   const detections: RawDetection[] = [];
   for (let i = 0; i < count; i++) {
     const score = scores.data[i] as number;
     if (score < scoreThreshold) continue;
-    const y1 = Math.max(0, boxes.data[i * 4] as number);
-    const x1 = Math.max(0, boxes.data[i * 4 + 1] as number);
-    const y2 = Math.min(1, boxes.data[i * 4 + 2] as number);
-    const x2 = Math.min(1, boxes.data[i * 4 + 3] as number);
+    const e = i * 4;
+    const anchorWidth = anchors[e + 2] as number;
+    const anchorHeight = anchors[e + 3] as number;
+    const cy = ((encodings.data[e] as number) / CENTRE_VARIANCE) * anchorHeight + (anchors[e + 1] as number);
+    const cx = ((encodings.data[e + 1] as number) / CENTRE_VARIANCE) * anchorWidth + (anchors[e] as number);
+    const halfHeight = (Math.exp((encodings.data[e + 2] as number) / SIZE_VARIANCE) * anchorHeight) / 2;
+    const halfWidth = (Math.exp((encodings.data[e + 3] as number) / SIZE_VARIANCE) * anchorWidth) / 2;
+    const x1 = Math.max(0, cx - halfWidth);
+    const y1 = Math.max(0, cy - halfHeight);
+    const x2 = Math.min(inputWidth, cx + halfWidth);
+    const y2 = Math.min(inputHeight, cy + halfHeight);
     if (x2 <= x1 || y2 <= y1) continue;
-    detections.push({
-      corners: [x1 * inputWidth, y1 * inputHeight, x2 * inputWidth, y2 * inputHeight],
-      score,
-      landmarks: [],
-    });
+    detections.push({ corners: [x1, y1, x2, y2], score, landmarks: [] });
   }
   return detections;
 }
