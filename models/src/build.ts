@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertFaceLandmark68 } from './converter/face-landmark-68.converter.js';
 import { convertFaceRecognition } from './converter/face-recognition.converter.js';
+import { quantizeRelu6Convs } from './converter/qdq-quantizer.js';
 import { convertSsdMobilenetv1 } from './converter/ssd-mobilenetv1.converter.js';
 import { readTfjsWeights, type WeightTensor } from './converter/tfjs-weights.reader.js';
 import { DEFAULT_MODEL_FILES, DEFAULT_PROFILE_DIR, faceApiProfile } from './profile.js';
@@ -57,6 +58,11 @@ export function buildDefaultProfile(options: { force?: boolean; outputDir?: stri
       weights: 'ssd_mobilenetv1_model',
       output: DEFAULT_MODEL_FILES.detector,
       convert: convertSsdMobilenetv1,
+    },
+    {
+      weights: 'ssd_mobilenetv1_model',
+      output: DEFAULT_MODEL_FILES.detectorInt8,
+      convert: (w) => quantizeRelu6Convs(convertSsdMobilenetv1(w)).bytes,
     },
     {
       weights: 'face_landmark_68_model',

@@ -14,6 +14,7 @@ export const DEFAULT_PROFILE_DIR = path.join(BUILD_DIR, 'default');
 /** File names inside DEFAULT_PROFILE_DIR. */
 export const DEFAULT_MODEL_FILES = {
   detector: 'ssd_mobilenetv1.onnx',
+  detectorInt8: 'ssd_mobilenetv1_int8.onnx',
   landmarks: 'face_landmark_68.onnx',
   embedder: 'face_recognition.onnx',
   profile: 'profile.json',
@@ -74,7 +75,9 @@ export function faceApiProfile(): ModelProfile {
       "face-api's SSD-MobileNetV1 detector, 68-point landmarks and dlib's ResNet-34 128-d descriptor, converted to ONNX from @vladmandic/face-api 1.7.15 weights",
     detector: {
       kind: 'ssd-mobilenetv1',
-      file: DEFAULT_MODEL_FILES.detector,
+      // The int8 build of the converted SSD (qdq-quantizer.ts): ~40% faster, the same faces (parity
+      // test) and the same LFW accuracy as the float model, which stays beside it for reference.
+      file: DEFAULT_MODEL_FILES.detectorInt8,
       input: 'input',
       // face-api letterboxes every image to 512x512; the converted model takes any size, so a frame
       // goes in at its own aspect with the same scale (1920x1080 as 512x288: 44% less to compute).

@@ -1,9 +1,10 @@
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDefaultProfile } from '../src/build.js';
 import type { ModelProfile } from '../src/manifest.js';
 import { ssdAnchors } from '../src/ssd-anchors.js';
-import { loadProfile } from '../src/profile.js';
+import { DEFAULT_MODEL_FILES, DEFAULT_PROFILE_DIR, loadProfile } from '../src/profile.js';
 import {
   decodePhoto,
   type FaceApi,
@@ -70,14 +71,21 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('converted face-api models match @vladmandic/face-api on TFJS (sample photos)', () => {
   let faceapi: FaceApi;
   let profile: ModelProfile;
-  const sessions: Record<'detector' | 'landmarks' | 'embedder', ort.InferenceSession> = {} as never;
+  const sessions: Record<'detector' | 'detectorInt8' | 'landmarks' | 'embedder', ort.InferenceSession> =
+    {} as never;
   const photos: Photo[] = [];
 
   beforeAll(async () => {
     buildDefaultProfile();
     profile = loadProfile('default');
     const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2 };
-    sessions.detector = await ort.InferenceSession.create(profile.detector.file, options);
+    // The float model is the converter's output and must match face-api; the profile's int8 build
+    // of it is checked against face-api too, with the tolerance quantization needs.
+    sessions.detector = await ort.InferenceSession.create(
+      path.join(DEFAULT_PROFILE_DIR, DEFAULT_MODEL_FILES.detector),
+      options,
+    );
+    sessions.detectorInt8 = await ort.InferenceSession.create(profile.detector.file, options);
     sessions.landmarks = await ort.InferenceSession.create(profile.landmarks?.file ?? '', options);
     sessions.embedder = await ort.InferenceSession.create(profile.embedder.file, options);
     faceapi = await loadFaceApi();
@@ -114,12 +122,17 @@ describe('converted face-api models match @vladmandic/face-api on TFJS (sample p
   });
 
   /** Our model on the first `height` rows and `width` columns of an NCHW 512x512 input. */
-  async function detectOn(nchw: Float32Array, width: number, height: number): Promise<Face[]> {
+  async function detectOn(
+    nchw: Float32Array,
+    width: number,
+    height: number,
+    session = sessions.detector,
+  ): Promise<Face[]> {
     const data = new Float32Array(3 * width * height);
     for (let c = 0; c < 3; c++)
       for (let y = 0; y < height; y++)
         data.set(nchw.subarray(c * 512 * 512 + y * 512, c * 512 * 512 + y * 512 + width), (c * height + y) * width);
-    const out = await sessions.detector.run({ input: new ort.Tensor('float32', data, [1, 3, height, width]) });
+    const out = await session.run({ input: new ort.Tensor('float32', data, [1, 3, height, width]) });
     const encodings = out.encodings?.data as Float32Array;
     const scores = out.scores?.data as Float32Array;
     const { strides, anchorSizes } = profile.detector;
@@ -138,13 +151,13 @@ describe('converted face-api models match @vladmandic/face-api on TFJS (sample p
     return decodeFaces(boxes, scores, profile.detector.scoreThreshold, profile.detector.nmsIoU);
   }
 
-  function expectSameFaces(faces: Face[], photo: Photo): void {
+  function expectSameFaces(faces: Face[], photo: Photo, minIou = MIN_BOX_IOU, maxScoreGap = 0.01): void {
     expect(faces.length, photo.file).toBe(photo.reference.length);
     for (const ref of photo.reference) {
       const best = Math.max(...faces.map((f) => iou(f.box, ref.box)));
-      expect(best, photo.file).toBeGreaterThanOrEqual(MIN_BOX_IOU);
+      expect(best, photo.file).toBeGreaterThanOrEqual(minIou);
       const match = faces.find((f) => iou(f.box, ref.box) === best) as Face;
-      expect(Math.abs(match.score - ref.score), photo.file).toBeLessThan(0.01);
+      expect(Math.abs(match.score - ref.score), photo.file).toBeLessThan(maxScoreGap);
     }
   }
 
@@ -169,6 +182,16 @@ describe('converted face-api models match @vladmandic/face-api on TFJS (sample p
       expectSameFaces(await detectOn(toNchw(pixels, 512, mean, std), inputWidth, inputHeight), photo);
     }
     expect(cut).toBeGreaterThan(0);
+  });
+
+  it('detector, int8 build (the profile\'s): the same faces as face-api, box IoU >= 0.85, scores within 0.15', async () => {
+    const { mean, std } = profile.detector.normalisation;
+    expect(profile.detector.file).toMatch(/int8/);
+    for (const photo of photos) {
+      const pixels = (await photo.detectorInput.data()) as Float32Array;
+      const faces = await detectOn(toNchw(pixels, 512, mean, std), 512, 512, sessions.detectorInt8);
+      expectSameFaces(faces, photo, 0.85, 0.15);
+    }
   });
 
   /** Each reference face cropped from the photo as face-api does, padded square (centred) and resized. */

@@ -1,8 +1,10 @@
+import { SnapshotRepository } from '@vigil/matcher';
 import { loadProfile } from '@vigil/models';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome, SummaryRow } from '../harness/benchmark.js';
 import { randomUnitVector, round, seededRandom, summarise } from '../harness/statistics.js';
 import {
   ensureHnswIndex,
+  ensureSnapshot,
   ensureVectorTable,
   nearest,
   openPgliteStore,
@@ -44,6 +46,11 @@ interface SizeResult {
   size: number;
   queries: { exact: number; hnsw: number };
   exactMs: ReturnType<typeof summarise>;
+  /**
+   * The matcher's own query (SnapshotRepository.matchExact: every snapshot entry of the deployment
+   * scored, those at or above the threshold kept, best per subject) on the same vectors.
+   */
+  matcherMs: ReturnType<typeof summarise>;
   /** HNSW with ef_search 40; absent where the index was not built (HNSW_MAX_SIZE). */
   hnsw?: HnswResult;
   /** HNSW with ef_search WIDE_EF_SEARCH. */
@@ -116,6 +123,17 @@ async function measureSize(
     truth.push(await nearest(store, table, probe, 10));
     exactTimes.push(performance.now() - started);
   }
+  await setExact(store, false);
+  const profile = loadProfile('default');
+  const deployment = await ensureSnapshot(store, table, profile.modelId);
+  const snapshots = new SnapshotRepository(store.database);
+  const matcherTimes: number[] = [];
+  await snapshots.matchExact(deployment, profile.modelId, probes[0] as Float32Array, profile.defaultThreshold);
+  for (const probe of probes.slice(0, counts.exact)) {
+    const started = performance.now();
+    await snapshots.matchExact(deployment, profile.modelId, probe, profile.defaultThreshold);
+    matcherTimes.push(performance.now() - started);
+  }
   let hnsw: HnswResult | undefined;
   let hnswWide: HnswResult | undefined;
   let buildSeconds: number | undefined;
@@ -131,6 +149,7 @@ async function measureSize(
     size,
     queries: counts,
     exactMs: summarise(exactTimes),
+    matcherMs: summarise(matcherTimes),
     hnsw,
     hnswWide,
     insertSeconds: table.insertSeconds,
@@ -152,7 +171,8 @@ export const matchingBenchmark: Benchmark = {
     const dimension = loadProfile('default').embedder.embeddingSize;
     const notes = [
       `Random unit vectors of dimension ${dimension} (the default profile's embedding size), Gaussian then normalised; probes are fresh random unit vectors, so the nearest neighbour is as hard to find as it gets (real probes sit much closer to their mate).`,
-      'Query: `ORDER BY embedding <=> probe LIMIT 10` (cosine distance, what the matcher asks) over one connection, one query at a time; latency is the client round trip. Exact = index scans disabled (sequential scan, parallel workers allowed); HNSW = pgvector defaults m=16, ef_construction=64, ef_search=40.',
+      "Matcher query: `SnapshotRepository.matchExact`, the matcher's own code, against a running deployment whose snapshot holds the same vectors (Vigil's schema migrated into the benchmark database): every entry of the deployment scored by cosine distance, those at or above the default profile's threshold kept (the threshold filters inside the scan), best per subject. Exact by construction (recall 100%); this is what a face in a live frame costs, and what the target is judged on.",
+      'Exact top-10 and HNSW: `ORDER BY embedding <=> probe LIMIT 10` on a plain table, no threshold (the nearest 10 whatever their score, to measure recall); exact = index scans disabled (sequential scan, parallel workers allowed); HNSW = pgvector defaults m=16, ef_construction=64, ef_search=40. Every query over one connection, one at a time; latency is the client round trip.',
       "recall@1: share of searches where HNSW returns the exact scan's nearest vector; recall@10: share of the exact top 10 found in HNSW's top 10. Exact search is what the matcher uses by default, so its recall is 100% by construction.",
     ];
     const results: SizeResult[] = [];
@@ -180,8 +200,10 @@ export const matchingBenchmark: Benchmark = {
             context.log,
           );
           results.push(result);
-          if (plan.backend === 'pglite')
+          if (plan.backend === 'pglite') {
+            await store.query('DELETE FROM deployments WHERE name = $1', [`bench match_${size}_d${dimension}`]);
             await store.query(`DROP TABLE IF EXISTS match_${size}_d${dimension}`);
+          }
         }
       } finally {
         await store.close();
@@ -205,10 +227,10 @@ export const matchingBenchmark: Benchmark = {
         : 'HNSW not built (time)';
       summary.push({
         metric: `${r.backend} ${label(r.size)}: search p50 / p99 ms`,
-        value: `exact ${round(r.exactMs.p50, 2)} / ${round(r.exactMs.p99, 2)} (recall 100%)`,
+        value: `matcher query ${round(r.matcherMs.p50, 2)} / ${round(r.matcherMs.p99, 2)}; exact top-10 ${round(r.exactMs.p50, 2)} / ${round(r.exactMs.p99, 2)} (recall 100%)`,
         reference: hnsw,
         note: target
-          ? `target p99 < ${TARGET_P99_MS} ms at 10k: exact ${r.exactMs.p99 < TARGET_P99_MS ? 'met' : 'missed'}, HNSW ${r.hnsw && r.hnsw.ms.p99 < TARGET_P99_MS ? 'met' : 'missed'}`
+          ? `target p99 < ${TARGET_P99_MS} ms at 10k: matcher query (exact) ${r.matcherMs.p99 < TARGET_P99_MS ? 'met' : 'missed'}, exact top-10 ${r.exactMs.p99 < TARGET_P99_MS ? 'met' : 'missed'}, HNSW ${r.hnsw && r.hnsw.ms.p99 < TARGET_P99_MS ? 'met' : 'missed'}`
           : r.hnswBuildSeconds !== undefined
             ? `HNSW build ${round(r.hnswBuildSeconds, 1)} s`
             : '',
@@ -227,6 +249,8 @@ export const matchingBenchmark: Benchmark = {
           xLog: true,
           yLog: true,
           series: [
+            { name: 'matcher query p50', points: rows.map((r) => [r.size, r.matcherMs.p50]) },
+            { name: 'matcher query p99', points: rows.map((r) => [r.size, r.matcherMs.p99]) },
             { name: 'exact p50', points: rows.map((r) => [r.size, r.exactMs.p50]) },
             { name: 'exact p99', points: rows.map((r) => [r.size, r.exactMs.p99]) },
             {

@@ -1,10 +1,12 @@
-import { PgliteDatabase, toVectorParam } from '@vigil/core';
+import { type Database, migrate, PgliteDatabase, PostgresDatabase, toVectorParam } from '@vigil/core';
 import pg from 'pg';
 
 /** The one thing the matching benchmark needs from a database: SQL with parameters. */
 export interface VectorStore {
   readonly backend: 'postgresql' | 'pglite';
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** The same database as Vigil's own repositories take it (for the matcher's query). */
+  readonly database: Database;
   close(): Promise<void>;
 }
 
@@ -27,12 +29,17 @@ export async function openPostgresStore(adminUrl: string): Promise<VectorStore> 
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+  const database = new PostgresDatabase(url.toString(), { max: 1 });
   return {
     backend: 'postgresql',
     async query<T>(sql: string, params: unknown[] = []) {
       return (await client.query(sql, params)).rows as T[];
     },
-    close: () => client.end(),
+    database,
+    close: async () => {
+      await client.end();
+      await database.close();
+    },
   };
 }
 
@@ -45,6 +52,7 @@ export async function openPgliteStore(): Promise<VectorStore> {
     async query<T>(sql: string, params: unknown[] = []) {
       return (await db.query<T>(sql, params)).rows;
     },
+    database: db,
     close: () => db.close(),
   };
 }
@@ -156,4 +164,35 @@ export async function nearest(
 /** Forces an exact scan (index off) or lets the planner use HNSW, for this connection. */
 export async function setExact(store: VectorStore, exact: boolean): Promise<void> {
   await store.query(`SET enable_indexscan = ${exact ? 'off' : 'on'}`);
+}
+
+/**
+ * A running deployment whose frozen watchlist snapshot holds the vectors of `table`, in Vigil's own
+ * schema (migrated into the same database), so the matcher's query can be timed as it runs.
+ * Reused while it still holds every vector.
+ */
+export async function ensureSnapshot(store: VectorStore, table: VectorTable, model: string): Promise<string> {
+  await migrate(store.database);
+  const name = `bench ${table.name}`;
+  const found = await store.query<{ id: string; n: number | string }>(
+    `SELECT d.id, (SELECT count(*) FROM snapshot_entries s WHERE s.deployment_id = d.id) AS n
+       FROM deployments d WHERE d.name = $1`,
+    [name],
+  );
+  const existing = found[0];
+  if (existing && Number(existing.n) === table.size) return existing.id;
+  if (existing) await store.query('DELETE FROM deployments WHERE id = $1', [existing.id]);
+  const created = await store.query<{ id: string }>(
+    `INSERT INTO deployments (name, threshold, model, status, started_at)
+     VALUES ($1, 0.91, $2, 'running', now()) RETURNING id`,
+    [name, model],
+  );
+  const id = (created[0] as { id: string }).id;
+  await store.query(
+    `INSERT INTO snapshot_entries (deployment_id, subject_id, reference_image_id, label, category, priority, model, embedding)
+     SELECT $1, gen_random_uuid(), gen_random_uuid(), 'bench ' || id, 'bench', 'amber', $2, embedding FROM ${table.name}`,
+    [id, model],
+  );
+  await store.query('ANALYZE snapshot_entries');
+  return id;
 }

@@ -1,5 +1,5 @@
-import { depthwiseToOihw, hwioToOihw, OnnxGraphBuilder } from './onnx-graph.builder.js';
 import { SSD_STRIDES, SSD_TRAINING_SIDE, ssdAnchorSizes, ssdAnchors } from '../ssd-anchors.js';
+import { depthwiseToOihw, hwioToOihw, OnnxGraphBuilder } from './onnx-graph.builder.js';
 import { type WeightTensor, weight } from './tfjs-weights.reader.js';
 
 /** face-api's mobileNetV1 batch-norm epsilon (the float32 of 0.001). */

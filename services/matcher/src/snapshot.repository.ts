@@ -67,17 +67,20 @@ export class SnapshotRepository {
     vector: ArrayLike<number>,
     threshold: number,
   ): Promise<SnapshotMatch[]> {
+    // The threshold filters inside the scan (as a cosine distance), so only matches are sorted
+    // and de-duplicated: with nearly every face a non-match, the cost is one pass of distances.
     const { rows } = await this.db.query<MatchRow>(
       `SELECT subject_id, reference_image_id, label, category, priority, score FROM (
          SELECT DISTINCT ON (subject_id) subject_id, reference_image_id, label, category, priority,
                 1 - (embedding <=> $1::vector) AS score
            FROM snapshot_entries
           WHERE deployment_id = $2 AND model = $3 AND vector_dims(embedding) = $4
+            AND (embedding <=> $1::vector) <= $5
           ORDER BY subject_id, embedding <=> $1::vector
        ) best
-       WHERE score >= $5
+       WHERE score >= $6
        ORDER BY score DESC`,
-      [toVectorParam(vector), deploymentId, model, vector.length, threshold],
+      [toVectorParam(vector), deploymentId, model, vector.length, 1 - threshold + 1e-9, threshold],
     );
     return rows.map(toMatch);
   }
