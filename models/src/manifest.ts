@@ -67,6 +67,12 @@ export interface EmbedderManifest {
   output: string;
   /** Largest batch one call takes (dynamic batch axis); 1 when the batch axis is fixed. */
   maxBatch: number;
+  /**
+   * Test-time augmentation: each crop is embedded with its mirror image and the two (normalised)
+   * embeddings averaged. Twice the embedder's work for a steadier descriptor; it changes the
+   * embedding space, so a profile that sets it has its own `modelId`.
+   */
+  mirrorAverage?: boolean;
 }
 
 export interface ModelProfile {

@@ -24,9 +24,10 @@ export interface DetectOptions {
    * Black border added on every side before detection, as a fraction of the longer side. `auto`
    * (default) adds a second, padded pass where the first found no face or a large one: detectors
    * trained on crowd photos score tightly framed faces low (FINDINGS.md: 0.12 before padding, 0.96
-   * after).
+   * after). `closeUps` adds it only where the first pass found a large face: for video frames,
+   * where most frames hold no face and a second pass over every empty one would double the cost.
    */
-  padding?: number | 'auto';
+  padding?: number | 'auto' | 'closeUps';
 }
 
 /** Detector kinds this runtime decodes. */
@@ -90,20 +91,21 @@ export class FaceDetector {
     // A small photo fits the network padded without losing resolution: the padded pass goes first,
     // and the plain one runs only where it found nothing.
     const small = Math.max(image.width, image.height) * (1 + 2 * AUTO_PADDING) <= inputSide;
+    const adaptive = padding === 'auto' || padding === 'closeUps';
     let detections = await this.pass(
       image,
-      padding === 'auto' ? (small ? AUTO_PADDING : 0) : padding,
+      typeof padding === 'number' ? padding : small ? AUTO_PADDING : 0,
       threshold,
     );
-    if (padding === 'auto' && small) {
+    if (adaptive && small) {
       if (detections.length === 0) detections = await this.pass(image, 0, threshold);
-    } else if (padding === 'auto') {
+    } else if (adaptive) {
       const shorter = Math.min(image.width, image.height);
       const closeUp = detections.some(
         (d) =>
           Math.max(d.corners[2] - d.corners[0], d.corners[3] - d.corners[1]) >= CLOSE_UP_FRACTION * shorter,
       );
-      if (detections.length === 0 || closeUp) {
+      if ((detections.length === 0 && padding === 'auto') || closeUp) {
         const padded = await this.pass(image, AUTO_PADDING, threshold);
         detections = nonMaximumSuppression([...detections, ...padded], this.manifest.nmsIoU);
       }

@@ -110,6 +110,27 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
     expect(w * h).toBeCloseTo(areas[0] as number, 0);
   });
 
+  it('finds a face that fills the photo with the padded second pass; video frames skip that pass when empty', async () => {
+    // Sample 3's first face cut to its box and enlarged: SSD scores such a close-up below its
+    // threshold until the photo is padded (FINDINGS.md).
+    const [x, y, w, h] = analyses[2]?.faces[0]?.face.box ?? [0, 0, 0, 0];
+    const side = Math.round(Math.max(w, h));
+    const left = Math.max(0, Math.round(x + w / 2 - side / 2));
+    const top = Math.max(0, Math.round(y + h / 2 - side / 2));
+    const closeUp = await sharp(sample(3))
+      .extract({ left, top, width: side, height: side })
+      .resize(600, 600)
+      .jpeg()
+      .toBuffer();
+    expect((await engine.detect(closeUp, { padding: 0 })).faces).toHaveLength(0);
+    expect((await engine.detect(closeUp)).faces).toHaveLength(1);
+    // 'closeUps' (what camera frames get) pads only after finding a large face, not after nothing.
+    expect((await engine.detect(closeUp, { padding: 'closeUps' })).faces).toHaveLength(0);
+    expect((await engine.detect(sample(3), { padding: 'closeUps' })).faces).toHaveLength(
+      FACES_IN_SAMPLE[2] as number,
+    );
+  });
+
   it('rejects bytes that are not an image with unsupported_image', async () => {
     await expect(engine.analyse(Buffer.from('not a jpeg'))).rejects.toMatchObject({
       code: 'unsupported_image',

@@ -33,8 +33,19 @@ export class FaceEmbedder {
     return embedder;
   }
 
-  /** One embedding per crop, in order. */
+  /** One embedding per crop, in order (with its mirror image averaged in where the manifest says). */
   async embed(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
+    if (!this.manifest.mirrorAverage) return this.embedEach(crops);
+    const [width, height] = this.manifest.inputSize;
+    const both = await this.embedEach(crops.flatMap((crop) => [crop, mirror(crop, width, height)]));
+    return crops.map((_, i) => {
+      const plain = both[2 * i] as Float32Array;
+      const mirrored = both[2 * i + 1] as Float32Array;
+      return l2Normalise(plain.map((v, k) => v + (mirrored[k] as number)));
+    });
+  }
+
+  private async embedEach(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
     const [width, height] = this.manifest.inputSize;
     const size = this.manifest.embeddingSize;
     const result: Float32Array[] = [];
@@ -58,4 +69,20 @@ export class FaceEmbedder {
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+/** The crop flipped left to right (interleaved RGB). */
+export function mirror(crop: Uint8Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(crop.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width * 3;
+    for (let x = 0; x < width; x++) {
+      const from = row + (width - 1 - x) * 3;
+      const to = row + x * 3;
+      out[to] = crop[from] as number;
+      out[to + 1] = crop[from + 1] as number;
+      out[to + 2] = crop[from + 2] as number;
+    }
+  }
+  return out;
 }

@@ -1,4 +1,11 @@
 import type { DetectedFace } from '@vigil/core';
+import type { DetectOptions } from '../face-detector.service.js';
+
+/**
+ * How camera frames are detected: one pass, and the padded second pass only for a close-up (a
+ * frame with no face, most of them, is not searched twice).
+ */
+export const VIDEO_FRAME: DetectOptions = { padding: 'closeUps' };
 
 /** What the detector worker needs from the face runtime: faces and aligned crops of one JPEG frame. */
 export interface FrameAnalyser {

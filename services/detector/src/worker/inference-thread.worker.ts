@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceEngine, type FaceEngineOptions } from '../face-engine.service.js';
+import { VIDEO_FRAME } from './frame-analyser.js';
 
 /** Messages the main thread sends; answers carry the same id. */
 export type InferenceRequest =
@@ -24,7 +25,7 @@ port.on('message', async (request: InferenceRequest | { op: 'close' }) => {
   }
   try {
     if (request.op === 'analyse') {
-      const analysis = await engine.detect(request.jpeg);
+      const analysis = await engine.detect(request.jpeg, VIDEO_FRAME);
       const faces = analysis.faces.map(({ face, crop }) => ({ face, crop }));
       port.postMessage(
         { id: request.id, result: { width: analysis.width, height: analysis.height, faces } },
