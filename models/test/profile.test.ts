@@ -41,7 +41,7 @@ function writeModel(
 describe('loadProfile', () => {
   it('resolves `default` to the built profile with absolute paths to files that exist', () => {
     const profile = loadProfile('default');
-    expect(profile.modelId).toBe('faceapi-resnet34-v1');
+    expect(profile.modelId).toBe('faceapi-resnet34-mirror-v1');
     for (const file of [profile.detector.file, profile.embedder.file, profile.landmarks?.file]) {
       expect(path.isAbsolute(file as string)).toBe(true);
       expect(fs.existsSync(file as string)).toBe(true);

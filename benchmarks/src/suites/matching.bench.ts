@@ -17,25 +17,32 @@ import {
 const TARGET_P99_MS = 5;
 const TARGET_SIZE = 10_000;
 
-/** Watchlist sizes per mode and backend. PGlite is single-threaded WebAssembly: 1M is left out for time. */
+/** Watchlist sizes per mode and backend. */
 const SIZES = {
   quick: { postgresql: [1_000, 10_000], pglite: [1_000, 10_000] },
-  full: { postgresql: [1_000, 10_000, 100_000, 1_000_000], pglite: [1_000, 10_000, 100_000] },
+  full: { postgresql: [1_000, 10_000, 100_000, 1_000_000], pglite: [1_000, 10_000, 100_000, 1_000_000] },
 } as const;
 
 /**
- * Largest table an HNSW index is built for in one run: on this 2-core machine PostgreSQL took 14 s
- * for 10k (so tens of minutes for 1M) and PGlite 98 s for 10k. Exact search, the matcher's default,
- * runs at every size.
+ * Largest table an HNSW index is built for in one run: PGlite (single-threaded WebAssembly) took
+ * 9-98 s for 10k on this 2-core machine and grows faster than linearly, so it stops at 100k.
+ * PostgreSQL builds every size (1M takes minutes with its parallel build; the index is kept in
+ * `vigil_bench` and reused). Exact search, the matcher's default, runs at every size.
  */
-const HNSW_MAX_SIZE = { postgresql: 100_000, pglite: 10_000 } as const;
+const HNSW_MAX_SIZE = { postgresql: 1_000_000, pglite: 100_000 } as const;
 
 /** A wider HNSW search than pgvector's default ef_search=40, to show the recall it buys. */
 const WIDE_EF_SEARCH = 200;
 
 /** Searches per size: fewer exact scans where one costs hundreds of milliseconds. */
-function queryCounts(mode: 'quick' | 'full', size: number): { exact: number; hnsw: number } {
+function queryCounts(
+  mode: 'quick' | 'full',
+  size: number,
+  backend: 'postgresql' | 'pglite',
+): { exact: number; hnsw: number } {
   if (mode === 'quick') return { exact: 100, hnsw: 100 };
+  // A PGlite scan of 1M vectors takes seconds: 20 searches of each kind.
+  if (backend === 'pglite' && size >= 1_000_000) return { exact: 20, hnsw: 300 };
   if (size >= 1_000_000) return { exact: 30, hnsw: 300 };
   if (size >= 100_000) return { exact: 100, hnsw: 500 };
   return { exact: 500, hnsw: 500 };
@@ -128,7 +135,12 @@ async function measureSize(
   const deployment = await ensureSnapshot(store, table, profile.modelId);
   const snapshots = new SnapshotRepository(store.database);
   const matcherTimes: number[] = [];
-  await snapshots.matchExact(deployment, profile.modelId, probes[0] as Float32Array, profile.defaultThreshold);
+  await snapshots.matchExact(
+    deployment,
+    profile.modelId,
+    probes[0] as Float32Array,
+    profile.defaultThreshold,
+  );
   for (const probe of probes.slice(0, counts.exact)) {
     const started = performance.now();
     await snapshots.matchExact(deployment, profile.modelId, probe, profile.defaultThreshold);
@@ -176,6 +188,7 @@ export const matchingBenchmark: Benchmark = {
       "recall@1: share of searches where HNSW returns the exact scan's nearest vector; recall@10: share of the exact top 10 found in HNSW's top 10. Exact search is what the matcher uses by default, so its recall is 100% by construction.",
     ];
     const results: SizeResult[] = [];
+    const failed: string[] = [];
     const plans: { open: () => Promise<VectorStore>; backend: 'postgresql' | 'pglite' }[] = [];
     if (context.databaseUrl) {
       const url = context.databaseUrl;
@@ -191,17 +204,28 @@ export const matchingBenchmark: Benchmark = {
       const store = await plan.open();
       try {
         for (const size of sizes) {
-          // PGlite is in memory: a fresh store per size so one size's table does not slow the next.
-          const result = await measureSize(
-            store,
-            size,
-            dimension,
-            queryCounts(context.mode, size),
-            context.log,
-          );
+          let result: SizeResult;
+          try {
+            result = await measureSize(
+              store,
+              size,
+              dimension,
+              queryCounts(context.mode, size, plan.backend),
+              context.log,
+            );
+          } catch (error) {
+            // One size that does not fit (PGlite's WebAssembly memory at 1M) leaves the others standing.
+            const message = `${plan.backend} ${label(size)}: not measured (${(error as Error).message})`;
+            context.log(message);
+            notes.push(message);
+            failed.push(`${plan.backend} ${label(size)}`);
+            break;
+          }
           results.push(result);
           if (plan.backend === 'pglite') {
-            await store.query('DELETE FROM deployments WHERE name = $1', [`bench match_${size}_d${dimension}`]);
+            await store.query('DELETE FROM deployments WHERE name = $1', [
+              `bench match_${size}_d${dimension}`,
+            ]);
             await store.query(`DROP TABLE IF EXISTS match_${size}_d${dimension}`);
           }
         }
@@ -212,7 +236,7 @@ export const matchingBenchmark: Benchmark = {
     const skipped =
       context.mode === 'quick'
         ? 'Quick mode: 1k and 10k only on both databases; the full run adds 100k and 1M.'
-        : `Full mode: skipped for time on this 2-core machine: 1M on PGlite entirely (single-threaded WebAssembly), HNSW above ${HNSW_MAX_SIZE.pglite / 1000}k on PGlite and above ${HNSW_MAX_SIZE.postgresql / 1000}k on PostgreSQL (the build grows faster than linearly; the 1M PostgreSQL build would take most of an hour here). Exact search, the matcher's default, runs at every size listed.`;
+        : `Full mode: every size on both databases; HNSW is built up to ${label(HNSW_MAX_SIZE.postgresql)} on PostgreSQL and up to ${label(HNSW_MAX_SIZE.pglite)} on PGlite (single-threaded WebAssembly: its build grows faster than linearly, hours at 1M). Exact search, the matcher's default, runs at every size.`;
     notes.push(skipped);
     if (results.some((r) => r.reusedTable)) {
       notes.push(
@@ -291,7 +315,7 @@ export const matchingBenchmark: Benchmark = {
       );
     }
     return {
-      status: context.databaseUrl ? 'ok' : 'partial',
+      status: context.databaseUrl && failed.length === 0 ? 'ok' : 'partial',
       summary,
       notes,
       data: { dimension, results },
