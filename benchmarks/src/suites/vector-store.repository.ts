@@ -169,15 +169,15 @@ export async function setExact(store: VectorStore, exact: boolean): Promise<void
 /**
  * A running deployment whose frozen watchlist snapshot holds the vectors of `table`, in Vigil's own
  * schema (migrated into the same database), so the matcher's query can be timed as it runs.
- * Reused while it still holds every vector.
+ * Reused while it still holds every vector under `model`.
  */
 export async function ensureSnapshot(store: VectorStore, table: VectorTable, model: string): Promise<string> {
   await migrate(store.database);
   const name = `bench ${table.name}`;
   const found = await store.query<{ id: string; n: number | string }>(
-    `SELECT d.id, (SELECT count(*) FROM snapshot_entries s WHERE s.deployment_id = d.id) AS n
+    `SELECT d.id, (SELECT count(*) FROM snapshot_entries s WHERE s.deployment_id = d.id AND s.model = $2) AS n
        FROM deployments d WHERE d.name = $1`,
-    [name],
+    [name, model],
   );
   const existing = found[0];
   if (existing && Number(existing.n) === table.size) return existing.id;
