@@ -28,7 +28,9 @@ async function enrolmentImages(
     for (const face of (await engine.detect(fs.readFileSync(file))).faces)
       faces.push({ file, box: face.face.box });
   }
-  // Different margins give different files (enrolment refuses a byte-identical duplicate).
+  // Largest faces first (the small ones of the group photos fail enrolment's quality gate); different
+  // margins give different files (enrolment refuses a byte-identical duplicate).
+  faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
   for (let i = 0; images.length < count && faces.length > 0; i++) {
     const face = faces[i % faces.length] as (typeof faces)[number];
     images.push(await faceCrop(face.file, face.box, 2 + 0.1 * Math.floor(i / faces.length)));
