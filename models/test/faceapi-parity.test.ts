@@ -3,8 +3,8 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDefaultProfile } from '../src/build.js';
 import type { ModelProfile } from '../src/manifest.js';
-import { ssdAnchors } from '../src/ssd-anchors.js';
 import { DEFAULT_MODEL_FILES, DEFAULT_PROFILE_DIR, loadProfile } from '../src/profile.js';
+import { ssdAnchors } from '../src/ssd-anchors.js';
 import {
   decodePhoto,
   type FaceApi,
@@ -131,7 +131,10 @@ describe('converted face-api models match @vladmandic/face-api on TFJS (sample p
     const data = new Float32Array(3 * width * height);
     for (let c = 0; c < 3; c++)
       for (let y = 0; y < height; y++)
-        data.set(nchw.subarray(c * 512 * 512 + y * 512, c * 512 * 512 + y * 512 + width), (c * height + y) * width);
+        data.set(
+          nchw.subarray(c * 512 * 512 + y * 512, c * 512 * 512 + y * 512 + width),
+          (c * height + y) * width,
+        );
     const out = await session.run({ input: new ort.Tensor('float32', data, [1, 3, height, width]) });
     const encodings = out.encodings?.data as Float32Array;
     const scores = out.scores?.data as Float32Array;
@@ -141,7 +144,12 @@ describe('converted face-api models match @vladmandic/face-api on TFJS (sample p
     // face-api's outputLayer, in 0..1 of its 512x512 input: (y1, x1, y2, x2).
     const boxes = new Float32Array(encodings.length);
     for (let i = 0; i < encodings.length; i += 4) {
-      const [cx, cy, w, h] = [0, 1, 2, 3].map((k) => anchors[i + k] as number) as [number, number, number, number];
+      const [cx, cy, w, h] = [0, 1, 2, 3].map((k) => anchors[i + k] as number) as [
+        number,
+        number,
+        number,
+        number,
+      ];
       const y = ((encodings[i] as number) / 10) * h + cy;
       const x = ((encodings[i + 1] as number) / 10) * w + cx;
       const halfH = (Math.exp((encodings[i + 2] as number) / 5) * h) / 2;
@@ -184,7 +192,7 @@ describe('converted face-api models match @vladmandic/face-api on TFJS (sample p
     expect(cut).toBeGreaterThan(0);
   });
 
-  it('detector, int8 build (the profile\'s): the same faces as face-api, box IoU >= 0.85, scores within 0.15', async () => {
+  it("detector, int8 build (the profile's): the same faces as face-api, box IoU >= 0.85, scores within 0.15", async () => {
     const { mean, std } = profile.detector.normalisation;
     expect(profile.detector.file).toMatch(/int8/);
     for (const photo of photos) {
