@@ -1,14 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
-import { ffmpegPath } from '@vigil/ingest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { enrolmentImage, SAMPLES } from './pipeline.fixtures.js';
+import { enrolmentImage, stillVideo } from './pipeline.fixtures.js';
 
 const PASSWORD = 'e2e-admin-password-1';
 /** See pipeline.e2e.test.ts: between every other face of sample1 (0.89 at most) and the enrolled one. */
@@ -66,27 +64,7 @@ describe(`the whole system: enrol and deploy through the API, alert from the cam
   });
 
   it('raises an alert for the enrolled subject, visible in the alert list and the camera status', async () => {
-    const video = path.join(dir, 'sample1.mp4');
-    const made = spawnSync(ffmpegPath(), [
-      '-v',
-      'error',
-      '-loop',
-      '1',
-      '-framerate',
-      '10',
-      '-t',
-      '4',
-      '-i',
-      path.join(SAMPLES, 'sample1.jpg'),
-      '-vf',
-      'scale=960:-2,format=yuv420p',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      video,
-    ]);
-    expect(made.status).toBe(0);
+    const video = stillVideo(dir, 'sample1.mp4', 4);
 
     const watchlist = await api('POST', '/watchlists', { name: 'E2E list', description: 'pipeline' });
     expect(watchlist.status).toBe(201);

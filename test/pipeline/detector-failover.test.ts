@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,10 +11,10 @@ import {
   startDetectorWorker,
   type Worker,
 } from '@vigil/detector/worker';
-import { CameraSupervisor, ffmpegPath } from '@vigil/ingest';
+import { CameraSupervisor } from '@vigil/ingest';
 import { decodeFace } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLES } from './pipeline.fixtures.js';
+import { stillVideo } from './pipeline.fixtures.js';
 
 const logger = createLogger({ level: 'silent' });
 let dir: string;
@@ -39,27 +38,7 @@ function counted(analyser: FrameAnalyser) {
 describe(`detectors sharing a queue group (${backendName})`, () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-failover-'));
-    video = path.join(dir, 'group.mp4');
-    const made = spawnSync(ffmpegPath(), [
-      '-v',
-      'error',
-      '-loop',
-      '1',
-      '-framerate',
-      '10',
-      '-t',
-      '3',
-      '-i',
-      path.join(SAMPLES, 'sample1.jpg'),
-      '-vf',
-      'scale=960:-2,format=yuv420p',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      video,
-    ]);
-    expect(made.status).toBe(0);
+    video = stillVideo(dir, 'group.mp4', 3);
     // Two connections on NATS: two detector processes as the server sees them.
     buses.push(await createTestBus('detector-a'));
     buses.push(process.env.NATS_URL ? await createTestBus('detector-b') : (buses[0] as Bus));

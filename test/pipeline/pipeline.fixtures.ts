@@ -73,6 +73,36 @@ export function makeVideo(dir: string): string {
   return out;
 }
 
+/** A video of one sample photo held still for `seconds` (960 px wide, 10 fps H.264), as `dir/name`. */
+export function stillVideo(dir: string, name: string, seconds: number, photo = 'sample1.jpg'): string {
+  const out = path.join(dir, name);
+  const result = spawnSync(
+    ffmpegPath(),
+    [
+      '-v',
+      'error',
+      '-loop',
+      '1',
+      '-framerate',
+      '10',
+      '-t',
+      String(seconds),
+      '-i',
+      path.join(SAMPLES, photo),
+      '-vf',
+      'scale=960:-2,format=yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      out,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`ffmpeg could not make the still video: ${result.stderr}`);
+  return out;
+}
+
 /** The enrolment photo: a JPEG crop of the enrolled person's photo. */
 export function enrolmentImage(dir: string): Buffer {
   const out = path.join(dir, 'enrol.jpg');

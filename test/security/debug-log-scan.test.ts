@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,11 +5,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
-import { ffmpegPath } from '@vigil/ingest';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { enrolmentImage, SAMPLES } from '../pipeline/pipeline.fixtures.js';
+import { enrolmentImage, stillVideo } from '../pipeline/pipeline.fixtures.js';
 import { type PrivateNats, startPrivateNats } from './private-nats.js';
 
 const ADMIN_PASSWORD = 'debug-scan-admin-password-1';
@@ -107,27 +105,7 @@ describe(`debug-level log scan of a whole pipeline run (${backendName})`, () => 
   });
 
   it('logs no token, password, image or vector, and nothing about faces that matched nothing, through enrol, alert, login, adjudication and logout', async () => {
-    const video = path.join(dir, 'camera.mp4');
-    const made = spawnSync(ffmpegPath(), [
-      '-v',
-      'error',
-      '-loop',
-      '1',
-      '-framerate',
-      '10',
-      '-t',
-      '4',
-      '-i',
-      path.join(SAMPLES, 'sample1.jpg'),
-      '-vf',
-      'scale=960:-2,format=yuv420p',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      video,
-    ]);
-    expect(made.status).toBe(0);
+    const video = stillVideo(dir, 'camera.mp4', 4);
 
     const admin = await login('admin', ADMIN_PASSWORD);
     const operator = await call(admin, 'POST', '/users', {
