@@ -6,7 +6,7 @@ import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { enrolmentImage, stillVideo } from './pipeline.fixtures.js';
+import { enrolmentForm, stillVideo } from './pipeline.fixtures.js';
 
 const PASSWORD = 'e2e-admin-password-1';
 /** See pipeline.e2e.test.ts: between every other face of sample1 (0.89 at most) and the enrolled one. */
@@ -68,11 +68,7 @@ describe(`the whole system: enrol and deploy through the API, alert from the cam
 
     const watchlist = await api('POST', '/watchlists', { name: 'E2E list', description: 'pipeline' });
     expect(watchlist.status).toBe(201);
-    const form = new FormData();
-    form.append('label', 'Enrolled Person');
-    form.append('category', 'wanted');
-    form.append('priority', 'red');
-    form.append('image', new Blob([enrolmentImage(dir)], { type: 'image/jpeg' }), 'enrol.jpg');
+    const form = enrolmentForm(dir);
     const enrolled = await api('POST', `/watchlists/${watchlist.json.id}/subjects`, form);
     expect(enrolled.status).toBe(201);
 

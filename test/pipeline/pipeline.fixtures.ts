@@ -127,6 +127,16 @@ export function enrolmentImage(dir: string): Buffer {
   return fs.readFileSync(out);
 }
 
+/** The multipart body of POST /watchlists/:id/subjects enrolling the enrolled person from `enrolmentImage`. */
+export function enrolmentForm(dir: string): FormData {
+  const form = new FormData();
+  form.append('label', 'Enrolled Person');
+  form.append('category', 'wanted');
+  form.append('priority', 'red');
+  form.append('image', new Blob([enrolmentImage(dir)], { type: 'image/jpeg' }), 'enrol.jpg');
+  return form;
+}
+
 /**
  * A watchlist holding one subject enrolled from `image` with the real face engine: the rows the
  * API's enrolment writes (reference image sealed, embedding for the profile's model).

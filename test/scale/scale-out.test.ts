@@ -12,7 +12,7 @@ import { ffmpegPath } from '@vigil/ingest';
 import { decodeAlert } from '@vigil/proto';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enrolmentImage, SAMPLES } from '../pipeline/pipeline.fixtures.js';
+import { enrolmentForm, SAMPLES } from '../pipeline/pipeline.fixtures.js';
 
 /**
  * Issue 10's scale-out check: every role as its own `vigil serve --role X` process on PostgreSQL and
@@ -321,11 +321,7 @@ describe.runIf(split)(
       // Enrol through the API: the right-most woman of sample1, as test/pipeline does.
       const watchlist = await api('POST', '/watchlists', { name: 'Scale list', description: 'scale-out' });
       expect(watchlist.status).toBe(201);
-      const form = new FormData();
-      form.append('label', 'Enrolled Person');
-      form.append('category', 'wanted');
-      form.append('priority', 'red');
-      form.append('image', new Blob([enrolmentImage(dir)], { type: 'image/jpeg' }), 'enrol.jpg');
+      const form = enrolmentForm(dir);
       const enrolled = await api('POST', `/watchlists/${watchlist.json.id}/subjects`, form);
       expect(enrolled.status).toBe(201);
       const subjectId = enrolled.json.id as string;

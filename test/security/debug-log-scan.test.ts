@@ -8,7 +8,7 @@ import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vi
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { enrolmentImage, stillVideo } from '../pipeline/pipeline.fixtures.js';
+import { enrolmentForm, stillVideo } from '../pipeline/pipeline.fixtures.js';
 import { type PrivateNats, startPrivateNats } from './private-nats.js';
 
 const ADMIN_PASSWORD = 'debug-scan-admin-password-1';
@@ -122,11 +122,7 @@ describe(`debug-level log scan of a whole pipeline run (${backendName})`, () => 
     ).toBe(401);
 
     const watchlist = await call(admin, 'POST', '/watchlists', { name: 'Scan list' });
-    const form = new FormData();
-    form.append('label', 'Enrolled Person');
-    form.append('category', 'wanted');
-    form.append('priority', 'red');
-    form.append('image', new Blob([enrolmentImage(dir)], { type: 'image/jpeg' }), 'enrol.jpg');
+    const form = enrolmentForm(dir);
     const enrolled = await call(admin, 'POST', `/watchlists/${watchlist.json.id}/subjects`, form);
     expect(enrolled.status, JSON.stringify(enrolled.json)).toBe(201);
     const deployment = await call(admin, 'POST', '/deployments', {
