@@ -37,7 +37,10 @@ export class FaceEmbedder {
   async embed(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
     if (!this.manifest.mirrorAverage) return this.embedEach(crops);
     const [width, height] = this.manifest.inputSize;
-    const both = await this.embedEach(crops.flatMap((crop) => [crop, mirror(crop, width, height)]));
+    const mirrored = crops.map((crop) => mirror(crop, width, height));
+    const both = await this.embedEach(crops.flatMap((crop, i) => [crop, mirrored[i] as Uint8Array]));
+    // The mirror images are face pixels like the crops, which callers zero once embedded.
+    for (const copy of mirrored) copy.fill(0);
     return crops.map((_, i) => {
       const plain = both[2 * i] as Float32Array;
       const mirrored = both[2 * i + 1] as Float32Array;
