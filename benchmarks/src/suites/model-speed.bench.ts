@@ -69,7 +69,7 @@ export const modelSpeedBenchmark: Benchmark = {
     const config = loadConfig();
     const notes: string[] = [
       `Frames: face-api's ${frames.length} sample photos scaled to fit 1920x1080 and centred on black (JPEG q90); every pipeline sees the same bytes. Median over ${vigilRuns} runs a frame for Vigil and ${referenceRuns} for face-api (several times slower), after one warm-up run.`,
-      "Stages: decode (JPEG to RGB), detect (detector network, anchor decoding, NMS), landmarks + align (68-point net where the profile has one, then the crop the embedder takes), embed (descriptor network, every face of a frame in one batch for Vigil; face-api runs one face at a time as its own chain does). Per-face figures divide a frame's stage time by its faces.",
+      "Stages: decode (JPEG to RGB), detect (detector network, anchor decoding, NMS), landmarks + align (68-point net where the profile has one, every face of a frame in one call, then the crop the embedder takes), embed (descriptor network, every face of a frame in one batch for Vigil; face-api runs one face at a time as its own chain does). Per-face figures divide a frame's stage time by its faces.",
       'For Vigil the 68-point landmark net runs inside FaceDetector.detect; it is timed again on its own and moved to "landmarks + align".',
       `onnxruntime threads: ${config.VIGIL_ORT_THREADS} (VIGIL_ORT_THREADS) for every profile, and the default profile again with one thread per core; execution provider ${config.VIGIL_EXECUTION_PROVIDER}. The per-stage rows are the default profile with VIGIL_ORT_THREADS.`,
     ];

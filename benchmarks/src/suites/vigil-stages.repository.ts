@@ -49,14 +49,17 @@ export class VigilStages {
     if (this.landmarkModel && landmarks) {
       started = performance.now();
       const size = landmarks.inputSize;
-      for (const candidate of candidates) {
-        // The face box centred on a square, resized to the net's input (as the detector feeds it).
+      // Each face box centred on a square, resized to the net's input; every face of the frame in
+      // one call (as the detector feeds them).
+      const squares = candidates.map((candidate) => {
         const [x, y, w, h] = candidate.box;
         const side = Math.max(w, h);
         const step = side / size;
         const toImage: Affine = [step, 0, x - (side - w) / 2, 0, step, y - (side - h) / 2];
-        const pixels = warpAffine(image, toImage, size, size);
-        const { data, dims } = packTensor([pixels], size, size, landmarks.normalisation);
+        return warpAffine(image, toImage, size, size);
+      });
+      if (squares.length > 0) {
+        const { data, dims } = packTensor(squares, size, size, landmarks.normalisation);
         await this.landmarkModel.run(data, dims, undefined, landmarks.input);
       }
       landmarkNet = performance.now() - started;

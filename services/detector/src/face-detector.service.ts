@@ -110,7 +110,7 @@ export class FaceDetector {
         detections = nonMaximumSuppression([...detections, ...padded], this.manifest.nmsIoU);
       }
     }
-    const faces: FaceCandidate[] = [];
+    const found: { detection: RawDetection; box: [number, number, number, number] }[] = [];
     for (const detection of detections) {
       const [x1, y1, x2, y2] = detection.corners;
       const box: [number, number, number, number] = [
@@ -119,20 +119,24 @@ export class FaceDetector {
         Math.min(image.width, x2) - Math.max(0, x1),
         Math.min(image.height, y2) - Math.max(0, y1),
       ];
-      if (box[2] <= 1 || box[3] <= 1) continue;
-      if (this.landmarkModel) {
-        const landmarks = await this.landmarks68(image, box);
-        faces.push({ box, score: detection.score, landmarks, keypoints: keypointsFrom68(landmarks) });
-      } else {
-        faces.push({
-          box,
-          score: detection.score,
-          landmarks: detection.landmarks,
-          keypoints: keypointsFrom5(detection.landmarks),
-        });
-      }
+      if (box[2] > 1 && box[3] > 1) found.push({ detection, box });
     }
-    return faces;
+    if (!this.landmarkModel) {
+      return found.map(({ detection, box }) => ({
+        box,
+        score: detection.score,
+        landmarks: detection.landmarks,
+        keypoints: keypointsFrom5(detection.landmarks),
+      }));
+    }
+    const landmarks = await this.landmarks68(
+      image,
+      found.map((f) => f.box),
+    );
+    return found.map(({ detection, box }, i) => {
+      const points = landmarks[i] as Point[];
+      return { box, score: detection.score, landmarks: points, keypoints: keypointsFrom68(points) };
+    });
   }
 
   /** One detector run with `padding` border; corners mapped back to image pixels, after NMS. */
@@ -170,37 +174,60 @@ export class FaceDetector {
   }
 
   /**
-   * face-api's landmark step: the face box cut out (whole pixels), centred on a black square,
-   * resized to the net's input; the net gives 68 points relative to that square.
+   * face-api's landmark step, every face of the image in one batched call: each face box cut out
+   * (whole pixels), centred on a black square, resized to the net's input; the net gives 68 points
+   * relative to that square.
    */
-  private async landmarks68(image: RgbImage, box: [number, number, number, number]): Promise<Point[]> {
+  private async landmarks68(
+    image: RgbImage,
+    boxes: readonly [number, number, number, number][],
+  ): Promise<Point[][]> {
+    if (boxes.length === 0) return [];
     const manifest = this.landmarkManifest as LandmarkManifest;
     const model = this.landmarkModel as OnnxModel;
-    const x = Math.round(box[0]);
-    const y = Math.round(box[1]);
-    const width = Math.max(1, Math.min(image.width - x, Math.round(box[2])));
-    const height = Math.max(1, Math.min(image.height - y, Math.round(box[3])));
-    const cut: Affine = [1, 0, x, 0, 1, y];
-    const face = { data: warpAffine(image, cut, width, height), width, height };
-    const side = Math.max(width, height);
-    const padX = (side - width) / 2;
-    const padY = (side - height) / 2;
     const size = manifest.inputSize;
-    const scale = size / side;
-    const pixels = warpAffine(face, placementInverse(scale, padX * scale, padY * scale), size, size);
-    const { data, dims } = packTensor([pixels], size, size, manifest.normalisation);
+    const squares = boxes.map((box) => {
+      const x = Math.round(box[0]);
+      const y = Math.round(box[1]);
+      const width = Math.max(1, Math.min(image.width - x, Math.round(box[2])));
+      const height = Math.max(1, Math.min(image.height - y, Math.round(box[3])));
+      const side = Math.max(width, height);
+      return { x, y, width, height, side, padX: (side - width) / 2, padY: (side - height) / 2 };
+    });
+    const crops = squares.map(({ x, y, width, height, side, padX, padY }) => {
+      const cut: Affine = [1, 0, x, 0, 1, y];
+      const face = { data: warpAffine(image, cut, width, height), width, height };
+      const scale = size / side;
+      return warpAffine(face, placementInverse(scale, padX * scale, padY * scale), size, size);
+    });
+    // A model whose file fixes the batch axis (at 1) gets one face a call.
+    const batchAxis = model.inputShape()[0];
+    const batch = typeof batchAxis === 'number' && batchAxis > 0 ? batchAxis : crops.length;
     const outputName = manifest.output ?? model.outputNames[0] ?? 'landmarks';
-    const outputs = await model.run(data, dims, [outputName], manifest.input);
-    const output = outputs[outputName];
-    if (!output || output.data.length < 136)
-      throw new ModelError('the landmark model gave fewer than 68 points');
-    const points: Point[] = [];
-    for (let i = 0; i < 68; i++) {
-      points.push([
-        x + (output.data[2 * i] as number) * side - padX,
-        y + (output.data[2 * i + 1] as number) * side - padY,
-      ]);
+    const points: Point[][] = [];
+    for (let start = 0; start < crops.length; start += batch) {
+      const chunk = crops.slice(start, start + batch);
+      const { data, dims } = packTensor(chunk, size, size, manifest.normalisation);
+      const output = (await model.run(data, dims, [outputName], manifest.input))[outputName];
+      data.fill(0);
+      if (!output || output.data.length < 136 * chunk.length) {
+        throw new ModelError('the landmark model gave fewer than 68 points a face');
+      }
+      const stride = output.data.length / chunk.length;
+      for (let n = 0; n < chunk.length; n++) {
+        const { x, y, side, padX, padY } = squares[start + n] as (typeof squares)[number];
+        const face: Point[] = [];
+        for (let i = 0; i < 68; i++) {
+          face.push([
+            x + (output.data[n * stride + 2 * i] as number) * side - padX,
+            y + (output.data[n * stride + 2 * i + 1] as number) * side - padY,
+          ]);
+        }
+        points.push(face);
+      }
     }
+    // Face pixels: zeroed once the net has read them, as the embedder's crops are once embedded.
+    for (const crop of crops) crop.fill(0);
     return points;
   }
 
