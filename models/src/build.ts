@@ -9,9 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertFaceLandmark68 } from './converter/face-landmark-68.converter.js';
 import { convertFaceRecognition } from './converter/face-recognition.converter.js';
-import { quantizeRelu6Convs } from './converter/qdq-quantizer.js';
+import { quantizeCalibratedConvs, quantizeRelu6Convs } from './converter/qdq-quantizer.js';
 import { convertSsdMobilenetv1 } from './converter/ssd-mobilenetv1.converter.js';
 import { readTfjsWeights, type WeightTensor } from './converter/tfjs-weights.reader.js';
+import { calibrateDescriptor } from './descriptor-calibration.js';
+import type { ModelProfile } from './manifest.js';
 import { DEFAULT_MODEL_FILES, DEFAULT_PROFILE_DIR, faceApiProfile } from './profile.js';
 
 const SOURCE_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -25,7 +27,7 @@ export function faceApiModelDir(): string {
 interface Job {
   weights: string;
   output: string;
-  convert: (weights: Map<string, WeightTensor>) => Uint8Array;
+  convert: (weights: Map<string, WeightTensor>) => Uint8Array | Promise<Uint8Array>;
 }
 
 function mtime(file: string): number {
@@ -34,11 +36,22 @@ function mtime(file: string): number {
 
 function sourceFiles(): string[] {
   const converterDir = path.join(SOURCE_DIR, 'converter');
+  // The int8 descriptor is calibrated on faces that Vigil's runtime finds and aligns.
+  const runtimeDirs = ['detector', 'embedder'].map((p) =>
+    path.join(SOURCE_DIR, '..', '..', 'services', p, 'src'),
+  );
   return [
     path.join(SOURCE_DIR, 'build.ts'),
     path.join(SOURCE_DIR, 'profile.ts'),
     path.join(SOURCE_DIR, 'manifest.ts'),
+    path.join(SOURCE_DIR, 'descriptor-calibration.ts'),
     ...fs.readdirSync(converterDir).map((f) => path.join(converterDir, f)),
+    ...runtimeDirs.flatMap((dir) =>
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+        .map((f) => path.join(dir, f)),
+    ),
   ];
 }
 
@@ -48,8 +61,19 @@ function writeAtomically(file: string, data: Uint8Array | string): void {
   fs.renameSync(temporary, file);
 }
 
+/** The default profile with its files inside `outputDir`, the descriptor float: for calibration. */
+function floatProfile(outputDir: string): ModelProfile {
+  const profile = faceApiProfile();
+  profile.detector.file = path.join(outputDir, profile.detector.file);
+  if (profile.landmarks) profile.landmarks.file = path.join(outputDir, profile.landmarks.file);
+  profile.embedder.file = path.join(outputDir, DEFAULT_MODEL_FILES.embedder);
+  return profile;
+}
+
 /** Builds the default profile; returns the names of the files it (re)wrote. */
-export function buildDefaultProfile(options: { force?: boolean; outputDir?: string } = {}): string[] {
+export async function buildDefaultProfile(
+  options: { force?: boolean; outputDir?: string } = {},
+): Promise<string[]> {
   const outputDir = options.outputDir ?? DEFAULT_PROFILE_DIR;
   const modelDir = faceApiModelDir();
   fs.mkdirSync(outputDir, { recursive: true });
@@ -74,6 +98,16 @@ export function buildDefaultProfile(options: { force?: boolean; outputDir?: stri
       output: DEFAULT_MODEL_FILES.embedder,
       convert: convertFaceRecognition,
     },
+    {
+      // After the others: calibration runs the detector and landmark files written above.
+      weights: 'face_recognition_model',
+      output: DEFAULT_MODEL_FILES.embedderInt8,
+      convert: async (w) => {
+        const float = convertFaceRecognition(w);
+        const ranges = await calibrateDescriptor(float, floatProfile(outputDir));
+        return quantizeCalibratedConvs(float, ranges).bytes;
+      },
+    },
   ];
   const sourcesTime = Math.max(...sourceFiles().map(mtime));
   const written: string[] = [];
@@ -83,7 +117,7 @@ export function buildDefaultProfile(options: { force?: boolean; outputDir?: stri
     const output = path.join(outputDir, job.output);
     const inputsTime = Math.max(sourcesTime, mtime(manifest), mtime(shard));
     if (!options.force && fs.existsSync(output) && mtime(output) > inputsTime) continue;
-    writeAtomically(output, job.convert(readTfjsWeights(manifest)));
+    writeAtomically(output, await job.convert(readTfjsWeights(manifest)));
     written.push(job.output);
   }
   const profilePath = path.join(outputDir, DEFAULT_MODEL_FILES.profile);
@@ -97,7 +131,7 @@ export function buildDefaultProfile(options: { force?: boolean; outputDir?: stri
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = Date.now();
-  const written = buildDefaultProfile({ force: process.argv.includes('--force') });
+  const written = await buildDefaultProfile({ force: process.argv.includes('--force') });
   const what = written.length ? `wrote ${written.join(', ')}` : 'up to date';
   console.log(`@vigil/models: ${DEFAULT_PROFILE_DIR}: ${what} (${Date.now() - started} ms)`);
 }

@@ -39,6 +39,20 @@ function axisAttribute(axis: number): onnxProto.onnx.IAttributeProto {
   return { name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: axis };
 }
 
+/** Observed range of one float tensor over a calibration set. */
+export interface TensorRange {
+  min: number;
+  max: number;
+}
+
+/** uint8 activations covering `range` (and 0, which must be exact: zero padding and ReLU's floor). */
+function activationRange({ min, max }: TensorRange): ActivationRange {
+  const low = Math.min(0, min);
+  const high = Math.max(0, max);
+  const scale = high > low ? (high - low) / 255 : 1;
+  return { scale, zeroPoint: Math.min(255, Math.max(0, Math.round(-low / scale))) };
+}
+
 /**
  * Static int8 quantization in ONNX's QDQ form, for networks built of convolutions that read ReLU6
  * outputs (MobileNet): each such Conv gets per-channel symmetric int8 weights, an int32 bias, and a
@@ -49,12 +63,79 @@ function axisAttribute(axis: number): onnxProto.onnx.IAttributeProto {
  * quantized first layer doubled the largest score error on the sample photos for no speed.
  */
 export function quantizeRelu6Convs(modelBytes: Uint8Array): { bytes: Uint8Array; quantized: number } {
+  return quantizeConvs(modelBytes, (_tensor, producer) => {
+    if (producer?.opType !== 'Clip') return undefined;
+    const [, low, high] = producer.input ?? [];
+    return low && high ? { clip: [low, high] } : undefined;
+  });
+}
+
+/**
+ * Static int8 quantization from calibrated ranges (`calibrationModel` exposes the tensors to
+ * measure): every Conv whose input was calibrated, except those reading the graph's input, gets
+ * per-channel int8 weights, an int32 bias and a uint8 Q/DQ pair on its input over the observed
+ * range; a Conv whose output goes anywhere but a ReLU (the second conv of a residual block, into
+ * the Add) gets a Q/DQ pair on its output too, so onnxruntime can fuse it into a QLinearConv.
+ */
+export function quantizeCalibratedConvs(
+  modelBytes: Uint8Array,
+  ranges: ReadonlyMap<string, TensorRange>,
+): { bytes: Uint8Array; quantized: number } {
+  const graphInputs = new Set(
+    (onnx.ModelProto.decode(modelBytes).graph?.input ?? []).map((i) => i.name as string),
+  );
+  return quantizeConvs(
+    modelBytes,
+    (tensor) => {
+      const range = ranges.get(tensor);
+      return range && !graphInputs.has(tensor) ? { range: activationRange(range) } : undefined;
+    },
+    ranges,
+  );
+}
+
+/**
+ * The model with every Conv's input and output added to the graph outputs, to measure their ranges
+ * over calibration inputs (onnxruntime keeps an output's tensor from being optimised away).
+ */
+export function calibrationModel(modelBytes: Uint8Array): { bytes: Uint8Array; tensors: string[] } {
+  const model = onnx.ModelProto.decode(modelBytes);
+  const graph = model.graph;
+  if (!graph?.node || !graph.output) throw new Error('model has no graph');
+  const existing = new Set(graph.output.map((o) => o.name as string));
+  const tensors = new Set<string>();
+  for (const node of graph.node) {
+    if (node.opType !== 'Conv') continue;
+    const x = node.input?.[0];
+    const y = node.output?.[0];
+    if (x) tensors.add(x);
+    if (y) tensors.add(y);
+  }
+  const added = [...tensors].filter((t) => !existing.has(t));
+  for (const name of added) {
+    graph.output.push({ name, type: { tensorType: { elemType: DataType.FLOAT } } });
+  }
+  return { bytes: onnx.ModelProto.encode(model).finish(), tensors: [...tensors] };
+}
+
+/** How one Conv input is quantized: over a ReLU6's Clip bounds, or a calibrated range. */
+type InputQuantization = { clip: [string, string] } | { range: ActivationRange };
+
+function quantizeConvs(
+  modelBytes: Uint8Array,
+  inputQuantization: (tensor: string, producer: Node | undefined) => InputQuantization | undefined,
+  outputRanges?: ReadonlyMap<string, TensorRange>,
+): { bytes: Uint8Array; quantized: number } {
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph;
   if (!graph?.node || !graph.initializer || !graph.input) throw new Error('model has no graph');
   const initializers = new Map(graph.initializer.map((t) => [t.name as string, t]));
   const producers = new Map<string, Node>();
-  for (const node of graph.node) for (const output of node.output ?? []) producers.set(output, node);
+  const consumers = new Map<string, Node[]>();
+  for (const node of graph.node) {
+    for (const output of node.output ?? []) producers.set(output, node);
+    for (const input of node.input ?? []) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+  }
 
   const nodes: Node[] = [];
   const added: Tensor[] = [];
@@ -62,21 +143,20 @@ export function quantizeRelu6Convs(modelBytes: Uint8Array): { bytes: Uint8Array;
   let quantized = 0;
 
   const rangeOf = (tensor: string): ActivationRange | undefined => {
-    const producer = producers.get(tensor);
-    if (producer?.opType !== 'Clip') return undefined;
-    const [, low, high] = producer.input ?? [];
-    const bound = (name: string | undefined) => {
-      const t = name ? initializers.get(name) : undefined;
+    const how = inputQuantization(tensor, producers.get(tensor));
+    if (!how) return undefined;
+    if ('range' in how) return how.range;
+    const bound = (name: string) => {
+      const t = initializers.get(name);
       return t ? floatData(t)[0] : undefined;
     };
-    return bound(low) === 0 && bound(high) === 6 ? RELU6_RANGE : undefined;
+    return bound(how.clip[0]) === 0 && bound(how.clip[1]) === 6 ? RELU6_RANGE : undefined;
   };
 
-  /** The tensor through a Q/DQ pair (one pair per tensor, however many Convs read it). */
-  const quantizedInput = (tensor: string, range: ActivationRange): string => {
-    const seen = dequantized.get(tensor);
-    if (seen) return seen.name;
+  /** Appends a Q/DQ pair from `tensor` to `output` (a fresh name when absent); returns `output`. */
+  const qdqPair = (tensor: string, range: ActivationRange, output?: string): string => {
     const id = dequantized.size;
+    const dq = output ?? `qdq_${id}_dq`;
     const scale = `qdq_${id}_scale`;
     const zero = `qdq_${id}_zero`;
     added.push(rawTensor(scale, DataType.FLOAT, [], Float32Array.of(range.scale)));
@@ -91,11 +171,15 @@ export function quantizeRelu6Convs(modelBytes: Uint8Array): { bytes: Uint8Array;
       opType: 'DequantizeLinear',
       name: `qdq_${id}_dequantize`,
       input: [`qdq_${id}_q`, scale, zero],
-      output: [`qdq_${id}_dq`],
+      output: [dq],
     });
-    dequantized.set(tensor, { name: `qdq_${id}_dq`, range });
-    return `qdq_${id}_dq`;
+    dequantized.set(tensor, { name: dq, range });
+    return dq;
   };
+
+  /** The tensor through a Q/DQ pair (one pair per tensor, however many Convs read it). */
+  const quantizedInput = (tensor: string, range: ActivationRange): string =>
+    dequantized.get(tensor)?.name ?? qdqPair(tensor, range);
 
   /** An integer initializer with per-output-channel scales, dequantized to float for its Conv. */
   const perChannelConstant = (
@@ -157,7 +241,19 @@ export function quantizeRelu6Convs(modelBytes: Uint8Array): { bytes: Uint8Array;
     } else if (b) {
       inputs.push(b);
     }
-    nodes.push({ ...node, input: inputs });
+    // An output that no ReLU reads (and so no later Q/DQ pair bounds) gets its own pair.
+    const y = node.output?.[0];
+    const outputRange = y ? outputRanges?.get(y) : undefined;
+    const readByRelu = (consumers.get(y ?? '') ?? []).every(
+      (c) => c.opType === 'Relu' || c.opType === 'Clip',
+    );
+    if (y && outputRange && !readByRelu) {
+      const raw = `${y}_float`;
+      nodes.push({ ...node, input: inputs, output: [raw] });
+      qdqPair(raw, activationRange(outputRange), y);
+    } else {
+      nodes.push({ ...node, input: inputs });
+    }
     quantized += 1;
   }
 
