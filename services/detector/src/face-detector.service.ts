@@ -43,9 +43,9 @@ const AUTO_PADDING = 0.5;
  * A photo (`padding: 'auto'`) where no face reaches the threshold gets one more padded look that
  * keeps faces down to this score. On LFW (int8 pipeline) 28 of the 6,000 pairs had a photo without
  * a face; at 0.3 13 still had, at 0.1 2, and verification went from 98.97% to 99.05% and 99.08%.
- * What it finds still meets the quality gates (enrolment refuses scores below 0.7 as
- * `low_quality`, with the score given). Video frames (`closeUps`) never pay for it: most of them
- * hold no face.
+ * Enrolment is unchanged by it: `assessEnrolmentImage` counts only faces scoring 0.5 or more, so a
+ * photo whose only face the second look found is still `no_face`. Video frames (`closeUps`) never
+ * pay for it: most of them hold no face.
  */
 const PHOTO_SECOND_LOOK_SCORE = 0.1;
 /** A face at least this fraction of the shorter image side counts as a close-up. */
