@@ -6,7 +6,7 @@ import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { enrolmentForm, stillVideo } from './pipeline.fixtures.js';
+import { apiCaller, enrolmentForm, stillVideo } from './pipeline.fixtures.js';
 
 const PASSWORD = 'e2e-admin-password-1';
 /** See pipeline.e2e.test.ts: between every other face of sample1 (0.89 at most) and the enrolled one. */
@@ -17,20 +17,10 @@ let testDb: TestDatabase | undefined;
 let system: System;
 let token: string;
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field below.
-type Json = any;
-
-async function api(method: string, route: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const init: RequestInit = { method, headers: { authorization: `Bearer ${token}` } };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = 'application/json';
-  }
-  const response = await fetch(`${system.url}/api/v1${route}`, init);
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = apiCaller(
+  () => `${system.url}`,
+  () => token,
+);
 
 describe(`the whole system: enrol and deploy through the API, alert from the camera (${backendName})`, () => {
   beforeAll(async () => {

@@ -225,3 +225,27 @@ export async function tableCounts(db: Database): Promise<Record<string, number>>
   }
   return counts;
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field by the tests.
+export type Json = any;
+
+/**
+ * A caller of one running system's API as one user: a JSON body, or multipart where `body` is
+ * FormData. `url` and `token` are read at each call (tests learn them in beforeAll).
+ */
+export function apiCaller(
+  url: () => string,
+  token: () => string,
+): (method: string, route: string, body?: unknown) => Promise<{ status: number; json: Json }> {
+  return async (method, route, body) => {
+    const init: RequestInit = { method, headers: { authorization: `Bearer ${token()}` } };
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    const response = await fetch(`${url()}/api/v1${route}`, init);
+    const text = await response.text();
+    return { status: response.status, json: text ? JSON.parse(text) : undefined };
+  };
+}

@@ -12,7 +12,7 @@ import { ffmpegPath } from '@vigil/ingest';
 import { decodeAlert } from '@vigil/proto';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enrolmentForm, SAMPLES } from '../pipeline/pipeline.fixtures.js';
+import { apiCaller, enrolmentForm, SAMPLES } from '../pipeline/pipeline.fixtures.js';
 
 /**
  * Issue 10's scale-out check: every role as its own `vigil serve --role X` process on PostgreSQL and
@@ -30,9 +30,6 @@ const THRESHOLD = 0.96;
 const COOLDOWN_SECONDS = 4;
 const CAMERA_FPS = 2;
 const split = Boolean(process.env.DATABASE_URL && process.env.NATS_URL);
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field below.
-type Json = any;
 
 interface RoleProcess {
   name: string;
@@ -208,21 +205,10 @@ describe.runIf(split)(
     /** Embeddings a matcher has searched. */
     const searched = (proc: RoleProcess) => metric(proc, 'vigil_match_queries_total');
 
-    async function api(
-      method: string,
-      route: string,
-      body?: unknown,
-    ): Promise<{ status: number; json: Json }> {
-      const init: RequestInit = { method, headers: { authorization: `Bearer ${token}` } };
-      if (body instanceof FormData) init.body = body;
-      else if (body !== undefined) {
-        init.body = JSON.stringify(body);
-        (init.headers as Record<string, string>)['content-type'] = 'application/json';
-      }
-      const response = await fetch(`${apiUrl}/api/v1${route}`, init);
-      const text = await response.text();
-      return { status: response.status, json: text ? JSON.parse(text) : undefined };
-    }
+    const api = apiCaller(
+      () => apiUrl,
+      () => token,
+    );
 
     async function storedAlerts(deploymentId: string) {
       const result = await testDb.db.query<{
