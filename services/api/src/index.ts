@@ -29,3 +29,8 @@ export { type DeploymentStats, type OversightStats, StatsService } from './overs
 export { ThresholdService } from './oversight/threshold.service.js';
 export { type AuthHook, bearerToken } from './plugins/auth.plugin.js';
 export { AUTH_ERRORS, errorResponses, errorSchema, uuidParams } from './routes/schemas.js';
+export {
+  type ReembedFailure,
+  type ReembedResult,
+  reembedReferenceImages,
+} from './subjects/reembed.service.js';

@@ -3,7 +3,7 @@ import { backendName, waitFor } from '@vigil/core/testing';
 import { SnapshotRepository } from '@vigil/matcher';
 import { CameraState, decodeDeploymentChanged, encodeCameraStatus } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { faceCrop, loadEngine, multipart } from './face-fixtures.js';
+import { enrolThroughApi, faceCrop, loadEngine, multipart } from './face-fixtures.js';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
 
 const SQL_INJECTION = "x'); DELETE FROM deployments; --";
@@ -37,17 +37,15 @@ describe(`deployments (${backendName})`, () => {
     otherWatchlistId = (await call('POST', '/watchlists', t.tokens.admin, { name: 'Unused' })).json().id;
     subjectIds = [];
     for (const [index, face] of faces.entries()) {
-      const body = multipart({ label: `Person ${index}`, category: 'wanted', priority: 'amber' }, [
-        { filename: `${index}.jpg`, data: face },
-      ]);
-      const response = await t.app.inject({
-        method: 'POST',
-        url: `/api/v1/watchlists/${watchlistId}/subjects`,
-        headers: { ...bearer(t.tokens.watchlist_manager), ...body.headers },
-        payload: body.payload,
-      });
-      expect(response.statusCode, response.body).toBe(201);
-      subjectIds.push(response.json().id);
+      subjectIds.push(
+        await enrolThroughApi(
+          t.app,
+          t.tokens.watchlist_manager,
+          watchlistId,
+          { label: `Person ${index}`, category: 'wanted', priority: 'amber' },
+          [face],
+        ),
+      );
     }
     // The third subject's entry has expired: the snapshot must leave them out.
     await t.deps.db.query("UPDATE subjects SET expires_at = now() - interval '1 hour' WHERE id = $1", [

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { FaceEngine } from '@vigil/detector';
+import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
+import { expect } from 'vitest';
 
 /** face-api's demo photos: groups of people, several faces each. */
 export const SAMPLE_DIR = path.resolve(
@@ -93,4 +95,29 @@ export function multipart(
     payload: Buffer.concat(parts),
     headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
   };
+}
+
+/**
+ * Enrols one subject through POST /watchlists/:id/subjects as `token`'s user and returns its id;
+ * fails the test unless the API answers 201.
+ */
+export async function enrolThroughApi(
+  app: FastifyInstance,
+  token: string,
+  watchlistId: string,
+  fields: Record<string, string>,
+  images: Buffer[],
+): Promise<string> {
+  const body = multipart(
+    fields,
+    images.map((data, i) => ({ filename: `${i}.jpg`, data })),
+  );
+  const response = await app.inject({
+    method: 'POST',
+    url: `/api/v1/watchlists/${watchlistId}/subjects`,
+    headers: { authorization: `Bearer ${token}`, ...body.headers },
+    payload: body.payload,
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json().id;
 }

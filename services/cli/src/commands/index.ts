@@ -7,6 +7,7 @@ import { embedCommand } from './embed.command.js';
 import { evalCommand } from './eval.command.js';
 import { keysCommand } from './keys.command.js';
 import { migrateCommand } from './migrate.command.js';
+import { reembedCommand } from './reembed.command.js';
 import { retentionCommand } from './retention.command.js';
 import { serveCommand } from './serve.command.js';
 
@@ -22,4 +23,5 @@ export const commands: Record<string, Command> = {
   audit: auditCommand,
   retention: retentionCommand,
   calibrate: calibrateCommand,
+  reembed: reembedCommand,
 };
