@@ -81,14 +81,12 @@ export function quantizeCalibratedConvs(
   modelBytes: Uint8Array,
   ranges: ReadonlyMap<string, TensorRange>,
 ): { bytes: Uint8Array; quantized: number } {
-  const graphInputs = new Set(
-    (onnx.ModelProto.decode(modelBytes).graph?.input ?? []).map((i) => i.name as string),
-  );
   return quantizeConvs(
     modelBytes,
-    (tensor) => {
+    (tensor, producer) => {
+      // No producer: the graph's input (the image), which stays float.
       const range = ranges.get(tensor);
-      return range && !graphInputs.has(tensor) ? { range: activationRange(range) } : undefined;
+      return range && producer ? { range: activationRange(range) } : undefined;
     },
     ranges,
   );

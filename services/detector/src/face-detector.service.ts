@@ -219,7 +219,9 @@ export class FaceDetector {
       const cut: Affine = [1, 0, x, 0, 1, y];
       const face = { data: warpAffine(image, cut, width, height), width, height };
       const scale = size / side;
-      return warpAffine(face, placementInverse(scale, padX * scale, padY * scale), size, size);
+      const square = warpAffine(face, placementInverse(scale, padX * scale, padY * scale), size, size);
+      face.data.fill(0);
+      return square;
     });
     // A model whose file fixes the batch axis (at 1) gets one face a call.
     const batchAxis = model.inputShape()[0];
