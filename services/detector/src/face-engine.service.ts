@@ -1,7 +1,7 @@
 import type { Config, DetectedFace, Point } from '@vigil/core';
 import { cosineSimilarity, FaceEmbedder, type SessionOptions } from '@vigil/embedder';
 import type { ModelProfile } from '@vigil/models';
-import { dlibChipTemplate } from './dlib-chip.js';
+import { DLIB_CHIP_LANDMARKS, dlibChipTemplate } from './dlib-chip.js';
 import { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
 import { invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
 import { brightness, estimatePose, sharpness } from './face-quality.js';
@@ -149,7 +149,10 @@ export class FaceEngine {
   private align(image: RgbImage, candidate: FaceCandidate): AnalysedFace {
     const [width, height] = this.profile.embedder.inputSize;
     const toCrop = this.dlibChip
-      ? similarityTransform(candidate.landmarks.slice(17), this.dlibChip)
+      ? similarityTransform(
+          DLIB_CHIP_LANDMARKS.map((i) => candidate.landmarks[i] as Point),
+          this.dlibChip,
+        )
       : similarityTransform(candidate.keypoints, this.profile.embedder.template as Point[]);
     const crop = warpAffine(image, invertAffine(toCrop), width, height);
     const [leftEye, rightEye] = candidate.keypoints;
