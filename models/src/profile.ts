@@ -16,17 +16,21 @@ export const DEFAULT_MODEL_FILES = {
   detector: 'ssd_mobilenetv1.onnx',
   detectorInt8: 'ssd_mobilenetv1_int8.onnx',
   landmarks: 'face_landmark_68.onnx',
+  /** face-api's uint8 port of dlib's descriptor: held to face-api by the parity test. */
   embedder: 'face_recognition.onnx',
-  embedderInt8: 'face_recognition_int8.onnx',
+  /** dlib's own float weights of the same descriptor, and their int8 build (the profile's). */
+  dlibEmbedder: 'dlib_face_recognition.onnx',
+  dlibEmbedderInt8: 'dlib_face_recognition_int8.onnx',
   profile: 'profile.json',
 } as const;
 
 /**
- * Embedding-space id of face-api's ResNet-34 descriptor as Vigil runs it: the int8 build
- * (`face_recognition_int8.onnx`), each crop averaged with its mirror image (`mirrorAverage`).
- * Embeddings of `-mirror-v1` (float) and `-v1` (float, no mirror) are other spaces: re-enrol.
+ * Embedding-space id of dlib's ResNet-34 descriptor as Vigil runs it: dlib's own float weights in
+ * an int8 build (`dlib_face_recognition_int8.onnx`), each crop averaged with its mirror image
+ * (`mirrorAverage`). Earlier ids, face-api's uint8 port of the same net (`faceapi-resnet34-mirror-int8-v1`,
+ * `faceapi-resnet34-mirror-v1`, `faceapi-resnet34-v1`), are other spaces: `npx vigil reembed`.
  */
-export const FACEAPI_MODEL_ID = 'faceapi-resnet34-mirror-int8-v1';
+export const FACEAPI_MODEL_ID = 'dlib-resnet34-mirror-int8-v1';
 
 /**
  * The 5 points (left eye centre, right eye centre, nose tip, left and right mouth corner, in image
@@ -65,14 +69,23 @@ export const FACEAPI_DEFAULT_THRESHOLD = 0.91;
 /** Largest batch of faces one embedder call takes with the converted models (dynamic batch axis). */
 const FACEAPI_MAX_BATCH = 32;
 
+/** face-api's input scaling for its landmark and recognition nets: (x - mean) / 255. */
+export const FACEAPI_FACE_NORMALISATION: TensorNormalisation = {
+  channels: 'rgb',
+  layout: 'nchw',
+  mean: FACEAPI_MEAN_RGB,
+  std: [255, 255, 255],
+};
+
+/**
+ * dlib's `input_rgb_image_sized<150>`: (x - mean) / 256 with the same means. face-api divides by
+ * 255 instead; dlib's own weights are run as dlib ran them.
+ */
+const DLIB_FACE_NORMALISATION: TensorNormalisation = { ...FACEAPI_FACE_NORMALISATION, std: [256, 256, 256] };
+
 /** The default profile as build.ts writes it (file names relative to the profile's folder). */
 export function faceApiProfile(): ModelProfile {
-  const faceNormalisation: TensorNormalisation = {
-    channels: 'rgb',
-    layout: 'nchw',
-    mean: FACEAPI_MEAN_RGB,
-    std: [255, 255, 255],
-  };
+  const faceNormalisation = FACEAPI_FACE_NORMALISATION;
   return {
     name: 'default',
     modelId: FACEAPI_MODEL_ID,
@@ -113,12 +126,12 @@ export function faceApiProfile(): ModelProfile {
     },
     embedder: {
       kind: 'dlib-resnet',
-      // The int8 build of the converted descriptor (calibrated on face-api's sample faces): about
-      // half the float model's time, cosine >= 0.999 with face-api (parity test).
-      file: DEFAULT_MODEL_FILES.embedderInt8,
+      // dlib's float weights (face-api ships them quantized to uint8) in an int8 build calibrated
+      // on face-api's sample faces: about half the float model's time, cosine >= 0.999 with it.
+      file: DEFAULT_MODEL_FILES.dlibEmbedderInt8,
       input: 'input',
       inputSize: [150, 150],
-      normalisation: faceNormalisation,
+      normalisation: DLIB_FACE_NORMALISATION,
       template: DLIB_CHIP_TEMPLATE_150,
       embeddingSize: 128,
       output: 'embedding',

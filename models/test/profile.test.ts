@@ -41,7 +41,7 @@ function writeModel(
 describe('loadProfile', () => {
   it('resolves `default` to the built profile with absolute paths to files that exist', () => {
     const profile = loadProfile('default');
-    expect(profile.modelId).toBe('faceapi-resnet34-mirror-int8-v1');
+    expect(profile.modelId).toBe('dlib-resnet34-mirror-int8-v1');
     for (const file of [profile.detector.file, profile.embedder.file, profile.landmarks?.file]) {
       expect(path.isAbsolute(file as string)).toBe(true);
       expect(fs.existsSync(file as string)).toBe(true);
@@ -112,7 +112,11 @@ describe('buildDefaultProfile', () => {
     // The same bytes as the build the other tests use: the conversion is deterministic.
     // The same bytes as the build the other tests use: the conversion and the int8 descriptor's
     // calibration are deterministic.
-    for (const file of [DEFAULT_MODEL_FILES.embedder, DEFAULT_MODEL_FILES.embedderInt8]) {
+    for (const file of [
+      DEFAULT_MODEL_FILES.embedder,
+      DEFAULT_MODEL_FILES.dlibEmbedder,
+      DEFAULT_MODEL_FILES.dlibEmbedderInt8,
+    ]) {
       const built = fs.readFileSync(path.join(DEFAULT_PROFILE_DIR, file));
       expect(fs.readFileSync(path.join(out, file)).equals(built), file).toBe(true);
     }

@@ -66,10 +66,15 @@ function residualDown(
 }
 
 /**
- * Converts face-api's FaceRecognitionNet (dlib's ResNet-34 face descriptor) to ONNX: input `input`
- * [N,3,150,150] normalised, output `embedding` [N,128] (raw, not L2-normalised).
+ * Converts dlib's ResNet-34 face descriptor, as face-api's FaceRecognitionNet names its weights, to
+ * ONNX: input `input` [N,3,150,150] normalised, output `embedding` [N,128] (raw, not L2-normalised).
+ * The weights come from face-api's TFJS files (readTfjsWeights) or dlib's own
+ * (readDlibFaceRecognitionWeights); `source` says which in the file's doc string.
  */
-export function convertFaceRecognition(w: Weights): Uint8Array {
+export function convertFaceRecognition(
+  w: Weights,
+  source = '@vladmandic/face-api TFJS weights (uint8-quantized)',
+): Uint8Array {
   const g = new OnnxGraphBuilder('face_recognition');
   const input = g.input('input', ['N', 3, RECOGNITION_INPUT_SIZE, RECOGNITION_INPUT_SIZE]);
   let out = convLayer(g, w, input, 'conv32_down', { stride: 2, padding: 'valid', relu: true });
@@ -106,7 +111,5 @@ export function convertFaceRecognition(w: Weights): Uint8Array {
   out = g.node('ReduceMean', [out], { axes: { ints: [2, 3] }, keepdims: { i: 0 } });
   out = g.dense(out, weight(w, 'fc', 2));
   g.output(out, 'embedding', ['N', EMBEDDING_SIZE]);
-  return g.encode(
-    'face-api FaceRecognitionNet (dlib ResNet-34 face descriptor), converted from @vladmandic/face-api TFJS weights',
-  );
+  return g.encode(`dlib ResNet-34 face descriptor (face-api FaceRecognitionNet), converted from ${source}`);
 }
