@@ -85,7 +85,6 @@ const DLIB_FACE_NORMALISATION: TensorNormalisation = { ...FACEAPI_FACE_NORMALISA
 
 /** The default profile as build.ts writes it (file names relative to the profile's folder). */
 export function faceApiProfile(): ModelProfile {
-  const faceNormalisation = FACEAPI_FACE_NORMALISATION;
   return {
     name: 'default',
     modelId: FACEAPI_MODEL_ID,
@@ -122,7 +121,7 @@ export function faceApiProfile(): ModelProfile {
       input: 'input',
       output: 'landmarks',
       inputSize: 112,
-      normalisation: faceNormalisation,
+      normalisation: FACEAPI_FACE_NORMALISATION,
     },
     embedder: {
       kind: 'dlib-resnet',

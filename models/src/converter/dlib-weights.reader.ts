@@ -27,13 +27,6 @@ class DlibStream {
     return head & 0x80 ? -value : value;
   }
 
-  string(): string {
-    const length = this.integer();
-    const text = this.bytes.toString('latin1', this.offset, this.offset + length);
-    this.offset += length;
-    return text;
-  }
-
   /** A version-2 tensor: its shape `[n, k, nr, nc]` and its values. */
   tensor(): { shape: number[]; data: Float32Array } {
     const version = this.integer();
@@ -85,6 +78,7 @@ const FACE_API_CONV_NAMES = [
   'conv256_down_out',
 ].flatMap((block) => (block === 'conv32_down' ? [block] : [`${block}/conv1`, `${block}/conv2`]));
 
+/** dlib's OIHW filters in face-api's HWIO layout, which the shared converter takes. */
 function convToHwio(conv: DlibConv): WeightTensor {
   const { outputs, inputs, size } = conv;
   const data = new Float32Array(conv.filters.length);
