@@ -59,6 +59,8 @@ export function applyAffine(m: Affine, point: Point): Point {
  * Samples an `outWidth` x `outHeight` RGB image from `source` (interleaved RGB) by bilinear
  * interpolation, where `inverse` maps each output pixel to its source position (pixel centres at
  * integer coordinates, as OpenCV's warpAffine). Pixels that fall outside the source are black.
+ * Samples round half up (`(v + 0.5) | 0`: Math.round for these non-negative values, and several
+ * times faster in V8, where Math.round was half of the detector's pre-processing time).
  */
 export function warpAffine(
   source: { data: Uint8Array; width: number; height: number },
@@ -67,6 +69,9 @@ export function warpAffine(
   outHeight: number,
 ): Uint8Array {
   const [a, b, c, d, e, f] = inverse;
+  if (a === 1 && b === 0 && d === 0 && e === 1 && Number.isInteger(c) && Number.isInteger(f)) {
+    return shiftCopy(source, c, f, outWidth, outHeight);
+  }
   if (b === 0 && d === 0) return resizeBilinear(source, a, c, e, f, outWidth, outHeight);
   const out = new Uint8Array(outWidth * outHeight * 3);
   const { data, width, height } = source;
@@ -81,6 +86,13 @@ export function warpAffine(
       const y0 = Math.floor(sy);
       const wx = sx - x0;
       const wy = sy - y0;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+        // All four neighbours inside (nearly every pixel of a face chip): the same arithmetic
+        // without the per-channel edge tests.
+        const i00 = y0 * stride + x0 * 3;
+        sampleInside(data, i00, i00 + stride, wx, wy, out, o);
+        continue;
+      }
       const inX0 = x0 >= 0;
       const inX1 = x0 + 1 < width;
       const inY0 = y0 >= 0;
@@ -93,9 +105,54 @@ export function warpAffine(
         const p11 = inY1 && inX1 ? (data[i00 + stride + 3 + ch] as number) : 0;
         const top = p00 + (p01 - p00) * wx;
         const bottom = p10 + (p11 - p10) * wx;
-        out[o + ch] = Math.round(top + (bottom - top) * wy);
+        out[o + ch] = (top + (bottom - top) * wy + 0.5) | 0;
       }
     }
+  }
+  return out;
+}
+
+/**
+ * Writes the RGB sample between the pixel at `top` (with its right neighbour) and the pixel at
+ * `bottom` one row below, all four inside the image: the edge-free bilinear step.
+ */
+function sampleInside(
+  data: Uint8Array,
+  top: number,
+  bottom: number,
+  wx: number,
+  wy: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  for (let ch = 0; ch < 3; ch++) {
+    const p00 = data[top + ch] as number;
+    const p10 = data[bottom + ch] as number;
+    const upper = p00 + ((data[top + 3 + ch] as number) - p00) * wx;
+    const lower = p10 + ((data[bottom + 3 + ch] as number) - p10) * wx;
+    out[o + ch] = (upper + (lower - upper) * wy + 0.5) | 0;
+  }
+}
+
+/**
+ * warpAffine's whole-pixel shift (cutting a box out of an image): every sample falls on a source
+ * pixel, so rows are copied; outside the source stays black.
+ */
+function shiftCopy(
+  source: { data: Uint8Array; width: number; height: number },
+  offsetX: number,
+  offsetY: number,
+  outWidth: number,
+  outHeight: number,
+): Uint8Array {
+  const out = new Uint8Array(outWidth * outHeight * 3);
+  const { data, width, height } = source;
+  const fromX = Math.max(0, -offsetX);
+  const toX = Math.min(outWidth, width - offsetX);
+  if (toX <= fromX) return out;
+  for (let y = Math.max(0, -offsetY); y < Math.min(outHeight, height - offsetY); y++) {
+    const row = ((y + offsetY) * width + offsetX) * 3;
+    out.set(data.subarray(row + fromX * 3, row + toX * 3), (y * outWidth + fromX) * 3);
   }
   return out;
 }
@@ -123,6 +180,7 @@ function resizeBilinear(
   const leftWeight = new Float32Array(outWidth);
   const rightWeight = new Float32Array(outWidth);
   const rightStep = new Int32Array(outWidth);
+  const inner = new Uint8Array(outWidth);
   for (let x = 0; x < outWidth; x++) {
     const sx = scaleX * x + offsetX;
     if (sx <= -1 || sx >= width) continue;
@@ -136,6 +194,7 @@ function resizeBilinear(
     rightStep[x] = hasLeft && hasRight ? 3 : 0;
     leftWeight[x] = hasLeft ? 1 : 0;
     rightWeight[x] = hasRight ? 1 : 0;
+    inner[x] = hasLeft && hasRight ? 1 : 0;
   }
   for (let y = 0; y < outHeight; y++) {
     const sy = scaleY * y + offsetY;
@@ -147,10 +206,16 @@ function resizeBilinear(
     const topRow = (topWeight ? y0 : y0 + 1) * stride;
     const bottomRow = bottomWeight ? (y0 + 1) * stride : topRow;
     let o = y * outWidth * 3;
+    const innerRow = topWeight === 1 && bottomWeight === 1;
     for (let x = 0; x < outWidth; x++, o += 3) {
       const start = columnStart[x] as number;
       if (start < 0) continue;
       const wx = columnWeight[x] as number;
+      if (innerRow && inner[x] === 1) {
+        // Both source rows and columns inside: the weights below are all 1.
+        sampleInside(data, topRow + start, bottomRow + start, wx, wy, out, o);
+        continue;
+      }
       const step = rightStep[x] as number;
       const lw = leftWeight[x] as number;
       const rw = rightWeight[x] as number;
@@ -163,7 +228,7 @@ function resizeBilinear(
         const p11 = (data[bt + step + ch] as number) * rw * bottomWeight;
         const top = p00 + (p01 - p00) * wx;
         const bottom = p10 + (p11 - p10) * wx;
-        out[o + ch] = Math.round(top + (bottom - top) * wy);
+        out[o + ch] = (top + (bottom - top) * wy + 0.5) | 0;
       }
     }
   }
