@@ -1,7 +1,8 @@
 /**
  * Calibration of the int8 descriptor (`face_recognition_int8.onnx`): the activation ranges its
  * quantized convolutions are given. The faces are face-api's six sample photos (22 faces), found and
- * aligned by Vigil's own runtime exactly as the pipeline does it, each crop with its mirror image
+ * aligned by Vigil's own runtime exactly as the live pipeline does it (VIDEO_FRAME: a photo's extra
+ * looks would change the ranges with every detector tweak), each crop with its mirror image
  * (the profile embeds both); the float descriptor runs over them with every Conv's input and output
  * exposed, and the min and max of each are kept, with headroom.
  */
@@ -40,13 +41,13 @@ export async function calibrateDescriptor(
   profile: ModelProfile,
 ): Promise<Map<string, TensorRange>> {
   // The runtime lives in @vigil/detector, which depends on this package: loaded at build time only.
-  const { FaceEngine } = await import('@vigil/detector');
+  const { FaceEngine, VIDEO_FRAME } = await import('@vigil/detector');
   const { mirror, packTensor } = await import('@vigil/embedder');
   const engine = await FaceEngine.load({ profile, threads: 1 });
   const crops: Uint8Array[] = [];
   try {
     for (const photo of faceApiSamplePhotos()) {
-      const { faces } = await engine.detect(fs.readFileSync(photo));
+      const { faces } = await engine.detect(fs.readFileSync(photo), VIDEO_FRAME);
       for (const face of faces) crops.push(face.crop);
     }
   } finally {

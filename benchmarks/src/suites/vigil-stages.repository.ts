@@ -6,14 +6,16 @@ import {
   type FaceEngineOptions,
   invertAffine,
   similarityTransform,
+  VIDEO_FRAME,
   warpAffine,
 } from '@vigil/detector';
 import { OnnxModel, packTensor } from '@vigil/embedder';
 import type { StageTimes } from './faceapi-reference.repository.js';
 
 /**
- * Vigil's runtime timed stage by stage through its public API: `FaceEngine.decode`,
- * `FaceDetector.detect` (the detector and, for the default profile, the 68-point landmark net),
+ * Vigil's runtime timed stage by stage through its public API, on frames as the live pipeline
+ * takes them (VIDEO_FRAME): `FaceEngine.decode`, `FaceDetector.detect` (the detector and, for the
+ * default profile, the 68-point landmark net),
  * the 5-point similarity alignment, and the batched `FaceEngine.embed`. The landmark net is also
  * run on its own so its share can be moved from "detect" to "landmarks + align".
  */
@@ -41,7 +43,7 @@ export class VigilStages {
     const decode = performance.now() - started;
 
     started = performance.now();
-    const candidates = await this.detector.detect(image);
+    const candidates = await this.detector.detect(image, VIDEO_FRAME);
     const detectWithLandmarks = performance.now() - started;
 
     let landmarkNet = 0;
@@ -88,7 +90,7 @@ export class VigilStages {
   /** The whole runtime as the pipeline calls it: decode, then `analyse` (detect, align, embed). */
   async whole(jpeg: Uint8Array): Promise<number> {
     const started = performance.now();
-    await this.engine.analyse(await this.engine.decode(jpeg));
+    await this.engine.analyse(await this.engine.decode(jpeg), VIDEO_FRAME);
     return performance.now() - started;
   }
 

@@ -131,6 +131,63 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
     );
   });
 
+  it('looks at a photo with every border: a face the padded look misses is still found, and none twice', async () => {
+    // A small photo (the padded look goes first) with a 120 px face and a 32 px one cut from sample
+    // 1: with a 0.5 border the small face is too small for SSD; without one it is found.
+    const cut = (face: number, size: number) => {
+      const [x, y, w, h] = analyses[0]?.faces[face]?.face.box ?? [0, 0, 0, 0];
+      return sharp(sample(1))
+        .extract({
+          left: Math.round(x - 0.3 * w),
+          top: Math.round(y - 0.3 * h),
+          width: Math.round(1.6 * w),
+          height: Math.round(1.6 * h),
+        })
+        .resize(size, size)
+        .toBuffer();
+    };
+    const photo = await sharp({ create: { width: 240, height: 240, channels: 3, background: '#808080' } })
+      .composite([
+        { input: await cut(0, 120), left: 10, top: 60 },
+        { input: await cut(1, 32), left: 170, top: 100 },
+      ])
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    expect((await engine.detect(photo, { padding: 0.5 })).faces).toHaveLength(1);
+    const plain = (await engine.detect(photo, { padding: 0 })).faces;
+    expect(plain).toHaveLength(2);
+    const photoLooks = (await engine.detect(photo)).faces;
+    expect(photoLooks).toHaveLength(2);
+    for (const { face } of plain) {
+      const same = photoLooks.filter((f) => iou(corners(f.face.box), corners(face.box)) > 0.3);
+      expect(same).toHaveLength(1);
+    }
+    // Camera frames keep to one look where it found a face that is not a close-up.
+    expect((await engine.detect(photo, { padding: 'closeUps' })).faces).toHaveLength(1);
+  });
+
+  it('gives a tight, dark close-up a second look with a border as wide as the photo', async () => {
+    // Sample 3's first face cut inside its box, enlarged and darkened: nothing scores even 0.1 with
+    // a border of half the photo or less (as LFW's Abdoulaye_Wade_0003).
+    const [x, y, w, h] = analyses[2]?.faces[0]?.face.box ?? [0, 0, 0, 0];
+    const side = Math.round(0.7 * Math.max(w, h));
+    const photo = await sharp(sample(3))
+      .extract({
+        left: Math.round(x + w / 2 - side / 2),
+        top: Math.round(y + h / 2 - side / 2),
+        width: side,
+        height: side,
+      })
+      .resize(600, 600)
+      .linear(0.4, 0)
+      .jpeg()
+      .toBuffer();
+    for (const padding of [0, 0.25, 0.5]) {
+      expect((await engine.detect(photo, { padding, scoreThreshold: 0.1 })).faces).toHaveLength(0);
+    }
+    expect((await engine.detect(photo)).faces).toHaveLength(1);
+  });
+
   it('rejects bytes that are not an image with unsupported_image', async () => {
     await expect(engine.analyse(Buffer.from('not a jpeg'))).rejects.toMatchObject({
       code: 'unsupported_image',

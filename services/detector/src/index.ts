@@ -28,3 +28,4 @@ export {
   type VerificationResult,
 } from './lfw-protocol.js';
 export { INSIGHTFACE_FILES, resolveProfile } from './profile.repository.js';
+export { VIDEO_FRAME } from './worker/frame-analyser.js';
