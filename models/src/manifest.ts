@@ -73,6 +73,25 @@ export interface EmbedderManifest {
    * embedding space, so a profile that sets it has its own `modelId`.
    */
   mirrorAverage?: boolean;
+  /**
+   * Test-time views of every face beyond the aligned crop, as dlib's `num_jitters`: each is the crop
+   * turned, zoomed and shifted about its centre and resampled from the crop itself (black outside,
+   * as dlib's `jitter_image`), and the face's embedding is the average over all of them (each with
+   * its mirror image where `mirrorAverage`). Photos and camera frames alike: LFW measured no gain
+   * from views on one side of a comparison only. Multiplies the embedder's work by 1 + their
+   * number, and changes the embedding space, so a profile that sets them has its own `modelId`.
+   */
+  views?: FaceView[];
+}
+
+/** One extra view of a face: its aligned crop turned, zoomed and shifted. */
+export interface FaceView {
+  /** Clockwise in the image. */
+  degrees: number;
+  /** Above 1 the face fills more of the crop. */
+  zoom: number;
+  /** [x, y] as fractions of the crop's width and height; none when absent. */
+  shift?: [number, number];
 }
 
 export interface ModelProfile {

@@ -49,6 +49,16 @@ describe('loadProfile', () => {
     expect(path.dirname(profile.detector.file)).toBe(DEFAULT_PROFILE_DIR);
   });
 
+  it('resolves `accurate` to the same built files with jitter views and an embedding space of its own', () => {
+    const profile = loadProfile('accurate');
+    const plain = loadProfile('default');
+    expect(profile.name).toBe('accurate');
+    expect(profile.modelId).not.toBe(plain.modelId);
+    expect(profile.embedder.views).toHaveLength(2);
+    expect({ ...profile.embedder, views: undefined }).toEqual({ ...plain.embedder, views: undefined });
+    expect(profile.detector).toEqual(plain.detector);
+  });
+
   it('takes a folder or a profile.json path as well as a name', () => {
     const byName = loadProfile('default');
     expect(loadProfile(DEFAULT_PROFILE_DIR)).toEqual(byName);

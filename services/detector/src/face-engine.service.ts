@@ -1,9 +1,9 @@
 import type { Config, DetectedFace, Point } from '@vigil/core';
-import { cosineSimilarity, FaceEmbedder, type SessionOptions } from '@vigil/embedder';
+import { cosineSimilarity, FaceEmbedder, ModelError, type SessionOptions } from '@vigil/embedder';
 import type { ModelProfile } from '@vigil/models';
 import { DLIB_CHIP_LANDMARKS, dlibChipTemplate } from './dlib-chip.js';
 import { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
-import { invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
+import { cropView, invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
 import { brightness, estimatePose, sharpness } from './face-quality.js';
 import { decodeImage, type RgbImage } from './image.repository.js';
 import { resolveProfile } from './profile.repository.js';
@@ -34,7 +34,7 @@ export interface AnalyseOptions extends DetectOptions {
 
 /** How `FaceEngine.load` finds and runs the models. */
 export interface FaceEngineOptions extends SessionOptions {
-  /** A profile, or its name / path as `--model` takes it (`default`, `insightface`, a path). */
+  /** A profile, or its name / path as `--model` takes it (`default`, `accurate`, `insightface`, a path). */
   profile?: ModelProfile | string;
   /** Folder of user-supplied models, for the `insightface` profile. */
   modelsDir?: string;
@@ -84,6 +84,11 @@ export class FaceEngine {
       typeof options.profile === 'object'
         ? options.profile
         : resolveProfile(options.profile ?? 'default', { modelsDir: options.modelsDir });
+    for (const view of profile.embedder.views ?? []) {
+      const [x, y] = view.shift ?? [0, 0];
+      if (![view.degrees, view.zoom, x, y].every(Number.isFinite) || !(view.zoom > 0))
+        throw new ModelError(`embedder view ${JSON.stringify(view)}: numbers needed, and a zoom above 0`);
+    }
     const session = { executionProvider: options.executionProvider, threads: options.threads };
     const detector = await FaceDetector.load(profile, session);
     try {
@@ -123,7 +128,7 @@ export class FaceEngine {
     if (options.maxFaces !== undefined) candidates = candidates.slice(0, Math.max(0, options.maxFaces));
     const faces = candidates.map((candidate) => this.align(image, candidate));
     if (options.embed !== false && faces.length > 0) {
-      const embeddings = await this.embedder.embed(faces.map((f) => f.crop));
+      const embeddings = await this.embed(faces.map((f) => f.crop));
       faces.forEach((face, i) => {
         face.embedding = embeddings[i];
       });
@@ -131,9 +136,26 @@ export class FaceEngine {
     return { width: image.width, height: image.height, faces };
   }
 
-  /** Embeddings of aligned crops (as `analyse` returns them), one batched call where possible. */
-  embed(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
-    return this.embedder.embed(crops);
+  /**
+   * Embeddings of aligned crops (as `analyse` returns them), one batched call where possible; with
+   * the profile's `views`, each the average over the crop and its views (resampled from the crop,
+   * and zeroed once embedded, as the crops are by their callers).
+   */
+  async embed(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
+    const views = this.profile.embedder.views ?? [];
+    if (views.length === 0) return this.embedder.embed(crops);
+    const [width, height] = this.profile.embedder.inputSize;
+    const resampled = crops.map((crop) => views.map((view) => cropView(crop, width, height, view)));
+    try {
+      return await this.embedder.embedViews(crops.map((crop, i) => [crop, ...(resampled[i] ?? [])]));
+    } finally {
+      for (const copies of resampled) for (const copy of copies) copy.fill(0);
+    }
+  }
+
+  /** Crops each face's embedding is made of: 1 + the profile's `views` (before mirror images). */
+  get viewsPerFace(): number {
+    return 1 + (this.profile.embedder.views?.length ?? 0);
   }
 
   /** Cosine similarity of two embeddings of this profile. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type Affine,
   applyAffine,
+  cropView,
   invertAffine,
   iou,
   placementInverse,
@@ -190,5 +191,37 @@ describe('iou', () => {
     expect(iou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
     expect(iou([0, 0, 10, 10], [20, 20, 30, 30])).toBe(0);
     expect(iou([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(1 / 3, 9);
+  });
+});
+
+describe('cropView', () => {
+  const side = 6;
+  const crop = new Uint8Array(side * side * 3);
+  for (let i = 0; i < crop.length; i++) crop[i] = (i * 37) % 251;
+  const pixel = (image: Uint8Array, x: number, y: number) =>
+    Array.from(image.subarray((y * side + x) * 3, (y * side + x) * 3 + 3));
+
+  it('turns a crop clockwise about its centre: a quarter turn moves each pixel exactly', () => {
+    const turned = cropView(crop, side, side, { degrees: 90, zoom: 1 });
+    // Clockwise in image coordinates (y down): the top-left pixel goes to the top-right.
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) expect(pixel(turned, side - 1 - y, x)).toEqual(pixel(crop, x, y));
+    }
+  });
+
+  it('zooms about the centre and shifts by fractions of the crop, black outside', () => {
+    const zoomed = cropView(crop, side, side, { degrees: 0, zoom: 2 });
+    // Zoom 2 about (2.5, 2.5): view pixel 2 samples crop position 2.25, between 2 and 3.
+    const expected = pixel(crop, 2, 2).map((v, c) => {
+      const right = pixel(crop, 3, 2)[c] as number;
+      const below = pixel(crop, 2, 3)[c] as number;
+      const diagonal = pixel(crop, 3, 3)[c] as number;
+      return Math.round(0.75 * (0.75 * v + 0.25 * right) + 0.25 * (0.75 * below + 0.25 * diagonal));
+    });
+    expect(pixel(zoomed, 2, 2)).toEqual(expected);
+    const shifted = cropView(crop, side, side, { degrees: 0, zoom: 1, shift: [1 / side, 0] });
+    for (let x = 1; x < side; x++) expect(pixel(shifted, x, 4)).toEqual(pixel(crop, x - 1, 4));
+    expect(pixel(shifted, 0, 4)).toEqual([0, 0, 0]);
+    expect(Array.from(cropView(crop, side, side, { degrees: 0, zoom: 1 }))).toEqual(Array.from(crop));
   });
 });

@@ -1,4 +1,5 @@
 import type { Point } from '@vigil/core';
+import type { FaceView } from '@vigil/models';
 
 /** A 2x3 affine map: (x, y) -> (a x + b y + c, d x + e y + f). */
 export type Affine = [a: number, b: number, c: number, d: number, e: number, f: number];
@@ -48,6 +49,30 @@ export function invertAffine(m: Affine): Affine {
   const det = a * e - b * d;
   if (det === 0) throw new RangeError('the affine map is singular');
   return [e / det, -b / det, (b * f - c * e) / det, -d / det, a / det, (c * d - a * f) / det];
+}
+
+/**
+ * A view of an aligned crop (interleaved RGB): turned by `view.degrees` (clockwise) and zoomed by
+ * `view.zoom` about its centre, then shifted by `view.shift` (fractions of the crop); what falls
+ * outside the crop is black, as in dlib's `jitter_image`.
+ */
+export function cropView(crop: Uint8Array, width: number, height: number, view: FaceView): Uint8Array {
+  const radians = (view.degrees * Math.PI) / 180;
+  const cos = view.zoom * Math.cos(radians);
+  const sin = view.zoom * Math.sin(radians);
+  const [shiftX, shiftY] = view.shift ?? [0, 0];
+  // Pixel centres at integers: the centre of the crop is ((width - 1) / 2, (height - 1) / 2).
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  const toView: Affine = [
+    cos,
+    -sin,
+    cx - cos * cx + sin * cy + shiftX * width,
+    sin,
+    cos,
+    cy - sin * cx - cos * cy + shiftY * height,
+  ];
+  return warpAffine({ data: crop, width, height }, invertAffine(toView), width, height);
 }
 
 /** Applies an affine map to a point. */

@@ -54,4 +54,31 @@ describe('FaceEmbedder mirror averaging (real onnxruntime, the default profile d
     );
     expect(Math.hypot(...(averagedFace as Float32Array))).toBeCloseTo(1, 5);
   });
+
+  it('averages every view of a face, each with its mirror image, into one embedding', async () => {
+    const face = await crop();
+    const shifted = await crop();
+    shifted.copyWithin(0, 3 * 150 * 4); // the same face four rows higher
+    const [a, b, c, d] = await plain.embed([
+      face,
+      mirror(face, 150, 150),
+      shifted,
+      mirror(shifted, 150, 150),
+    ]);
+    const [both, alone] = await averaged.embedViews([[face, shifted], [face]]);
+    const sum = (a as Float32Array).map(
+      (v, k) =>
+        v +
+        ((b as Float32Array)[k] as number) +
+        ((c as Float32Array)[k] as number) +
+        ((d as Float32Array)[k] as number),
+    );
+    expect(cosineSimilarity(both as Float32Array, sum)).toBeGreaterThan(0.99999);
+    expect(cosineSimilarity(both as Float32Array, alone as Float32Array)).toBeLessThan(0.99999);
+    expect(Math.hypot(...(both as Float32Array))).toBeCloseTo(1, 5);
+    // One view a face is exactly `embed`.
+    expect(Array.from(alone as Float32Array)).toEqual(
+      Array.from((await averaged.embed([face]))[0] as Float32Array),
+    );
+  });
 });

@@ -17,7 +17,7 @@ export const INSIGHTFACE_MOBILEFACENET_THRESHOLD = 0.28;
 
 /**
  * Resolves what `--model` / VIGIL_MODEL_PROFILE names: `default` (the converted face-api models),
- * `insightface` (SCRFD-500M + MobileFaceNet-128 in `modelsDir`), a folder holding `profile.json`,
+ * `accurate` (the same models, each face also embedded from jitter views), `insightface` (SCRFD-500M + MobileFaceNet-128 in `modelsDir`), a folder holding `profile.json`,
  * or a profile JSON path.
  */
 export function resolveProfile(nameOrPath: string, options: { modelsDir?: string } = {}): ModelProfile {

@@ -34,17 +34,40 @@ export class FaceEmbedder {
   }
 
   /** One embedding per crop, in order (with its mirror image averaged in where the manifest says). */
-  async embed(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
-    if (!this.manifest.mirrorAverage) return this.embedEach(crops);
+  embed(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
+    return this.embedViews(crops.map((crop) => [crop]));
+  }
+
+  /**
+   * One embedding per face from several views of it (the aligned crop, and the same face sampled
+   * again slightly rotated or zoomed): every view, and its mirror image where the manifest says, is
+   * embedded in one batched run, and a face's normalised embeddings are averaged (test-time
+   * augmentation, as dlib's `num_jitters`). One view a face is `embed`.
+   */
+  async embedViews(faces: readonly (readonly Uint8Array[])[]): Promise<Float32Array[]> {
     const [width, height] = this.manifest.inputSize;
-    const mirrored = crops.map((crop) => mirror(crop, width, height));
-    const both = await this.embedEach(crops.flatMap((crop, i) => [crop, mirrored[i] as Uint8Array]));
-    // The mirror images are face pixels like the crops, which callers zero once embedded.
-    for (const copy of mirrored) copy.fill(0);
-    return crops.map((_, i) => {
-      const plain = both[2 * i] as Float32Array;
-      const mirrored = both[2 * i + 1] as Float32Array;
-      return l2Normalise(plain.map((v, k) => v + (mirrored[k] as number)));
+    const mirrored = this.manifest.mirrorAverage
+      ? faces.map((views) => views.map((crop) => mirror(crop, width, height)))
+      : [];
+    const crops = faces.flatMap((views, i) => [...views, ...(mirrored[i] ?? [])]);
+    let all: Float32Array[];
+    try {
+      all = await this.embedEach(crops);
+    } finally {
+      // The mirror images are face pixels like the crops, which callers zero once embedded.
+      for (const copies of mirrored) for (const copy of copies) copy.fill(0);
+    }
+    const size = this.manifest.embeddingSize;
+    let next = 0;
+    return faces.map((views) => {
+      const count = views.length * (this.manifest.mirrorAverage ? 2 : 1);
+      if (count === 1) return all[next++] as Float32Array;
+      const sum = new Float32Array(size);
+      for (let v = 0; v < count; v++) {
+        const embedding = all[next++] as Float32Array;
+        for (let k = 0; k < size; k++) sum[k] = (sum[k] as number) + (embedding[k] as number);
+      }
+      return l2Normalise(sum);
     });
   }
 
