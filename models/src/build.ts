@@ -19,12 +19,7 @@ import { convertSsdMobilenetv1 } from './converter/ssd-mobilenetv1.converter.js'
 import { readTfjsWeights, type WeightTensor } from './converter/tfjs-weights.reader.js';
 import { calibrateDescriptor } from './descriptor-calibration.js';
 import type { ModelProfile } from './manifest.js';
-import {
-  DEFAULT_MODEL_FILES,
-  DEFAULT_PROFILE_DIR,
-  faceApiAccurateProfile,
-  faceApiProfile,
-} from './profile.js';
+import { BUILT_PROFILES, DEFAULT_MODEL_FILES, DEFAULT_PROFILE_DIR, faceApiProfile } from './profile.js';
 
 const SOURCE_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -153,13 +148,9 @@ export async function buildDefaultProfile(
     writeAtomically(output, await job.convert(job.read()));
     written.push(job.output);
   }
-  const manifests: [string, ModelProfile][] = [
-    [DEFAULT_MODEL_FILES.profile, faceApiProfile()],
-    [DEFAULT_MODEL_FILES.accurateProfile, faceApiAccurateProfile()],
-  ];
-  for (const [file, manifest] of manifests) {
+  for (const { file, manifest } of BUILT_PROFILES) {
     const profilePath = path.join(outputDir, file);
-    const profile = `${JSON.stringify(manifest, null, 2)}\n`;
+    const profile = `${JSON.stringify(manifest(), null, 2)}\n`;
     if (options.force || !fs.existsSync(profilePath) || fs.readFileSync(profilePath, 'utf8') !== profile) {
       writeAtomically(profilePath, profile);
       written.push(file);

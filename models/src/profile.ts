@@ -181,11 +181,11 @@ export function faceApiAccurateProfile(): ModelProfile {
   };
 }
 
-/** Profile names `npm run build` writes, and their files in DEFAULT_PROFILE_DIR. */
-const BUILT_PROFILES = new Map<string, string>([
-  ['default', DEFAULT_MODEL_FILES.profile],
-  ['accurate', DEFAULT_MODEL_FILES.accurateProfile],
-]);
+/** The profiles `npm run build` writes into DEFAULT_PROFILE_DIR: name, manifest file, manifest. */
+export const BUILT_PROFILES: readonly { name: string; file: string; manifest: () => ModelProfile }[] = [
+  { name: 'default', file: DEFAULT_MODEL_FILES.profile, manifest: faceApiProfile },
+  { name: 'accurate', file: DEFAULT_MODEL_FILES.accurateProfile, manifest: faceApiAccurateProfile },
+];
 
 /** The requested profile does not exist where it was looked for. */
 export class ModelNotBuiltError extends VigilError {
@@ -210,15 +210,15 @@ export class ModelNotFoundError extends VigilError {
  * user path `model_not_found`.
  */
 export function loadProfile(nameOrPath = 'default', options: { defaultDir?: string } = {}): ModelProfile {
-  const builtIn = BUILT_PROFILES.get(nameOrPath);
-  const isDefault = builtIn !== undefined;
+  const builtIn = BUILT_PROFILES.find((profile) => profile.name === nameOrPath);
+  const isBuilt = builtIn !== undefined;
   const defaultDir = options.defaultDir ?? DEFAULT_PROFILE_DIR;
-  let manifestPath = isDefault ? path.join(defaultDir, builtIn) : path.resolve(nameOrPath);
+  let manifestPath = isBuilt ? path.join(defaultDir, builtIn.file) : path.resolve(nameOrPath);
   const missing = (what: string) =>
-    isDefault
+    isBuilt
       ? new ModelNotBuiltError(what)
       : new ModelNotFoundError(`model profile ${nameOrPath}: ${what} missing`);
-  if (!isDefault && fs.existsSync(manifestPath) && fs.statSync(manifestPath).isDirectory()) {
+  if (!isBuilt && fs.existsSync(manifestPath) && fs.statSync(manifestPath).isDirectory()) {
     manifestPath = path.join(manifestPath, DEFAULT_MODEL_FILES.profile);
   }
   if (!fs.existsSync(manifestPath)) throw missing(manifestPath);
