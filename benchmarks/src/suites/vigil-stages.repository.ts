@@ -9,7 +9,7 @@ import {
   VIDEO_FRAME,
   warpAffine,
 } from '@vigil/detector';
-import { OnnxModel, packTensor } from '@vigil/embedder';
+import { OnnxModel } from '@vigil/embedder';
 import type { StageTimes } from './faceapi-reference.repository.js';
 
 /**
@@ -61,8 +61,12 @@ export class VigilStages {
         return warpAffine(image, toImage, size, size);
       });
       if (squares.length > 0) {
-        const { data, dims } = packTensor(squares, size, size, landmarks.normalisation);
-        await this.landmarkModel.run(data, dims, undefined, landmarks.input);
+        await this.landmarkModel.runImages(squares, {
+          width: size,
+          height: size,
+          normalisation: landmarks.normalisation,
+          name: landmarks.input,
+        });
       }
       landmarkNet = performance.now() - started;
     }

@@ -1,5 +1,5 @@
 import type { Point } from '@vigil/core';
-import { ModelError, OnnxModel, packTensor, type SessionOptions } from '@vigil/embedder';
+import { ModelError, OnnxModel, type SessionOptions } from '@vigil/embedder';
 import type { DetectorManifest, LandmarkManifest, ModelProfile } from '@vigil/models';
 import { type Affine, iou, placementInverse, warpAffine } from './face-geometry.js';
 import type { RgbImage } from './image.repository.js';
@@ -102,13 +102,13 @@ export class FaceDetector {
     await detector.detect({ data: new Uint8Array(width * height * 3), width, height }, { padding: 0 });
     if (landmarkModel && profile.landmarks) {
       const side = profile.landmarks.inputSize;
-      const { data, dims } = packTensor(
-        [new Uint8Array(side * side * 3)],
-        side,
-        side,
-        profile.landmarks.normalisation,
-      );
-      await landmarkModel.run(data, dims, undefined, profile.landmarks.input);
+      const { normalisation, input } = profile.landmarks;
+      await landmarkModel.runImages([new Uint8Array(side * side * 3)], {
+        width: side,
+        height: side,
+        normalisation,
+        name: input,
+      });
     }
     return detector;
   }
@@ -208,8 +208,16 @@ export class FaceDetector {
     const left = border * scale;
     const top = border * scale;
     const pixels = warpAffine(image, placementInverse(scale, left, top), inputWidth, inputHeight);
-    const { data, dims } = packTensor([pixels], inputWidth, inputHeight, this.manifest.normalisation);
-    const outputs = await this.model.run(data, dims, this.manifest.outputs, this.manifest.input);
+    const outputs = await this.model.runImages(
+      [pixels],
+      {
+        width: inputWidth,
+        height: inputHeight,
+        normalisation: this.manifest.normalisation,
+        name: this.manifest.input,
+      },
+      this.manifest.outputs,
+    );
     const raw =
       this.manifest.kind === 'scrfd'
         ? decodeScrfd(outputs, this.manifest, inputWidth, inputHeight, threshold)
@@ -260,9 +268,14 @@ export class FaceDetector {
     const points: Point[][] = [];
     for (let start = 0; start < crops.length; start += batch) {
       const chunk = crops.slice(start, start + batch);
-      const { data, dims } = packTensor(chunk, size, size, manifest.normalisation);
-      const output = (await model.run(data, dims, [outputName], manifest.input))[outputName];
-      data.fill(0);
+      const output = (
+        await model.runImages(
+          chunk,
+          { width: size, height: size, normalisation: manifest.normalisation, name: manifest.input },
+          [outputName],
+        )
+      )[outputName];
+      for (const square of chunk) square.fill(0);
       if (!output || output.data.length < 136 * chunk.length) {
         throw new ModelError('the landmark model gave fewer than 68 points a face');
       }

@@ -2,7 +2,6 @@ import type { EmbedderManifest } from '@vigil/models';
 import { ModelError } from './model.errors.js';
 import { OnnxModel, type SessionOptions } from './onnx-session.repository.js';
 import { l2Normalise } from './similarity.js';
-import { packTensor } from './tensor.js';
 
 /**
  * Turns aligned face crops into L2-normalised embeddings. Crops are interleaved 8-bit RGB at the
@@ -45,22 +44,21 @@ export class FaceEmbedder {
    * augmentation, as dlib's `num_jitters`). One view a face is `embed`.
    */
   async embedViews(faces: readonly (readonly Uint8Array[])[]): Promise<Float32Array[]> {
-    const [width, height] = this.manifest.inputSize;
-    const mirrored = this.manifest.mirrorAverage
-      ? faces.map((views) => views.map((crop) => mirror(crop, width, height)))
-      : [];
-    const crops = faces.flatMap((views, i) => [...views, ...(mirrored[i] ?? [])]);
-    let all: Float32Array[];
-    try {
-      all = await this.embedEach(crops);
-    } finally {
-      // The mirror images are face pixels like the crops, which callers zero once embedded.
-      for (const copies of mirrored) for (const copy of copies) copy.fill(0);
+    // Each face's views, then the same views mirrored (packed flipped: no copies of the pixels).
+    const copies = this.manifest.mirrorAverage ? 2 : 1;
+    const crops: Uint8Array[] = [];
+    const mirrored: boolean[] = [];
+    for (const views of faces) {
+      for (let copy = 0; copy < copies; copy++) {
+        crops.push(...views);
+        mirrored.push(...views.map(() => copy === 1));
+      }
     }
+    const all = await this.embedEach(crops, mirrored);
     const size = this.manifest.embeddingSize;
     let next = 0;
     return faces.map((views) => {
-      const count = views.length * (this.manifest.mirrorAverage ? 2 : 1);
+      const count = views.length * copies;
       if (count === 1) return all[next++] as Float32Array;
       const sum = new Float32Array(size);
       for (let v = 0; v < count; v++) {
@@ -71,14 +69,26 @@ export class FaceEmbedder {
     });
   }
 
-  private async embedEach(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
+  private async embedEach(
+    crops: readonly Uint8Array[],
+    mirrored: readonly boolean[],
+  ): Promise<Float32Array[]> {
     const [width, height] = this.manifest.inputSize;
     const size = this.manifest.embeddingSize;
     const result: Float32Array[] = [];
     for (let start = 0; start < crops.length; start += this.batchSize) {
       const batch = crops.slice(start, start + this.batchSize);
-      const { data, dims } = packTensor(batch, width, height, this.manifest.normalisation);
-      const outputs = await this.model.run(data, dims, [this.manifest.output], this.manifest.input);
+      const outputs = await this.model.runImages(
+        batch,
+        {
+          width,
+          height,
+          normalisation: this.manifest.normalisation,
+          name: this.manifest.input,
+          mirrored: mirrored.slice(start, start + this.batchSize),
+        },
+        [this.manifest.output],
+      );
       const output = outputs[this.manifest.output];
       if (!output || output.data.length !== batch.length * size) {
         throw new ModelError(
