@@ -25,4 +25,9 @@ for name in DATABASE_URL NATS_PASSWORD VIGIL_DATA_KEY VIGIL_ADMIN_PASSWORD VIGIL
   fi
 done
 
+# glibc's malloc keeps freed memory for the next frame instead of returning it to the kernel and
+# faulting it in again: each 1080p frame's decode writes a fresh 6 MB buffer, and on a VM a page fault
+# costs about 10 us (deploy/README.md, Capacity). A value the operator sets is kept.
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456}"
+
 exec node "${root}/services/cli/bin/vigil.mjs" "$@"

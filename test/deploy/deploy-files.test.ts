@@ -213,6 +213,23 @@ describe('deploy/vigil-launch.sh', () => {
     expect(ok.status).not.toBe(0);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it("starts node with glibc's malloc told to keep freed memory, unless the operator set its own tunables", () => {
+    // A `node` first on PATH that prints what it was given: the launcher's whole job here is the
+    // environment it execs with.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-launch-'));
+    fs.writeFileSync(path.join(dir, 'node'), '#!/bin/sh\nprintf "%s" "$GLIBC_TUNABLES"\n', { mode: 0o755 });
+    const env = { PATH: `${dir}:${process.env.PATH ?? ''}`, HOME: dir };
+    const ours = spawnSync('bash', [launcher, 'serve'], { env, encoding: 'utf8' });
+    expect(ours.status).toBe(0);
+    expect(ours.stdout).toBe('glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456');
+    const theirs = spawnSync('bash', [launcher, 'serve'], {
+      env: { ...env, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' },
+      encoding: 'utf8',
+    });
+    expect(theirs.stdout).toBe('glibc.malloc.arena_max=2');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 describe('shell scripts', () => {
