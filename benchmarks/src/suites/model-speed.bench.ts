@@ -36,19 +36,13 @@ interface PipelineFigures {
   roundMeans: number[];
 }
 
-/** One round's frame times of a pipeline: the sum of its stages, averaged over the frames. */
-function roundMean(times: readonly StageTimes[]): number {
-  const total = times.reduce((sum, t) => sum + STAGES.reduce((s, k) => s + t[k], 0), 0);
-  return total / Math.max(1, times.length);
+/** One run of one frame, every stage. */
+function frameTotal(times: StageTimes): number {
+  return STAGES.reduce((sum, stage) => sum + times[stage], 0);
 }
 
-/** `runs[frame][run]`; `rounds[round]` the same runs taken round by round. */
-function figures(
-  name: string,
-  runs: StageTimes[][],
-  rounds: StageTimes[][],
-  whole?: number[],
-): PipelineFigures {
+/** `runs[frame][round]`: each frame's run in each round. */
+function figures(name: string, runs: StageTimes[][], whole?: number[]): PipelineFigures {
   const all = runs.flat();
   const stages = {} as PipelineFigures['stages'];
   for (const stage of STAGES) {
@@ -64,11 +58,12 @@ function figures(
     faces,
     stages,
     totalPerFrame: STAGES.reduce((sum, s) => sum + stages[s].perFrame.p50, 0),
-    totalPerFace: summarise(
-      all.filter((r) => r.faces > 0).map((r) => STAGES.reduce((s, k) => s + r[k], 0) / r.faces),
-    ).p50,
+    totalPerFace: summarise(all.filter((r) => r.faces > 0).map((r) => frameTotal(r) / r.faces)).p50,
     wholePerFrame: whole ? summarise(whole) : undefined,
-    roundMeans: rounds.map(roundMean),
+    roundMeans: (runs[0] ?? []).map(
+      (_, round) =>
+        runs.reduce((sum, frameRuns) => sum + frameTotal(frameRuns[round] as StageTimes), 0) / runs.length,
+    ),
   };
 }
 
@@ -122,28 +117,21 @@ export const modelSpeedBenchmark: Benchmark = {
         ...loaded.map(({ label, stages }) => ({ label, run: (jpeg: Buffer) => stages.run(jpeg), stages })),
         { label: 'face-api TFJS-WASM', run: (jpeg: Buffer) => reference.run(jpeg), stages: undefined },
       ];
-      // Warm-up, then the rounds: byFrame[pipeline][frame][round], byRound[pipeline][round][frame].
+      // Warm-up, then the rounds: byFrame[pipeline][frame][round].
       for (const runner of runners) for (const frame of frames) await runner.run(frame.jpeg);
       const byFrame = runners.map(() => frames.map(() => [] as StageTimes[]));
-      const byRound = runners.map(() => [] as StageTimes[][]);
       const whole = runners.map(() => [] as number[]);
       for (let r = 0; r < rounds; r++) {
         for (const [p, runner] of runners.entries()) {
-          const times: StageTimes[] = [];
           for (const [f, frame] of frames.entries()) {
-            const t = await runner.run(frame.jpeg);
-            byFrame[p]?.[f]?.push(t);
-            times.push(t);
+            byFrame[p]?.[f]?.push(await runner.run(frame.jpeg));
             if (runner.stages) whole[p]?.push(await runner.stages.whole(frame.jpeg));
           }
-          byRound[p]?.push(times);
         }
         context.log(`round ${r + 1}/${rounds} done`);
       }
       for (const [p, runner] of runners.entries()) {
-        pipelines.push(
-          figures(runner.label, byFrame[p] ?? [], byRound[p] ?? [], runner.stages ? whole[p] : undefined),
-        );
+        pipelines.push(figures(runner.label, byFrame[p] ?? [], runner.stages ? whole[p] : undefined));
         context.log(`${runner.label}: ${round(pipelines.at(-1)?.totalPerFrame ?? 0, 1)} ms a frame`);
       }
     } finally {
