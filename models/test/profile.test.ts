@@ -41,7 +41,11 @@ function writeModel(
 describe('loadProfile', () => {
   it('resolves `default` to the built profile with absolute paths to files that exist', () => {
     const profile = loadProfile('default');
-    expect(profile.modelId).toBe('dlib-resnet34-mirror-int8-v1');
+    expect(profile.modelId).toBe('dlib-resnet34-rot3-mirror-int8-v1');
+    expect(profile.embedder.views).toEqual([
+      { degrees: 3, zoom: 1 },
+      { degrees: -3, zoom: 1 },
+    ]);
     for (const file of [profile.detector.file, profile.embedder.file, profile.landmarks?.file]) {
       expect(path.isAbsolute(file as string)).toBe(true);
       expect(fs.existsSync(file as string)).toBe(true);
@@ -49,14 +53,19 @@ describe('loadProfile', () => {
     expect(path.dirname(profile.detector.file)).toBe(DEFAULT_PROFILE_DIR);
   });
 
-  it('resolves `accurate` to the same built files with jitter views and an embedding space of its own', () => {
-    const profile = loadProfile('accurate');
-    const plain = loadProfile('default');
-    expect(profile.name).toBe('accurate');
-    expect(profile.modelId).not.toBe(plain.modelId);
-    expect(profile.embedder.views).toHaveLength(2);
-    expect({ ...profile.embedder, views: undefined }).toEqual({ ...plain.embedder, views: undefined });
-    expect(profile.detector).toEqual(plain.detector);
+  it('resolves `fast` to the same built files without the views, in an embedding space of its own', () => {
+    const fast = loadProfile('fast');
+    const profile = loadProfile('default');
+    expect(fast.name).toBe('fast');
+    expect(fast.modelId).toBe('dlib-resnet34-mirror-int8-v1');
+    expect(fast.embedder.views).toBeUndefined();
+    expect({ ...profile.embedder, views: undefined }).toEqual(fast.embedder);
+    expect(profile.detector).toEqual(fast.detector);
+    expect(profile.landmarks).toEqual(fast.landmarks);
+  });
+
+  it("still takes `accurate`, the views' earlier name, as the default profile", () => {
+    expect(loadProfile('accurate')).toEqual(loadProfile('default'));
   });
 
   it('takes a folder or a profile.json path as well as a name', () => {

@@ -157,7 +157,7 @@ export const accuracyBenchmark: Benchmark = {
       `Beside it, the published anchor: the National Physical Laboratory measured the Met's NEC NeoFace V4 at TPIR ${NPL_ANCHOR.tpir * 100}% at FPIR 1 in 6,000 (threshold ${NPL_ANCHOR.threshold} on NEC's own score scale, ${NPL_ANCHOR.watchlist.toLocaleString('en')}-image watchlist, live video of the public). The data differ: LFW photos are posed press photos, not street video, and our lists are smaller; the two figures are not a like-for-like comparison.`,
     ];
     const config = loadConfig();
-    const profiles = ['default', 'accurate'];
+    const profiles = ['default', 'fast'];
     if (fs.existsSync(path.join(context.modelsDir, INSIGHTFACE_FILES.detector))) profiles.push('insightface');
     else notes.push(`insightface profile skipped: no ${INSIGHTFACE_FILES.detector} in ${context.modelsDir}.`);
 

@@ -44,7 +44,7 @@ const fields = z.object({
    * 0.8-0.9). Deployments should sit well above it: see the calibration report for FPIR per threshold.
    */
   VIGIL_THRESHOLD_FLOOR: z.coerce.number().min(-1).max(1).optional(),
-  /** Model profile used by the pipeline and enrolment: `default`, `accurate`, `insightface` or a path. */
+  /** Model profile used by the pipeline and enrolment: `default`, `fast`, `insightface` or a path (`accurate`: the default). */
   VIGIL_MODEL_PROFILE: z.string().min(1).default('default'),
   /** Where built and user-supplied ONNX models live. */
   VIGIL_MODELS_DIR: z.string().min(1).optional(),

@@ -34,7 +34,7 @@ export interface AnalyseOptions extends DetectOptions {
 
 /** How `FaceEngine.load` finds and runs the models. */
 export interface FaceEngineOptions extends SessionOptions {
-  /** A profile, or its name / path as `--model` takes it (`default`, `accurate`, `insightface`, a path). */
+  /** A profile, or its name / path as `--model` takes it (`default`, `fast`, `insightface`, a path). */
   profile?: ModelProfile | string;
   /** Folder of user-supplied models, for the `insightface` profile. */
   modelsDir?: string;

@@ -16,8 +16,9 @@ export const INSIGHTFACE_FILES = {
 export const INSIGHTFACE_MOBILEFACENET_THRESHOLD = 0.28;
 
 /**
- * Resolves what `--model` / VIGIL_MODEL_PROFILE names: `default` (the converted face-api models),
- * `accurate` (the same models, each face also embedded from jitter views), `insightface` (SCRFD-500M + MobileFaceNet-128 in `modelsDir`), a folder holding `profile.json`,
+ * Resolves what `--model` / VIGIL_MODEL_PROFILE names: `default` (the converted face-api models,
+ * each face embedded from its crop and two jitter views; `accurate` is an earlier name for it),
+ * `fast` (the same models, the crop and its mirror only), `insightface` (SCRFD-500M + MobileFaceNet-128 in `modelsDir`), a folder holding `profile.json`,
  * or a profile JSON path.
  */
 export function resolveProfile(nameOrPath: string, options: { modelsDir?: string } = {}): ModelProfile {
