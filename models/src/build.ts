@@ -68,6 +68,9 @@ function writeAtomically(file: string, data: Uint8Array | string): void {
   fs.renameSync(temporary, file);
 }
 
+/** `accurate.json`: the default profile's views before they became the default (2026-12-03). */
+const RETIRED_PROFILE_FILES = ['accurate.json'];
+
 /** The default profile with its files inside `outputDir`, the descriptor float: for calibration. */
 function floatProfile(outputDir: string): ModelProfile {
   const profile = faceApiProfile();
@@ -160,9 +163,6 @@ export async function buildDefaultProfile(
   }
   return written;
 }
-
-/** `accurate.json`: the default profile's views before they became the default (2026-12-03). */
-const RETIRED_PROFILE_FILES = ['accurate.json'];
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = Date.now();

@@ -42,7 +42,7 @@ export async function calibrateDescriptor(
 ): Promise<Map<string, TensorRange>> {
   // The runtime lives in @vigil/detector, which depends on this package: loaded at build time only.
   const { FaceEngine, VIDEO_FRAME } = await import('@vigil/detector');
-  const { mirror, packTensor } = await import('@vigil/embedder');
+  const { packTensor } = await import('@vigil/embedder');
   const engine = await FaceEngine.load({ profile, threads: 1 });
   const crops: Uint8Array[] = [];
   try {
@@ -55,7 +55,9 @@ export async function calibrateDescriptor(
   }
   if (crops.length === 0) throw new Error('calibration found no face in the sample photos');
   const [width, height] = profile.embedder.inputSize;
-  const views = crops.flatMap((crop) => [crop, mirror(crop, width, height)]);
+  // Each crop, then the same crop packed flipped (its mirror image), as the profile embeds them.
+  const views = crops.flatMap((crop) => [crop, crop]);
+  const mirrored = views.map((_, i) => i % 2 === 1);
 
   const { bytes, tensors } = calibrationModel(floatModel);
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
@@ -67,6 +69,7 @@ export async function calibrateDescriptor(
         width,
         height,
         profile.embedder.normalisation,
+        { mirrored: mirrored.slice(start, start + BATCH) },
       );
       const outputs = await session.run({ [profile.embedder.input ?? 'input']: new ort.Tensor(data, dims) });
       for (const name of tensors) {

@@ -18,13 +18,19 @@ const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
 describe('FaceEngine on the default profile (converted face-api models, real onnxruntime)', () => {
   let engine: FaceEngine;
+  /** The same models without the default's turned views (the crop and its mirror only). */
+  let fast: FaceEngine;
   const analyses: ImageAnalysis[] = [];
 
   beforeAll(async () => {
     engine = await FaceEngine.load({ profile: 'default' });
+    fast = await FaceEngine.load({ profile: 'fast' });
     for (let n = 1; n <= 6; n++) analyses.push(await engine.analyse(sample(n)));
   });
-  afterAll(() => engine?.dispose());
+  afterAll(async () => {
+    await engine?.dispose();
+    await fast?.dispose();
+  });
 
   it('finds every face in each of the sample photos', () => {
     expect(analyses.map((a) => a.faces.length)).toEqual(FACES_IN_SAMPLE);
@@ -69,31 +75,25 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
   });
 
   it("embeds every face from its crop and the default profile's views, photos and frames alike", async () => {
-    const fast = await FaceEngine.load({ profile: 'fast' });
-    try {
-      expect(engine.viewsPerFace).toBe(3);
-      expect(fast.viewsPerFace).toBe(1);
-      expect(fast.profile.modelId).not.toBe(engine.profile.modelId);
-      const { faces } = analyses[0] as ImageAnalysis;
-      const crops = faces.map((f) => f.crop);
-      // A camera frame's crop (the embedder worker's input) gets the same views as a photo's face.
-      const fromCrops = await engine.embed(crops);
-      const plain = await fast.embed(crops);
-      for (const [i, face] of faces.entries()) {
-        const embedding = face.embedding as Float32Array;
-        expect(Array.from(fromCrops[i] as Float32Array)).toEqual(Array.from(embedding));
-        // Another average of the same face: close to the crop's own, not equal to it.
-        const similarity = engine.similarity(embedding, plain[i] as Float32Array);
-        expect(similarity).toBeLessThan(0.9999);
-        expect(similarity).toBeGreaterThan(0.97);
-      }
-    } finally {
-      await fast.dispose();
+    expect(engine.viewsPerFace).toBe(3);
+    expect(fast.viewsPerFace).toBe(1);
+    expect(fast.profile.modelId).not.toBe(engine.profile.modelId);
+    const { faces } = analyses[0] as ImageAnalysis;
+    const crops = faces.map((f) => f.crop);
+    // A camera frame's crop (the embedder worker's input) gets the same views as a photo's face.
+    const fromCrops = await engine.embed(crops);
+    const plain = await fast.embed(crops);
+    for (const [i, face] of faces.entries()) {
+      const embedding = face.embedding as Float32Array;
+      expect(Array.from(fromCrops[i] as Float32Array)).toEqual(Array.from(embedding));
+      // Another average of the same face: close to the crop's own, not equal to it.
+      const similarity = engine.similarity(embedding, plain[i] as Float32Array);
+      expect(similarity).toBeLessThan(0.9999);
+      expect(similarity).toBeGreaterThan(0.97);
     }
   });
 
   it('embeds a crop unchanged under a view turned 0 degrees at zoom 1, and refuses a zoom of 0', async () => {
-    const fast = await FaceEngine.load({ profile: 'fast' });
     const embedder = { ...fast.profile.embedder, views: [{ degrees: 0, zoom: 1 }] };
     const same = await FaceEngine.load({ profile: { ...fast.profile, embedder } });
     try {
@@ -103,7 +103,6 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
         expect(same.similarity(embedding, plain[i] as Float32Array)).toBeGreaterThan(0.999999);
     } finally {
       await same.dispose();
-      await fast.dispose();
     }
     const broken = { ...engine.profile.embedder, views: [{ degrees: 3, zoom: 0 }] };
     await expect(FaceEngine.load({ profile: { ...engine.profile, embedder: broken } })).rejects.toMatchObject(

@@ -18,8 +18,8 @@ export const INSIGHTFACE_MOBILEFACENET_THRESHOLD = 0.28;
 /**
  * Resolves what `--model` / VIGIL_MODEL_PROFILE names: `default` (the converted face-api models,
  * each face embedded from its crop and two jitter views; `accurate` is an earlier name for it),
- * `fast` (the same models, the crop and its mirror only), `insightface` (SCRFD-500M + MobileFaceNet-128 in `modelsDir`), a folder holding `profile.json`,
- * or a profile JSON path.
+ * `fast` (the same models, the crop and its mirror only), `insightface` (SCRFD-500M +
+ * MobileFaceNet-128 in `modelsDir`), a folder holding `profile.json`, or a profile JSON path.
  */
 export function resolveProfile(nameOrPath: string, options: { modelsDir?: string } = {}): ModelProfile {
   if (nameOrPath === 'insightface') {
