@@ -28,6 +28,62 @@ async function freePort(): Promise<number> {
   });
 }
 
+export interface NatsServer extends PrivateNats {
+  readonly port: number;
+  /** Stops the server (SIGTERM) and waits for it to exit; clients see their connection drop. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and store, as an operator restarting it would. */
+  start(): Promise<void>;
+}
+
+/** True when a `nats-server` binary is on the PATH. */
+export function natsServerInstalled(): boolean {
+  return spawnSync('nats-server', ['--version']).status === 0;
+}
+
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A nats-server of this test's own (JetStream on, a free port), which the test may stop and start. */
+export async function startNatsServer(): Promise<NatsServer> {
+  const port = await freePort();
+  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-nats-'));
+  let server: ChildProcess | undefined;
+  const start = async () => {
+    server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+      stdio: 'ignore',
+    });
+    await waitFor(() => acceptsConnections(port), 15_000, 100);
+  };
+  const stop = async () => {
+    const running = server;
+    server = undefined;
+    if (!running || running.exitCode !== null) return;
+    running.kill('SIGTERM');
+    await new Promise((resolve) =>
+      running.exitCode !== null ? resolve(null) : running.once('exit', resolve),
+    );
+  };
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    start,
+    stop,
+    async close() {
+      await stop();
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
  * Worker queue groups (`detector`, `embedder`, `matcher`) span every subscriber of a nats-server
  * whatever its subject, so on the shared server of NATS_URL another process's `vigil serve` would
@@ -35,37 +91,8 @@ async function freePort(): Promise<number> {
  * binary, JetStream on, a free port) when one is on the PATH; undefined otherwise.
  */
 export async function startPrivateNats(): Promise<PrivateNats | undefined> {
-  if (!process.env.NATS_URL || spawnSync('nats-server', ['--version']).status !== 0) return undefined;
-  const port = await freePort();
-  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-nats-'));
-  const server: ChildProcess = spawn(
-    'nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
-    { stdio: 'ignore' },
-  );
-  const url = `nats://127.0.0.1:${port}`;
-  await waitFor(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, '127.0.0.1', () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-      }),
-    15_000,
-    100,
-  );
-  return {
-    url,
-    async close() {
-      server.kill('SIGTERM');
-      await new Promise((resolve) =>
-        server.exitCode !== null ? resolve(null) : server.once('exit', resolve),
-      );
-      fs.rmSync(storeDir, { recursive: true, force: true });
-    },
-  };
+  if (!process.env.NATS_URL || !natsServerInstalled()) return undefined;
+  return startNatsServer();
 }
 
 /** A bus on a private nats-server (see {@link startPrivateNats}), or the test bus when there is none. */
