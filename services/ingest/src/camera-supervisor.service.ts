@@ -1,4 +1,4 @@
-import { type Bus, type Logger, subject, type VigilMetrics } from '@vigil/core';
+import { allowLabelTokens, type Bus, type Logger, subject, type VigilMetrics } from '@vigil/core';
 import { CameraState, encodeCameraStatus, encodeFrame } from '@vigil/proto';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { parseCameraUrl, redactCameraUrl } from './camera-url.js';
@@ -38,6 +38,17 @@ const RESTART_REASONS: Record<string, string> = {
   ffmpeg_spawn: 'spawn_error',
 };
 
+/** Frames dropped because the bus refused them (NATS down or reconnecting). */
+const PUBLISH_FAILED = 'publish_failed';
+allowLabelTokens('reason', PUBLISH_FAILED);
+
+/**
+ * Wait after a refused publish before the next try, doubling while the bus stays down. nats.js
+ * retries the server every second and rejects a pending flush at each try, so a 1 s cap resumes
+ * frames within about a second of the server coming back.
+ */
+const PUBLISH_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 1000, factor: 2 };
+
 /** Stall timeout: see {@link SupervisorOptions.stallMs}. */
 export const DEFAULT_STALL_MS = 10_000;
 /** Half a second of frames at 10 fps: beyond that, fresh frames matter more than old ones. */
@@ -67,6 +78,7 @@ export class CameraSupervisor {
   #publishing = false;
   #stopped = false;
   #failures = 0;
+  #publishFailures = 0;
   #restartTimer: NodeJS.Timeout | undefined;
   #stallTimer: NodeJS.Timeout | undefined;
   #statusTimer: NodeJS.Timeout | undefined;
@@ -215,28 +227,55 @@ export class CameraSupervisor {
     this.#framesInWindow++;
     this.#record((m) => m.framesIn.inc(this.#labels));
     if (this.#status.state !== CameraState.ONLINE) this.#setState(CameraState.ONLINE, '');
-    if (this.#queue.length >= this.#options.queueLimit) {
-      this.#status.framesDropped++;
-      this.#record((m) => m.framesDropped.inc({ ...this.#labels, reason: 'queue_full' }));
-      return;
-    }
-    this.#queue.push({ jpeg, capturedAtMs: now });
+    if (this.#queue.length >= this.#options.queueLimit) this.#drop(1, 'queue_full');
+    else this.#queue.push({ jpeg, capturedAtMs: now });
+    // Whatever happened to the last loop, the next frame starts one: a full queue never stops frames.
     if (!this.#publishing) void this.#publishLoop();
   }
 
-  /** Publishes queued frames; on NATS it waits for each flush, so a slow link fills the queue and drops. */
+  /**
+   * Publishes queued frames; on NATS it waits for each flush, so a slow link fills the queue and drops.
+   * A refused publish or flush (server down, reconnecting) drops what is queued, counted, and waits
+   * before the next try; the loop ends only when the queue is empty or the camera stops.
+   */
   async #publishLoop(): Promise<void> {
     this.#publishing = true;
     try {
-      while (this.#queue.length > 0) {
-        this.#publishOne();
-        await this.bus.flush();
+      while (this.#queue.length > 0 && !this.#stopped) {
+        try {
+          this.#publishOne();
+          await this.bus.flush();
+          if (this.#publishFailures > 0) {
+            this.logger.info({ camera: this.camera.id }, 'frame publish resumed');
+            this.#publishFailures = 0;
+          }
+        } catch (error) {
+          await this.#onPublishFailed(error);
+        }
       }
-    } catch (error) {
-      this.logger.warn({ camera: this.camera.id, err: error }, 'frame publish failed');
     } finally {
       this.#publishing = false;
     }
+  }
+
+  async #onPublishFailed(error: unknown): Promise<void> {
+    // The frame in flight may or may not have reached the server; the ones waiting are stale by now.
+    this.#drop(1 + this.#queue.length, PUBLISH_FAILED);
+    this.#queue.length = 0;
+    this.#publishFailures++;
+    if (this.#publishFailures === 1) {
+      this.logger.warn(
+        { camera: this.camera.id, err: error },
+        'frame publish failed; dropping frames until the bus is back',
+      );
+    }
+    const delay = backoffDelay(this.#publishFailures, PUBLISH_BACKOFF);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+
+  #drop(count: number, reason: string): void {
+    this.#status.framesDropped += count;
+    this.#record((m) => m.framesDropped.inc({ ...this.#labels, reason }, count));
   }
 
   #drainQueue(): void {
