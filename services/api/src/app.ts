@@ -31,6 +31,7 @@ import { StatsService } from './oversight/stats.service.js';
 import { ThresholdService } from './oversight/threshold.service.js';
 import { authPlugin } from './plugins/auth.plugin.js';
 import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
+import { responseHeadersPlugin } from './plugins/response-headers.plugin.js';
 import { realtimePlugin } from './realtime/realtime.plugin.js';
 import { alertsRoutes } from './routes/alerts.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
   await app.register(errorHandlerPlugin);
+  await app.register(responseHeadersPlugin);
   await app.register(fastifyHelmet, {
     // The console is a same-origin SPA: its scripts, styles, socket.io and API calls come from
     // 'self'; alert crops arrive as data: URLs and reference images as blob: URLs.
