@@ -83,6 +83,23 @@ export interface AppDependencies {
 /** Where the console's built single-page app lives (services/console/dist). */
 export const CONSOLE_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../console/dist');
 
+/**
+ * The HTTPS server's suites: AEAD only (AES-GCM, ChaCha20-Poly1305), forward-secret key exchange
+ * (ECDHE) on TLS 1.2, and TLS 1.3's three AEAD suites. Node's default list would also offer TLS 1.2's
+ * CBC suites (e.g. ECDHE-RSA-AES128-SHA), which are open to padding-oracle and Lucky13 attacks.
+ */
+const TLS_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
+
 /** Login attempts per minute from one address before 429, on top of the per-account lockout. */
 const LOGIN_RATE_LIMIT_PER_MINUTE = 30;
 
@@ -91,7 +108,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const { config } = deps;
   const https =
     config.VIGIL_TLS_CERT && config.VIGIL_TLS_KEY
-      ? { cert: fs.readFileSync(config.VIGIL_TLS_CERT), key: fs.readFileSync(config.VIGIL_TLS_KEY) }
+      ? {
+          cert: fs.readFileSync(config.VIGIL_TLS_CERT),
+          key: fs.readFileSync(config.VIGIL_TLS_KEY),
+          minVersion: 'TLSv1.2' as const,
+          ciphers: TLS_CIPHERS,
+          honorCipherOrder: true,
+        }
       : null;
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as unknown as FastifyBaseLogger,

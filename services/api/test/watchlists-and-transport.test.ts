@@ -3,12 +3,27 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { AuditRepository } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
 
 const SQL_INJECTION = "'; DROP TABLE watchlists; --";
+
+/** Opens a TLS connection with the client's offer limited to `options`; resolves what was agreed. */
+function handshake(
+  port: number,
+  options: tls.ConnectionOptions,
+): Promise<{ cipher: string; version: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...options }, () => {
+      resolve({ cipher: socket.getCipher().standardName, version: socket.getProtocol() ?? '' });
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
 
 describe(`watchlists (${backendName})`, () => {
   let t: TestApp;
@@ -86,6 +101,8 @@ describe(`watchlists (${backendName})`, () => {
 describe(`HTTPS (${backendName})`, () => {
   let t: TestApp | undefined;
   let dir: string;
+  let address: string;
+  let port: number;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-tls-'));
     execFileSync(
@@ -110,6 +127,8 @@ describe(`HTTPS (${backendName})`, () => {
     t = await createTestApp({
       env: { VIGIL_TLS_CERT: path.join(dir, 'cert.pem'), VIGIL_TLS_KEY: path.join(dir, 'key.pem') },
     });
+    address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    port = Number(new URL(address).port);
   });
   afterAll(async () => {
     await t?.close();
@@ -117,7 +136,6 @@ describe(`HTTPS (${backendName})`, () => {
   });
 
   it('serves HTTPS with HSTS when a certificate and key are configured', async () => {
-    const address = await t!.app.listen({ port: 0, host: '127.0.0.1' });
     expect(address.startsWith('https://')).toBe(true);
     const response = await new Promise<{ status: number; hsts: string | undefined; body: string }>(
       (resolve, reject) => {
@@ -149,5 +167,28 @@ describe(`HTTPS (${backendName})`, () => {
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ status: 'ok' });
     expect(response.hsts).toContain('max-age=');
+  });
+
+  // Security review, issue #22 item 11: TLS 1.2 offered Node's default CBC (non-AEAD) suites.
+  it('refuses a TLS 1.2 client that offers only CBC suites', async () => {
+    for (const ciphers of ['ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384'])
+      await expect(handshake(port, { ciphers, maxVersion: 'TLSv1.2' }), ciphers).rejects.toThrow();
+  });
+
+  it('agrees AES-GCM and ChaCha20-Poly1305 on TLS 1.2, and TLS 1.3 by default', async () => {
+    expect(await handshake(port, { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).toEqual({
+      cipher: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+      version: 'TLSv1.2',
+    });
+    expect(
+      (await handshake(port, { ciphers: 'ECDHE-RSA-CHACHA20-POLY1305', maxVersion: 'TLSv1.2' })).cipher,
+    ).toBe('TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256');
+    expect((await handshake(port, {})).version).toBe('TLSv1.3');
+  });
+
+  it('refuses TLS 1.1', async () => {
+    await expect(
+      handshake(port, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' }),
+    ).rejects.toThrow();
   });
 });
