@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Second init step of the compose PostgreSQL container (after init.sql): sets the passwords of
-# vigil_app and vigil_migrate from their secret files. psql variables keep them out of the
-# process list and are quoted by psql (:'name').
+# vigil_app and vigil_migrate from their secret files. psql reads each file itself (a backquoted
+# `cat FILE` in \set), so no password is in any process's command line or environment, and psql
+# quotes them (:'name'). SECRETS_DIR (default /run/secrets) is where the files are.
 set -euo pipefail
 
-app_password="$(</run/secrets/db_app_password)"
-migrate_password="$(</run/secrets/db_migrate_password)"
+secrets_dir="${SECRETS_DIR:-/run/secrets}"
+for name in db_app_password db_migrate_password; do
+  if [[ ! -s "${secrets_dir}/${name}" ]]; then
+    echo "set-passwords.sh: ${secrets_dir}/${name} is missing or empty" >&2
+    exit 1
+  fi
+done
 
 psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname "${POSTGRES_DB:-vigil}" \
-  --set=app_password="${app_password}" --set=migrate_password="${migrate_password}" <<'SQL'
+  --set=secrets_dir="${secrets_dir}" <<'SQL'
+\set app_password `cat :'secrets_dir'/db_app_password`
+\set migrate_password `cat :'secrets_dir'/db_migrate_password`
 ALTER ROLE vigil_app PASSWORD :'app_password';
 ALTER ROLE vigil_migrate PASSWORD :'migrate_password';
 SQL
