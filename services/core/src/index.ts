@@ -23,6 +23,7 @@ export {
   parseDataKey,
 } from './crypto/data-cipher.js';
 export { type RotationResult, rotateDataKey } from './crypto/key-rotation.js';
+export { DatabaseConnectionError } from './db/database.errors.js';
 export { type Database, fromVectorText, type Queryable, toVectorParam } from './db/database.js';
 export { listMigrations, type Migration, migrate, splitStatements } from './db/migrate.js';
 export { type OpenDatabaseOptions, openDatabase } from './db/open-database.js';
