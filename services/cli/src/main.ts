@@ -23,13 +23,23 @@ async function main(argv: string[]): Promise<number> {
   return command.run(args);
 }
 
+/**
+ * Exit statuses for errors that mean "not now" rather than "wrong": 75 (EX_TEMPFAIL, sysexits.h),
+ * so a script can tell a refused `vigil audit verify` from a broken trail (1).
+ */
+const EXIT_STATUS_BY_CODE: Record<string, number> = { database_in_use: 75 };
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== undefined && code !== 0) process.exitCode = code;
   },
   (error: unknown) => {
-    if (isVigilError(error)) process.stderr.write(`vigil: ${error.code}: ${error.message}\n`);
-    else process.stderr.write(`vigil: ${(error as Error)?.stack ?? String(error)}\n`);
+    if (isVigilError(error)) {
+      process.stderr.write(`vigil: ${error.code}: ${error.message}\n`);
+      process.exitCode = EXIT_STATUS_BY_CODE[error.code] ?? 1;
+      return;
+    }
+    process.stderr.write(`vigil: ${(error as Error)?.stack ?? String(error)}\n`);
     process.exitCode = 1;
   },
 );

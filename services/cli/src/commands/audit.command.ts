@@ -23,8 +23,9 @@ const REASONS: Record<string, string> = {
 
 /**
  * Opens the database the server uses without migrating it. The embedded database must exist: a
- * verify of a database that was never started says so rather than creating an empty one. (PGlite
- * takes one process at a time: stop the server, or use GET /api/v1/audit/verify.)
+ * verify of a database that was never started says so rather than creating an empty one. PGlite
+ * takes one process at a time: while a server holds the data directory this throws
+ * `database_in_use` (stop the server, or use GET /api/v1/audit/verify).
  */
 export async function openExistingDatabase(config: Config): Promise<Database> {
   if (!config.DATABASE_URL && !fs.existsSync(path.join(config.dataDir, 'db')))

@@ -18,7 +18,8 @@ const USAGE = 'usage: vigil keys rotate [--new-key-file FILE]';
  * `vigil keys rotate`: re-encrypts every reference image and alert crop with a new data key, audited.
  * Embedded mode: the key file is replaced (the new key is staged beside it first, so a crash at any
  * point leaves every blob openable). With VIGIL_DATA_KEY: pass the new key in --new-key-file, then
- * set VIGIL_DATA_KEY to it before starting Vigil again. Run it with Vigil stopped.
+ * set VIGIL_DATA_KEY to it before starting Vigil again. Run it with Vigil stopped: an embedded
+ * database that a running server holds is refused (`database_in_use`, exit status 75).
  */
 export const keysCommand: Command = {
   summary: 'rotate the data key: keys rotate [--new-key-file FILE]',
@@ -58,11 +59,12 @@ export const keysCommand: Command = {
     const [first, ...rest] = currentKeys as [Buffer, ...Buffer[]];
     const current = new DataCipher(first, rest);
 
-    if (!config.VIGIL_DATA_KEY) {
-      fs.writeFileSync(paths.next, `${newKey.toString('base64')}\n`, { mode: 0o600 });
-    }
+    // Opened first: a database that a running server holds is refused before anything is staged.
     const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
     try {
+      if (!config.VIGIL_DATA_KEY) {
+        fs.writeFileSync(paths.next, `${newKey.toString('base64')}\n`, { mode: 0o600 });
+      }
       const result = await rotateDataKey({ db, current, currentKeys, newKey, actorName: 'cli:keys rotate' });
       if (!config.VIGIL_DATA_KEY) fs.renameSync(paths.next, paths.current);
       process.stdout.write(`${JSON.stringify(result)}\n`);

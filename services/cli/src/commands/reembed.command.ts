@@ -12,7 +12,7 @@ import type { Command } from './command.js';
  * subject without their photos being uploaded again; the old model's embeddings stay for
  * deployments created under it. Prints the counts and each image that no longer passes (its
  * reference image id and enrolment code) as JSON; audited. Embedded mode: run it with Vigil
- * stopped (PGlite opens its data directory from one process).
+ * stopped (PGlite opens its data directory from one process; `database_in_use` otherwise).
  */
 export const reembedCommand: Command = {
   summary: 'reembed [--model PROFILE]: embed stored reference images under the current model (audited)',
