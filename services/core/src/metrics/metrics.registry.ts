@@ -186,7 +186,10 @@ export class VigilMetrics {
     this.role = options.role;
     const r = this.registry;
     r.setDefaultLabels({ role: options.role });
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: r });
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: r });
+      dropTotalGauges(r);
+    }
 
     this.framesIn = new GuardedCounter(r, 'vigil_frames_in_total', 'Frames read from a camera', [
       'deployment',
@@ -294,24 +297,34 @@ export class VigilMetrics {
     this.processStart.set(Math.floor(Date.now() / 1000));
   }
 
-  /** Drops every series of a deployment (called when it stops, so its ids leave the scrape). */
-  forgetDeployment(deploymentId: string): void {
-    for (const metric of [
+  /** Every metric labelled by deployment and camera. */
+  get #perCamera(): { forget(match: { deployment: string; camera?: string }): void }[] {
+    return [
       this.framesIn,
       this.framesDropped,
       this.facesProcessed,
       this.facesSkipped,
       this.embeddings,
-      this.matchQueries,
-      this.matches,
       this.alerts,
-      this.alertsSuppressed,
       this.cameraRestarts,
       this.cameraOnline,
       this.cameraFps,
-    ] as { forget(match: { deployment: string }): void }[]) {
+    ];
+  }
+
+  /** Drops every series of a deployment (called when it stops, so its ids leave the scrape). */
+  forgetDeployment(deploymentId: string): void {
+    for (const metric of [...this.#perCamera, this.matchQueries, this.matches, this.alertsSuppressed]) {
       metric.forget({ deployment: deploymentId });
     }
+  }
+
+  /**
+   * Drops every series of one camera (ingest stopped it or handed it to another replica), so a
+   * camera this process no longer runs leaves its scrape rather than reading `vigil_camera_online 0`.
+   */
+  forgetCamera(deploymentId: string, cameraId: string): void {
+    for (const metric of this.#perCamera) metric.forget({ deployment: deploymentId, camera: cameraId });
   }
 
   /** The Prometheus text exposition of every metric. */
@@ -322,6 +335,18 @@ export class VigilMetrics {
   /** The Content-Type header for `text()`. */
   get contentType(): string {
     return this.registry.contentType;
+  }
+}
+
+/**
+ * Removes prom-client's default gauges named `*_total` (`nodejs_active_handles_total`,
+ * `nodejs_active_requests_total`, `nodejs_active_resources_total`): `_total` means a counter to
+ * Prometheus, and `promtool check metrics` refuses a gauge so named. Each is the sum of the per-type
+ * gauge kept beside it (`sum(nodejs_active_handles)`).
+ */
+function dropTotalGauges(registry: Registry): void {
+  for (const { name, type } of registry.getMetricsAsArray()) {
+    if (String(type) === 'gauge' && name.endsWith('_total')) registry.removeSingleMetric(name);
   }
 }
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/memory-bus.js';
@@ -8,6 +9,8 @@ import { trackSubscription } from './subscription.tracker.js';
 
 const deployment = randomUUID();
 const camera = randomUUID();
+/** `promtool` comes with Prometheus (Debian: `apt-get install prometheus`); CI may not have it. */
+const promtoolInstalled = spawnSync('promtool', ['--version']).status === 0;
 
 describe('metrics registry', () => {
   it('exposes every pipeline metric as parseable Prometheus text with the role on each series', async () => {
@@ -61,6 +64,53 @@ describe('metrics registry', () => {
     const { samples } = parsePrometheusText(await metrics.text());
     expect(samples.some((s) => s.name === 'process_start_time_seconds')).toBe(true);
     expect(samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  it('names no gauge *_total, the suffix Prometheus keeps for counters (issue 26)', async () => {
+    // prom-client's defaults include nodejs_active_{handles,requests,resources}_total gauges.
+    const metrics = createMetrics({ role: 'ingest' });
+    const { types } = parsePrometheusText(await metrics.text());
+    const gauges = [...types].filter(([, type]) => type === 'gauge').map(([name]) => name);
+    expect(gauges).toContain('nodejs_active_handles');
+    expect(gauges.filter((name) => name.endsWith('_total'))).toEqual([]);
+    expect([...types].filter(([name]) => name.endsWith('_total')).every(([, t]) => t === 'counter')).toBe(
+      true,
+    );
+  });
+
+  it.skipIf(!promtoolInstalled)(
+    'passes `promtool check metrics` with process metrics and every Vigil series recorded (issue 26)',
+    async () => {
+      const metrics = createMetrics({ role: 'all' });
+      metrics.framesIn.inc({ deployment, camera });
+      metrics.framesDropped.inc({ deployment, camera, reason: 'queue_full' });
+      metrics.alerts.inc({ deployment, camera });
+      metrics.stageSeconds.observe({ stage: 'detect' }, 0.01);
+      metrics.modelSeconds.observe({ stage: 'embed' }, 0.004);
+      metrics.modelLoadSeconds.set({ stage: 'embed' }, 1.2);
+      metrics.cameraOnline.set({ deployment, camera }, 1);
+      metrics.cameraFps.set({ deployment, camera }, 10);
+      const result = spawnSync('promtool', ['check', 'metrics'], {
+        input: await metrics.text(),
+        encoding: 'utf8',
+      });
+      expect(`${result.stdout}${result.stderr}`).toBe('');
+      expect(result.status).toBe(0);
+    },
+  );
+
+  it('forgets one camera’s series and leaves the other cameras’', async () => {
+    const metrics = createMetrics({ role: 'ingest', processMetrics: false });
+    const other = randomUUID();
+    metrics.framesIn.inc({ deployment, camera });
+    metrics.framesIn.inc({ deployment, camera: other });
+    metrics.cameraOnline.set({ deployment, camera }, 0);
+    metrics.cameraFps.set({ deployment, camera }, 0);
+    metrics.cameraRestarts.inc({ deployment, camera, reason: 'stall' });
+    metrics.forgetCamera(deployment, camera);
+    const text = await metrics.text();
+    expect(text).not.toContain(camera);
+    expect(text).toContain(other);
   });
 
   it('forgets a deployment’s series when it ends', async () => {
