@@ -24,10 +24,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Exit statuses for errors that mean "not now" rather than "wrong": 75 (EX_TEMPFAIL, sysexits.h),
- * so a script can tell a refused `vigil audit verify` from a broken trail (1).
+ * Exit statuses other than 1 for errors a script should tell apart: 75 (EX_TEMPFAIL, sysexits.h)
+ * for "not now", so a refused `vigil audit verify` does not read as a broken trail (1); 2 for a
+ * command line to be given another way, as for any usage error.
  */
-const EXIT_STATUS_BY_CODE: Record<string, number> = { database_in_use: 75 };
+const EXIT_STATUS_BY_CODE: Record<string, number> = { database_in_use: 75, command_line_too_long: 2 };
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { isVigilError, loadConfig, ValidationError } from '@vigil/core';
 import { FaceEngine } from '@vigil/detector';
+import { assertCommandLineFits, readPathList } from '../command-line.js';
 import type { Command } from './command.js';
 
 /** Rounds for printing: sub-pixel detail below 0.1 px is noise. */
@@ -20,27 +21,37 @@ export function errorLine(file: string, error: unknown): string {
   });
 }
 
-/** Parses `--model PROFILE` and the image paths; loads the engine from the configuration. */
+/**
+ * Parses `--model PROFILE`, the image paths and `--list FILE` (more paths, one a line; `-` for
+ * standard input; listed after the arguments); refuses a command line too long for onnxruntime,
+ * then loads the engine from the configuration.
+ */
 export async function loadEngineForFiles(
   args: string[],
   usage: string,
 ): Promise<{ engine: FaceEngine; files: string[] }> {
   const { values, positionals } = parseArgs({
     args,
-    options: { model: { type: 'string' } },
+    options: { model: { type: 'string' }, list: { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
-  if (positionals.length === 0) throw new ValidationError(`usage: ${usage}`);
+  const files =
+    values.list === undefined ? positionals : [...positionals, ...(await readPathList(values.list))];
+  if (files.length === 0) throw new ValidationError(`usage: ${usage}`);
+  assertCommandLineFits();
   const config = loadConfig();
   const engine = await FaceEngine.load(FaceEngine.optionsFromConfig(config, values.model));
-  return { engine, files: positionals };
+  return { engine, files };
 }
 
 export const detectCommand: Command = {
-  summary: 'detect faces: IMAGE... [--model PROFILE]; one JSON line per image',
+  summary: 'detect faces: IMAGE... [--list FILE|-] [--model PROFILE]; one JSON line per image',
   async run(args) {
-    const { engine, files } = await loadEngineForFiles(args, 'vigil detect IMAGE... [--model PROFILE]');
+    const { engine, files } = await loadEngineForFiles(
+      args,
+      'vigil detect IMAGE... [--list FILE|-] [--model PROFILE]',
+    );
     let status = 0;
     try {
       for (const file of files) {

@@ -13,9 +13,12 @@ export async function embedLargestFace(engine: FaceEngine, file: string): Promis
 }
 
 export const embedCommand: Command = {
-  summary: 'embed the largest face: IMAGE... [--model PROFILE]; one JSON line per image',
+  summary: 'embed the largest face: IMAGE... [--list FILE|-] [--model PROFILE]; one JSON line per image',
   async run(args) {
-    const { engine, files } = await loadEngineForFiles(args, 'vigil embed IMAGE... [--model PROFILE]');
+    const { engine, files } = await loadEngineForFiles(
+      args,
+      'vigil embed IMAGE... [--list FILE|-] [--model PROFILE]',
+    );
     let status = 0;
     try {
       for (const file of files) {
