@@ -24,22 +24,35 @@ export interface StoredAlert {
   createdAt: Date;
 }
 
-export type StoreResult = { stored: StoredAlert } | { suppressed: 'cooldown' | 'duplicate' };
+/** Why a match stored no alert: the message was stored before, the subject alerted on this camera within the cooldown, or on this track. */
+export type SuppressionReason = 'cooldown' | 'duplicate' | 'same_track';
+
+export type StoreResult = { stored: StoredAlert } | { suppressed: SuppressionReason };
 
 /** The alerts table, as the matcher writes it. */
 export class AlertRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Stores an alert unless the same subject was alerted on the same camera within `cooldownSeconds`
-   * of this capture, or this very message was stored before. One transaction, serialised per camera
-   * and subject by an advisory lock, so two matchers racing on one face store one row.
+   * Stores an alert unless this very message was stored before, the same subject already alerted
+   * on this track (one alert per person passing, however long they stay in view), or on the same
+   * camera within `cooldownSeconds` of this capture (a person who leaves and comes back, or whose
+   * track the tracker split). One transaction, serialised per camera and subject by an advisory
+   * lock, so two matchers racing on one face store one row.
    */
   async store(alert: NewAlert, cooldownSeconds: number): Promise<StoreResult> {
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
         `${alert.deploymentId}/${alert.cameraId}/${alert.subjectId}`,
       ]);
+      const sameTrack = await tx.query<{ dedupe_key: string }>(
+        `SELECT dedupe_key FROM alerts
+          WHERE deployment_id = $1 AND camera_id = $2 AND subject_id = $3 AND track_id = $4
+          LIMIT 1`,
+        [alert.deploymentId, alert.cameraId, alert.subjectId, alert.trackId],
+      );
+      const first = sameTrack.rows[0];
+      if (first) return { suppressed: first.dedupe_key === alert.dedupeKey ? 'duplicate' : 'same_track' };
       const recent = await tx.query(
         `SELECT 1 FROM alerts
           WHERE deployment_id = $1 AND camera_id = $2 AND subject_id = $3

@@ -1,6 +1,6 @@
-import type { DataCipher, Logger, VigilMetrics } from '@vigil/core';
+import { allowLabelTokens, type DataCipher, type Logger, type VigilMetrics } from '@vigil/core';
 import type { Embedding } from '@vigil/proto';
-import type { AlertRepository } from './alert.repository.js';
+import type { AlertRepository, SuppressionReason } from './alert.repository.js';
 import type { DeploymentCounters } from './deployment-counters.repository.js';
 import type { DeploymentInfo, SnapshotMatch, SnapshotRepository } from './snapshot.repository.js';
 
@@ -12,6 +12,8 @@ export interface MatcherSettings {
   /** How long a deployment's status, threshold and snapshot size are cached. */
   deploymentCacheMs?: number;
 }
+
+allowLabelTokens('reason', 'same_track');
 
 /** 2 s: a stopped deployment stops alerting within two seconds without a query per face. */
 export const DEFAULT_DEPLOYMENT_CACHE_MS = 2000;
@@ -37,7 +39,7 @@ export interface MatchedAlert {
 export type MatchOutcome =
   | { kind: 'no_match' }
   | { kind: 'alert'; alert: MatchedAlert }
-  | { kind: 'suppressed'; reason: 'cooldown' | 'duplicate' }
+  | { kind: 'suppressed'; reason: SuppressionReason }
   | { kind: 'dropped'; reason: 'not_running' | 'other' };
 
 export interface MatcherDependencies {

@@ -175,7 +175,7 @@ describe(`matcher (${backendName})`, () => {
     const again = create(EmbeddingSchema, { ...first, vector: [...first.vector], crop: first.crop.slice() });
     expect((await matcher.handle(first)).kind).toBe('alert');
     expect(await matcher.handle(again)).toEqual({ kind: 'suppressed', reason: 'duplicate' });
-    const later = embedding(deploymentId, cameraId, near(unitVector(1), 7, 0.3), 11, 'track-1');
+    const later = embedding(deploymentId, cameraId, near(unitVector(1), 7, 0.3), 11, 'track-1b');
     expect(await matcher.handle(later)).toEqual({ kind: 'suppressed', reason: 'cooldown' });
     const otherCamera = embedding(deploymentId, randomUUID(), near(unitVector(1), 8, 0.3), 12, 'track-2');
     expect((await matcher.handle(otherCamera)).kind).toBe('alert');
@@ -183,6 +183,25 @@ describe(`matcher (${backendName})`, () => {
     expect((await matcher.handle(otherSubject)).kind).toBe('alert');
     const { rows } = await db.query(`SELECT 1 FROM alerts WHERE deployment_id = $1`, [deploymentId]);
     expect(rows).toHaveLength(3);
+  });
+
+  it('raises one alert per person passing: a track that stays in view past the cooldown alerts once', async () => {
+    // Issue 21: one person on one camera made 13 alerts in 7 minutes, one per cooldown window.
+    const { deploymentId, cameraId } = await makeDeployment();
+    const matcher = service();
+    const at = (sequence: number, seconds: number, track: string) => {
+      const e = embedding(deploymentId, cameraId, near(unitVector(1), sequence, 0.3), sequence, track);
+      if (e.frame) e.frame.capturedAtMs = Date.now() + seconds * 1000;
+      return e;
+    };
+    expect((await matcher.handle(at(20, 0, 'walker'))).kind).toBe('alert');
+    // Still the same track a minute and two minutes on, well past the 30 s cooldown.
+    expect(await matcher.handle(at(21, 60, 'walker'))).toEqual({ kind: 'suppressed', reason: 'same_track' });
+    expect(await matcher.handle(at(22, 120, 'walker'))).toEqual({ kind: 'suppressed', reason: 'same_track' });
+    // The same person back later on a new track is a new passing.
+    expect((await matcher.handle(at(23, 180, 'walker-again'))).kind).toBe('alert');
+    const { rows } = await db.query(`SELECT 1 FROM alerts WHERE deployment_id = $1`, [deploymentId]);
+    expect(rows).toHaveLength(2);
   });
 
   it('finds the same subjects and scores through the HNSW index as by exact search', async () => {
