@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,7 @@ import { CameraState, decodeCameraStatus, decodeFrame } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraStatusTracker } from '../src/camera-status.tracker.js';
 import { CameraSupervisor } from '../src/camera-supervisor.service.js';
-import { ffmpegPath } from '../src/ffmpeg.repository.js';
+import { makeTestVideo } from '../src/testing.js';
 
 const logger = createLogger({ level: 'silent' });
 const fastRetry = { backoff: { initialMs: 200, maxMs: 1000, factor: 2 }, statusIntervalMs: 250 };
@@ -24,24 +23,7 @@ describe(`camera supervisor on real ffmpeg (${backendName})`, () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ingest-'));
     video = path.join(dir, 'pattern.mp4');
-    const made = spawnSync(ffmpegPath(), [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=10',
-      '-t',
-      '4',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      video,
-    ]);
-    expect(made.status).toBe(0);
+    makeTestVideo(video, { size: '320x240', fps: 10, seconds: 4 });
     bus = await createTestBus('ingest-test');
   });
 
