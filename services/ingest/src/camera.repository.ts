@@ -1,15 +1,28 @@
-import type { Queryable } from '@vigil/core';
+import type { Database, Logger, Queryable } from '@vigil/core';
+import { AdvisoryLockLeases } from './camera-lease.repository.js';
+import type { CameraLeases } from './camera-leases.js';
 import type { CameraSpec } from './camera-supervisor.service.js';
 
 /** Where ingest learns which cameras should run. */
 export interface CameraSource {
   /** Cameras of every deployment whose status is `running`. */
   listRunningCameras(): Promise<CameraSpec[]>;
+  /** The camera leases of replicas sharing this source; none: one replica runs every camera. */
+  leases?(logger: Logger): CameraLeases | undefined;
 }
 
 /** Reads `cameras` joined with running `deployments`. */
 export class CameraRepository implements CameraSource {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Queryable | Database) {}
+
+  /**
+   * Advisory-lock leases on PostgreSQL, where several ingest processes may share the database.
+   * None on PGlite: its data directory opens in one process only, so one ingest runs every camera.
+   */
+  leases(logger: Logger): CameraLeases | undefined {
+    const db = this.db as Partial<Database>;
+    return db.kind === 'postgres' ? new AdvisoryLockLeases(this.db as Database, logger) : undefined;
+  }
 
   async listRunningCameras(): Promise<CameraSpec[]> {
     const { rows } = await this.db.query<{

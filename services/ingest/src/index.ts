@@ -1,6 +1,15 @@
 export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export { CameraRepository, type CameraSource } from './camera.repository.js';
 export {
+  type AdvisoryLockLeaseOptions,
+  AdvisoryLockLeases,
+  CAMERA_LOCK_CLASS,
+  LEASE_HEARTBEAT_MS,
+  LEASE_TTL_MS,
+  REPLICA_LOCK_CLASS,
+} from './camera-lease.repository.js';
+export { type CameraLeases, type LeaseEvent, SingleProcessLeases } from './camera-leases.js';
+export {
   CameraStatusTracker,
   type CameraStatusView,
   STATUS_STALE_MS,
@@ -15,6 +24,6 @@ export { isValidCameraUrl, type ParsedCameraUrl, parseCameraUrl, redactCameraUrl
 export { CONTROL_TOKEN, DEPLOYMENT_CONTROL_SUBJECTS, notifyDeploymentChanged } from './control.js';
 export { ffmpegPath } from './ffmpeg.repository.js';
 export { buildFfmpegArgs, DEFAULT_JPEG_QUALITY } from './ffmpeg-args.js';
-export { InvalidCameraUrlError } from './ingest.errors.js';
+export { CameraLeaseLostError, InvalidCameraUrlError } from './ingest.errors.js';
 export { DEFAULT_RECONCILE_INTERVAL_MS, type IngestOptions, IngestService } from './ingest.service.js';
 export { MjpegSplitter } from './mjpeg-splitter.js';

@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Bus, createLogger, deploymentSubjects } from '@vigil/core';
+import { type Bus, createLogger, createMetrics, deploymentSubjects } from '@vigil/core';
 import {
   backendName,
   createTestBus,
@@ -13,8 +12,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraRepository } from '../src/camera.repository.js';
 import { notifyDeploymentChanged } from '../src/control.js';
-import { ffmpegPath } from '../src/ffmpeg.repository.js';
 import { IngestService } from '../src/ingest.service.js';
+import { makeTestVideo } from '../src/testing.js';
 
 const logger = createLogger({ level: 'silent' });
 let dir: string;
@@ -26,24 +25,7 @@ describe(`ingest role reconciles cameras with the database (${backendName})`, ()
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ingest-'));
     video = path.join(dir, 'pattern.mp4');
-    const made = spawnSync(ffmpegPath(), [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=10',
-      '-t',
-      '3',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      video,
-    ]);
-    expect(made.status).toBe(0);
+    makeTestVideo(video, { size: '320x240', fps: 10, seconds: 3 });
     bus = await createTestBus('ingest-service-test');
     testDb = await createTestDatabase();
   });
@@ -54,7 +36,7 @@ describe(`ingest role reconciles cameras with the database (${backendName})`, ()
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts the cameras of a running deployment and stops them at once on a stop notice', async () => {
+  it('starts the cameras of a running deployment, stops them at once on a stop notice and drops their series', async () => {
     const { db } = testDb;
     const { rows } = await db.query<{ id: string }>(
       `INSERT INTO deployments (name, threshold, model, status) VALUES ('gate', 0.6, 'm', 'planned') RETURNING id`,
@@ -70,10 +52,12 @@ describe(`ingest role reconciles cameras with the database (${backendName})`, ()
       const camera = m.subject.split('.')[4] as string;
       frames.set(camera, (frames.get(camera) ?? 0) + 1);
     });
+    const metrics = createMetrics({ role: 'ingest', processMetrics: false });
     // A long poll interval: only the start-up reconcile and the notices may change anything.
     const ingest = new IngestService(new CameraRepository(db), bus, logger, {
       reconcileIntervalMs: 600_000,
       statusIntervalMs: 250,
+      metrics,
     });
     await ingest.start();
     try {
@@ -82,6 +66,9 @@ describe(`ingest role reconciles cameras with the database (${backendName})`, ()
       notifyDeploymentChanged(bus, deploymentId, 'started');
       await waitFor(() => cams.rows.every((c) => (frames.get(c.id) ?? 0) >= 3), 20_000);
       expect(ingest.cameraIds.sort()).toEqual(cams.rows.map((c) => c.id).sort());
+      await waitFor(async () =>
+        (await metrics.text()).includes(`vigil_camera_online{deployment="${deploymentId}"`),
+      );
 
       await db.query(`UPDATE deployments SET status = 'stopped' WHERE id = $1`, [deploymentId]);
       notifyDeploymentChanged(bus, deploymentId, 'stopped');
@@ -90,6 +77,12 @@ describe(`ingest role reconciles cameras with the database (${backendName})`, ()
       const after = new Map(frames);
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(frames).toEqual(after);
+      // Regression (issue 26): a stopped deployment's cameras left `vigil_camera_online 0` in the
+      // scrape until the process restarted, which kept camera-offline alert rules firing.
+      const text = await metrics.text();
+      expect(text).toContain('vigil_camera_online');
+      expect(text).not.toContain(deploymentId);
+      for (const camera of cams.rows) expect(text).not.toContain(camera.id);
     } finally {
       await ingest.stop();
       sub.unsubscribe();
