@@ -40,6 +40,7 @@ import { deploymentRoutes } from './routes/deployments.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { importRoutes } from './routes/imports.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
+import { type ModelSettings, modelRoutes } from './routes/model.routes.js';
 import { oversightRoutes } from './routes/oversight.routes.js';
 import { readyRoutes } from './routes/ready.routes.js';
 import { statsRoutes } from './routes/stats.routes.js';
@@ -200,7 +201,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     cameraStatus = tracker;
   }
   let modelId = deps.modelId ?? deps.faceEngine?.profile.modelId;
-  const thresholdFloor = config.VIGIL_THRESHOLD_FLOOR ?? profileThresholdFloor(deps, config);
+  const model = modelSettings(deps, config);
+  const { thresholdFloor } = model;
   const deployments = new DeploymentService(
     deps.db,
     deps.bus,
@@ -239,6 +241,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         loginRateLimitPerMinute: deps.authOptions?.loginRateLimitPerMinute ?? LOGIN_RATE_LIMIT_PER_MINUTE,
       });
       await api.register(usersRoutes);
+      await api.register(modelRoutes, { model });
       await api.register(fastifyMultipart, { throwFileSizeLimit: true });
       await api.register(watchlistRoutes, { watchlists, enrolment });
       await api.register(deploymentRoutes, { deployments });
@@ -269,17 +272,31 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 /** Used only where neither VIGIL_THRESHOLD_FLOOR nor a built model profile says otherwise. */
 const FALLBACK_THRESHOLD_FLOOR = 0.5;
 
-/** The loaded model profile's floor (see VIGIL_THRESHOLD_FLOOR). */
-function profileThresholdFloor(deps: AppDependencies, config: Config): number {
+/**
+ * The loaded model profile's default threshold and floor (VIGIL_THRESHOLD_FLOOR overrides the floor;
+ * the default is raised to the floor so that a new deployment's default is always accepted).
+ */
+function modelSettings(deps: AppDependencies, config: Config): ModelSettings {
+  let profile: ReturnType<typeof resolveProfile> | undefined;
   try {
-    const profile =
+    profile =
       deps.faceEngine?.profile ??
       resolveProfile(config.VIGIL_MODEL_PROFILE, { modelsDir: config.VIGIL_MODELS_DIR });
-    return profile.thresholdFloor ?? profile.defaultThreshold;
   } catch {
-    deps.logger.warn(
-      'no model profile to take the threshold floor from; using 0.5 until VIGIL_THRESHOLD_FLOOR is set',
-    );
-    return FALLBACK_THRESHOLD_FLOOR;
+    if (config.VIGIL_THRESHOLD_FLOOR === undefined)
+      deps.logger.warn(
+        'no model profile to take the threshold floor from; using 0.5 until VIGIL_THRESHOLD_FLOOR is set',
+      );
   }
+  const thresholdFloor =
+    config.VIGIL_THRESHOLD_FLOOR ??
+    profile?.thresholdFloor ??
+    profile?.defaultThreshold ??
+    FALLBACK_THRESHOLD_FLOOR;
+  return {
+    profile: profile?.name ?? null,
+    modelId: deps.modelId ?? profile?.modelId ?? null,
+    defaultThreshold: Math.max(profile?.defaultThreshold ?? thresholdFloor, thresholdFloor),
+    thresholdFloor,
+  };
 }

@@ -65,6 +65,8 @@ const EXPECTED: Record<string, UserRole[]> = {
   'GET /api/v1/deployments/{id}/officers': ['operator', 'admin'],
   'POST /api/v1/alerts/{id}/dispatch': ['operator', 'admin'],
   'GET /api/v1/dispatches/mine': ['operator', 'admin'],
+  // The console's New deployment form takes its default threshold and floor from here.
+  'GET /api/v1/model': ALL,
 };
 
 const FAKE_ID = '00000000-0000-4000-8000-000000000000';

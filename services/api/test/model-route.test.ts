@@ -1,0 +1,57 @@
+import { backendName } from '@vigil/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EnrolmentEngine } from '../src/subjects/enrolment.service.js';
+import { bearer, createTestApp, type TestApp } from './test-app.js';
+
+/** A loaded engine as far as GET /model looks: its profile (an ArcFace-like cosine profile). */
+function engineWithProfile(defaultThreshold: number, thresholdFloor: number): EnrolmentEngine {
+  return {
+    profile: { name: 'test-profile', modelId: 'test-model-1', defaultThreshold, thresholdFloor },
+    analyse: () => Promise.reject(new Error('not used')),
+  } as unknown as EnrolmentEngine;
+}
+
+describe(`GET /api/v1/model (${backendName})`, () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it("answers the loaded profile's default threshold and floor, and a deployment at that default is accepted (issue #23)", async () => {
+    t = await createTestApp({ faceEngine: engineWithProfile(0.55, 0.5) });
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/model',
+      headers: bearer(t.tokens.admin),
+    });
+    expect(response.statusCode).toBe(200);
+    const model = response.json();
+    expect(model).toEqual({
+      profile: 'test-profile',
+      modelId: 'test-model-1',
+      defaultThreshold: 0.55,
+      thresholdFloor: 0.5,
+    });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/deployments',
+      headers: bearer(t.tokens.admin),
+      payload: { name: 'At the default', threshold: model.defaultThreshold, watchlistIds: [] },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+  });
+
+  it('raises the default to VIGIL_THRESHOLD_FLOOR when the floor is above the profile default', async () => {
+    t = await createTestApp({
+      faceEngine: engineWithProfile(0.55, 0.5),
+      env: { VIGIL_THRESHOLD_FLOOR: '0.6' },
+    });
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/model',
+      headers: bearer(t.tokens.operator),
+    });
+    expect(response.json()).toMatchObject({ defaultThreshold: 0.6, thresholdFloor: 0.6 });
+  });
+});
