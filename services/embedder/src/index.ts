@@ -2,6 +2,7 @@ export { FaceEmbedder, mirror } from './face-embedder.service.js';
 export { ModelError } from './model.errors.js';
 export {
   type ImageInput,
+  measureInference,
   OnnxModel,
   type OutputTensor,
   type SessionOptions,

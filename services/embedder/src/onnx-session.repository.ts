@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import type { TensorNormalisation } from '@vigil/models';
 import ort from 'onnxruntime-node';
@@ -27,6 +28,20 @@ export interface SessionOptions {
 export interface OutputTensor {
   data: Float32Array;
   dims: readonly number[];
+}
+
+/** Seconds of `session.run` gathered for the work `measureInference` runs. */
+const inferenceClock = new AsyncLocalStorage<{ seconds: number }>();
+
+/**
+ * Runs `work` and returns its result with the seconds its model calls spent inside onnxruntime
+ * (every `OnnxModel.run` it awaited, summed), without the decoding, packing and alignment around
+ * them. Concurrent measurements do not mix: each sees only the calls made on its own behalf.
+ */
+export async function measureInference<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const clock = { seconds: 0 };
+  const result = await inferenceClock.run(clock, work);
+  return { result, seconds: clock.seconds };
 }
 
 /**
@@ -98,7 +113,10 @@ export class OnnxModel {
     const name = inputName ?? this.session.inputNames[0];
     if (!name) throw new ModelError(`model ${this.file} has no input`);
     const tensor = new ort.Tensor('float32', input, dims);
+    const clock = inferenceClock.getStore();
+    const started = process.hrtime.bigint();
     const results = await this.session.run({ [name]: tensor }, outputs as string[]);
+    if (clock) clock.seconds += Number(process.hrtime.bigint() - started) / 1e9;
     const out: Record<string, OutputTensor> = {};
     for (const key of outputs) {
       const value = results[key];

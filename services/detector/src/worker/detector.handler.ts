@@ -11,7 +11,7 @@ import {
 import { decodeFrame, encodeFace, type Frame } from '@vigil/proto';
 import { passesGate } from '../face-quality.js';
 import { FaceTracker } from './face-tracker.js';
-import { type FrameAnalyser, record } from './frame-analyser.js';
+import { type FrameAnalyser, type FrameAnalysis, record } from './frame-analyser.js';
 
 export interface DetectorWorkerOptions {
   bus: Bus;
@@ -74,7 +74,7 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
       return;
     }
     options.onFrame?.(deploymentId, cameraId);
-    let analysis: Awaited<ReturnType<FrameAnalyser['analyse']>>;
+    let analysis: FrameAnalysis;
     const timer = metrics?.stageSeconds.startTimer({ stage: 'detect' });
     try {
       analysis = await analyser.analyse(frame.jpeg);
@@ -87,6 +87,9 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     } finally {
       timer?.();
     }
+    const { inferenceSeconds } = analysis;
+    if (inferenceSeconds !== undefined)
+      record(() => metrics?.modelSeconds.observe({ stage: 'detect' }, inferenceSeconds));
     const detections = analysis.faces.map(({ face }) => ({
       box: face.box,
       quality: face.quality,

@@ -16,5 +16,5 @@ export {
   type TrackerOptions,
   viewQuality,
 } from './face-tracker.js';
-export type { CropEmbedder, FrameAnalyser } from './frame-analyser.js';
+export type { CropEmbedder, FrameAnalyser, FrameAnalysis } from './frame-analyser.js';
 export { InferenceThread, InferenceThreadError } from './inference-thread.js';

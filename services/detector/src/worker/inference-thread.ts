@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { type DetectedFace, type Logger, VigilError } from '@vigil/core';
+import { type Logger, VigilError } from '@vigil/core';
 import type { FaceEngineOptions } from '../face-engine.service.js';
-import type { CropEmbedder, FrameAnalyser } from './frame-analyser.js';
+import type { CropEmbedder, FrameAnalyser, FrameAnalysis } from './frame-analyser.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
@@ -110,9 +110,7 @@ export class InferenceThread implements FrameAnalyser, CropEmbedder {
     });
   }
 
-  analyse(
-    jpeg: Uint8Array,
-  ): Promise<{ width: number; height: number; faces: { face: DetectedFace; crop: Uint8Array }[] }> {
+  analyse(jpeg: Uint8Array): Promise<FrameAnalysis> {
     // A copy of just these bytes: the message's buffer may be shared, and is not ours to transfer.
     const copy = jpeg.slice();
     return this.#call({ op: 'analyse', jpeg: copy }, [copy.buffer as ArrayBuffer]);

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceEngine, type FaceEngineOptions } from '../face-engine.service.js';
-import { VIDEO_FRAME } from './frame-analyser.js';
+import { analyseFrame } from './engine-adapters.js';
 
 /** Messages the main thread sends; answers carry the same id. */
 export type InferenceRequest =
@@ -25,10 +25,18 @@ port.on('message', async (request: InferenceRequest | { op: 'close' }) => {
   }
   try {
     if (request.op === 'analyse') {
-      const analysis = await engine.detect(request.jpeg, VIDEO_FRAME);
+      const analysis = await analyseFrame(engine, request.jpeg);
       const faces = analysis.faces.map(({ face, crop }) => ({ face, crop }));
       port.postMessage(
-        { id: request.id, result: { width: analysis.width, height: analysis.height, faces } },
+        {
+          id: request.id,
+          result: {
+            width: analysis.width,
+            height: analysis.height,
+            faces,
+            inferenceSeconds: analysis.inferenceSeconds,
+          },
+        },
         faces.map((f) => f.crop.buffer as ArrayBuffer),
       );
     } else {

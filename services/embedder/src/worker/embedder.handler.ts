@@ -82,7 +82,13 @@ export function startEmbedderWorker(options: EmbedderWorkerOptions): EmbedderWor
     if (current.length === 0) return;
     const stop = metrics?.stageSeconds.startTimer({ stage: 'embed' });
     try {
-      const vectors = await embedder.embed(current.map((item) => item.face.crop));
+      const stopModel = metrics?.modelSeconds.startTimer({ stage: 'embed' });
+      let vectors: Float32Array[];
+      try {
+        vectors = await embedder.embed(current.map((item) => item.face.crop));
+      } finally {
+        stopModel?.();
+      }
       current.forEach(({ face }, i) => {
         const vector = vectors[i] as Float32Array;
         const frame = face.frame;
