@@ -34,6 +34,11 @@ export interface CalibrationRow {
   fpirAtWatchlistSize: number;
   /** Per-comparison false match rate: non-mated probe/entry pairs at or above the threshold. */
   fmr: number;
+  /**
+   * False alerts to expect per 1,000 and per 10,000 faces of people not on a list of
+   * `watchlistSize` (from `fpirAtWatchlistSize`): what a deployment's operators will see.
+   */
+  expectedFalseAlerts: { per1000Faces: number; per10000Faces: number };
 }
 
 export interface CalibrationReport {
@@ -192,12 +197,17 @@ export function calibrationReport(
     nonMatedComparisons: nonMatedAll.length,
     rows: thresholds.map((threshold, i) => {
       const fmr = nonMatedAll.length > 0 ? (fm[i] as number) / nonMatedAll.length : 0;
+      const fpirAtWatchlistSize = 1 - (1 - fmr) ** options.watchlistSize;
       return {
         threshold,
         tpir: mated.length > 0 ? (tp[i] as number) / mated.length : 0,
         fpir: nonMated.length > 0 ? (fp[i] as number) / nonMated.length : 0,
-        fpirAtWatchlistSize: 1 - (1 - fmr) ** options.watchlistSize,
+        fpirAtWatchlistSize,
         fmr,
+        expectedFalseAlerts: {
+          per1000Faces: fpirAtWatchlistSize * 1000,
+          per10000Faces: fpirAtWatchlistSize * 10_000,
+        },
       };
     }),
   };
@@ -208,7 +218,7 @@ export function formatCalibrationReport(report: CalibrationReport): string {
   const lines = [
     `watchlist size ${report.watchlistSize}: ${report.galleryIdentities} identities enrolled, ` +
       `${report.matedProbes} mated probes, ${report.nonMatedProbes} non-mated probes (${report.nonMatedIdentities} identities)`,
-    'threshold    TPIR      FPIR(measured)  FPIR(at size)   FMR',
+    'threshold    TPIR      FPIR(measured)  FPIR(at size)   FMR       false alerts per 1,000 / 10,000 faces',
   ];
   lines.splice(
     1,
@@ -225,7 +235,9 @@ export function formatCalibrationReport(report: CalibrationReport): string {
         .toFixed(3)
         .padStart(
           13,
-        )}%  ${(row.fpirAtWatchlistSize * 100).toFixed(3).padStart(13)}%  ${row.fmr.toExponential(2)}`,
+        )}%  ${(row.fpirAtWatchlistSize * 100).toFixed(3).padStart(13)}%  ${row.fmr.toExponential(2)}  ${row.expectedFalseAlerts.per1000Faces
+        .toFixed(2)
+        .padStart(8)} / ${row.expectedFalseAlerts.per10000Faces.toFixed(1)}`,
     );
   return `${lines.join('\n')}\n`;
 }

@@ -55,6 +55,11 @@ describe('threshold calibration (open-set identification)', () => {
     ]);
     expect(report.rows[0]?.fpirAtWatchlistSize).toBeCloseTo(1 - 0.5 ** 5, 12);
     expect(report.rows[2]?.fpirAtWatchlistSize).toBe(0);
+    // What operators will see: false alerts per 1,000 and 10,000 faces of people not on the list.
+    expect(report.rows[0]?.expectedFalseAlerts.per1000Faces).toBeCloseTo(1000 * (1 - 0.5 ** 5), 9);
+    expect(report.rows[0]?.expectedFalseAlerts.per10000Faces).toBeCloseTo(10_000 * (1 - 0.5 ** 5), 9);
+    expect(report.rows[2]?.expectedFalseAlerts).toEqual({ per1000Faces: 0, per10000Faces: 0 });
+    expect(formatCalibrationReport(report)).toContain('false alerts per 1,000 / 10,000 faces');
   });
 
   it('enrols at most the identities the set has left after the non-mated share', () => {
