@@ -101,13 +101,18 @@ export const operatorView: View = (root) => {
   }
 
   function record(alert: ListedAlert, outcome: Outcome, card: HTMLElement): void {
-    const note = card.querySelector<HTMLInputElement>('input.note')?.value ?? '';
+    const noteInput = card.querySelector<HTMLInputElement>('input.note');
+    const note = noteInput?.value ?? '';
     const status = card.querySelector<HTMLElement>('.action-status');
     api<AdjudicationPayload>(`/alerts/${alert.id}/adjudication`, {
       method: 'POST',
       body: note ? { outcome, note } : { outcome },
     }).then(
-      (adjudication) => showAdjudication(adjudication),
+      (adjudication) => {
+        // The note belongs to this outcome: a later outcome of the same alert starts without it.
+        if (noteInput && noteInput.value === note) noteInput.value = '';
+        showAdjudication(adjudication);
+      },
       (error) => {
         if (status) status.textContent = errorText(error);
       },
