@@ -2,6 +2,7 @@ import { ApiError, api, protectedImage } from '../api.client.js';
 import { clear, h } from '../dom.js';
 import type { View } from '../main.js';
 import { extractStills } from '../video-stills.js';
+import { imageFailureText } from './image-failures.js';
 import { errorText, message } from './shared.js';
 
 interface Watchlist {
@@ -254,6 +255,7 @@ export const watchlistsView: View = (root) => {
     const notes = h('textarea', { id: 'subject-notes', rows: 2, maxlength: 2000 });
     const fileInput = h('input', { id: 'subject-images', type: 'file', accept: 'image/*', multiple: true });
     const fileList = h('ol', { class: 'verdicts', id: 'image-verdicts', 'aria-live': 'polite' });
+    const rejected = h('ul', { class: 'verdicts', id: 'enrol-failures', 'aria-live': 'polite' });
     const drop = h(
       'div',
       {
@@ -271,16 +273,15 @@ export const watchlistsView: View = (root) => {
     const videoStatus = h('p', { class: 'muted', id: 'video-status', role: 'status' });
     const stills = h('ul', { class: 'stills', id: 'video-stills' });
 
-    const renderFiles = (verdicts: Map<number, string> = new Map(), ok = false) => {
+    const renderFiles = (ok = false) => {
       clear(fileList);
       files.forEach((file, index) => {
-        const verdict = verdicts.get(index);
         fileList.append(
           h(
             'li',
-            { class: verdict ? 'verdict-bad' : ok ? 'verdict-ok' : '' },
+            { class: ok ? 'verdict-ok' : '' },
             `${file.name} (${Math.round(file.size / 1024)} KB)`,
-            verdict ? ` — ${verdict}` : ok ? ' — accepted' : '',
+            ok ? ' — accepted' : '',
             ok
               ? null
               : h(
@@ -373,6 +374,7 @@ export const watchlistsView: View = (root) => {
       notes,
       drop,
       fileList,
+      rejected,
       h(
         'details',
         {},
@@ -384,6 +386,33 @@ export const watchlistsView: View = (root) => {
       ),
       h('button', { type: 'submit', class: 'primary' }, 'Enrol'),
     );
+    /**
+     * The server enrols all the photos or none: every rejected one is reported in words and taken off
+     * the list, so that Enrol sends only those left.
+     */
+    const reportRejected = (sent: File[], failures: ImageFailure[]) => {
+      const gone = new Set(failures.map((f) => sent[f.index]).filter((file) => file !== undefined));
+      for (const failure of failures) {
+        const name = sent[failure.index]?.name || failure.filename || `photo ${failure.index + 1}`;
+        rejected.append(
+          h(
+            'li',
+            { class: 'verdict-bad' },
+            h('strong', {}, name),
+            ` — ${imageFailureText(failure.code, failure.message)}`,
+          ),
+        );
+      }
+      const left = files.filter((file) => !gone.has(file));
+      files.splice(0, files.length, ...left);
+      renderFiles();
+      const count = failures.length === 1 ? 'One photo was' : `${failures.length} photos were`;
+      feedback.textContent = `Not enrolled: ${count} rejected and taken off the list (reasons below). ${
+        left.length > 0
+          ? `Press Enrol to enrol with the ${left.length === 1 ? 'photo' : `${left.length} photos`} left, or add others.`
+          : 'Add other photos.'
+      }`;
+    };
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       if (files.length === 0) {
@@ -397,23 +426,28 @@ export const watchlistsView: View = (root) => {
       data.append('notes', notes.value);
       for (const file of files) data.append('image', file, file.name);
       feedback.textContent = 'Enrolling…';
+      clear(rejected);
+      const sent = [...files];
       api<{ id: string }>(`/watchlists/${watchlist.id}/subjects`, { method: 'POST', form: data }).then(
         () => {
           feedback.textContent = `Enrolled ${label.value}.`;
-          renderFiles(new Map(), true);
+          renderFiles(true);
           files.length = 0;
           form.reset();
           done();
         },
         (error) => {
-          feedback.textContent = errorText(error);
           const failures =
             (
               (error instanceof ApiError ? error.body : null) as {
                 error?: { images?: ImageFailure[] };
               } | null
             )?.error?.images ?? [];
-          renderFiles(new Map(failures.map((f) => [f.index, `${f.code}: ${f.message}`])));
+          if (failures.length === 0) {
+            feedback.textContent = errorText(error);
+            return;
+          }
+          reportRejected(sent, failures);
         },
       );
     });
