@@ -19,6 +19,15 @@ interface Camera {
   url: string;
   fps: number;
 }
+/** `GET /model`: the loaded profile's default threshold and the floor the server enforces. */
+interface ModelSettings {
+  profile: string | null;
+  defaultThreshold: number;
+  thresholdFloor: number;
+}
+
+/** The open deployment's camera status is asked for this often (as in the Operator view). */
+const STATUS_POLL_MS = 5000;
 
 /** Create deployments, attach watchlists and operators, add cameras, start and stop. */
 export const deploymentsView: View = (root) => {
@@ -27,6 +36,11 @@ export const deploymentsView: View = (root) => {
   const feedback = h('p', { class: 'action-status', role: 'status', id: 'deployment-feedback' });
   let watchlists: Watchlist[] = [];
   let users: User[] = [];
+  let poll: ReturnType<typeof setInterval> | undefined;
+  const stopPolling = () => {
+    if (poll) clearInterval(poll);
+    poll = undefined;
+  };
 
   const name = h('input', { id: 'new-deployment-name', required: true, maxlength: 200 });
   const location = h('input', { id: 'new-deployment-location', maxlength: 500 });
@@ -36,9 +50,20 @@ export const deploymentsView: View = (root) => {
     step: '0.01',
     min: '0',
     max: '1',
-    value: '0.6',
     required: true,
   });
+  const thresholdHint = h('p', { class: 'muted hint', id: 'threshold-hint' });
+  // The profile's default and floor come from the server: they change with the model.
+  api<ModelSettings>('/model').then(
+    (model) => {
+      if (!threshold.value) threshold.value = String(model.defaultThreshold);
+      threshold.min = String(model.thresholdFloor);
+      thresholdHint.textContent = `Model profile “${model.profile ?? 'unknown'}”: default ${model.defaultThreshold}, lowest allowed ${model.thresholdFloor}.`;
+    },
+    (error) => {
+      thresholdHint.textContent = `Default threshold unavailable: ${errorText(error)}`;
+    },
+  );
   const listChoices = h('fieldset', { id: 'new-deployment-watchlists' }, h('legend', {}, 'Watchlists'));
   const create = h(
     'form',
@@ -50,6 +75,7 @@ export const deploymentsView: View = (root) => {
     location,
     h('label', { for: 'new-deployment-threshold' }, 'Threshold'),
     threshold,
+    thresholdHint,
     listChoices,
     h('button', { type: 'submit', class: 'primary' }, 'Create'),
   );
@@ -64,7 +90,10 @@ export const deploymentsView: View = (root) => {
     }).then(
       (deployment) => {
         feedback.textContent = `Created ${deployment.name}.`;
+        // The threshold stays as it was: the next deployment usually wants the same.
+        const kept = threshold.value;
         create.reset();
+        threshold.value = kept;
         void refresh(deployment.id);
       },
       (error) => {
@@ -122,6 +151,7 @@ export const deploymentsView: View = (root) => {
   }
 
   async function show(id: string): Promise<void> {
+    stopPolling();
     clear(detail);
     let deployment: Deployment;
     let cameras: Camera[];
@@ -222,10 +252,14 @@ export const deploymentsView: View = (root) => {
       h(
         'ul',
         { class: 'plain' },
-        cameras.map((c) => {
-          const health = status?.cameras.find((s) => s.id === c.id);
-          return h('li', {}, `${c.name} — ${c.url} · ${c.fps} fps`, health ? ` · ${health.status}` : '');
-        }),
+        cameras.map((c) =>
+          h(
+            'li',
+            { 'data-camera': c.id },
+            `${c.name} — ${c.url} · ${c.fps} fps · `,
+            h('span', { class: 'camera-status' }),
+          ),
+        ),
       ),
       h('label', { for: 'camera-name' }, 'Name'),
       cameraName,
@@ -252,21 +286,102 @@ export const deploymentsView: View = (root) => {
         'Camera added.',
       );
     });
+    const badge = h(
+      'span',
+      { class: `badge status-${deployment.status}`, id: 'deployment-status' },
+      deployment.status,
+    );
+    const startButton = h(
+      'button',
+      { type: 'button', id: 'start-deployment', class: 'primary', disabled: deployment.status !== 'planned' },
+      'Start',
+    );
+    const stopButton = h(
+      'button',
+      { type: 'button', id: 'stop-deployment', class: 'danger', disabled: deployment.status !== 'running' },
+      'Stop',
+    );
+    const confirmArea = h('div', { class: 'confirm-area' });
+    /** An inline question with a second button that does it: nothing happens on the first click. */
+    const ask = (
+      areaId: string,
+      text: string,
+      yes: { id: string; label: string; kind: string },
+      then: () => void,
+    ) => {
+      clear(confirmArea);
+      const box = h(
+        'div',
+        { class: 'confirm', id: areaId, role: 'alert' },
+        h('p', {}, text),
+        h(
+          'div',
+          { class: 'toolbar' },
+          h(
+            'button',
+            {
+              type: 'button',
+              id: yes.id,
+              class: yes.kind,
+              onclick: () => {
+                clear(confirmArea);
+                then();
+              },
+            },
+            yes.label,
+          ),
+          h('button', { type: 'button', onclick: () => clear(confirmArea) }, 'Cancel'),
+        ),
+      );
+      confirmArea.append(box);
+      box.querySelector<HTMLButtonElement>('button')?.focus();
+    };
+    const start = () => void act(`/deployments/${id}/start`, { method: 'POST' }, 'Deployment started.');
+    startButton.addEventListener('click', () => {
+      if (deployment.operatorIds.length > 0) return start();
+      ask(
+        'start-warning',
+        'No operator is assigned to this deployment: its alerts will reach nobody until one is. Start it anyway?',
+        { id: 'start-anyway', label: 'Start without an operator', kind: 'primary' },
+        start,
+      );
+    });
+    stopButton.addEventListener('click', () =>
+      ask(
+        'stop-confirm',
+        'Stop this deployment? Its cameras stop, no more alerts are raised, and a stopped deployment cannot be started again.',
+        { id: 'stop-anyway', label: 'Stop the deployment', kind: 'danger' },
+        () => void act(`/deployments/${id}/stop`, { method: 'POST' }, 'Deployment stopped.'),
+      ),
+    );
+    const showStatus = (current: DeploymentStatus | null) => {
+      if (current) {
+        badge.textContent = current.status;
+        badge.className = `badge status-${current.status}`;
+        startButton.disabled = current.status !== 'planned';
+        stopButton.disabled = current.status !== 'running';
+      }
+      for (const item of cameraForm.querySelectorAll<HTMLElement>('li[data-camera]')) {
+        const health = current?.cameras.find((c) => c.id === item.dataset.camera);
+        const text = item.querySelector('.camera-status');
+        item.dataset.status = health?.status ?? 'unknown';
+        if (text)
+          text.textContent = health
+            ? `${health.status}${health.lastErrorCode ? ` (${health.lastErrorCode})` : ''}`
+            : 'status unknown';
+      }
+    };
+    showStatus(status);
+    // Cameras go online and offline on their own: the view follows them while it is open.
+    poll = setInterval(() => {
+      if (!detail.isConnected) return stopPolling();
+      api<DeploymentStatus>(`/deployments/${id}/status`).then(showStatus, () => showStatus(null));
+    }, STATUS_POLL_MS);
     detail.append(
       h(
         'div',
         { class: 'card', 'data-deployment-id': id },
-        h(
-          'h3',
-          {},
-          deployment.name,
-          ' ',
-          h(
-            'span',
-            { class: `badge status-${deployment.status}`, id: 'deployment-status' },
-            deployment.status,
-          ),
-        ),
+        h('h3', {}, deployment.name, ' ', badge),
         h(
           'p',
           {},
@@ -275,32 +390,8 @@ export const deploymentsView: View = (root) => {
         deployment.startedAt
           ? h('p', { class: 'muted' }, `Started ${formatTime(deployment.startedAt)}`)
           : null,
-        h(
-          'div',
-          { class: 'toolbar' },
-          h(
-            'button',
-            {
-              type: 'button',
-              id: 'start-deployment',
-              class: 'primary',
-              disabled: deployment.status !== 'planned',
-              onclick: () => void act(`/deployments/${id}/start`, { method: 'POST' }, 'Deployment started.'),
-            },
-            'Start',
-          ),
-          h(
-            'button',
-            {
-              type: 'button',
-              id: 'stop-deployment',
-              class: 'danger',
-              disabled: deployment.status !== 'running',
-              onclick: () => void act(`/deployments/${id}/stop`, { method: 'POST' }, 'Deployment stopped.'),
-            },
-            'Stop',
-          ),
-        ),
+        h('div', { class: 'toolbar' }, startButton, stopButton),
+        confirmArea,
         attach,
         operators,
         cameraForm,
@@ -309,5 +400,5 @@ export const deploymentsView: View = (root) => {
   }
 
   refresh().catch((error) => root.append(message(errorText(error), 'error')));
-  return undefined;
+  return stopPolling;
 };
