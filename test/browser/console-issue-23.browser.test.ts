@@ -1,0 +1,322 @@
+/**
+ * Regression tests for the console defects of issue #23, in headless Chromium against the whole system
+ * (`startSystem`, all roles) with the console as `npm start` serves it. Screenshots of every view the
+ * fixes touch, at desktop and phone size, go to `test-artifacts/browser/issue-23/`.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, loadDataCipher } from '@vigil/core';
+import { backendName, createTestDatabase, type TestDatabase, uniqueToken } from '@vigil/core/testing';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDeployment,
+  removeAlertConsumer,
+  storeAlert,
+} from '../../services/api/test/realtime-fixtures.js';
+import { type System, startSystem } from '../../services/cli/src/system.js';
+import { enrolmentImage, makeVideo, SAMPLES } from '../pipeline/pipeline.fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ARTIFACTS = path.join(root, 'test-artifacts/browser/issue-23');
+const ADMIN_PASSWORD = 'issue 23 admin password';
+const USER_PASSWORD = 'issue 23 user password 42';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+describe.runIf(fs.existsSync(CHROMIUM))(
+  `console fixes of issue #23 in headless Chromium (${backendName})`,
+  () => {
+    let dir: string;
+    let testDb: TestDatabase;
+    let system: System;
+    let browser: Browser;
+    let adminToken: string;
+    let video: string;
+    let photo: string;
+    const consumer = `browser-23-${uniqueToken()}`;
+    const cspViolations: string[] = [];
+    const notFound: string[] = [];
+
+    async function page(name: string): Promise<Page> {
+      const context = await browser.newContext({ viewport: DESKTOP });
+      const p = await context.newPage();
+      p.on('console', (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text()))
+          cspViolations.push(`${name}: ${message.text()}`);
+      });
+      p.on('response', (response) => {
+        if (response.status() === 404) notFound.push(`${name}: ${response.url()}`);
+      });
+      await p.goto(system.url!);
+      return p;
+    }
+
+    async function login(p: Page, username: string, password: string): Promise<void> {
+      await p.fill('#username', username);
+      await p.fill('#password', password);
+      await p.click('#login-form button[type=submit]');
+      await p.waitForSelector('#whoami');
+    }
+
+    /** The page at desktop size, then at phone size, then back. */
+    async function shots(p: Page, name: string): Promise<void> {
+      await p.screenshot({ path: path.join(ARTIFACTS, `${name}-desktop.png`), fullPage: true });
+      await p.setViewportSize(PHONE);
+      await p.screenshot({ path: path.join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
+      await p.setViewportSize(DESKTOP);
+    }
+
+    async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
+      const response = await fetch(`${system.url}/api/v1${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as T;
+    }
+
+    /** A dropped file, as a manager drags photos from their desktop onto the drop zone. */
+    async function dropFiles(
+      p: Page,
+      files: { name: string; type: string; base64: string }[],
+    ): Promise<void> {
+      const dataTransfer = await p.evaluateHandle((list) => {
+        const { DataTransfer } = globalThis as unknown as {
+          DataTransfer: new () => { items: { add(file: File): void } };
+        };
+        const transfer = new DataTransfer();
+        for (const file of list) {
+          const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
+          transfer.items.add(new File([bytes], file.name, { type: file.type }));
+        }
+        return transfer;
+      }, files);
+      await p.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+    }
+
+    beforeAll(async () => {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-browser-23-'));
+      const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], {
+        cwd: path.join(root, 'services/console'),
+        encoding: 'utf8',
+      });
+      if (build.status !== 0) throw new Error(`console build failed: ${build.stderr}`);
+      video = makeVideo(dir);
+      photo = path.join(dir, 'enrol.jpg');
+      fs.writeFileSync(photo, enrolmentImage(dir));
+      testDb = await createTestDatabase();
+      const config = loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        VIGIL_DATA_DIR: path.join(dir, 'data'),
+        VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        VIGIL_DATA_KEY: randomBytes(32).toString('base64'),
+        VIGIL_ALERT_CONSUMER: consumer,
+        LOG_LEVEL: 'warn',
+        ...(testDb.url ? { DATABASE_URL: testDb.url } : {}),
+        ...(process.env.NATS_URL ? { NATS_URL: process.env.NATS_URL } : {}),
+      });
+      system = await startSystem({ config, roles: ['all'] });
+      const login = await fetch(`${system.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+      });
+      adminToken = ((await login.json()) as { token: string }).token;
+      await call('POST', '/users', {
+        username: 'manager',
+        password: USER_PASSWORD,
+        role: 'watchlist_manager',
+      });
+      await call('POST', '/users', { username: 'op-one', password: USER_PASSWORD, role: 'operator' });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+        ],
+      });
+    }, 240_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await system?.stop();
+      await testDb?.drop();
+      await removeAlertConsumer(consumer);
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('serves a same-origin favicon, so /favicon.ico is no 404 (issue #23.6)', async () => {
+      const ico = await fetch(`${system.url}/favicon.ico`);
+      expect(ico.status).toBe(200);
+      expect(ico.headers.get('content-type')).toMatch(/^image\//);
+      const p = await page('favicon');
+      const href = await p.getAttribute('link[rel=icon]', 'href');
+      expect(href).toMatch(/^\/[^/]/);
+      const linked = await fetch(new URL(href!, system.url).toString());
+      expect(linked.status).toBe(200);
+      expect(linked.headers.get('content-type')).toMatch(/^image\//);
+      await p.waitForTimeout(500);
+      expect(notFound.filter((url) => url.includes('favicon'))).toEqual([]);
+      expect(cspViolations).toEqual([]);
+    });
+
+    it('reports every rejected photo in words, drops it from the list, enrols the rest, and colours the subject card by priority (issue #23.2, #23.3)', async () => {
+      const manager = await page('manager');
+      await login(manager, 'manager', USER_PASSWORD);
+      await manager.fill('#new-watchlist-name', 'Issue 23 list');
+      await manager.click('#create-watchlist button[type=submit]');
+      await manager.click('button[data-watchlist]');
+      await manager.fill('#subject-label', 'Enrolled Person');
+      await manager.selectOption('#subject-priority', 'red');
+      await dropFiles(manager, [
+        { name: 'enrol.jpg', type: 'image/jpeg', base64: fs.readFileSync(photo).toString('base64') },
+        // A group photo: several faces.
+        {
+          name: 'group.jpg',
+          type: 'image/jpeg',
+          base64: fs.readFileSync(path.join(SAMPLES, 'sample1.jpg')).toString('base64'),
+        },
+        // Not an image at all, whatever its name says.
+        { name: 'notes.jpg', type: 'image/jpeg', base64: Buffer.from('not a photo').toString('base64') },
+      ]);
+      await expect.poll(() => manager.locator('#image-verdicts li').count()).toBe(3);
+      await manager.click('#enrol-form button[type=submit]');
+
+      const failures = manager.locator('#enrol-failures li');
+      await expect.poll(() => failures.count(), { timeout: 60_000 }).toBe(2);
+      const reported = (await failures.allTextContents()).join('\n');
+      expect(reported).toContain('group.jpg');
+      expect(reported).toContain('notes.jpg');
+      expect(reported).toMatch(/more than one face/i);
+      expect(reported).toMatch(/not a photo Vigil can read/i);
+      // Words, not the API's codes.
+      expect(reported).not.toMatch(/multiple_faces|unsupported_image/);
+      // Only the accepted photo is left to send again.
+      expect(await manager.locator('#image-verdicts li').allTextContents()).toEqual([
+        expect.stringContaining('enrol.jpg'),
+      ]);
+      await shots(manager, '1-watchlists-rejected-photos');
+
+      await manager.click('#enrol-form button[type=submit]');
+      await expect
+        .poll(() => manager.textContent('#watchlist-feedback'), { timeout: 60_000 })
+        .toContain('Enrolled');
+      expect(await failures.count()).toBe(0);
+      const card = manager.locator('#subject-grid li.subject.priority-red');
+      await card.waitFor();
+      // --red in styles.css: the card's left edge carries the priority colour.
+      // The page's getComputedStyle (this file is typed for Node, without the DOM library).
+      const border = await card.evaluate(
+        (el) =>
+          (
+            globalThis as unknown as { getComputedStyle(e: unknown): { borderLeftColor: string } }
+          ).getComputedStyle(el).borderLeftColor,
+      );
+      expect(border).toBe('rgb(229, 72, 77)');
+      await shots(manager, '2-watchlists-subject-priority');
+      expect(cspViolations).toEqual([]);
+    }, 180_000);
+
+    it("clears an alert's note once its outcome is recorded, so the next outcome does not carry it (issue #23.1)", async () => {
+      const deployment = await createDeployment(system.db, 'Issue 23 operator deployment');
+      // Stopped: its made-up camera is not for the ingest to run; its alerts still list.
+      await system.db.query("UPDATE deployments SET status = 'stopped' WHERE id = $1", [
+        deployment.deploymentId,
+      ]);
+      const cipher = loadDataCipher({
+        dataKey: system.config.VIGIL_DATA_KEY,
+        dataDir: system.config.dataDir,
+      });
+      const { id } = await storeAlert(system.db, system.bus, cipher, deployment);
+      const admin = await page('operator-note');
+      await login(admin, 'admin', ADMIN_PASSWORD);
+      await admin.goto(`${system.url}/#/operator?deployment=${deployment.deploymentId}`);
+      const card = admin.locator(`.alert-card[data-alert-id="${id}"]`);
+      await card.waitFor();
+      await card.locator('input.note').fill('stopped at the north gate');
+      await card.locator('button[data-outcome="engaged"]').click();
+      await expect.poll(() => card.locator('.outcome').textContent()).toContain('stopped at the north gate');
+      expect(await card.locator('input.note').inputValue()).toBe('');
+      await card.locator('button[data-outcome="arrested"]').click();
+      await expect.poll(() => card.locator('.outcome').textContent()).toContain('Arrested');
+      expect(await card.locator('.outcome').textContent()).not.toContain('north gate');
+      const page1 = await call<{
+        alerts: { id: string; adjudications: { outcome: string; note?: string | null }[] }[];
+      }>('GET', `/deployments/${deployment.deploymentId}/alerts?limit=5`);
+      const notes = page1.alerts
+        .find((a) => a.id === id)
+        ?.adjudications.map((a) => [a.outcome, a.note || null]);
+      expect(notes).toEqual([
+        ['engaged', 'stopped at the north gate'],
+        ['arrested', null],
+      ]);
+      await shots(admin, '3-operator-outcome-note');
+    }, 120_000);
+
+    it("defaults the threshold to the model profile's, warns before starting without an operator, confirms Stop and keeps camera status live (issue #23.4, #23.5)", async () => {
+      const model = await call<{ defaultThreshold: number; thresholdFloor: number }>('GET', '/model');
+      const list = await call<{ id: string }>('POST', '/watchlists', { name: 'Issue 23 deployment list' });
+      const admin = await page('deployments');
+      await login(admin, 'admin', ADMIN_PASSWORD);
+      await admin.goto(`${system.url}/#/deployments`);
+      const threshold = admin.locator('#new-deployment-threshold');
+      await expect.poll(() => threshold.inputValue()).toBe(String(model.defaultThreshold));
+      expect(await threshold.getAttribute('min')).toBe(String(model.thresholdFloor));
+
+      await admin.fill('#new-deployment-name', 'Issue 23 deployment');
+      await admin.check(`#new-deployment-watchlists input[value="${list.id}"]`);
+      await admin.click('#create-deployment button[type=submit]');
+      await expect.poll(() => admin.textContent('#deployment-feedback')).toContain('Created');
+      // The value survives the create, for the next deployment.
+      expect(await threshold.inputValue()).toBe(String(model.defaultThreshold));
+
+      await admin.click('button[data-deployment]:has-text("Issue 23 deployment")');
+      await admin.fill('#camera-name', 'Looping camera');
+      await admin.fill('#camera-url', video);
+      await admin.fill('#camera-fps', '1');
+      await admin.check('#camera-loop');
+      await admin.click('#add-camera button[type=submit]');
+      await expect.poll(() => admin.textContent('#add-camera ul')).toContain('Looping camera');
+
+      // No operator assigned: Start asks first, and nothing starts until it is confirmed.
+      await admin.click('#start-deployment');
+      await admin.locator('#start-warning').waitFor();
+      expect(await admin.textContent('#start-warning')).toMatch(/no operator/i);
+      expect(await admin.textContent('#deployment-status')).toBe('planned');
+      await shots(admin, '4-deployments-start-warning');
+      await admin.click('#start-anyway');
+      await expect.poll(() => admin.textContent('#deployment-status')).toBe('running');
+
+      // The camera's status follows the stream without reopening the deployment.
+      const camera = admin.locator('#add-camera li[data-camera]');
+      await expect.poll(() => camera.getAttribute('data-status'), { timeout: 90_000 }).toBe('online');
+      await shots(admin, '5-deployments-camera-online');
+
+      await admin.click('#stop-deployment');
+      await admin.locator('#stop-confirm').waitFor();
+      expect(await admin.textContent('#deployment-status')).toBe('running');
+      await shots(admin, '6-deployments-stop-confirm');
+      await admin.click('#stop-anyway');
+      await expect.poll(() => admin.textContent('#deployment-status')).toBe('stopped');
+      await expect.poll(() => camera.getAttribute('data-status'), { timeout: 60_000 }).not.toBe('online');
+      expect(cspViolations).toEqual([]);
+    }, 240_000);
+  },
+);
