@@ -27,6 +27,7 @@ export {
 export { type PrometheusSample, parsePrometheusText } from './prometheus-text.js';
 export {
   busCheck,
+  type CheckOptions,
   type CheckResult,
   createReadiness,
   DEFAULT_CHECK_TIMEOUT_MS,

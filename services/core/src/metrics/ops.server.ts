@@ -120,12 +120,20 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
  */
 export function readinessBody(report: {
   ready: boolean;
-  checks: { name: string; ok: boolean; error?: string }[];
+  checks: { name: string; ok: boolean; error?: string; advisory?: true }[];
 }) {
-  const checks: Record<string, { ok: boolean; error?: string }> = {};
-  for (const c of report.checks) checks[c.name] = c.error ? { ok: c.ok, error: c.error } : { ok: c.ok };
+  const checks: Record<string, { ok: boolean; error?: string; advisory?: true }> = {};
+  for (const c of report.checks) {
+    checks[c.name] = {
+      ok: c.ok,
+      ...(c.error ? { error: c.error } : {}),
+      ...(c.advisory ? { advisory: true as const } : {}),
+    };
+  }
   if (report.ready) return { status: 'ready' as const, checks };
-  const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.error ?? 'unavailable'}`);
+  const failed = report.checks
+    .filter((c) => !c.ok && !c.advisory)
+    .map((c) => `${c.name}: ${c.error ?? 'unavailable'}`);
   return {
     status: 'not_ready' as const,
     checks,

@@ -13,6 +13,16 @@ export interface CheckResult {
   ok: boolean;
   /** Why it failed, as a short code (`timeout`, `unavailable`, `not_loaded` or an error's code); no detail that could leak. */
   error?: string;
+  /** Reported, but its failure leaves the process ready (see `add`). */
+  advisory?: true;
+}
+
+export interface CheckOptions {
+  /**
+   * Report the check without letting it fail readiness: for the state of other processes (a camera
+   * no detector analyses), which taking this one out of its load balancer would not mend.
+   */
+  advisory?: boolean;
 }
 
 export interface ReadinessReport {
@@ -34,13 +44,13 @@ class CheckTimeoutError extends Error {}
  * Any engineer adds a check with `add(name, check)`; the report says which one failed.
  */
 export class ReadinessRegistry {
-  readonly #checks = new Map<string, ReadinessCheck>();
+  readonly #checks = new Map<string, { check: ReadinessCheck; advisory: boolean }>();
 
   constructor(private readonly timeoutMs = DEFAULT_CHECK_TIMEOUT_MS) {}
 
   /** Adds (or replaces) a named check. */
-  add(name: string, check: ReadinessCheck): this {
-    this.#checks.set(name, check);
+  add(name: string, check: ReadinessCheck, options: CheckOptions = {}): this {
+    this.#checks.set(name, { check, advisory: options.advisory === true });
     return this;
   }
 
@@ -74,7 +84,8 @@ export class ReadinessRegistry {
   /** Runs every check at once, each bounded by the timeout. */
   async check(): Promise<ReadinessReport> {
     const checks = await Promise.all(
-      [...this.#checks].map(async ([name, check]): Promise<CheckResult> => {
+      [...this.#checks].map(async ([name, { check, advisory }]): Promise<CheckResult> => {
+        const flag = advisory ? { advisory: true as const } : {};
         let timer: NodeJS.Timeout | undefined;
         try {
           await Promise.race([
@@ -83,15 +94,15 @@ export class ReadinessRegistry {
               timer = setTimeout(() => reject(new CheckTimeoutError()), this.timeoutMs);
             }),
           ]);
-          return { name, ok: true };
+          return { name, ok: true, ...flag };
         } catch (error) {
-          return { name, ok: false, error: failureCode(error) };
+          return { name, ok: false, error: failureCode(error), ...flag };
         } finally {
           clearTimeout(timer);
         }
       }),
     );
-    return { ready: checks.every((c) => c.ok), checks };
+    return { ready: checks.every((c) => c.ok || c.advisory), checks };
   }
 }
 

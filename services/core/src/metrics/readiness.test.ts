@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NatsBus } from '../bus/nats-bus.js';
 import { backendName, createTestBus, createTestDatabase } from '../testing/index.js';
 import { createMetrics } from './metrics.registry.js';
-import { startOpsServer } from './ops.server.js';
+import { readinessBody, startOpsServer } from './ops.server.js';
 import { parsePrometheusText } from './prometheus-text.js';
 import { createReadiness, ReadinessRegistry } from './readiness.registry.js';
 
@@ -78,6 +78,27 @@ describe(`readiness (${backendName})`, () => {
     const report = await readiness.check();
     expect(JSON.stringify(report)).not.toContain('hunter2');
     expect(report.checks[0]).toEqual({ name: 'database', ok: false, error: 'unavailable' });
+  });
+
+  it('reports a failed advisory check without becoming unready, and names only the blocking failures', async () => {
+    const readiness = new ReadinessRegistry(1000);
+    readiness.add(
+      'detector',
+      () => {
+        throw Object.assign(new Error('cameras miss the detector'), { code: 'not_analysed' });
+      },
+      { advisory: true },
+    );
+    const advisoryOnly = await readiness.check();
+    expect(advisoryOnly.ready).toBe(true);
+    expect(readinessBody(advisoryOnly)).toEqual({
+      status: 'ready',
+      checks: { detector: { ok: false, error: 'not_analysed', advisory: true } },
+    });
+    readiness.gate('models');
+    const body = readinessBody(await readiness.check());
+    expect(body.status).toBe('not_ready');
+    expect(body).toMatchObject({ error: { message: 'not ready: models: not_loaded' } });
   });
 });
 
