@@ -20,7 +20,7 @@ import {
   type VigilMetrics,
 } from '@vigil/core';
 import { resolveProfile } from '@vigil/detector';
-import { CameraStatusTracker } from '@vigil/ingest';
+import { CameraStatusTracker, type PipelineStage } from '@vigil/ingest';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';
 import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
@@ -230,6 +230,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes);
   const metrics = deps.metrics ?? createMetrics({ role: 'api' });
   const readiness = deps.readiness ?? createReadiness({ db: deps.db, bus: deps.bus });
+  addPipelineChecks(readiness, cameraStatus);
   await app.register(readyRoutes, { readiness });
   await app.register(metricsRoutes, { metrics, scrapeToken: config.VIGIL_METRICS_TOKEN });
   await app.register(
@@ -299,4 +300,27 @@ function modelSettings(deps: AppDependencies, config: Config): ModelSettings {
     defaultThreshold: Math.max(profile?.defaultThreshold ?? thresholdFloor, thresholdFloor),
     thresholdFloor,
   };
+}
+
+/** The code each advisory pipeline check of `/ready` fails with: the camera status's `reason`. */
+const PIPELINE_REASONS: Record<PipelineStage, string> = { ingest: 'no_status', detector: 'not_analysed' };
+
+/**
+ * Adds `/ready`'s advisory `ingest` and `detector` checks: each fails (code `no_status`,
+ * `not_analysed`) while a camera misses that stage. Advisory, so the API stays ready: a dead
+ * detector elsewhere is not mended by taking the console that shows it out of the load balancer.
+ */
+function addPipelineChecks(readiness: ReadinessRegistry, cameraStatus: CameraStatusSource): void {
+  const missingStages = cameraStatus.missingStages?.bind(cameraStatus);
+  if (!missingStages) return;
+  for (const stage of ['ingest', 'detector'] as const) {
+    readiness.add(
+      stage,
+      () => {
+        if (missingStages()[stage] > 0)
+          throw Object.assign(new Error(`cameras miss the ${stage}`), { code: PIPELINE_REASONS[stage] });
+      },
+      { advisory: true },
+    );
+  }
 }

@@ -10,8 +10,12 @@ export {
 } from './camera-lease.repository.js';
 export { type CameraLeases, type LeaseEvent, SingleProcessLeases } from './camera-leases.js';
 export {
+  ANALYSIS_WINDOW_MS,
+  type CameraHealthState,
   CameraStatusTracker,
+  type CameraStatusTrackerOptions,
   type CameraStatusView,
+  type PipelineStage,
   STATUS_STALE_MS,
 } from './camera-status.tracker.js';
 export {

@@ -9,6 +9,7 @@ import {
 import {
   type CameraStatusView,
   notifyDeploymentChanged,
+  type PipelineStage,
   parseCameraUrl,
   redactCameraUrl,
 } from '@vigil/ingest';
@@ -20,6 +21,8 @@ import { type Camera, type Deployment, DeploymentRepository } from './deployment
 /** What the status route needs of the pipeline's camera status tracker (@vigil/ingest). */
 export interface CameraStatusSource {
   forDeployment(deploymentId: string): CameraStatusView[];
+  /** Cameras missing each stage now, for `/ready`'s advisory `ingest` and `detector` checks. */
+  missingStages?(): Record<PipelineStage, number>;
 }
 
 export interface DeploymentSettings {
@@ -73,6 +76,10 @@ export interface DeploymentStatusView {
     restarts: number;
     lastErrorCode: string | null;
     lastFrameAt: string | null;
+    analysedFps: number;
+    state: CameraStatusView['state'];
+    reason: string | null;
+    missingStage: CameraStatusView['missingStage'];
   }[];
 }
 
@@ -308,7 +315,11 @@ export class DeploymentService {
     return deployment;
   }
 
-  /** Cameras online/offline with fps and drops, faces processed, alerts, snapshot size. */
+  /**
+   * Cameras online/offline with fps and drops, frames analysed a second and the health that follows
+   * (`degraded` with the missing stage when frames are read but not analysed), faces processed,
+   * alerts, snapshot size.
+   */
   async status(actor: AuthUser, id: string): Promise<DeploymentStatusView> {
     const deployment = await this.get(actor, id);
     const [cameras, snapshot, activity] = await Promise.all([
@@ -328,16 +339,22 @@ export class DeploymentService {
       ...activity,
       cameras: cameras.map((camera) => {
         const view = live.get(camera.id);
+        const running = deployment.status === 'running';
         return {
           id: camera.id,
           name: camera.name,
-          status: view?.status ?? (deployment.status === 'running' ? 'offline' : 'stopped'),
+          status: view?.status ?? (running ? 'offline' : 'stopped'),
           fps: view?.fps ?? 0,
           framesTotal: view?.framesTotal ?? 0,
           framesDropped: view?.framesDropped ?? 0,
           restarts: view?.restarts ?? 0,
           lastErrorCode: view?.lastErrorCode ?? null,
           lastFrameAt: view?.lastFrameAt ?? null,
+          analysedFps: view?.analysedFps ?? 0,
+          // Never heard of while the deployment runs: no ingest has taken the camera.
+          state: view?.state ?? (running ? 'offline' : 'stopped'),
+          reason: view ? view.reason : running ? 'no_status' : null,
+          missingStage: view ? view.missingStage : running ? 'ingest' : null,
         };
       }),
     };

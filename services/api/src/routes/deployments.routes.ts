@@ -78,8 +78,39 @@ const statusSchema = {
           restarts: { type: 'integer' },
           lastErrorCode: { type: ['string', 'null'] },
           lastFrameAt: nullableDate,
+          analysedFps: {
+            type: 'number',
+            description: 'Frames the detectors finished a second (`fps` is frames read a second)',
+          },
+          state: {
+            type: 'string',
+            enum: ['online', 'degraded', 'offline', 'starting', 'stopped'],
+            description:
+              '`status` with analysis taken into account: `degraded` when frames are read but none analysed',
+          },
+          reason: {
+            type: ['string', 'null'],
+            description:
+              "Why `state` is not online: `not_analysed`, `no_status`, or ingest's last error code",
+          },
+          missingStage: {
+            type: ['string', 'null'],
+            enum: ['ingest', 'detector', null],
+            description:
+              'The pipeline stage that is missing: `detector` (read, not analysed) or `ingest` (not read)',
+          },
         },
-        required: ['id', 'name', 'status', 'fps', 'framesDropped'],
+        required: [
+          'id',
+          'name',
+          'status',
+          'fps',
+          'framesDropped',
+          'analysedFps',
+          'state',
+          'reason',
+          'missingStage',
+        ],
       },
     },
   },

@@ -8,10 +8,13 @@ export interface ReadyRoutesOptions {
 
 const checksSchema = {
   type: 'object',
-  description: 'One entry per check (database, bus, models, ...); `error` is a short code',
+  description:
+    'One entry per check (database, bus, models, ...); `error` is a short code. An `advisory` check ' +
+    '(`ingest`, `detector`: cameras whose frames are not read, or read but not analysed) is reported ' +
+    'without making the process unready',
   additionalProperties: {
     type: 'object',
-    properties: { ok: { type: 'boolean' }, error: { type: 'string' } },
+    properties: { ok: { type: 'boolean' }, error: { type: 'string' }, advisory: { type: 'boolean' } },
     required: ['ok'],
   },
 } as const;

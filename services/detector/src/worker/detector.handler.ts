@@ -8,7 +8,7 @@ import {
   subject,
   type VigilMetrics,
 } from '@vigil/core';
-import { decodeFrame, encodeFace, type Frame } from '@vigil/proto';
+import { decodeFrame, encodeFace, encodeStageCounters, type Frame } from '@vigil/proto';
 import { passesGate } from '../face-quality.js';
 import { FaceTracker } from './face-tracker.js';
 import { type FrameAnalyser, type FrameAnalysis, record } from './frame-analyser.js';
@@ -32,7 +32,15 @@ export interface DetectorWorkerOptions {
   onFrame?: (deploymentId: string, cameraId: string) => void;
   /** Subject to subscribe to (default every deployment's frames). */
   subject?: string;
+  /** How often each camera's analysed and dropped frames go out on its `counters` subject. */
+  countersIntervalMs?: number;
 }
+
+/**
+ * 1 s: the camera status (CameraStatusTracker) averages these over seconds, so a dead detector shows
+ * within a few seconds, for one small message a camera a second.
+ */
+export const DEFAULT_COUNTERS_INTERVAL_MS = 1000;
 
 /** 2 s: past that an alert would reach the operator after the person has walked on. */
 export const DEFAULT_MAX_FRAME_AGE_MS = 2000;
@@ -66,10 +74,66 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
   let running = false;
   const idle: (() => void)[] = [];
 
+  /** Per camera, what happened since the last `counters` report. */
+  const counts = new Map<
+    string,
+    { deploymentId: string; cameraId: string; processed: number; dropped: number; faces: number }
+  >();
+  const count = (frame: { deploymentId: string; cameraId: string }) => {
+    const key = `${frame.deploymentId}/${frame.cameraId}`;
+    let entry = counts.get(key);
+    if (!entry) {
+      entry = {
+        deploymentId: frame.deploymentId,
+        cameraId: frame.cameraId,
+        processed: 0,
+        dropped: 0,
+        faces: 0,
+      };
+      counts.set(key, entry);
+    }
+    return entry;
+  };
+  let reportedAt = Date.now();
+  /**
+   * Publishes each camera's counts since the last report (StageCounters, stage `detector`): how the
+   * camera status tells frames read from frames analysed. A camera with nothing to report gets one
+   * report of zeros, then none until it has frames again.
+   */
+  const report = () => {
+    const now = Date.now();
+    const windowMs = now - reportedAt;
+    reportedAt = now;
+    for (const [key, entry] of counts) {
+      const { deploymentId, cameraId, processed, dropped, faces } = entry;
+      if (processed === 0 && dropped === 0 && faces === 0) counts.delete(key);
+      else Object.assign(entry, { processed: 0, dropped: 0, faces: 0 });
+      try {
+        bus.publish(
+          subject('counters', deploymentId, cameraId),
+          encodeStageCounters({
+            deploymentId,
+            cameraId,
+            stage: 'detector',
+            processed,
+            dropped,
+            faces,
+            windowMs,
+          }),
+        );
+      } catch (error) {
+        logger.warn({ err: error, camera: cameraId }, 'detector counters publish failed');
+      }
+    }
+  };
+  const reporter = setInterval(report, options.countersIntervalMs ?? DEFAULT_COUNTERS_INTERVAL_MS);
+  reporter.unref();
+
   const detect = async (frame: Frame): Promise<void> => {
     const { deploymentId, cameraId } = frame;
     const labels = { deployment: deploymentId, camera: cameraId };
     if (Date.now() - frame.capturedAtMs > maxAge) {
+      count(frame).dropped++;
       record(() => metrics?.framesDropped.inc({ ...labels, reason: 'stale' }));
       return;
     }
@@ -80,6 +144,7 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
       analysis = await analyser.analyse(frame.jpeg);
     } catch (error) {
       if (isVigilError(error)) {
+        count(frame).dropped++;
         record(() => metrics?.framesDropped.inc({ ...labels, reason: 'decode_error' }));
         return;
       }
@@ -97,10 +162,13 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     }));
     const decisions = tracker.update(cameraId, frame.capturedAtMs, detections);
     record(() => metrics?.facesProcessed.inc(labels, analysis.faces.length));
+    const counted = count(frame);
+    counted.processed++;
     const faceSubject = subject('faces', deploymentId, cameraId);
     analysis.faces.forEach(({ face, crop }, i) => {
       const decision = decisions[i];
       if (decision?.embed) {
+        counted.faces++;
         bus.publish(
           faceSubject,
           encodeFace({
@@ -158,6 +226,7 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
       }
       const key = `${frame.deploymentId}/${frame.cameraId}`;
       if (latest.has(key)) {
+        count(frame).dropped++;
         record(() =>
           metrics?.framesDropped.inc({
             deployment: frame.deploymentId,
@@ -177,6 +246,8 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     async stop() {
       await subscription.drain();
       if (running || latest.size > 0) await new Promise<void>((resolve) => idle.push(resolve));
+      clearInterval(reporter);
+      report();
     },
   };
 }
