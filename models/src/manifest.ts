@@ -19,7 +19,7 @@ export interface TensorNormalisation {
 
 export interface DetectorManifest {
   /** Decoder to use on the outputs. */
-  kind: 'scrfd' | 'ssd-mobilenetv1' | 'yunet' | 'blazeface';
+  kind: 'scrfd' | 'ssd-mobilenetv1' | 'rfb' | 'yunet' | 'blazeface';
   file: string;
   /** Input tensor name; absent means the model's first input. */
   input?: string;
@@ -35,11 +35,31 @@ export interface DetectorManifest {
   anchorsPerCell?: number;
   /** SSD: [width, height] in input pixels of each anchor of a cell, per stride (see ssd-anchors.ts). */
   anchorSizes?: [number, number][][];
+  /** RFB: the side in input pixels of each (square) anchor of a cell, per stride. */
+  anchorSides?: number[][];
+  /**
+   * Largest factor a dynamic-input detector may enlarge an image by (default: no limit). A photo
+   * whose face is already large gains nothing from being enlarged, and a detector whose anchors stop
+   * at a given size loses it.
+   */
+  maxUpscale?: number;
   /** Default score threshold and NMS IoU. */
   scoreThreshold: number;
   nmsIoU: number;
   /** Landmarks the detector itself gives (5 for SCRFD/YuNet, 0 for SSD). */
   landmarkCount: 0 | 5;
+  /**
+   * How a box of this detector is moved before the 68-point landmark net reads it, which was trained
+   * on SSD boxes: centre shifted by `shift` [x, y] and sides scaled by `scale` [x, y], as fractions
+   * of the box's width and height. The detector's own box is what `detect` reports.
+   */
+  landmarkBox?: { shift: [number, number]; scale: [number, number] };
+  /**
+   * The detector frames a face larger than its anchors badly (the RFB detector's box of a close-up
+   * portrait takes in hair and neck, and the landmarks read from it are wrong): photos are looked at
+   * with the padded border first, and a close-up in a frame takes its box from the padded look.
+   */
+  paddedFirst?: boolean;
 }
 
 export interface LandmarkManifest {

@@ -4,6 +4,7 @@ import { VigilError } from '@vigil/core';
 import onnxProto from 'onnx-proto';
 import {
   BUILD_DIR,
+  type DetectorManifest,
   type FaceView,
   type ModelProfile,
   readProfile,
@@ -27,18 +28,31 @@ export const DEFAULT_MODEL_FILES = {
   /** dlib's own float weights of the same descriptor, and their int8 build (the profile's). */
   dlibEmbedder: 'dlib_face_recognition.onnx',
   dlibEmbedderInt8: 'dlib_face_recognition_int8.onnx',
+  /** faceplugin's ArcFace-style 512-d embedder (npm faceplugin-face-recognition-js), float and int8. */
+  arcfaceEmbedder: 'faceplugin_fr_feature.onnx',
+  arcfaceEmbedderInt8: 'faceplugin_fr_feature_int8.onnx',
+  /** faceplugin's RFB-320 face detector, its input size freed (npm faceplugin-face-recognition-js). */
+  rfbDetector: 'faceplugin_fr_detect.onnx',
+  /** The default profile. */
   profile: 'profile.json',
-  /** The `fast` profile: the same files, each face embedded from its crop and mirror only. */
+  /** The `dlib` profile: dlib's descriptor over the crop and its turned views, each mirrored. */
+  dlibProfile: 'dlib.json',
+  /** The `fast` profile: dlib's descriptor, each face embedded from its crop and mirror only. */
   fastProfile: 'fast.json',
 } as const;
 
 /**
- * Embedding-space id of the default profile: dlib's ResNet-34 descriptor with dlib's own float
+ * Embedding-space id of the default profile: faceplugin's ArcFace-style 512-d embedder (its
+ * pointwise convolutions int8), each face averaged with its mirror image. Other ids are other spaces (`npx vigil reembed`
+ * moves stored images between them): DLIB_MODEL_ID, FAST_MODEL_ID, and face-api's uint8 port of
+ * dlib's net (`faceapi-resnet34-mirror-int8-v1`, `faceapi-resnet34-mirror-v1`, `faceapi-resnet34-v1`).
+ */
+export const DEFAULT_MODEL_ID = 'faceplugin-arcface512-mirror-int8-v1';
+
+/**
+ * Embedding-space id of the `dlib` profile: dlib's ResNet-34 descriptor with dlib's own float
  * weights in an int8 build (`dlib_face_recognition_int8.onnx`), each face averaged over its crop and
- * the crop turned 3 degrees either way (DEFAULT_VIEWS), each with its mirror image. Earlier ids are
- * other spaces (`npx vigil reembed`): `dlib-resnet34-mirror-int8-v1` (crop and mirror only: the
- * `fast` profile, FAST_MODEL_ID, the default until 2026-12-03), and face-api's uint8 port of the
- * same net (`faceapi-resnet34-mirror-int8-v1`, `faceapi-resnet34-mirror-v1`, `faceapi-resnet34-v1`).
+ * the crop turned 3 degrees either way (DLIB_VIEWS), each with its mirror image.
  */
 export const FACEAPI_MODEL_ID = 'dlib-resnet34-rot3-mirror-int8-v1';
 
@@ -160,7 +174,7 @@ export function fastProfile(): ModelProfile {
 }
 
 /**
- * The default profile's views of each face beyond its aligned crop: the crop turned 3 degrees
+ * The `dlib` profile's views of each face beyond its aligned crop: the crop turned 3 degrees
  * either way, the limits of dlib's `jitter_image` rotation, deterministic rather than dlib's 100
  * random draws. With the crop, each with its mirror image: 6 crops a face, three times the `fast`
  * profile's embedder work. Rotation was the one kind of view that helped in every LFW measurement
@@ -168,39 +182,132 @@ export function fastProfile(): ModelProfile {
  * zooms and shifts added nothing beyond noise at up to nine times the work, and no set of 4 crops
  * did better than the crop and its mirror (services/detector/README.md, Jitter views).
  */
-export const DEFAULT_VIEWS: FaceView[] = [
+export const DLIB_VIEWS: FaceView[] = [
   { degrees: 3, zoom: 1 },
   { degrees: -3, zoom: 1 },
 ];
 
 /**
- * The default profile as build.ts writes it: the `fast` profile's models with every face embedded
- * from DEFAULT_VIEWS as well. It reaches dlib's published LFW accuracy (99.38%, which dlib reaches
- * with 100 jitters a face; 99.13% without) where the crop and mirror alone reach 99.28%, and has
- * the better watchlist (1:N) hit rate; measurement chose it (services/detector/README.md, "Which profile is the default").
+ * The `dlib` profile as build.ts writes it: the `fast` profile's models with every face embedded
+ * from DLIB_VIEWS as well: dlib's published LFW accuracy (99.38%), and about half the default's
+ * watchlist (1:N) hit rate (docs/decisions/001-default-embedder.md).
  */
 export function faceApiProfile(): ModelProfile {
   const profile = fastProfile();
   return {
     ...profile,
-    name: 'default',
+    name: 'dlib',
     modelId: FACEAPI_MODEL_ID,
     description: `${profile.description}; each face embedded from its crop and the crop turned 3 degrees either way, each with its mirror image (dlib's num_jitters)`,
-    embedder: { ...profile.embedder, views: DEFAULT_VIEWS },
+    embedder: { ...profile.embedder, views: DLIB_VIEWS },
+  };
+}
+
+/** `(pixel - 127) / 128`, RGB: how faceplugin's own code feeds its embedder. */
+const FACEPLUGIN_NORMALISATION: TensorNormalisation = {
+  channels: 'rgb',
+  layout: 'nchw',
+  mean: [127, 127, 127],
+  std: [128, 128, 128],
+};
+
+/**
+ * Cosine similarity at or above which the default profile alerts: on LFW 1:N (1,680 people on the
+ * list, 4,043 not) the lowest that kept false alerts to 1 in 1,000 non-mated searches
+ * (docs/decisions/001-default-profile-chosen-on-1n.md). Same-person scores sit around 0.5-0.8,
+ * different people's around 0.1-0.3.
+ */
+export const DEFAULT_THRESHOLD = 0.56;
+
+/**
+ * The lowest threshold a deployment may use with the default profile: on the same list, the one
+ * at 1 false alert in 100 searches of people not on it. A list larger than 1,680 needs more.
+ */
+export const DEFAULT_THRESHOLD_FLOOR = 0.49;
+
+/**
+ * faceplugin's RFB detector as the default profile runs it. The network takes any size once its
+ * anchors are computed outside it (faceplugin.converter.ts); a 1080p frame goes in at 960x544,
+ * where a face 40 px wide in the frame is 20 px, twice the smallest anchor (10 px).
+ */
+export function rfbDetector(): DetectorManifest {
+  return {
+    kind: 'rfb',
+    file: DEFAULT_MODEL_FILES.rfbDetector,
+    input: 'input',
+    inputSize: [960, 540],
+    dynamicInput: true,
+    // A photo is never enlarged: its face is already large, and the anchors stop at 256 px.
+    maxUpscale: 1,
+    normalisation: FACEPLUGIN_NORMALISATION,
+    outputs: ['scores', 'regressions'],
+    strides: [8, 16, 32, 64],
+    anchorSides: [
+      [10, 16, 24],
+      [32, 48],
+      [64, 96],
+      [128, 192, 256],
+    ],
+    // faceplugin's own code keeps 0.65 (lib/fr_detect.js); at 0.65 a face-api sample photo gave a
+    // forehead as a second face (0.80), and at 0.85 recall of 40 px faces is still 98%.
+    scoreThreshold: 0.85,
+    // faceplugin's NMS IoU; nested boxes are suppressed as well (raw-detection.ts).
+    nmsIoU: 0.4,
+    landmarkCount: 0,
+    // The 68-point net was trained on SSD boxes; for the same faces (face-api's sample photos, 22
+    // faces) SSD's centre sits 10% of the height higher and its box is 5% narrower. Fed RFB's own
+    // boxes, the landmarks read frontal portraits as pitched and turned (the enrolment gate refused 5
+    // of 7 sample faces it accepts on SSD boxes).
+    landmarkBox: { shift: [-0.02, -0.1], scale: [0.95, 1] },
+    // A face over about 150 px in its input comes back in a box tall with hair and neck (a close-up
+    // portrait: sharpness 13 and pitch 50 read from it, 72 and 11 with the padded look's box).
+    paddedFirst: true,
+  };
+}
+
+/**
+ * The default profile as build.ts writes it: faceplugin's RFB detector finds each face down to 40 px
+ * wide in a 1080p frame, face-api's 68-point landmarks align it (the 5 points ArcFace's template
+ * names, taken from the 68), and faceplugin's ArcFace-style embedder describes it from its 112x112
+ * crop and the crop's mirror image. Chosen on 1:N (docs/decisions/001-default-embedder.md).
+ */
+export function defaultProfile(): ModelProfile {
+  const { landmarks } = fastProfile();
+  return {
+    name: 'default',
+    modelId: DEFAULT_MODEL_ID,
+    description:
+      "faceplugin's RFB face detector and ArcFace-style 512-d embedder (npm faceplugin-face-recognition-js 0.0.1), face-api's 68-point landmarks (ONNX from @vladmandic/face-api 1.7.15 weights); each face with its mirror image",
+    detector: rfbDetector(),
+    landmarks,
+    embedder: {
+      kind: 'arcface',
+      // Its pointwise convolutions int8 (calibrated on face-api's sample faces), the depthwise ones
+      // float: half the float model's time, the same LFW 1:N figures (docs/decisions/001).
+      file: DEFAULT_MODEL_FILES.arcfaceEmbedderInt8,
+      input: 'input',
+      inputSize: [112, 112],
+      normalisation: FACEPLUGIN_NORMALISATION,
+      template: ARCFACE_TEMPLATE_112,
+      embeddingSize: 512,
+      output: 'output',
+      maxBatch: FACEAPI_MAX_BATCH,
+      mirrorAverage: true,
+    },
+    defaultThreshold: DEFAULT_THRESHOLD,
+    thresholdFloor: DEFAULT_THRESHOLD_FLOOR,
   };
 }
 
 /** The profiles `npm run build` writes into DEFAULT_PROFILE_DIR: name, manifest file, manifest. */
 export const BUILT_PROFILES: readonly { name: string; file: string; manifest: () => ModelProfile }[] = [
-  { name: 'default', file: DEFAULT_MODEL_FILES.profile, manifest: faceApiProfile },
+  { name: 'default', file: DEFAULT_MODEL_FILES.profile, manifest: defaultProfile },
+  { name: 'dlib', file: DEFAULT_MODEL_FILES.dlibProfile, manifest: faceApiProfile },
   { name: 'fast', file: DEFAULT_MODEL_FILES.fastProfile, manifest: fastProfile },
 ];
 
-/**
- * Other names of built profiles: `accurate` named the default's views while they were not the
- * default (until 2026-12-03), and still loads the default profile.
- */
-export const PROFILE_ALIASES: Readonly<Record<string, string>> = { accurate: 'default' };
+/** Other names of built profiles: `accurate` is an earlier name of the `dlib` profile. */
+export const PROFILE_ALIASES: Readonly<Record<string, string>> = { accurate: 'dlib' };
 
 /** The requested profile does not exist where it was looked for. */
 export class ModelNotBuiltError extends VigilError {
@@ -219,8 +326,8 @@ export class ModelNotFoundError extends VigilError {
 }
 
 /**
- * Loads a model profile: `default` or `fast` (the converted face-api models in
- * DEFAULT_PROFILE_DIR; `accurate`, an earlier name, is the default), a folder holding
+ * Loads a model profile: `default`, `dlib` or `fast` (built into DEFAULT_PROFILE_DIR; `accurate`,
+ * an earlier name, is `dlib`), a folder holding
  * `profile.json`, or a profile JSON path. File paths in the result are absolute. A missing built
  * profile is `model_not_built` (run `npm run build`); a missing user path `model_not_found`.
  */

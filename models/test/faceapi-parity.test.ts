@@ -89,7 +89,7 @@ describe('converted face-api models match @vladmandic/face-api on TFJS (sample p
 
   beforeAll(async () => {
     await buildDefaultProfile();
-    profile = loadProfile('default');
+    profile = loadProfile('dlib');
     const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2 };
     // The float model is the converter's output and must match face-api; the profile's int8 build
     // of it is checked against face-api too, with the tolerance quantization needs.

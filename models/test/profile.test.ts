@@ -8,6 +8,7 @@ import {
   ARCFACE_TEMPLATE_112,
   DEFAULT_MODEL_FILES,
   DEFAULT_PROFILE_DIR,
+  defaultProfile,
   faceApiProfile,
   insightfaceProfile,
   loadProfile,
@@ -39,13 +40,17 @@ function writeModel(
 }
 
 describe('loadProfile', () => {
-  it('resolves `default` to the built profile with absolute paths to files that exist', () => {
+  it('resolves `default` to the built ArcFace profile with absolute paths to files that exist', () => {
     const profile = loadProfile('default');
-    expect(profile.modelId).toBe('dlib-resnet34-rot3-mirror-int8-v1');
-    expect(profile.embedder.views).toEqual([
-      { degrees: 3, zoom: 1 },
-      { degrees: -3, zoom: 1 },
-    ]);
+    expect(profile.modelId).toBe('faceplugin-arcface512-mirror-int8-v1');
+    expect(profile.embedder).toMatchObject({
+      kind: 'arcface',
+      inputSize: [112, 112],
+      embeddingSize: 512,
+      template: ARCFACE_TEMPLATE_112,
+      mirrorAverage: true,
+    });
+    expect(profile.embedder.views).toBeUndefined();
     for (const file of [profile.detector.file, profile.embedder.file, profile.landmarks?.file]) {
       expect(path.isAbsolute(file as string)).toBe(true);
       expect(fs.existsSync(file as string)).toBe(true);
@@ -53,19 +58,27 @@ describe('loadProfile', () => {
     expect(path.dirname(profile.detector.file)).toBe(DEFAULT_PROFILE_DIR);
   });
 
-  it('resolves `fast` to the same built files without the views, in an embedding space of its own', () => {
+  it('resolves `dlib` and `fast` to the same detector, landmarks and descriptor, with and without the views', () => {
     const fast = loadProfile('fast');
+    const dlib = loadProfile('dlib');
     const profile = loadProfile('default');
+    expect(dlib.modelId).toBe('dlib-resnet34-rot3-mirror-int8-v1');
+    expect(dlib.embedder.views).toEqual([
+      { degrees: 3, zoom: 1 },
+      { degrees: -3, zoom: 1 },
+    ]);
     expect(fast.name).toBe('fast');
     expect(fast.modelId).toBe('dlib-resnet34-mirror-int8-v1');
     expect(fast.embedder.views).toBeUndefined();
-    expect({ ...profile.embedder, views: undefined }).toEqual(fast.embedder);
-    expect(profile.detector).toEqual(fast.detector);
-    expect(profile.landmarks).toEqual(fast.landmarks);
+    expect({ ...dlib.embedder, views: undefined }).toEqual(fast.embedder);
+    expect(dlib.detector).toEqual(fast.detector);
+    expect(dlib.detector.kind).toBe('ssd-mobilenetv1');
+    expect(profile.detector.kind).toBe('rfb');
+    for (const other of [dlib, fast]) expect(profile.landmarks).toEqual(other.landmarks);
   });
 
-  it("still takes `accurate`, the views' earlier name, as the default profile", () => {
-    expect(loadProfile('accurate')).toEqual(loadProfile('default'));
+  it('takes `accurate`, an earlier name of the dlib views, as the `dlib` profile', () => {
+    expect(loadProfile('accurate')).toEqual(loadProfile('dlib'));
   });
 
   it('takes a folder or a profile.json path as well as a name', () => {
@@ -127,14 +140,16 @@ describe('buildDefaultProfile', () => {
       Object.values(DEFAULT_MODEL_FILES).sort(),
     );
     expect(await buildDefaultProfile({ outputDir: out })).toEqual([]);
-    expect(JSON.parse(fs.readFileSync(path.join(out, 'profile.json'), 'utf8'))).toEqual(faceApiProfile());
-    // The same bytes as the build the other tests use: the conversion is deterministic.
-    // The same bytes as the build the other tests use: the conversion and the int8 descriptor's
-    // calibration are deterministic.
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'profile.json'), 'utf8'))).toEqual(defaultProfile());
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'dlib.json'), 'utf8'))).toEqual(faceApiProfile());
+    // The same bytes as the build the other tests use: the conversions and the int8 descriptors'
+    // calibrations are deterministic.
     for (const file of [
       DEFAULT_MODEL_FILES.embedder,
       DEFAULT_MODEL_FILES.dlibEmbedder,
       DEFAULT_MODEL_FILES.dlibEmbedderInt8,
+      DEFAULT_MODEL_FILES.arcfaceEmbedder,
+      DEFAULT_MODEL_FILES.arcfaceEmbedderInt8,
     ]) {
       const built = fs.readFileSync(path.join(DEFAULT_PROFILE_DIR, file));
       expect(fs.readFileSync(path.join(out, file)).equals(built), file).toBe(true);

@@ -11,15 +11,13 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeAlertConsumer } from '../../services/api/test/realtime-fixtures.js';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { enrolmentImage, makeVideo, SAMPLES } from '../pipeline/pipeline.fixtures.js';
+import { E2E_THRESHOLD, enrolmentImage, makeVideo, SAMPLES } from '../pipeline/pipeline.fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ARTIFACTS = path.join(root, 'test-artifacts/browser');
 const ADMIN_PASSWORD = 'browser test admin password';
 const USER_PASSWORD = 'browser test user password 42';
-/** As in the pipeline e2e test: above every other face of the video, below the enrolled one through the camera. */
-const THRESHOLD = '0.96';
 
 describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${backendName})`, () => {
   let dir: string;
@@ -159,7 +157,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
     await admin.waitForSelector('#new-deployment-watchlists input[type=checkbox]');
     await admin.fill('#new-deployment-name', 'Browser test deployment');
     await admin.fill('#new-deployment-location', 'Station forecourt');
-    await admin.fill('#new-deployment-threshold', THRESHOLD);
+    await admin.fill('#new-deployment-threshold', String(E2E_THRESHOLD));
     await admin.check('#new-deployment-watchlists input[type=checkbox]');
     await admin.click('#create-deployment button[type=submit]');
     await admin.click('button[data-deployment]');

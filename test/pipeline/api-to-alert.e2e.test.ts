@@ -6,11 +6,9 @@ import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { apiCaller, enrolmentForm, stillVideo } from './pipeline.fixtures.js';
+import { apiCaller, E2E_THRESHOLD, enrolmentForm, stillVideo } from './pipeline.fixtures.js';
 
 const PASSWORD = 'e2e-admin-password-1';
-/** See pipeline.e2e.test.ts: between every other face of sample1 (0.89 at most) and the enrolled one. */
-const THRESHOLD = 0.96;
 
 let dir: string;
 let testDb: TestDatabase | undefined;
@@ -65,7 +63,7 @@ describe(`the whole system: enrol and deploy through the API, alert from the cam
     const deployment = await api('POST', '/deployments', {
       name: 'E2E',
       location: 'test',
-      threshold: THRESHOLD,
+      threshold: E2E_THRESHOLD,
       watchlistIds: [watchlist.json.id],
     });
     expect(deployment.status).toBe(201);

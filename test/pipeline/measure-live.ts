@@ -26,7 +26,13 @@ import { FaceEngine } from '@vigil/detector';
 import { ffmpegPath, notifyDeploymentChanged } from '@vigil/ingest';
 import { decodeAlert } from '@vigil/proto';
 import { startPipeline } from '../../services/cli/src/pipeline.js';
-import { enrolmentImage, enrolSubject, SAMPLES, startDeployment } from './pipeline.fixtures.js';
+import {
+  E2E_THRESHOLD,
+  enrolmentImage,
+  enrolSubject,
+  SAMPLES,
+  startDeployment,
+} from './pipeline.fixtures.js';
 
 const FPS = Number(process.argv[2] ?? 10);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-measure-'));
@@ -73,7 +79,7 @@ const stop = await startPipeline({
 const d = await startDeployment(t.db, {
   watchlistId: w.watchlistId,
   model,
-  threshold: 0.96,
+  threshold: E2E_THRESHOLD,
   video,
   fps: FPS,
 });

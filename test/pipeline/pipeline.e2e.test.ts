@@ -28,6 +28,7 @@ import { type Alert, decodeAlert, decodeFrame } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline } from '../../services/cli/src/pipeline.js';
 import {
+  E2E_THRESHOLD,
   enrolmentImage,
   enrolSubject,
   makeVideo,
@@ -36,11 +37,6 @@ import {
   tableCounts,
 } from './pipeline.fixtures.js';
 
-/**
- * Above every other face of the video against the enrolled one (0.93 at most with the default
- * profile, measured) and below the enrolled face seen through the camera path (0.99+).
- */
-const THRESHOLD = 0.96;
 /** One sampled frame a second per camera: two cameras stay within one detector thread's budget. */
 const CAMERA_FPS = 1;
 
@@ -104,14 +100,14 @@ describe(`live pipeline end to end: video file camera to alerts (${backendName})
       watched = await startDeployment(db, {
         watchlistId: watchlists.watchlistId,
         model,
-        threshold: THRESHOLD,
+        threshold: E2E_THRESHOLD,
         video,
         fps: CAMERA_FPS,
       });
       unwatched = await startDeployment(db, {
         watchlistId: watchlists.emptyWatchlistId,
         model,
-        threshold: THRESHOLD,
+        threshold: E2E_THRESHOLD,
         video,
         fps: CAMERA_FPS,
       });
@@ -179,7 +175,7 @@ describe(`live pipeline end to end: video file camera to alerts (${backendName})
       const at = new Date(row.captured_at).getTime() - firstFrameAtMs;
       expect(at).toBeGreaterThanOrEqual(0);
       expect(at).toBeLessThan(PHOTO_SECONDS * 1000 + 1000);
-      expect(row.score).toBeGreaterThanOrEqual(THRESHOLD);
+      expect(row.score).toBeGreaterThanOrEqual(E2E_THRESHOLD);
     }
     const alerts = published.get(watched.deploymentId) ?? [];
     expect(alerts.map((a) => a.id).sort()).toEqual(rows.map((r) => r.id).sort());

@@ -25,8 +25,15 @@ export const VIDEO_SIZE = [960, 540] as const;
  */
 export const ENROLLED = { sample: 'sample1.jpg', crop: { x: 1300, y: 50, width: 600, height: 700 } };
 /**
- * sample3.jpg is left out: its middle face scores 0.95 against the enrolled one with the default
- * profile and may be the same woman; the test needs an unambiguous ground truth.
+ * Deployment threshold of the end-to-end tests, for the default profile: above every other face of
+ * the video photos against the enrolled one (0.26 at most, measured) and well below the enrolled
+ * face seen through a camera path (0.97 on sample1 halved and re-encoded).
+ */
+export const E2E_THRESHOLD = 0.7;
+
+/**
+ * sample3.jpg is left out: its middle face scores 0.60 against the enrolled one with the default
+ * profile (0.95 with dlib's) and may be the same woman; the test needs an unambiguous ground truth.
  */
 export const VIDEO_PHOTOS = ['sample1.jpg', 'sample2.jpg', 'sample4.jpg', 'sample5.jpg', 'sample6.jpg'];
 

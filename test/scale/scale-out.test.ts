@@ -12,7 +12,7 @@ import { ffmpegPath } from '@vigil/ingest';
 import { decodeAlert } from '@vigil/proto';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiCaller, enrolmentForm, SAMPLES } from '../pipeline/pipeline.fixtures.js';
+import { apiCaller, E2E_THRESHOLD, enrolmentForm, SAMPLES } from '../pipeline/pipeline.fixtures.js';
 
 /**
  * Issue 10's scale-out check: every role as its own `vigil serve --role X` process on PostgreSQL and
@@ -24,8 +24,6 @@ import { apiCaller, enrolmentForm, SAMPLES } from '../pipeline/pipeline.fixtures
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VIGIL = path.join(ROOT, 'services/cli/bin/vigil.mjs');
 const PASSWORD = 'scale-out-admin-password';
-/** As in test/pipeline: between every other face of the sample photos and the enrolled one. */
-const THRESHOLD = 0.96;
 /** Short, so each pass of the looping video (10 s) alerts again; longer than one appearance (3 s). */
 const COOLDOWN_SECONDS = 4;
 const CAMERA_FPS = 2;
@@ -315,7 +313,7 @@ describe.runIf(split)(
       const deployment = await api('POST', '/deployments', {
         name: 'Scale-out',
         location: 'test',
-        threshold: THRESHOLD,
+        threshold: E2E_THRESHOLD,
         watchlistIds: [watchlist.json.id],
       });
       expect(deployment.status).toBe(201);

@@ -8,13 +8,11 @@ import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vi
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { enrolmentForm, stillVideo } from '../pipeline/pipeline.fixtures.js';
+import { E2E_THRESHOLD, enrolmentForm, stillVideo } from '../pipeline/pipeline.fixtures.js';
 import { type PrivateNats, startPrivateNats } from './private-nats.js';
 
 const ADMIN_PASSWORD = 'debug-scan-admin-password-1';
 const OPERATOR_PASSWORD = 'correct-lantern-47-harbour';
-/** As in api-to-alert.e2e.test.ts: above every other face of sample1, below the enrolled one. */
-const THRESHOLD = 0.96;
 
 /** What must never reach a log line, each with why. */
 const FORBIDDEN: [what: string, pattern: RegExp][] = [
@@ -128,7 +126,7 @@ describe(`debug-level log scan of a whole pipeline run (${backendName})`, () => 
     const deployment = await call(admin, 'POST', '/deployments', {
       name: 'Scan',
       location: 'lab',
-      threshold: THRESHOLD,
+      threshold: E2E_THRESHOLD,
       watchlistIds: [watchlist.json.id],
     });
     expect(deployment.status).toBe(201);

@@ -84,7 +84,7 @@ describe('vigil reembed (embedded mode, spawned)', () => {
     const { rows } = await check.query<{ model: string; dims: number }>(
       'SELECT model, vector_dims(embedding) AS dims FROM embeddings',
     );
-    expect(rows).toEqual([{ model, dims: 128 }]);
+    expect(rows).toEqual([{ model, dims: loadProfile('default').embedder.embeddingSize }]);
     const audit = await new AuditRepository(check).list({ action: 'embeddings.reembed' });
     expect(audit.map((a) => a.details.embedded)).toEqual([0, 1, 0]);
     await check.close();

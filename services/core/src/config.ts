@@ -39,12 +39,12 @@ const fields = z.object({
   /** Minutes between retention runs in the API process (snapshots, alerts, expired subjects). */
   VIGIL_RETENTION_INTERVAL_MINUTES: z.coerce.number().min(1).default(15),
   /**
-   * Lowest similarity threshold a deployment may use. Unset: the model profile's floor (its LFW 1:1
-   * verification threshold: 0.91 for the default profile, where different people's faces score
-   * 0.8-0.9). Deployments should sit well above it: see the calibration report for FPIR per threshold.
+   * Lowest similarity threshold a deployment may use. Unset: the model profile's floor (for the
+   * default profile the threshold at 1 false alert in 100 searches on LFW 1:N; 0.91 for `dlib`,
+   * whose different people score 0.8-0.9). See the calibration report for false alerts per threshold.
    */
   VIGIL_THRESHOLD_FLOOR: z.coerce.number().min(-1).max(1).optional(),
-  /** Model profile used by the pipeline and enrolment: `default`, `fast`, `insightface` or a path (`accurate`: the default). */
+  /** Model profile used by the pipeline and enrolment: `default`, `dlib`, `fast`, `insightface` or a path (`accurate`: `dlib`). */
   VIGIL_MODEL_PROFILE: z.string().min(1).default('default'),
   /** Where built and user-supplied ONNX models live. */
   VIGIL_MODELS_DIR: z.string().min(1).optional(),

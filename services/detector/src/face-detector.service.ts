@@ -5,6 +5,7 @@ import { type Affine, iou, placementInverse, warpAffine } from './face-geometry.
 import type { RgbImage } from './image.repository.js';
 import { keypointsFrom5, keypointsFrom68 } from './landmarks.js';
 import { nonMaximumSuppression, type RawDetection } from './raw-detection.js';
+import { decodeRfb } from './rfb.decoder.js';
 import { decodeScrfd } from './scrfd.decoder.js';
 import { decodeSsd } from './ssd.decoder.js';
 
@@ -36,7 +37,7 @@ export interface DetectOptions {
 }
 
 /** Detector kinds this runtime decodes. */
-const DECODED_KINDS = new Set(['scrfd', 'ssd-mobilenetv1']);
+const DECODED_KINDS = new Set(['scrfd', 'ssd-mobilenetv1', 'rfb']);
 
 /** Border of the second pass of `padding: 'auto'`: 125 px on a 250 px LFW photo, as FINDINGS measured. */
 const AUTO_PADDING = 0.5;
@@ -65,6 +66,16 @@ const PHOTO_PADDINGS = [0, 0.25, AUTO_PADDING];
  * with a border of 1, nothing above 0.1 with 0.5 or less).
  */
 const PHOTO_SECOND_LOOK_PADDINGS = [AUTO_PADDING, 1];
+/**
+ * Least spread of grey levels (standard deviation, 0-255) in the box of a face found by the photo
+ * second look. At its low score the SSD detector also "finds" a face in a region without detail:
+ * a plain 1920x1080 frame came back as a 1920x1080 face scored 0.18. Faces measure far above this
+ * (eyes, brows and mouth against skin), even the dark and blurred LFW faces the second look exists for.
+ */
+const MIN_SECOND_LOOK_CONTRAST = 8;
+/** Grid of samples `greyContrast` reads from a box, per side. */
+const CONTRAST_SAMPLES = 32;
+
 /** A face at least this fraction of the shorter image side counts as a close-up. */
 const CLOSE_UP_FRACTION = 0.25;
 
@@ -122,10 +133,14 @@ export class FaceDetector {
     // (for a video frame, the plain one runs only where it found nothing).
     const small = Math.max(image.width, image.height) * (1 + 2 * AUTO_PADDING) <= inputSide;
     const adaptive = padding === 'auto' || padding === 'closeUps';
-    const first = typeof padding === 'number' ? padding : small ? AUTO_PADDING : 0;
+    // A detector that frames large faces badly looks at every photo padded first (see paddedFirst).
+    const paddedPhoto = padding === 'auto' && this.manifest.paddedFirst === true;
+    const first = typeof padding === 'number' ? padding : small || paddedPhoto ? AUTO_PADDING : 0;
     const looked = new Set([first]);
     let detections = await this.pass(image, first, threshold);
-    if (adaptive && small) {
+    if (paddedPhoto) {
+      // The remaining looks below add what the padded one missed.
+    } else if (adaptive && small) {
       if (detections.length === 0 && padding === 'closeUps') {
         detections = await this.pass(image, 0, threshold);
         looked.add(0);
@@ -138,7 +153,9 @@ export class FaceDetector {
       );
       if ((detections.length === 0 && padding === 'auto') || closeUp) {
         const padded = await this.pass(image, AUTO_PADDING, threshold);
-        detections = nonMaximumSuppression([...detections, ...padded], this.manifest.nmsIoU);
+        detections = this.manifest.paddedFirst
+          ? [...padded, ...detections.filter((d) => !padded.some((p) => sameFace(p.corners, d.corners)))]
+          : nonMaximumSuppression([...detections, ...padded], this.manifest.nmsIoU);
         looked.add(AUTO_PADDING);
       }
     }
@@ -157,7 +174,9 @@ export class FaceDetector {
       threshold > PHOTO_SECOND_LOOK_SCORE
     ) {
       for (const border of PHOTO_SECOND_LOOK_PADDINGS) {
-        detections = await this.pass(image, border, PHOTO_SECOND_LOOK_SCORE);
+        detections = (await this.pass(image, border, PHOTO_SECOND_LOOK_SCORE)).filter(
+          (d) => greyContrast(image, d.corners) >= MIN_SECOND_LOOK_CONTRAST,
+        );
         if (detections.length > 0) break;
       }
     }
@@ -182,7 +201,7 @@ export class FaceDetector {
     }
     const landmarks = await this.landmarks68(
       image,
-      found.map((f) => f.box),
+      found.map((f) => landmarkBox(f.box, this.manifest.landmarkBox, image)),
     );
     return found.map(({ detection, box }, i) => {
       const points = landmarks[i] as Point[];
@@ -196,7 +215,11 @@ export class FaceDetector {
     const canvasWidth = image.width + 2 * border;
     const canvasHeight = image.height + 2 * border;
     let [inputWidth, inputHeight] = this.manifest.inputSize;
-    const scale = Math.min(inputWidth / canvasWidth, inputHeight / canvasHeight);
+    const scale = Math.min(
+      inputWidth / canvasWidth,
+      inputHeight / canvasHeight,
+      this.manifest.maxUpscale ?? Number.POSITIVE_INFINITY,
+    );
     if (this.manifest.dynamicInput) {
       // A dynamic-input model gets the canvas's own aspect (multiples of the coarsest stride, at
       // most 32): a 16:9 frame costs 640x384 instead of 640x640 (SCRFD), 512x288 instead of 512x512
@@ -223,13 +246,17 @@ export class FaceDetector {
         ? decodeScrfd(outputs, this.manifest, inputWidth, inputHeight, threshold)
         : this.manifest.kind === 'ssd-mobilenetv1'
           ? decodeSsd(outputs, this.manifest, inputWidth, inputHeight, threshold)
-          : unsupported(this.manifest.kind);
+          : this.manifest.kind === 'rfb'
+            ? decodeRfb(outputs, this.manifest, inputWidth, inputHeight, threshold)
+            : unsupported(this.manifest.kind);
     const toImage = (p: Point): Point => [(p[0] - left) / scale, (p[1] - top) / scale];
-    return nonMaximumSuppression(raw, this.manifest.nmsIoU).map((d) => {
-      const [x1, y1] = toImage([d.corners[0], d.corners[1]]);
-      const [x2, y2] = toImage([d.corners[2], d.corners[3]]);
-      return { corners: [x1, y1, x2, y2], score: d.score, landmarks: d.landmarks.map(toImage) };
-    });
+    return nonMaximumSuppression(raw, this.manifest.nmsIoU, { nested: this.manifest.kind === 'rfb' }).map(
+      (d) => {
+        const [x1, y1] = toImage([d.corners[0], d.corners[1]]);
+        const [x2, y2] = toImage([d.corners[2], d.corners[3]]);
+        return { corners: [x1, y1, x2, y2], score: d.score, landmarks: d.landmarks.map(toImage) };
+      },
+    );
   }
 
   /**
@@ -316,6 +343,59 @@ function sameFace(a: readonly number[], b: readonly number[]): boolean {
     );
   };
   return iou(a, b) >= 1 / 3 || inside(a, b) || inside(b, a);
+}
+
+/** `box` moved as `adjust` says (see DetectorManifest.landmarkBox), kept inside the image. */
+function landmarkBox(
+  box: [number, number, number, number],
+  adjust: DetectorManifest['landmarkBox'],
+  image: RgbImage,
+): [number, number, number, number] {
+  if (!adjust) return box;
+  const [x, y, w, h] = box;
+  const width = w * adjust.scale[0];
+  const height = h * adjust.scale[1];
+  const cx = x + w / 2 + adjust.shift[0] * w;
+  const cy = y + h / 2 + adjust.shift[1] * h;
+  const left = Math.max(0, cx - width / 2);
+  const top = Math.max(0, cy - height / 2);
+  return [
+    left,
+    top,
+    Math.min(image.width, cx + width / 2) - left,
+    Math.min(image.height, cy + height / 2) - top,
+  ];
+}
+
+/**
+ * Standard deviation of the grey level over a grid of CONTRAST_SAMPLES x CONTRAST_SAMPLES pixels in
+ * the [x1, y1, x2, y2] box (clipped to the image); 0 for a box outside it.
+ */
+export function greyContrast(image: RgbImage, corners: readonly number[]): number {
+  const x1 = Math.max(0, Math.floor(corners[0] as number));
+  const y1 = Math.max(0, Math.floor(corners[1] as number));
+  const x2 = Math.min(image.width, Math.ceil(corners[2] as number));
+  const y2 = Math.min(image.height, Math.ceil(corners[3] as number));
+  if (x2 <= x1 || y2 <= y1) return 0;
+  let sum = 0;
+  let squares = 0;
+  let n = 0;
+  for (let j = 0; j < CONTRAST_SAMPLES; j++) {
+    const y = y1 + Math.floor(((j + 0.5) * (y2 - y1)) / CONTRAST_SAMPLES);
+    for (let i = 0; i < CONTRAST_SAMPLES; i++) {
+      const x = x1 + Math.floor(((i + 0.5) * (x2 - x1)) / CONTRAST_SAMPLES);
+      const o = (y * image.width + x) * 3;
+      const grey =
+        0.299 * (image.data[o] as number) +
+        0.587 * (image.data[o + 1] as number) +
+        0.114 * (image.data[o + 2] as number);
+      sum += grey;
+      squares += grey * grey;
+      n++;
+    }
+  }
+  const mean = sum / n;
+  return Math.sqrt(Math.max(0, squares / n - mean * mean));
 }
 
 function unsupported(kind: string): never {

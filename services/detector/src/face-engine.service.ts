@@ -1,12 +1,25 @@
 import type { Config, DetectedFace, Point } from '@vigil/core';
 import { cosineSimilarity, FaceEmbedder, ModelError, type SessionOptions } from '@vigil/embedder';
-import type { ModelProfile } from '@vigil/models';
+import { DLIB_CHIP_TEMPLATE_150, type ModelProfile } from '@vigil/models';
 import { DLIB_CHIP_LANDMARKS, dlibChipTemplate } from './dlib-chip.js';
 import { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
 import { cropView, invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
 import { brightness, estimatePose, sharpness } from './face-quality.js';
 import { decodeImage, type RgbImage } from './image.repository.js';
 import { resolveProfile } from './profile.repository.js';
+
+/** Side of the chip quality is measured on (DLIB_CHIP_TEMPLATE_150's). */
+const QUALITY_CHIP_SIDE = 150;
+
+/** Distance between a face's eye centres: its size, whatever box the detector drew. */
+function eyeDistance(candidate: FaceCandidate): number {
+  const [left, right] = candidate.keypoints;
+  return Math.hypot(right[0] - left[0], right[1] - left[1]);
+}
+
+function sameTemplate(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean {
+  return a.length === b.length && a.every((p, i) => p[0] === b[i]?.[0] && p[1] === b[i]?.[1]);
+}
 
 /** One face of an analysed image. */
 export interface AnalysedFace {
@@ -124,7 +137,9 @@ export class FaceEngine {
   async analyse(input: Uint8Array | RgbImage, options: AnalyseOptions = {}): Promise<ImageAnalysis> {
     const image = input instanceof Uint8Array ? await decodeImage(input) : input;
     let candidates = await this.detector.detect(image, options);
-    candidates.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+    // Largest by the distance between the eyes: detectors frame the same face differently (the RFB
+    // box of a portrait takes in hair), the eyes are where they are.
+    candidates.sort((a, b) => eyeDistance(b) - eyeDistance(a));
     if (options.maxFaces !== undefined) candidates = candidates.slice(0, Math.max(0, options.maxFaces));
     const faces = candidates.map((candidate) => this.align(image, candidate));
     if (options.embed !== false && faces.length > 0) {
@@ -179,6 +194,7 @@ export class FaceEngine {
     const crop = warpAffine(image, invertAffine(toCrop), width, height);
     const [leftEye, rightEye] = candidate.keypoints;
     const pose = estimatePose(candidate.keypoints);
+    const measured = this.measureCrop(image, candidate, crop);
     const face: DetectedFace = {
       box: candidate.box,
       score: candidate.score,
@@ -186,13 +202,48 @@ export class FaceEngine {
       keypoints: candidate.keypoints,
       quality: {
         interOcular: Math.hypot(rightEye[0] - leftEye[0], rightEye[1] - leftEye[1]),
-        sharpness: sharpness(crop, width, height),
+        sharpness: measured.sharpness,
         yaw: pose.yaw,
         pitch: pose.pitch,
         score: candidate.score,
-        brightness: brightness(crop, width, height),
+        brightness: measured.brightness,
       },
     };
     return { face, crop };
+  }
+
+  /**
+   * Sharpness and brightness of a face, measured on the same framing whatever the embedder's crop:
+   * dlib's 150 px chip fitted to the 5 keypoints. The gates' limits (face-quality.ts) were set on
+   * that chip; a tighter crop (ArcFace's 112 px template) reads the same face as sharper.
+   */
+  private measureCrop(
+    image: RgbImage,
+    candidate: FaceCandidate,
+    crop: Uint8Array,
+  ): { sharpness: number; brightness: number } {
+    const [width, height] = this.profile.embedder.inputSize;
+    if (
+      this.dlibChip ||
+      (width === QUALITY_CHIP_SIDE &&
+        height === QUALITY_CHIP_SIDE &&
+        sameTemplate(this.profile.embedder.template, DLIB_CHIP_TEMPLATE_150))
+    ) {
+      return { sharpness: sharpness(crop, width, height), brightness: brightness(crop, width, height) };
+    }
+    const chip = warpAffine(
+      image,
+      invertAffine(similarityTransform(candidate.keypoints, DLIB_CHIP_TEMPLATE_150)),
+      QUALITY_CHIP_SIDE,
+      QUALITY_CHIP_SIDE,
+    );
+    try {
+      return {
+        sharpness: sharpness(chip, QUALITY_CHIP_SIDE, QUALITY_CHIP_SIDE),
+        brightness: brightness(chip, QUALITY_CHIP_SIDE, QUALITY_CHIP_SIDE),
+      };
+    } finally {
+      chip.fill(0);
+    }
   }
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaceEngine, type ImageAnalysis } from './face-engine.service.js';
 import { iou } from './face-geometry.js';
 import { LIVE_GATE, passesGate } from './face-quality.js';
+import { VIDEO_FRAME } from './worker/frame-analyser.js';
 
 const require = createRequire(import.meta.url);
 const samples = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
@@ -18,17 +19,21 @@ const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
 describe('FaceEngine on the default profile (converted face-api models, real onnxruntime)', () => {
   let engine: FaceEngine;
-  /** The same models without the default's turned views (the crop and its mirror only). */
+  /** dlib's descriptor over each crop's turned views, each with its mirror image. */
+  let dlib: FaceEngine;
+  /** The same models without the `dlib` profile's turned views (the crop and its mirror only). */
   let fast: FaceEngine;
   const analyses: ImageAnalysis[] = [];
 
   beforeAll(async () => {
     engine = await FaceEngine.load({ profile: 'default' });
+    dlib = await FaceEngine.load({ profile: 'dlib' });
     fast = await FaceEngine.load({ profile: 'fast' });
     for (let n = 1; n <= 6; n++) analyses.push(await engine.analyse(sample(n)));
   });
   afterAll(async () => {
     await engine?.dispose();
+    await dlib?.dispose();
     await fast?.dispose();
   });
 
@@ -49,7 +54,7 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
           expect(py).toBeGreaterThan(y - 0.1 * h);
           expect(py).toBeLessThan(y + 1.1 * h);
         }
-        expect(face.quality.interOcular).toBeGreaterThan(40);
+        expect(face.quality.interOcular).toBeGreaterThan(30);
         expect(face.quality.sharpness).toBeGreaterThan(0);
         expect(face.score).toBeGreaterThan(0.5);
       }
@@ -74,20 +79,21 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
     }
   });
 
-  it("embeds every face from its crop and the default profile's views, photos and frames alike", async () => {
-    expect(engine.viewsPerFace).toBe(3);
+  it("embeds every face from its crop and the `dlib` profile's views, photos and frames alike", async () => {
+    expect(dlib.viewsPerFace).toBe(3);
     expect(fast.viewsPerFace).toBe(1);
-    expect(fast.profile.modelId).not.toBe(engine.profile.modelId);
-    const { faces } = analyses[0] as ImageAnalysis;
+    expect(engine.viewsPerFace).toBe(1);
+    expect(fast.profile.modelId).not.toBe(dlib.profile.modelId);
+    const { faces } = await dlib.analyse(sample(1));
     const crops = faces.map((f) => f.crop);
     // A camera frame's crop (the embedder worker's input) gets the same views as a photo's face.
-    const fromCrops = await engine.embed(crops);
+    const fromCrops = await dlib.embed(crops);
     const plain = await fast.embed(crops);
     for (const [i, face] of faces.entries()) {
       const embedding = face.embedding as Float32Array;
       expect(Array.from(fromCrops[i] as Float32Array)).toEqual(Array.from(embedding));
       // Another average of the same face: close to the crop's own, not equal to it.
-      const similarity = engine.similarity(embedding, plain[i] as Float32Array);
+      const similarity = dlib.similarity(embedding, plain[i] as Float32Array);
       expect(similarity).toBeLessThan(0.9999);
       expect(similarity).toBeGreaterThan(0.97);
     }
@@ -97,7 +103,7 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
     const embedder = { ...fast.profile.embedder, views: [{ degrees: 0, zoom: 1 }] };
     const same = await FaceEngine.load({ profile: { ...fast.profile, embedder } });
     try {
-      const crops = analyses[1]?.faces.map((f) => f.crop) ?? [];
+      const crops = (await fast.detect(sample(2))).faces.map((f) => f.crop);
       const [viewed, plain] = [await same.embed(crops), await fast.embed(crops)];
       for (const [i, embedding] of viewed.entries())
         expect(same.similarity(embedding, plain[i] as Float32Array)).toBeGreaterThan(0.999999);
@@ -149,15 +155,16 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
     const result = await engine.detect(sample(5), { maxFaces: 2 });
     expect(result.faces).toHaveLength(2);
     expect(result.faces.every((f) => f.embedding === undefined)).toBe(true);
-    const areas = analyses[4]?.faces.map((f) => f.face.box[2] * f.face.box[3]).sort((x, y) => y - x) ?? [];
-    const [, , w, h] = result.faces[0]?.face.box ?? [0, 0, 0, 0];
-    expect(w * h).toBeCloseTo(areas[0] as number, 0);
+    // Largest by the distance between the eyes, whatever box the detector drew.
+    const eyes = analyses[4]?.faces.map((f) => f.face.quality.interOcular).sort((x, y) => y - x) ?? [];
+    expect(result.faces.map((f) => f.face.quality.interOcular)).toEqual(eyes.slice(0, 2));
   });
 
   it('finds a face that fills the photo with the padded second pass; video frames skip that pass when empty', async () => {
-    // Sample 3's first face cut to its box and enlarged: SSD scores such a close-up below its
+    // The photo looks exist for the SSD detector (the `dlib` and `fast` profiles). Sample 3's first
+    // face cut to its box and enlarged: SSD scores such a close-up below its
     // threshold until the photo is padded (FINDINGS.md).
-    const [x, y, w, h] = analyses[2]?.faces[0]?.face.box ?? [0, 0, 0, 0];
+    const [x, y, w, h] = (await fast.detect(sample(3))).faces[0]?.face.box ?? [0, 0, 0, 0];
     const side = Math.round(Math.max(w, h));
     const left = Math.max(0, Math.round(x + w / 2 - side / 2));
     const top = Math.max(0, Math.round(y + h / 2 - side / 2));
@@ -166,11 +173,11 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
       .resize(600, 600)
       .jpeg()
       .toBuffer();
-    expect((await engine.detect(closeUp, { padding: 0 })).faces).toHaveLength(0);
-    expect((await engine.detect(closeUp)).faces).toHaveLength(1);
+    expect((await fast.detect(closeUp, { padding: 0 })).faces).toHaveLength(0);
+    expect((await fast.detect(closeUp)).faces).toHaveLength(1);
     // 'closeUps' (what camera frames get) pads only after finding a large face, not after nothing.
-    expect((await engine.detect(closeUp, { padding: 'closeUps' })).faces).toHaveLength(0);
-    expect((await engine.detect(sample(3), { padding: 'closeUps' })).faces).toHaveLength(
+    expect((await fast.detect(closeUp, { padding: 'closeUps' })).faces).toHaveLength(0);
+    expect((await fast.detect(sample(3), { padding: 'closeUps' })).faces).toHaveLength(
       FACES_IN_SAMPLE[2] as number,
     );
   });
@@ -197,23 +204,23 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
       ])
       .jpeg({ quality: 95 })
       .toBuffer();
-    expect((await engine.detect(photo, { padding: 0.5 })).faces).toHaveLength(1);
-    const plain = (await engine.detect(photo, { padding: 0 })).faces;
+    expect((await fast.detect(photo, { padding: 0.5 })).faces).toHaveLength(1);
+    const plain = (await fast.detect(photo, { padding: 0 })).faces;
     expect(plain).toHaveLength(2);
-    const photoLooks = (await engine.detect(photo)).faces;
+    const photoLooks = (await fast.detect(photo)).faces;
     expect(photoLooks).toHaveLength(2);
     for (const { face } of plain) {
       const same = photoLooks.filter((f) => iou(corners(f.face.box), corners(face.box)) > 0.3);
       expect(same).toHaveLength(1);
     }
     // Camera frames keep to one look where it found a face that is not a close-up.
-    expect((await engine.detect(photo, { padding: 'closeUps' })).faces).toHaveLength(1);
+    expect((await fast.detect(photo, { padding: 'closeUps' })).faces).toHaveLength(1);
   });
 
   it('gives a tight, dark close-up a second look with a border as wide as the photo', async () => {
     // Sample 3's first face cut inside its box, enlarged and darkened: nothing scores even 0.1 with
     // a border of half the photo or less (as LFW's Abdoulaye_Wade_0003).
-    const [x, y, w, h] = analyses[2]?.faces[0]?.face.box ?? [0, 0, 0, 0];
+    const [x, y, w, h] = (await fast.detect(sample(3))).faces[0]?.face.box ?? [0, 0, 0, 0];
     const side = Math.round(0.7 * Math.max(w, h));
     const photo = await sharp(sample(3))
       .extract({
@@ -227,9 +234,65 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
       .jpeg()
       .toBuffer();
     for (const padding of [0, 0.25, 0.5]) {
-      expect((await engine.detect(photo, { padding, scoreThreshold: 0.1 })).faces).toHaveLength(0);
+      expect((await fast.detect(photo, { padding, scoreThreshold: 0.1 })).faces).toHaveLength(0);
     }
-    expect((await engine.detect(photo)).faces).toHaveLength(1);
+    expect((await fast.detect(photo)).faces).toHaveLength(1);
+  });
+
+  it('finds faces 40 px wide in a 1080p frame (a person 10-15 m from the camera), live as in photos', async () => {
+    // Issue 21: the SSD detector (1080p taken as 512x288) found none at 40 px.
+    // Frontal and three-quarter faces (the profile view in sample 2 is not one a watchlist matches).
+    const faces = analyses.flatMap((a, n) =>
+      a.faces
+        .filter((f) => Math.abs(f.face.quality.yaw) <= 35)
+        .slice(0, 2)
+        .map((f) => ({ n: n + 1, box: f.face.box })),
+    );
+    const layers = await Promise.all(
+      faces.map(async ({ n, box: [x, y, w, h] }, i) => {
+        // The face box and a margin, scaled so the face box is 40 px wide.
+        const scale = 40 / w;
+        const input = await sharp(sample(n))
+          .extract({
+            left: Math.max(0, Math.round(x - w / 2)),
+            top: Math.max(0, Math.round(y - h / 2)),
+            width: Math.round(2 * w),
+            height: Math.round(2 * h),
+          })
+          .resize(Math.round(2 * w * scale), Math.round(2 * h * scale))
+          .toBuffer();
+        return { input, left: 100 + (i % 6) * 300, top: 150 + Math.floor(i / 6) * 400 };
+      }),
+    );
+    const frame = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#767676' } })
+      .composite(layers)
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const found = (await engine.detect(frame, VIDEO_FRAME)).faces;
+    // The issue's target: 90% of faces at 40 px (one three-quarter face of sample 4 is missed).
+    expect(found.length).toBeGreaterThanOrEqual(Math.ceil(0.9 * faces.length));
+    // And each box one of the pasted faces, none elsewhere.
+    for (const { face } of found) {
+      const [x, y, w] = face.box;
+      expect(w).toBeLessThan(80);
+      const pasted = layers.filter(
+        (l) => x + w / 2 > l.left && x + w / 2 < l.left + 120 && y > l.top - 20 && y < l.top + 140,
+      );
+      expect(pasted).toHaveLength(1);
+    }
+  });
+
+  it('finds no face in a plain frame, not even a low-score box over the whole of it', async () => {
+    // Issue 21: the photo second look (score 0.1) returned a 1920x1080 "face" scored 0.18.
+    for (const background of [
+      { r: 128, g: 128, b: 128 },
+      { r: 20, g: 90, b: 40 },
+    ]) {
+      const frame = await sharp({ create: { width: 1920, height: 1080, channels: 3, background } })
+        .jpeg()
+        .toBuffer();
+      expect((await engine.detect(frame)).faces).toEqual([]);
+    }
   });
 
   it('rejects bytes that are not an image with unsupported_image', async () => {

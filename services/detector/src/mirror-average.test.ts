@@ -9,11 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const require = createRequire(import.meta.url);
 const samples = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
 
-/** A 150x150 crop of the first face of sample 1 (not aligned: the embedder does not care here). */
+const manifest = loadProfile('default').embedder;
+/** The embedder's square input side. */
+const SIDE = manifest.inputSize[0];
+
+/** A square crop of the first face of sample 1 (not aligned: the embedder does not care here). */
 async function crop(): Promise<Uint8Array> {
   const { data } = await sharp(fs.readFileSync(path.join(samples, 'sample1.jpg')))
     .resize(600)
-    .extract({ left: 60, top: 40, width: 150, height: 150 })
+    .extract({ left: 60, top: 40, width: SIDE, height: SIDE })
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -25,7 +29,6 @@ describe('FaceEmbedder mirror averaging (real onnxruntime, the default profile d
   let averaged: FaceEmbedder;
 
   beforeAll(async () => {
-    const manifest = loadProfile('default').embedder;
     plain = await FaceEmbedder.load({ ...manifest, mirrorAverage: false });
     averaged = await FaceEmbedder.load({ ...manifest, mirrorAverage: true });
   });
@@ -41,7 +44,7 @@ describe('FaceEmbedder mirror averaging (real onnxruntime, the default profile d
 
   it('averages the crop and its mirror image, so the descriptor no longer depends on the side', async () => {
     const face = await crop();
-    const flipped = mirror(face, 150, 150);
+    const flipped = mirror(face, SIDE, SIDE);
     const [a, b] = await plain.embed([face, flipped]);
     const [averagedFace, averagedFlipped] = await averaged.embed([face, flipped]);
     // The network alone tells a face from its mirror image...
@@ -58,12 +61,12 @@ describe('FaceEmbedder mirror averaging (real onnxruntime, the default profile d
   it('averages every view of a face, each with its mirror image, into one embedding', async () => {
     const face = await crop();
     const shifted = await crop();
-    shifted.copyWithin(0, 3 * 150 * 4); // the same face four rows higher
+    shifted.copyWithin(0, 3 * SIDE * 4); // the same face four rows higher
     const [a, b, c, d] = await plain.embed([
       face,
-      mirror(face, 150, 150),
+      mirror(face, SIDE, SIDE),
       shifted,
-      mirror(shifted, 150, 150),
+      mirror(shifted, SIDE, SIDE),
     ]);
     const [both, alone] = await averaged.embedViews([[face, shifted], [face]]);
     const sum = (a as Float32Array).map(

@@ -1,6 +1,6 @@
 import type { OutputTensor } from '@vigil/embedder';
 import { type DetectorManifest, ssdAnchors } from '@vigil/models';
-import type { RawDetection } from './raw-detection.js';
+import { cachedAnchors, centredBox, type RawDetection } from './raw-detection.js';
 
 /** face-api's box-coder variances: centre offsets divided by 10, log sizes by 5. */
 const CENTRE_VARIANCE = 10;
@@ -13,13 +13,7 @@ function anchorsFor(manifest: DetectorManifest, width: number, height: number): 
   const { strides, anchorSizes } = manifest;
   if (!strides || !anchorSizes) throw new RangeError('SSD manifest needs strides and anchorSizes');
   const key = `${strides.join(',')}|${JSON.stringify(anchorSizes)}|${width}x${height}`;
-  let anchors = anchorCache.get(key);
-  if (!anchors) {
-    anchors = ssdAnchors(strides, anchorSizes, width, height);
-    if (anchorCache.size >= 8) anchorCache.delete(anchorCache.keys().next().value as string);
-    anchorCache.set(key, anchors);
-  }
-  return anchors;
+  return cachedAnchors(anchorCache, key, () => ssdAnchors(strides, anchorSizes, width, height));
 }
 
 /**
@@ -56,12 +50,8 @@ export function decodeSsd(
     const cx = ((encodings.data[e + 1] as number) / CENTRE_VARIANCE) * anchorWidth + (anchors[e] as number);
     const halfHeight = (Math.exp((encodings.data[e + 2] as number) / SIZE_VARIANCE) * anchorHeight) / 2;
     const halfWidth = (Math.exp((encodings.data[e + 3] as number) / SIZE_VARIANCE) * anchorWidth) / 2;
-    const x1 = Math.max(0, cx - halfWidth);
-    const y1 = Math.max(0, cy - halfHeight);
-    const x2 = Math.min(inputWidth, cx + halfWidth);
-    const y2 = Math.min(inputHeight, cy + halfHeight);
-    if (x2 <= x1 || y2 <= y1) continue;
-    detections.push({ corners: [x1, y1, x2, y2], score, landmarks: [] });
+    const box = centredBox(cx, cy, halfWidth, halfHeight, inputWidth, inputHeight, score);
+    if (box) detections.push(box);
   }
   return detections;
 }

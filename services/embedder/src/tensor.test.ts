@@ -71,7 +71,7 @@ describe('OnnxModel.runImages (real onnxruntime, the default profile descriptor)
     const output = manifest.output;
     expect(Array.from(both?.[output]?.data ?? [])).toEqual(Array.from(plain[output]?.data ?? []));
     expect(Array.from(one?.[output]?.data ?? [])).toEqual(
-      Array.from(plain[output]?.data.subarray(128) ?? []),
+      Array.from(plain[output]?.data.subarray(manifest.embeddingSize) ?? []),
     );
     const flipped = packTensor([mirror(face(3), width, height)], width, height, manifest.normalisation);
     const flippedPlain = await model.run(flipped.data, flipped.dims, [output], manifest.input);

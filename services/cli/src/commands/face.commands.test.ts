@@ -68,8 +68,8 @@ describe('vigil detect / embed / compare (spawned, default profile)', () => {
     const { code, lines } = await run(['embed', path.join(samples, 'sample2.jpg'), bad]);
     expect(code).toBe(1);
     const embedding = lines[0]?.embedding as number[];
-    expect(lines[0]?.model).toBe('dlib-resnet34-rot3-mirror-int8-v1');
-    expect(embedding).toHaveLength(128);
+    expect(lines[0]?.model).toBe('faceplugin-arcface512-mirror-int8-v1');
+    expect(embedding).toHaveLength(512);
     expect(Math.hypot(...embedding)).toBeCloseTo(1, 4);
     expect((lines[1]?.error as { code: string }).code).toBe('unsupported_image');
   });
