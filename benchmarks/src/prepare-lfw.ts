@@ -1,12 +1,13 @@
 /**
  * Fills the LFW embedding cache ahead of a benchmark run:
- * `node services/cli/bin/run-ts.mjs benchmarks/src/prepare-lfw.ts --data DIR [--profile default|fast|insightface] [--models DIR] [--reverse]`.
+ * `node services/cli/bin/run-ts.mjs benchmarks/src/prepare-lfw.ts --data DIR [--profile default|fast|insightface] [--models DIR] [--reverse] [--watchlist]`.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FaceEngine } from '@vigil/detector';
 import { EmbeddingCache } from './lfw/embedding-cache.repository.js';
 import { imagesToEmbed, openLfw } from './lfw/lfw-dataset.js';
+import { protocolFiles, watchlistProtocol } from './lfw/watchlist-protocol.js';
 import { CACHE_DIR } from './paths.js';
 
 const { values } = parseArgs({
@@ -17,6 +18,8 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     // A second process can fill the same cache from the other end of the list.
     reverse: { type: 'boolean', default: false },
+    // The watchlist (1:N) protocol's photos only.
+    watchlist: { type: 'boolean', default: false },
   },
 });
 const dataset = openLfw(path.resolve(values.data));
@@ -30,7 +33,8 @@ const engine = await FaceEngine.load({
   threads: Number(values.threads),
 });
 const cache = EmbeddingCache.open(CACHE_DIR, engine.profile.modelId);
-const files = values.reverse ? imagesToEmbed(dataset).reverse() : imagesToEmbed(dataset);
+const wanted = values.watchlist ? protocolFiles(watchlistProtocol(dataset)) : imagesToEmbed(dataset);
+const files = values.reverse ? wanted.reverse() : wanted;
 console.error(`${engine.profile.modelId}: ${cache.missing(files).length} of ${files.length} images to embed`);
 const result = await cache.fill(engine, dataset.imagesDir, files, {
   onProgress: (done, total, ms) => console.error(`${done}/${total} images, ${ms.toFixed(0)} ms an image`),

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type LfwPair, parseLfwPairs } from '@vigil/detector';
+import { protocolFiles, watchlistProtocol } from './watchlist-protocol.js';
 
 /** LFW as the benchmarks read it: pairs.txt for verification and the photos of each person for 1:N. */
 export interface LfwDataset {
@@ -42,12 +43,12 @@ export function openLfw(dataDir: string): LfwDataset | undefined {
 
 /**
  * The images the accuracy benchmark embeds, in the order that completes whole protocols first:
- * every pairs.txt image (verification), then up to MAX_PHOTOS_PER_PERSON photos of each person with
+ * the watchlist protocol's (1:N, watchlist-protocol.ts), every pairs.txt image (verification), then up to MAX_PHOTOS_PER_PERSON photos of each person with
  * two or more (the 1:N gallery and mated probes), then the first photo of everyone else (distractors
  * and non-mated probes).
  */
 export function imagesToEmbed(dataset: LfwDataset): string[] {
-  const ordered = new Set<string>();
+  const ordered = new Set<string>(protocolFiles(watchlistProtocol(dataset)));
   for (const pair of dataset.pairs) {
     ordered.add(pair.first);
     ordered.add(pair.second);

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type CalibrationReport, calibrationReport, type LabelledEmbedding } from '@vigil/api';
 import { loadConfig } from '@vigil/core';
 import {
   FaceEngine,
@@ -12,21 +11,31 @@ import {
 import { cosineSimilarity } from '@vigil/embedder';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome, SummaryRow } from '../harness/benchmark.js';
 import type { Series } from '../harness/chart.js';
-import { detCurve, thresholdForFpir, thresholdGrid } from '../harness/det.js';
+import { detCurve, thresholdGrid } from '../harness/det.js';
 import { round } from '../harness/statistics.js';
 import { EmbeddingCache } from '../lfw/embedding-cache.repository.js';
 import { imagesToEmbed, type LfwDataset, openLfw } from '../lfw/lfw-dataset.js';
+import {
+  type IdentificationResult,
+  identificationRates,
+  ratesAt,
+  type WatchlistProtocol,
+  watchlistProtocol,
+} from '../lfw/watchlist-protocol.js';
 
 /** dlib's published LFW accuracy for the ResNet descriptor face-api ported (dlib.net, 2017). */
 const DLIB_LFW_ACCURACY = 0.9938;
 /** The NPL's figure for the Met's NEC NeoFace V4 (NPL report, April 2023). */
 const NPL_ANCHOR = { tpir: 0.89, fpir: 1 / 6000, threshold: 0.6, watchlist: 10_000 };
-/** The operating point the UK police publish: one false alert in 6,000 faces of people not on the list. */
-const TARGET_FPIR = 1 / 6000;
-/** Watchlist sizes; `Infinity` is every enrolled identity plus every distractor. */
-const WATCHLIST_SIZES = [100, 1000, Number.POSITIVE_INFINITY];
-/** Share of identities kept off every list: their photos are the non-mated searches. */
-const NON_MATED_SHARE = 1 / 3;
+/**
+ * Operating points: false alerts on 1 in 100 and 1 in 1,000 non-mated searches. LFW gives about
+ * 4,000 non-mated searches, so 1 in 6,000 (the UK police's published point) cannot be resolved.
+ */
+const FPIRS = [1 / 100, 1 / 1000];
+/** Watchlist sizes: the first 100 and 1,000 enrolled people, and all of them (1,680). */
+const WATCHLIST_SIZES = [100, 1000, undefined];
+/** Issue 21's targets for the default profile on the whole list. */
+const DEFAULT_TARGETS = { rank1: 0.98, tpirAtOneInThousand: 0.9 };
 /** Time a full run may spend embedding photos the cache lacks, per profile. */
 const FILL_BUDGET_MS = { quick: 0, full: 90_000 };
 
@@ -44,14 +53,9 @@ interface ProfileAccuracy {
     tarAtFar1Percent: number;
     perFold: { fold: number; accuracy: number; threshold: number }[];
   };
-  identification: {
-    watchlistSize: number | 'all';
-    report: CalibrationReport;
-    atTarget?: { threshold: number; tpir: number; fpir: number; resolved: boolean };
-    atDefaultThreshold?: { threshold: number; tpir: number; fpir: number };
-    /** FPIR 1 in 1,000: resolvable with the non-mated searches LFW gives. */
-    atOneInThousand?: { threshold: number; tpir: number; fpir: number; resolved: boolean };
-  }[];
+  identification: (Omit<IdentificationResult, 'nonMatedScores' | 'matedScores'> & {
+    atDefaultThreshold: { threshold: number; tpir: number; fpir: number };
+  })[];
 }
 
 /** Verification on the folds whose every pair is cached: 10-fold when all are, k-fold otherwise. */
@@ -84,49 +88,35 @@ function verify(dataset: LfwDataset, cache: EmbeddingCache): ProfileAccuracy['ve
   };
 }
 
-function identify(cache: EmbeddingCache, defaultThreshold: number): ProfileAccuracy['identification'] {
-  const samples: LabelledEmbedding[] = [];
-  for (const [file, entry] of cache.entries) {
-    if (entry.embedding) samples.push({ identity: file.split('/')[0] as string, embedding: entry.embedding });
-  }
-  if (samples.length < 10) return [];
-  // Every threshold: a fine grid over the whole cosine range the scores fall in.
-  const thresholds = [...new Set([...thresholdGrid(-0.2, 1, 481), defaultThreshold])];
+/** The watchlist protocol at every list size, and the DET curve of each. */
+function identify(
+  protocol: WatchlistProtocol,
+  cache: EmbeddingCache,
+  defaultThreshold: number,
+): { results: ProfileAccuracy['identification']; curves: { size: number; points: [number, number][] }[] } {
+  const embeddings = new Map([...cache.entries].map(([file, entry]) => [file, entry.embedding]));
+  if (!protocolFilesCached(protocol, cache)) return { results: [], curves: [] };
+  const grid = thresholdGrid(-0.2, 1, 481);
   const results: ProfileAccuracy['identification'] = [];
+  const curves: { size: number; points: [number, number][] }[] = [];
   for (const size of WATCHLIST_SIZES) {
-    const report = calibrationReport(samples, {
-      watchlistSize: Number.isFinite(size) ? size : samples.length,
-      thresholds,
-      nonMatedShare: NON_MATED_SHARE,
-      seed: 1,
-    });
-    if (Number.isFinite(size) && report.galleryIdentities < size) continue;
-    const atTarget = thresholdForFpir(report.rows, TARGET_FPIR, report.nonMatedProbes);
-    const atDefault = report.rows.find((r) => r.threshold === defaultThreshold);
-    const atMilli = thresholdForFpir(report.rows, 1 / 1000, report.nonMatedProbes);
+    const result = identificationRates(protocol, embeddings, FPIRS, size);
+    const [atDefault] = ratesAt(result, [defaultThreshold]);
+    const { nonMatedScores: _n, matedScores: _m, ...figures } = result;
     results.push({
-      watchlistSize: Number.isFinite(size) ? size : 'all',
-      report,
-      atTarget: atTarget && {
-        threshold: atTarget.threshold,
-        tpir: atTarget.tpir,
-        fpir: atTarget.fpir,
-        resolved: atTarget.resolved,
-      },
-      atDefaultThreshold: atDefault && {
-        threshold: atDefault.threshold,
-        tpir: atDefault.tpir,
-        fpir: atDefault.fpir,
-      },
-      atOneInThousand: atMilli && {
-        threshold: atMilli.threshold,
-        tpir: atMilli.tpir,
-        fpir: atMilli.fpir,
-        resolved: atMilli.resolved,
-      },
+      ...figures,
+      atDefaultThreshold: atDefault as { threshold: number; tpir: number; fpir: number },
     });
+    curves.push({ size: result.watchlistSize, points: detCurve(ratesAt(result, grid)) });
   }
-  return results;
+  return { results, curves };
+}
+
+/** Whether every photo the watchlist protocol needs is in the cache (a face found or not). */
+function protocolFilesCached(protocol: WatchlistProtocol, cache: EmbeddingCache): boolean {
+  return [...protocol.gallery, ...protocol.mated, ...protocol.nonMated].every((p) =>
+    cache.entries.has(p.file),
+  );
 }
 
 function percent(value: number | undefined, digits = 2): string {
@@ -149,20 +139,22 @@ export const accuracyBenchmark: Benchmark = {
         charts: [],
       };
     }
+    const protocol = watchlistProtocol(dataset);
     const notes: string[] = [
       'LFW deep-funneled, 250x250. Each photo: the face nearest the centre (LFW centres the labelled person; many photos show someone else too). A photo where no face is found scores -1 in verification and is left out of the 1:N sets (counted as "without face").',
       "Verification: the standard pairs.txt protocol, the threshold chosen on the other folds and tested on each; reported as mean accuracy and sample std over folds. LFW's own site warns that verification results are not evidence of fitness for 1:N use in the field.",
-      `1:N identification (oversight's calibrationReport): identities shuffled (seed 1); ${round(NON_MATED_SHARE * 100, 0)}% are kept off every list and all their photos are non-mated searches; the rest are enrolled with one photo each, people with a second photo first (their other photos are mated searches), then people with one photo as distractor entries, up to the watchlist size ("all" = every enrolled identity). TPIR: mated searches whose rank-1 entry is their own, at or above the threshold; FPIR: non-mated searches with any entry at or above it.`,
-      'With fewer than 6,000 non-mated searches, "FPIR 1 in 6,000" can only be read as zero false positives, so that threshold is set by the single highest non-mated score; LFW has mislabelled and near-duplicate photos across names, and one of them can push it to 0.99 or above (TPIR near 0). TPIR at FPIR 1 in 1,000, which these searches do resolve, is given beside it.',
+      `1:N identification (issue 21's protocol): every person with two or more photos is enrolled by the first (${protocol.gallery.length} entries) and searched with the second (mated searches); every person with one photo is a non-mated search (${protocol.nonMated.length}), less ${protocol.aliases.length} whose name is another LFW name of an enrolled person (Wang_Nan / Nan_Wang). Smaller lists take the first 100 and 1,000 people by name; the mated searches of people left off are non-mated searches of that list. Rank-1: mated searches whose best entry is their own. TPIR: those at or above the threshold; FPIR: non-mated searches with any entry at or above it; the threshold of each FPIR is the lowest that keeps false alerts within it. A photo without a face found is a miss (mated) or no alert (non-mated).`,
+      "About 4,000 non-mated searches resolve FPIR 1 in 1,000 (4 false alerts) but not 1 in 6,000, the UK police's published point.",
       `Beside it, the published anchor: the National Physical Laboratory measured the Met's NEC NeoFace V4 at TPIR ${NPL_ANCHOR.tpir * 100}% at FPIR 1 in 6,000 (threshold ${NPL_ANCHOR.threshold} on NEC's own score scale, ${NPL_ANCHOR.watchlist.toLocaleString('en')}-image watchlist, live video of the public). The data differ: LFW photos are posed press photos, not street video, and our lists are smaller; the two figures are not a like-for-like comparison.`,
     ];
     const config = loadConfig();
-    const profiles = ['default', 'fast'];
+    const profiles = ['default', 'dlib', 'fast'];
     if (fs.existsSync(path.join(context.modelsDir, INSIGHTFACE_FILES.detector))) profiles.push('insightface');
     else notes.push(`insightface profile skipped: no ${INSIGHTFACE_FILES.detector} in ${context.modelsDir}.`);
 
     const wanted = imagesToEmbed(dataset);
     const results: ProfileAccuracy[] = [];
+    const detCurves = new Map<string, { size: number; points: [number, number][] }[]>();
     for (const profile of profiles) {
       const engine = await FaceEngine.load({
         ...FaceEngine.optionsFromConfig(config, profile),
@@ -192,8 +184,11 @@ export const accuracyBenchmark: Benchmark = {
             withoutFace: cachedWanted.filter((f) => !cache.entries.get(f)?.embedding).length,
           },
           verification: verify(dataset, cache),
-          identification: identify(cache, engine.threshold),
+          identification: [],
         };
+        const { results: identification, curves } = identify(protocol, cache, engine.threshold);
+        result.identification = identification;
+        detCurves.set(profile, curves);
         results.push(result);
         context.log(`${profile}: ${result.images.cached}/${result.images.wanted} photos embedded`);
       } finally {
@@ -226,20 +221,23 @@ export const accuracyBenchmark: Benchmark = {
         );
       }
       for (const id of r.identification) {
-        const t = id.atTarget;
+        const [atHundred, atThousand] = id.points;
+        const whole = id.watchlistSize === protocol.gallery.length;
         summary.push({
-          metric: `1:N ${r.profile}, watchlist ${id.watchlistSize === 'all' ? `all (${id.report.galleryIdentities})` : id.watchlistSize}: TPIR at FPIR 1 in 6,000`,
-          value: t
-            ? `${percent(t.tpir, 1)} at threshold ${round(t.threshold, 3)}${t.resolved ? '' : ` (FPIR 0 of ${id.report.nonMatedProbes}: too few non-mated searches to resolve 1 in 6,000)`}`
-            : '-',
-          reference: `NEC NeoFace V4 at the Met (NPL): ${NPL_ANCHOR.tpir * 100}% at threshold ${NPL_ANCHOR.threshold}, 10k list; data differ`,
-          note: `${id.report.matedProbes} mated / ${id.report.nonMatedProbes} non-mated; TPIR ${percent(id.atOneInThousand?.tpir, 1)} at FPIR 1 in 1,000 (threshold ${id.atOneInThousand?.threshold}); at default ${id.atDefaultThreshold?.threshold}: TPIR ${percent(id.atDefaultThreshold?.tpir, 1)}, FPIR ${percent(id.atDefaultThreshold?.fpir, 2)}`,
+          metric: `1:N ${r.profile}, watchlist ${id.watchlistSize}: rank-1; TPIR at FPIR 1 in 100; at 1 in 1,000`,
+          value: `${percent(id.rank1, 1)}; ${percent(atHundred?.tpir, 1)} (threshold ${round(atHundred?.threshold ?? 0, 3)}); ${percent(atThousand?.tpir, 1)} (threshold ${round(atThousand?.threshold ?? 0, 3)})`,
+          reference:
+            r.profile === 'default' && whole
+              ? `target rank-1 ${percent(DEFAULT_TARGETS.rank1, 0)}, TPIR ${percent(DEFAULT_TARGETS.tpirAtOneInThousand, 0)} at 1 in 1,000`
+              : `NEC NeoFace V4 at the Met (NPL): ${NPL_ANCHOR.tpir * 100}% at FPIR 1 in 6,000, 10k list; data differ`,
+          note: `${id.matedSearches} mated / ${id.nonMatedSearches} non-mated; at the profile threshold ${id.atDefaultThreshold.threshold}: TPIR ${percent(id.atDefaultThreshold.tpir, 1)}, FPIR ${percent(id.atDefaultThreshold.fpir, 2)}`,
         });
       }
-      if (r.identification.length > 0) {
-        const series: Series[] = r.identification.map((id) => ({
-          name: `watchlist ${id.watchlistSize === 'all' ? id.report.galleryIdentities : id.watchlistSize}`,
-          points: detCurve(id.report.rows),
+      const curves = detCurves.get(r.profile) ?? [];
+      if (curves.length > 0) {
+        const series: Series[] = curves.map((curve) => ({
+          name: `watchlist ${curve.size}`,
+          points: curve.points,
         }));
         series.push({
           name: 'NEC NeoFace V4 at the Met (NPL; other data)',
@@ -266,10 +264,13 @@ export const accuracyBenchmark: Benchmark = {
       notes,
       data: {
         dataset: lfwDir,
-        profiles: results.map((r) => ({
-          ...r,
-          identification: r.identification.map((id) => ({ ...id, report: { ...id.report } })),
-        })),
+        protocol: {
+          gallery: protocol.gallery.length,
+          mated: protocol.mated.length,
+          nonMated: protocol.nonMated.length,
+          aliases: protocol.aliases,
+        },
+        profiles: results,
       },
       charts,
     };

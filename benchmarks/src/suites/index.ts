@@ -5,6 +5,7 @@ import { enrolmentBenchmark } from './enrolment.bench.js';
 import { matchingBenchmark } from './matching.bench.js';
 import { modelSpeedBenchmark } from './model-speed.bench.js';
 import { pipelineBenchmark } from './pipeline.bench.js';
+import { smallFacesBenchmark } from './small-faces.bench.js';
 
 /** Every benchmark, in report order. */
 export const BENCHMARKS: Benchmark[] = [
@@ -14,4 +15,5 @@ export const BENCHMARKS: Benchmark[] = [
   pipelineBenchmark,
   alertScreenBenchmark,
   accuracyBenchmark,
+  smallFacesBenchmark,
 ];

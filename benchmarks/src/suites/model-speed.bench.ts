@@ -90,7 +90,9 @@ export const modelSpeedBenchmark: Benchmark = {
       { profile: 'default', threads: config.VIGIL_ORT_THREADS },
     ];
     if (cores > config.VIGIL_ORT_THREADS) runs.push({ profile: 'default', threads: cores });
-    // The same models with each face embedded from its crop and mirror only: what the views cost.
+    // dlib's descriptor over its turned views (the default until 2026-12-06), and over the crop and
+    // mirror only: the same detector and landmarks, other embedders.
+    runs.push({ profile: 'dlib', threads: config.VIGIL_ORT_THREADS });
     runs.push({ profile: 'fast', threads: config.VIGIL_ORT_THREADS });
     if (INSIGHTFACE_FILES && fs.existsSync(path.join(context.modelsDir, INSIGHTFACE_FILES.detector))) {
       runs.push({ profile: 'insightface', threads: config.VIGIL_ORT_THREADS });
