@@ -49,12 +49,6 @@ export interface DetectorManifest {
   /** Landmarks the detector itself gives (5 for SCRFD/YuNet, 0 for SSD). */
   landmarkCount: 0 | 5;
   /**
-   * How a box of this detector is moved before the 68-point landmark net reads it, which was trained
-   * on SSD boxes: centre shifted by `shift` [x, y] and sides scaled by `scale` [x, y], as fractions
-   * of the box's width and height. The detector's own box is what `detect` reports.
-   */
-  landmarkBox?: { shift: [number, number]; scale: [number, number] };
-  /**
    * The detector frames a face larger than its anchors badly (the RFB detector's box of a close-up
    * portrait takes in hair and neck, and the landmarks read from it are wrong): photos are looked at
    * with the padded border first, and a close-up in a frame takes its box from the padded look.

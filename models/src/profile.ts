@@ -254,11 +254,6 @@ export function rfbDetector(): DetectorManifest {
     // faceplugin's NMS IoU; nested boxes are suppressed as well (raw-detection.ts).
     nmsIoU: 0.4,
     landmarkCount: 0,
-    // The 68-point net was trained on SSD boxes; for the same faces (face-api's sample photos, 22
-    // faces) SSD's centre sits 10% of the height higher and its box is 5% narrower. Fed RFB's own
-    // boxes, the landmarks read frontal portraits as pitched and turned (the enrolment gate refused 5
-    // of 7 sample faces it accepts on SSD boxes).
-    landmarkBox: { shift: [-0.02, -0.1], scale: [0.95, 1] },
     // A face over about 150 px in its input comes back in a box tall with hair and neck (a close-up
     // portrait: sharpness 13 and pitch 50 read from it, 72 and 11 with the padded look's box).
     paddedFirst: true,

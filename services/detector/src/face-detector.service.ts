@@ -201,7 +201,7 @@ export class FaceDetector {
     }
     const landmarks = await this.landmarks68(
       image,
-      found.map((f) => landmarkBox(f.box, this.manifest.landmarkBox, image)),
+      found.map((f) => f.box),
     );
     return found.map(({ detection, box }, i) => {
       const points = landmarks[i] as Point[];
@@ -343,28 +343,6 @@ function sameFace(a: readonly number[], b: readonly number[]): boolean {
     );
   };
   return iou(a, b) >= 1 / 3 || inside(a, b) || inside(b, a);
-}
-
-/** `box` moved as `adjust` says (see DetectorManifest.landmarkBox), kept inside the image. */
-function landmarkBox(
-  box: [number, number, number, number],
-  adjust: DetectorManifest['landmarkBox'],
-  image: RgbImage,
-): [number, number, number, number] {
-  if (!adjust) return box;
-  const [x, y, w, h] = box;
-  const width = w * adjust.scale[0];
-  const height = h * adjust.scale[1];
-  const cx = x + w / 2 + adjust.shift[0] * w;
-  const cy = y + h / 2 + adjust.shift[1] * h;
-  const left = Math.max(0, cx - width / 2);
-  const top = Math.max(0, cy - height / 2);
-  return [
-    left,
-    top,
-    Math.min(image.width, cx + width / 2) - left,
-    Math.min(image.height, cy + height / 2) - top,
-  ];
 }
 
 /**

@@ -47,12 +47,13 @@ describe('FaceEngine on the default profile (converted face-api models, real onn
         expect(x + w).toBeLessThanOrEqual(width);
         expect(y + h).toBeLessThanOrEqual(height);
         expect(face.landmarks).toHaveLength(68);
-        // The eyes and the nose lie inside the face box (give or take a tilted brow line).
+        // The eyes and the nose lie inside the face box (give or take a tilted brow line, and the
+        // RFB detector's box sitting a little low on a face).
         for (const [px, py] of face.keypoints.slice(0, 3)) {
-          expect(px).toBeGreaterThan(x - 0.1 * w);
-          expect(px).toBeLessThan(x + 1.1 * w);
-          expect(py).toBeGreaterThan(y - 0.1 * h);
-          expect(py).toBeLessThan(y + 1.1 * h);
+          expect(px).toBeGreaterThan(x - 0.15 * w);
+          expect(px).toBeLessThan(x + 1.15 * w);
+          expect(py).toBeGreaterThan(y - 0.15 * h);
+          expect(py).toBeLessThan(y + 1.15 * h);
         }
         expect(face.quality.interOcular).toBeGreaterThan(30);
         expect(face.quality.sharpness).toBeGreaterThan(0);
