@@ -133,19 +133,18 @@ export class FaceDetector {
     // (for a video frame, the plain one runs only where it found nothing).
     const small = Math.max(image.width, image.height) * (1 + 2 * AUTO_PADDING) <= inputSide;
     const adaptive = padding === 'auto' || padding === 'closeUps';
-    // A detector that frames large faces badly looks at every photo padded first (see paddedFirst).
+    // A detector that frames large faces badly looks at every photo padded first (see paddedFirst);
+    // the photo looks below then add what the padded one missed.
     const paddedPhoto = padding === 'auto' && this.manifest.paddedFirst === true;
     const first = typeof padding === 'number' ? padding : small || paddedPhoto ? AUTO_PADDING : 0;
     const looked = new Set([first]);
     let detections = await this.pass(image, first, threshold);
-    if (paddedPhoto) {
-      // The remaining looks below add what the padded one missed.
-    } else if (adaptive && small) {
+    if (adaptive && small && !paddedPhoto) {
       if (detections.length === 0 && padding === 'closeUps') {
         detections = await this.pass(image, 0, threshold);
         looked.add(0);
       }
-    } else if (adaptive) {
+    } else if (adaptive && !paddedPhoto) {
       const shorter = Math.min(image.width, image.height);
       const closeUp = detections.some(
         (d) =>
