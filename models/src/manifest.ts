@@ -25,6 +25,11 @@ export interface DetectorManifest {
   input?: string;
   /** Fixed input [width, height], or the size to letterbox to when the model is dynamic. */
   inputSize: [number, number];
+  /**
+   * Size a photo (enrolment, `vigil detect`, LFW) is fitted into instead of inputSize, which then
+   * serves camera frames only: a frame's cost is paid ten times a second, a photo's once.
+   */
+  photoInputSize?: [number, number];
   /** Whether the model accepts any input size (then inputSize is the preferred one). */
   dynamicInput: boolean;
   normalisation: TensorNormalisation;

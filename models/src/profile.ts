@@ -227,10 +227,11 @@ export const DEFAULT_THRESHOLD_FLOOR = 0.49;
 
 /**
  * faceplugin's RFB detector as the default profile runs it. The network takes any size once its
- * anchors are computed outside it (faceplugin.converter.ts); a 1080p frame goes in at 768x432,
- * where a face 40 px wide in the frame is 16 px, above the smallest anchor (10 px). Recall of 40 px
- * faces: 85% at 640x360, 93% at 768x432, 98% at 960x540; 768 costs two thirds of 960 and kept two
- * cameras closer to real time on 2 cores (docs/decisions/001-default-profile-chosen-on-1n.md).
+ * anchors are computed outside it (faceplugin.converter.ts). A 1080p camera frame goes in at
+ * 768x432, where a face 40 px wide in the frame is 16 px, above the smallest anchor (10 px): recall
+ * of 40 px faces 85% at 640x360, 95% at 768x432, 98% at 960x540, and 768 costs two thirds of 960.
+ * Photos go in at 960x540, as LFW 1:N measured the profile and enrolment was tested
+ * (docs/decisions/001-default-profile-chosen-on-1n.md).
  */
 export function rfbDetector(): DetectorManifest {
   return {
@@ -238,6 +239,7 @@ export function rfbDetector(): DetectorManifest {
     file: DEFAULT_MODEL_FILES.rfbDetector,
     input: 'input',
     inputSize: [768, 432],
+    photoInputSize: [960, 540],
     dynamicInput: true,
     // A photo is never enlarged: its face is already large, and the anchors stop at 256 px.
     maxUpscale: 1,

@@ -138,10 +138,15 @@ export class FaceDetector {
     const paddedPhoto = padding === 'auto' && this.manifest.paddedFirst === true;
     const first = typeof padding === 'number' ? padding : small || paddedPhoto ? AUTO_PADDING : 0;
     const looked = new Set([first]);
-    let detections = await this.pass(image, first, threshold);
+    // Camera frames (`closeUps`) take the manifest's inputSize; photos its photoInputSize where set.
+    const size =
+      padding === 'closeUps'
+        ? this.manifest.inputSize
+        : (this.manifest.photoInputSize ?? this.manifest.inputSize);
+    let detections = await this.pass(image, first, threshold, size);
     if (adaptive && small && !paddedPhoto) {
       if (detections.length === 0 && padding === 'closeUps') {
-        detections = await this.pass(image, 0, threshold);
+        detections = await this.pass(image, 0, threshold, size);
         looked.add(0);
       }
     } else if (adaptive && !paddedPhoto) {
@@ -151,7 +156,7 @@ export class FaceDetector {
           Math.max(d.corners[2] - d.corners[0], d.corners[3] - d.corners[1]) >= CLOSE_UP_FRACTION * shorter,
       );
       if ((detections.length === 0 && padding === 'auto') || closeUp) {
-        const padded = await this.pass(image, AUTO_PADDING, threshold);
+        const padded = await this.pass(image, AUTO_PADDING, threshold, size);
         detections = this.manifest.paddedFirst
           ? [...padded, ...detections.filter((d) => !padded.some((p) => sameFace(p.corners, d.corners)))]
           : nonMaximumSuppression([...detections, ...padded], this.manifest.nmsIoU);
@@ -161,7 +166,7 @@ export class FaceDetector {
     if (padding === 'auto') {
       for (const border of PHOTO_PADDINGS) {
         if (looked.has(border)) continue;
-        const more = await this.pass(image, border, threshold);
+        const more = await this.pass(image, border, threshold, size);
         detections.push(...more.filter((d) => !detections.some((e) => sameFace(d.corners, e.corners))));
       }
       detections.sort((a, b) => b.score - a.score);
@@ -173,7 +178,7 @@ export class FaceDetector {
       threshold > PHOTO_SECOND_LOOK_SCORE
     ) {
       for (const border of PHOTO_SECOND_LOOK_PADDINGS) {
-        detections = (await this.pass(image, border, PHOTO_SECOND_LOOK_SCORE)).filter(
+        detections = (await this.pass(image, border, PHOTO_SECOND_LOOK_SCORE, size)).filter(
           (d) => greyContrast(image, d.corners) >= MIN_SECOND_LOOK_CONTRAST,
         );
         if (detections.length > 0) break;
@@ -209,11 +214,16 @@ export class FaceDetector {
   }
 
   /** One detector run with `padding` border; corners mapped back to image pixels, after NMS. */
-  private async pass(image: RgbImage, padding: number, threshold: number): Promise<RawDetection[]> {
+  private async pass(
+    image: RgbImage,
+    padding: number,
+    threshold: number,
+    size: readonly [number, number] = this.manifest.inputSize,
+  ): Promise<RawDetection[]> {
     const border = Math.round(padding * Math.max(image.width, image.height));
     const canvasWidth = image.width + 2 * border;
     const canvasHeight = image.height + 2 * border;
-    let [inputWidth, inputHeight] = this.manifest.inputSize;
+    let [inputWidth, inputHeight] = size;
     const scale = Math.min(
       inputWidth / canvasWidth,
       inputHeight / canvasHeight,
