@@ -112,12 +112,16 @@ export class InferenceThread implements FrameAnalyser, CropEmbedder {
 
   analyse(jpeg: Uint8Array): Promise<FrameAnalysis> {
     // A copy of just these bytes: the message's buffer may be shared, and is not ours to transfer.
-    const copy = jpeg.slice();
+    // (`new Uint8Array`: a Node Buffer's slice is a view, and transferring its buffer would detach
+    // the bus client's, and every other message read into it.)
+    const copy = new Uint8Array(jpeg);
     return this.#call({ op: 'analyse', jpeg: copy }, [copy.buffer as ArrayBuffer]);
   }
 
   embed(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
-    const copies = crops.map((c) => c.slice());
+    // Copies to transfer, never the crops' own buffers: NATS delivers Buffers, whose slice() is a
+    // view, and transferring one detached the crops of other messages read into the same chunk.
+    const copies = crops.map((c) => new Uint8Array(c));
     return this.#call(
       { op: 'embed', crops: copies },
       copies.map((c) => c.buffer as ArrayBuffer),
