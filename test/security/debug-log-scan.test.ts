@@ -174,6 +174,12 @@ describe(`debug-level log scan of a whole pipeline run (${backendName})`, () => 
       note: 'seen at the door',
     });
     expect(adjudicated.status).toBeLessThan(300);
+    // Read while the deployment runs: a stopped deployment's series leave the registry.
+    const facesProcessed =
+      (await system.metrics.registry.getSingleMetric('vigil_faces_processed_total')?.get())?.values.reduce(
+        (n, v) => n + v.value,
+        0,
+      ) ?? 0;
     socket.close();
     expect((await call(admin, 'POST', `/deployments/${id}/stop`)).status).toBe(200);
     expect((await call(operatorToken, 'POST', '/auth/logout')).status).toBeLessThan(300);
@@ -183,11 +189,6 @@ describe(`debug-level log scan of a whole pipeline run (${backendName})`, () => 
 
     const { rows } = await system.db.query<{ track_id: string }>('SELECT DISTINCT track_id FROM alerts');
     const alertTracks = new Set(rows.map((r) => r.track_id));
-    const facesProcessed =
-      (await system.metrics.registry.getSingleMetric('vigil_faces_processed_total')?.get())?.values.reduce(
-        (n, v) => n + v.value,
-        0,
-      ) ?? 0;
     // Non-matching faces went through: sample1 shows five people and one is enrolled.
     expect(facesProcessed).toBeGreaterThan(alertTracks.size);
 
