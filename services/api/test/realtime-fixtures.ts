@@ -137,6 +137,10 @@ export type AlertClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 export class RecordingClient {
   readonly alerts: AlertPayload[] = [];
   readonly adjudications: AdjudicationPayload[] = [];
+  /** Subscriptions the server ended (access withdrawn). */
+  readonly withdrawn: string[] = [];
+  /** Why the socket was disconnected, once it was. */
+  disconnectReason: string | undefined;
   readonly socket: AlertClient;
 
   constructor(baseUrl: string, token: string | undefined) {
@@ -149,6 +153,10 @@ export class RecordingClient {
     });
     this.socket.on('alert', (alert) => this.alerts.push(alert));
     this.socket.on('adjudication', (adjudication) => this.adjudications.push(adjudication));
+    this.socket.on('unsubscribed', (notice) => this.withdrawn.push(notice.deploymentId));
+    this.socket.on('disconnect', (reason) => {
+      this.disconnectReason = reason;
+    });
   }
 
   /** Resolves when connected, rejects with the server's connect_error. */

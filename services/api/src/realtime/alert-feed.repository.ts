@@ -5,7 +5,17 @@ import type { AdjudicationPayload, DispatchPayload } from './realtime-events.js'
 /** A live event one API process tells every API process about, so each emits it to its own sockets. */
 export type LiveEvent =
   | { type: 'adjudication'; payload: AdjudicationPayload }
-  | { type: 'dispatch'; payload: DispatchPayload };
+  | { type: 'dispatch'; payload: DispatchPayload }
+  | { type: 'access'; payload: AccessChange };
+
+/**
+ * Someone's access may have shrunk: a user disabled, demoted or logged out (`userId`), or operators
+ * unassigned from a deployment (`deploymentId`). Every API process re-checks the sockets concerned.
+ */
+export interface AccessChange {
+  userId?: string;
+  deploymentId?: string;
+}
 
 /**
  * Fan-out subjects on core NATS (never captured by JetStream: the alert stream takes only
@@ -15,6 +25,8 @@ export type LiveEvent =
 const liveAlertSubject = (deploymentId: string, cameraId: string) =>
   `vigil.${SUBJECT_VERSION}.${deploymentId}.live-alerts.${cameraId}`;
 const liveEventSubject = (deploymentId: string) => `vigil.${SUBJECT_VERSION}.${deploymentId}.live-events.api`;
+/** Access changes that concern no one deployment (a user's) travel on this token in the deployment's place. */
+const ACCESS_EVENT_SUBJECT = `vigil.${SUBJECT_VERSION}.access.live-events.api`;
 const ALL_LIVE_ALERTS = `vigil.${SUBJECT_VERSION}.*.live-alerts.*`;
 const ALL_LIVE_EVENTS = `vigil.${SUBJECT_VERSION}.*.live-events.api`;
 
@@ -53,8 +65,9 @@ export class AlertFeedRepository {
     this.bus.publish(liveAlertSubject(alert.deploymentId, alert.cameraId), encoded);
   }
 
-  publishEvent(deploymentId: string, event: LiveEvent): void {
-    this.bus.publish(liveEventSubject(deploymentId), new TextEncoder().encode(JSON.stringify(event)));
+  publishEvent(deploymentId: string | undefined, event: LiveEvent): void {
+    const subject = deploymentId ? liveEventSubject(deploymentId) : ACCESS_EVENT_SUBJECT;
+    this.bus.publish(subject, new TextEncoder().encode(JSON.stringify(event)));
   }
 
   /** Receives every live alert and event any API process publishes. */

@@ -74,6 +74,8 @@ export interface ServerToClientEvents {
   alert: (alert: AlertPayload) => void;
   adjudication: (adjudication: AdjudicationPayload) => void;
   dispatch: (dispatch: DispatchPayload) => void;
+  /** A subscription the server ended because the user's access to the deployment was withdrawn. */
+  unsubscribed: (notice: { deploymentId: string; error: RealtimeError }) => void;
 }
 
 /** What a client emits. */

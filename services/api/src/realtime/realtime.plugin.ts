@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Server } from 'socket.io';
 import { AlertService } from '../alerts/alert.service.js';
-import { AlertFeedRepository } from './alert-feed.repository.js';
+import { type AccessChange, AlertFeedRepository } from './alert-feed.repository.js';
 import {
   type AlertNamespace,
   LIVE_ALERT_MAX_AGE_MS,
@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Alerts, adjudications and dispatches (routes/alerts.routes.ts). */
     alerts: AlertService;
+    /** Tells every API process that someone's access may have shrunk; their open sockets are re-checked. */
+    accessChanged(change: AccessChange): void;
   }
 }
 
@@ -55,7 +57,10 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     // Nothing is served on the main namespace.
     io.use((_socket, next) => next(refusal('unauthorized', 'use the /alerts namespace')));
     const namespace: AlertNamespace = io.of('/alerts');
-    const realtime = new RealtimeService(namespace, alerts, logger);
+    const realtime = new RealtimeService(namespace, alerts, logger, (token) => app.auth.verifyToken(token));
+    app.decorate('accessChanged', (change: AccessChange) =>
+      feed.publishEvent(change.deploymentId, { type: 'access', payload: change }),
+    );
 
     namespace.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;

@@ -2,9 +2,10 @@ import type { Logger } from '@vigil/core';
 import type { Alert } from '@vigil/proto';
 import type { Namespace, Socket } from 'socket.io';
 import { type AlertService, MAX_REPLAY } from '../alerts/alert.service.js';
+import type { VerifiedToken } from '../auth/auth.service.js';
 import type { AuthUser } from '../auth/roles.js';
 import { isUuid } from '../uuid.js';
-import type { LiveEvent } from './alert-feed.repository.js';
+import type { AccessChange, LiveEvent } from './alert-feed.repository.js';
 import type {
   AlertPayload,
   ClientToServerEvents,
@@ -56,6 +57,8 @@ export class RealtimeService {
     private readonly namespace: AlertNamespace,
     private readonly alerts: AlertService,
     private readonly logger: Logger,
+    /** AuthService.verifyToken: the session and user as the database has them now. */
+    private readonly verifyToken: (token: string) => Promise<VerifiedToken>,
   ) {}
 
   /** Wires a verified socket's events. */
@@ -141,24 +144,92 @@ export class RealtimeService {
     return true;
   }
 
-  /** An alert any API process took off the stream: sent to this process's subscribers of its deployment. */
+  /**
+   * An alert any API process took off the stream: sent to this process's subscribers of its
+   * deployment, each re-checked first (session alive, user enabled, role and assignment current).
+   */
   async deliverAlert(message: Alert): Promise<void> {
     const sockets = this.#subscribers.get(message.deploymentId);
     if (!sockets || sockets.size === 0) return;
     const alert = await this.alerts.payloadOfMessage(message);
     if (!alert) return;
-    for (const [socket, subscription] of sockets) {
-      if (subscription.buffer) subscription.buffer.push(alert);
-      else this.#send(socket, subscription, alert);
+    await Promise.all(
+      [...sockets].map(async ([socket, subscription]) => {
+        // Live alerts that arrive during a replay wait in the buffer; subscribe checked this socket.
+        if (subscription.buffer) subscription.buffer.push(alert);
+        else if (await this.#mayStillReceive(socket, message.deploymentId))
+          this.#send(socket, subscription, alert);
+      }),
+    );
+  }
+
+  /** An adjudication, dispatch or access change recorded by any API process. */
+  async deliverEvent(event: LiveEvent): Promise<void> {
+    if (event?.type === 'access') return this.accessChanged(event.payload ?? {});
+    if (!isUuid(event?.payload?.deploymentId)) return;
+    const { deploymentId } = event.payload;
+    const targets = new Set(this.#subscribers.get(deploymentId)?.keys() ?? []);
+    if (event.type === 'dispatch' && isUuid(event.payload.officerId)) {
+      for (const socket of this.namespace.sockets.values())
+        if (socket.data.user?.id === event.payload.officerId) targets.add(socket);
+    } else if (event.type !== 'adjudication') return;
+    await Promise.all(
+      [...targets].map(async (socket) => {
+        if (!(await this.#mayStillReceive(socket, deploymentId))) return;
+        if (event.type === 'adjudication') socket.emit('adjudication', event.payload);
+        else socket.emit('dispatch', event.payload);
+      }),
+    );
+  }
+
+  /**
+   * Re-checks the sockets a change concerns (a user's, or every subscriber of a deployment; both when
+   * both are given): a dead session disconnects, a lost assignment or role ends the subscription.
+   */
+  async accessChanged(change: AccessChange): Promise<void> {
+    const checks: Promise<boolean>[] = [];
+    for (const socket of this.namespace.sockets.values()) {
+      const ofUser = isUuid(change.userId) && socket.data.user?.id === change.userId;
+      for (const [deploymentId, sockets] of this.#subscribers) {
+        if (!sockets.has(socket)) continue;
+        if (ofUser || deploymentId === change.deploymentId)
+          checks.push(this.#mayStillReceive(socket, deploymentId));
+      }
+      if (ofUser) checks.push(this.#sessionAlive(socket));
+    }
+    await Promise.all(checks);
+  }
+
+  /** Whether the socket's session is still valid and its user may still see the deployment; withdraws it if not. */
+  async #mayStillReceive(socket: AlertSocket, deploymentId: string): Promise<boolean> {
+    if (!(await this.#sessionAlive(socket))) return false;
+    if (await this.alerts.mayReceive(socket.data.user, deploymentId)) return true;
+    this.#withdraw(socket, deploymentId);
+    return false;
+  }
+
+  /** Refreshes the socket's user from its session (role changes), or disconnects it when the session ended. */
+  async #sessionAlive(socket: AlertSocket): Promise<boolean> {
+    if (!socket.connected) return false;
+    try {
+      socket.data.user = (await this.verifyToken(socket.data.token)).user;
+      return true;
+    } catch {
+      socket.disconnect(true);
+      return false;
     }
   }
 
-  /** An adjudication or dispatch recorded by any API process. */
-  deliverEvent(event: LiveEvent): void {
-    if (!isUuid(event?.payload?.deploymentId)) return;
-    const room = deploymentRoom(event.payload.deploymentId);
-    if (event.type === 'adjudication') this.namespace.to(room).emit('adjudication', event.payload);
-    else if (event.type === 'dispatch' && isUuid(event.payload.officerId))
-      this.namespace.to([room, userRoom(event.payload.officerId)]).emit('dispatch', event.payload);
+  /** Ends one subscription the socket may no longer hold and tells the client why. */
+  #withdraw(socket: AlertSocket, deploymentId: string): void {
+    const sockets = this.#subscribers.get(deploymentId);
+    if (!sockets?.delete(socket)) return;
+    if (sockets.size === 0) this.#subscribers.delete(deploymentId);
+    void socket.leave(deploymentRoom(deploymentId));
+    this.logger.info({ userId: socket.data.user.id, deploymentId }, 'alert subscription withdrawn');
+    socket.emit('unsubscribed', {
+      deploymentId,
+      error: { code: 'not_assigned', message: 'you are no longer assigned to this deployment' },
+    });
   }
 }

@@ -68,7 +68,10 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       },
     },
     async (request, reply) => {
-      if (request.session) await app.auth.logout(request.session);
+      if (request.session) {
+        await app.auth.logout(request.session);
+        app.accessChanged({ userId: request.session.user.id });
+      }
       return reply.status(204).send();
     },
   );

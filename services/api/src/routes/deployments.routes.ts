@@ -253,7 +253,12 @@ export async function deploymentRoutes(
         response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
       },
     },
-    async (request) => deployments.removeOperator(request.user!, request.params.id, request.params.userId),
+    async (request) => {
+      const { id, userId } = request.params;
+      const deployment = await deployments.removeOperator(request.user!, id, userId);
+      app.accessChanged({ deploymentId: id, userId });
+      return deployment;
+    },
   );
 
   app.post<{ Params: { id: string }; Body: CameraInput }>(

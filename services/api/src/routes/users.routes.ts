@@ -75,6 +75,10 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: userSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
       },
     },
-    async (request) => app.auth.updateUser(request.user!, request.params.id, request.body),
+    async (request) => {
+      const updated = await app.auth.updateUser(request.user!, request.params.id, request.body);
+      app.accessChanged({ userId: updated.id });
+      return updated;
+    },
   );
 }
