@@ -3,163 +3,46 @@
  * (`startSystem`, all roles) with the console as `npm start` serves it. Screenshots of every view the
  * fixes touch, at desktop and phone size, go to `test-artifacts/browser/issue-23/`.
  */
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfig, loadDataCipher } from '@vigil/core';
-import { backendName, createTestDatabase, type TestDatabase, uniqueToken } from '@vigil/core/testing';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { loadDataCipher } from '@vigil/core';
+import { backendName } from '@vigil/core/testing';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDeployment,
-  removeAlertConsumer,
-  storeAlert,
-} from '../../services/api/test/realtime-fixtures.js';
-import { type System, startSystem } from '../../services/cli/src/system.js';
+import { createDeployment, storeAlert } from '../../services/api/test/realtime-fixtures.js';
 import { enrolmentImage, makeVideo, SAMPLES } from '../pipeline/pipeline.fixtures.js';
+import { CHROMIUM, type ConsoleHarness, dropFiles, startConsoleHarness } from './console.fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ARTIFACTS = path.join(root, 'test-artifacts/browser/issue-23');
 const ADMIN_PASSWORD = 'issue 23 admin password';
 const USER_PASSWORD = 'issue 23 user password 42';
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
 describe.runIf(fs.existsSync(CHROMIUM))(
   `console fixes of issue #23 in headless Chromium (${backendName})`,
   () => {
-    let dir: string;
-    let testDb: TestDatabase;
-    let system: System;
-    let browser: Browser;
-    let adminToken: string;
+    let harness: ConsoleHarness;
+    let system: ConsoleHarness['system'];
     let video: string;
     let photo: string;
-    const consumer = `browser-23-${uniqueToken()}`;
-    const cspViolations: string[] = [];
-    const notFound: string[] = [];
+    let cspViolations: string[];
+    let notFound: string[];
 
-    async function page(name: string): Promise<Page> {
-      const context = await browser.newContext({ viewport: DESKTOP });
-      const p = await context.newPage();
-      p.on('console', (message) => {
-        if (/Content Security Policy|Refused to/i.test(message.text()))
-          cspViolations.push(`${name}: ${message.text()}`);
-      });
-      p.on('response', (response) => {
-        if (response.status() === 404) notFound.push(`${name}: ${response.url()}`);
-      });
-      await p.goto(system.url!);
-      return p;
-    }
-
-    async function login(p: Page, username: string, password: string): Promise<void> {
-      await p.fill('#username', username);
-      await p.fill('#password', password);
-      await p.click('#login-form button[type=submit]');
-      await p.waitForSelector('#whoami');
-    }
-
-    /** The page at desktop size, then at phone size, then back. */
-    async function shots(p: Page, name: string): Promise<void> {
-      await p.screenshot({ path: path.join(ARTIFACTS, `${name}-desktop.png`), fullPage: true });
-      await p.setViewportSize(PHONE);
-      await p.screenshot({ path: path.join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
-      await p.setViewportSize(DESKTOP);
-    }
-
-    async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
-      const response = await fetch(`${system.url}/api/v1${url}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${adminToken}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-      return (await response.json()) as T;
-    }
-
-    /** A dropped file, as a manager drags photos from their desktop onto the drop zone. */
-    async function dropFiles(
-      p: Page,
-      files: { name: string; type: string; base64: string }[],
-    ): Promise<void> {
-      const dataTransfer = await p.evaluateHandle((list) => {
-        const { DataTransfer } = globalThis as unknown as {
-          DataTransfer: new () => { items: { add(file: File): void } };
-        };
-        const transfer = new DataTransfer();
-        for (const file of list) {
-          const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
-          transfer.items.add(new File([bytes], file.name, { type: file.type }));
-        }
-        return transfer;
-      }, files);
-      await p.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
-    }
+    const page = (name: string): Promise<Page> => harness.page(name);
+    const login = (p: Page, username: string, password: string) => harness.login(p, username, password);
+    const shots = (p: Page, name: string) => harness.shots(p, name);
+    const call = <T>(method: string, url: string, body?: unknown) => harness.call<T>(method, url, body);
 
     beforeAll(async () => {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-browser-23-'));
-      const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], {
-        cwd: path.join(root, 'services/console'),
-        encoding: 'utf8',
-      });
-      if (build.status !== 0) throw new Error(`console build failed: ${build.stderr}`);
-      video = makeVideo(dir);
-      photo = path.join(dir, 'enrol.jpg');
-      fs.writeFileSync(photo, enrolmentImage(dir));
-      testDb = await createTestDatabase();
-      const config = loadConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        VIGIL_DATA_DIR: path.join(dir, 'data'),
-        VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        VIGIL_DATA_KEY: randomBytes(32).toString('base64'),
-        VIGIL_ALERT_CONSUMER: consumer,
-        LOG_LEVEL: 'warn',
-        ...(testDb.url ? { DATABASE_URL: testDb.url } : {}),
-        ...(process.env.NATS_URL ? { NATS_URL: process.env.NATS_URL } : {}),
-      });
-      system = await startSystem({ config, roles: ['all'] });
-      const login = await fetch(`${system.url}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-      });
-      adminToken = ((await login.json()) as { token: string }).token;
-      await call('POST', '/users', {
-        username: 'manager',
-        password: USER_PASSWORD,
-        role: 'watchlist_manager',
-      });
-      await call('POST', '/users', { username: 'op-one', password: USER_PASSWORD, role: 'operator' });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-        ],
-      });
+      harness = await startConsoleHarness({ artifacts: 'browser/issue-23', adminPassword: ADMIN_PASSWORD });
+      ({ system, cspViolations, notFound } = harness);
+      video = makeVideo(harness.dir);
+      photo = path.join(harness.dir, 'enrol.jpg');
+      fs.writeFileSync(photo, enrolmentImage(harness.dir));
+      await harness.createUser('manager', USER_PASSWORD, 'watchlist_manager');
+      await harness.createUser('op-one', USER_PASSWORD, 'operator');
     }, 240_000);
 
     afterAll(async () => {
-      await browser?.close();
-      await system?.stop();
-      await testDb?.drop();
-      await removeAlertConsumer(consumer);
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      await harness?.stop();
     });
 
     it('serves a same-origin favicon, so /favicon.ico is no 404 (issue #23.6)', async () => {

@@ -1,122 +1,43 @@
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfig } from '@vigil/core';
-import { backendName, createTestDatabase, type TestDatabase, uniqueToken } from '@vigil/core/testing';
+import { backendName } from '@vigil/core/testing';
 import { strToU8, zipSync } from 'fflate';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeAlertConsumer } from '../../services/api/test/realtime-fixtures.js';
-import { type System, startSystem } from '../../services/cli/src/system.js';
 import { E2E_THRESHOLD, enrolmentImage, makeVideo, SAMPLES } from '../pipeline/pipeline.fixtures.js';
+import { CHROMIUM, type ConsoleHarness, dropFiles, startConsoleHarness } from './console.fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ARTIFACTS = path.join(root, 'test-artifacts/browser');
 const ADMIN_PASSWORD = 'browser test admin password';
 const USER_PASSWORD = 'browser test user password 42';
 
 describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${backendName})`, () => {
+  let harness: ConsoleHarness;
   let dir: string;
-  let testDb: TestDatabase;
-  let system: System;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const cspViolations: string[] = [];
+  let system: ConsoleHarness['system'];
+  let cspViolations: string[];
   let video: string;
   let photo: string;
-  const consumer = `browser-${uniqueToken()}`;
 
-  async function page(name: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    contexts.push(context);
-    const p = await context.newPage();
-    p.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text()))
-        cspViolations.push(`${name}: ${message.text()}`);
-    });
-    await p.goto(system.url!);
-    return p;
-  }
-
-  async function login(p: Page, username: string, password: string): Promise<void> {
-    await p.fill('#username', username);
-    await p.fill('#password', password);
-    await p.click('#login-form button[type=submit]');
-    await p.waitForSelector('#whoami');
-  }
-
-  async function shot(p: Page, name: string): Promise<void> {
-    await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-  }
-
-  async function createUser(username: string, role: string): Promise<void> {
-    const login = await fetch(`${system.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-    });
-    const { token } = (await login.json()) as { token: string };
-    const created = await fetch(`${system.url}/api/v1/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ username, password: USER_PASSWORD, role }),
-    });
-    if (created.status !== 201) throw new Error(`creating ${username}: ${await created.text()}`);
-  }
+  const page = (name: string): Promise<Page> => harness.page(name, { width: 1366, height: 900 });
+  const login = (p: Page, username: string, password: string) => harness.login(p, username, password);
+  const shot = (p: Page, name: string) => harness.shot(p, name);
 
   beforeAll(async () => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-browser-'));
-    // The console as `npm start` serves it: built by Vite into services/console/dist.
-    const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], {
-      cwd: path.join(root, 'services/console'),
-      encoding: 'utf8',
-    });
-    if (build.status !== 0) throw new Error(`console build failed: ${build.stderr}`);
+    harness = await startConsoleHarness({ artifacts: 'browser', adminPassword: ADMIN_PASSWORD });
+    ({ dir, system, cspViolations } = harness);
     video = makeVideo(dir);
     photo = path.join(dir, 'enrol.jpg');
     fs.writeFileSync(photo, enrolmentImage(dir));
-    testDb = await createTestDatabase();
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      VIGIL_DATA_DIR: path.join(dir, 'data'),
-      VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      VIGIL_DATA_KEY: randomBytes(32).toString('base64'),
-      VIGIL_ALERT_CONSUMER: consumer,
-      LOG_LEVEL: 'warn',
-      ...(testDb.url ? { DATABASE_URL: testDb.url } : {}),
-      ...(process.env.NATS_URL ? { NATS_URL: process.env.NATS_URL } : {}),
-    });
-    system = await startSystem({ config, roles: ['all'] });
-    await createUser('manager', 'watchlist_manager');
-    await createUser('op-one', 'operator');
-    await createUser('op-two', 'operator');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    for (const [username, role] of [
+      ['manager', 'watchlist_manager'],
+      ['op-one', 'operator'],
+      ['op-two', 'operator'],
+    ] as const)
+      await harness.createUser(username, USER_PASSWORD, role);
   }, 240_000);
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await system?.stop();
-    await testDb?.drop();
-    await removeAlertConsumer(consumer);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   it('enrols, deploys a file camera, shows the live alert to two operators and shares an outcome', async () => {
@@ -131,17 +52,9 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
     await manager.selectOption('#subject-priority', 'red');
     await manager.fill('#subject-notes', 'dark hair, seen near the entrance');
     // Dropped onto the drop zone, as a manager drags a photo from their desktop.
-    const dataTransfer = await manager.evaluateHandle((base64) => {
-      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-      // The page's DataTransfer (this file is typed for Node, without the DOM library).
-      const { DataTransfer } = globalThis as unknown as {
-        DataTransfer: new () => { items: { add(file: File): void } };
-      };
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([bytes], 'enrol.jpg', { type: 'image/jpeg' }));
-      return transfer;
-    }, fs.readFileSync(photo).toString('base64'));
-    await manager.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+    await dropFiles(manager, [
+      { name: 'enrol.jpg', type: 'image/jpeg', base64: fs.readFileSync(photo).toString('base64') },
+    ]);
     await manager.waitForSelector('#image-verdicts li');
     await manager.click('#enrol-form button[type=submit]');
     await expect

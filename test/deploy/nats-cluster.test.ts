@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ALERT_STREAM_SUBJECTS, NatsBus, subject } from '@vigil/core';
-import { waitFor } from '@vigil/core/testing';
+import { freePort, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 
@@ -26,17 +25,6 @@ function natsServerBinary(): string {
   const found = spawnSync('bash', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
   if (found.status === 0) return found.stdout.trim();
   throw new Error('nats-server is not installed: these tests run the real server (set NATS_SERVER_BIN)');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface Node {

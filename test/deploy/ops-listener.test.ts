@@ -1,27 +1,15 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parsePrometheusText } from '@vigil/core';
-import { backendName, createTestDatabase, waitFor } from '@vigil/core/testing';
+import { backendName, createTestDatabase, freePort, waitFor } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
 import { startSystem } from '../../services/cli/src/system.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const split = Boolean(process.env.NATS_URL && process.env.DATABASE_URL);
 

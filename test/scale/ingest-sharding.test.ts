@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Bus, deploymentSubjects, parsePrometheusText } from '@vigil/core';
-import { createTestBus, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
+import { createTestBus, createTestDatabase, freePort, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { CAMERA_LOCK_CLASS, REPLICA_LOCK_CLASS } from '@vigil/ingest';
 import { makeTestVideo } from '@vigil/ingest/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -35,17 +34,6 @@ interface Replica {
   child: ChildProcess;
   output: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Every ffmpeg process now running whose command line names one of `videos`: video index → parent pids. */

@@ -1,13 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type Bus, type NatsBus, parsePrometheusText } from '@vigil/core';
-import { createTestBus, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
+import { createTestBus, createTestDatabase, freePort, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { ffmpegPath } from '@vigil/ingest';
 import { decodeAlert } from '@vigil/proto';
 import { io, type Socket } from 'socket.io-client';
@@ -37,17 +36,6 @@ interface RoleProcess {
   child: ChildProcess;
   output: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A 10 s loop: the enrolled person's photo 3 s, black 2 s, another group 3 s, black 2 s; 10 fps H.264. */

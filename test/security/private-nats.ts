@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type Bus, openBus } from '@vigil/core';
-import { createTestBus, waitFor } from '@vigil/core/testing';
+import { createTestBus, freePort, waitFor } from '@vigil/core/testing';
 
 export interface IsolatedBus {
   bus: Bus;
@@ -15,17 +15,6 @@ export interface PrivateNats {
   /** nats://127.0.0.1:PORT of a nats-server only this test uses. */
   url: string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface NatsServer extends PrivateNats {

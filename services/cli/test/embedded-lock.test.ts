@@ -1,10 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '@vigil/core';
+import { freePort } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const VIGIL = path.resolve(import.meta.dirname, '../bin/vigil.mjs');
@@ -22,15 +22,6 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
       resolve({ status, stdout, stderr });
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 async function waitForHealth(url: string, timeoutMs: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import type { Bus } from '../bus/bus.js';
 import { openBus } from '../bus/open-bus.js';
@@ -76,4 +77,16 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`waitFor timed out after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on at the moment of the call. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
