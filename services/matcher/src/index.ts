@@ -17,6 +17,7 @@ export {
 } from './matcher.handler.js';
 export {
   DEFAULT_DEPLOYMENT_CACHE_MS,
+  FORGET_GRACE_MS,
   type MatchedAlert,
   type MatcherDependencies,
   MatcherService,

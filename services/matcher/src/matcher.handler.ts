@@ -6,7 +6,7 @@ import {
   subject,
   type VigilMetrics,
 } from '@vigil/core';
-import { decodeEmbedding, type Embedding, encodeAlert } from '@vigil/proto';
+import { decodeDeploymentChanged, decodeEmbedding, type Embedding, encodeAlert } from '@vigil/proto';
 import type { AlertRepository, UnpublishedAlert } from './alert.repository.js';
 import type { MatcherService } from './matcher.service.js';
 
@@ -82,6 +82,18 @@ export function startMatcherWorker(options: MatcherWorkerOptions): MatcherWorker
     { queue: 'matcher', concurrency: options.concurrency ?? 4, maxPending: options.maxPending ?? 1024 },
   );
   logger.info({ subject: subscription.subject }, 'matcher worker listening');
+  // Every matcher hears every notice (no queue group): each forgets a stopped deployment's series.
+  const control = bus.subscribe(
+    allSubjects('control'),
+    (message) => {
+      try {
+        const notice = decodeDeploymentChanged(message.data);
+        if (notice.reason === 'stopped' && notice.deploymentId)
+          service.deploymentStopped(notice.deploymentId);
+      } catch {} // not a notice: nothing to forget
+    },
+    { maxPending: 64 },
+  );
   let sweeping: Promise<void> = Promise.resolve();
   const sweep = async () => {
     if (!options.alerts) return;
@@ -104,6 +116,7 @@ export function startMatcherWorker(options: MatcherWorkerOptions): MatcherWorker
   return {
     subscription,
     async stop() {
+      control.unsubscribe();
       if (timer) clearInterval(timer);
       await subscription.drain();
       await sweeping;

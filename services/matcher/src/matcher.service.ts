@@ -11,12 +11,24 @@ export interface MatcherSettings {
   cooldownSeconds: number;
   /** How long a deployment's status, threshold and snapshot size are cached. */
   deploymentCacheMs?: number;
+  /** How long a stopped deployment's series stay (see FORGET_GRACE_MS). */
+  forgetGraceMs?: number;
 }
 
 allowLabelTokens('reason', 'same_track');
 
 /** 2 s: a stopped deployment stops alerting within two seconds without a query per face. */
 export const DEFAULT_DEPLOYMENT_CACHE_MS = 2000;
+
+/**
+ * After a deployment stops, its series stay this long before they leave the scrape: embeddings
+ * already being searched when the notice came finish and are counted under it first.
+ */
+export const FORGET_GRACE_MS = 5000;
+
+/** Embeddings of a deployment that has ended, counted without its id (its series are gone). */
+const ENDED = 'deployment_ended';
+allowLabelTokens('reason', ENDED);
 
 /** An alert as stored, for the durable stream and the operators. */
 export interface MatchedAlert {
@@ -90,6 +102,10 @@ export class MatcherService {
     const { deploymentId, cameraId } = frame;
     const cached = await this.#deployment(deploymentId, embedding.modelId);
     const info = cached.info;
+    if (info?.status === 'stopped') {
+      record(() => this.deps.metrics?.queueDropped.inc({ stage: 'embeddings', reason: ENDED }));
+      return { kind: 'dropped', reason: 'not_running' };
+    }
     if (!info || info.status !== 'running' || info.model !== embedding.modelId) {
       record(() =>
         this.deps.metrics?.framesDropped.inc({
@@ -170,6 +186,24 @@ export class MatcherService {
     };
   }
 
+  /**
+   * The API's notice that a deployment stopped: its status is read again at the next embedding, and
+   * its series leave this process's scrape after FORGET_GRACE_MS (a stopped deployment's
+   * `vigil_match_queries_total` must not stay exposed until the matcher restarts).
+   */
+  deploymentStopped(deploymentId: string): void {
+    this.#deployments.delete(deploymentId);
+    this.#forgetLater(deploymentId);
+  }
+
+  #forgetLater(deploymentId: string): void {
+    const timer = setTimeout(
+      () => record(() => this.deps.metrics?.forgetDeployment(deploymentId)),
+      this.settings.forgetGraceMs ?? FORGET_GRACE_MS,
+    );
+    timer.unref();
+  }
+
   async #deployment(deploymentId: string, model: string) {
     const now = Date.now();
     const cached = this.#deployments.get(deploymentId);
@@ -178,6 +212,8 @@ export class MatcherService {
     const size = info && info.status === 'running' ? await this.deps.snapshots.size(deploymentId, model) : 0;
     const entry = { at: now, info, size };
     this.#deployments.set(deploymentId, entry);
+    // Seen running, now stopped, and no notice came (NATS was down then): forget it all the same.
+    if (cached?.info?.status === 'running' && info?.status === 'stopped') this.#forgetLater(deploymentId);
     return entry;
   }
 }

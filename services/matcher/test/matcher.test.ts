@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type Bus,
   createLogger,
+  createMetrics,
   type Database,
   DataCipher,
   deploymentSubjects,
@@ -15,7 +16,14 @@ import {
   type TestDatabase,
   waitFor,
 } from '@vigil/core/testing';
-import { create, decodeAlert, type Embedding, EmbeddingSchema, encodeEmbedding } from '@vigil/proto';
+import {
+  create,
+  decodeAlert,
+  type Embedding,
+  EmbeddingSchema,
+  encodeDeploymentChanged,
+  encodeEmbedding,
+} from '@vigil/proto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertRepository } from '../src/alert.repository.js';
@@ -236,6 +244,53 @@ describe(`matcher (${backendName})`, () => {
       running.deploymentId,
     ]);
     expect(rows).toHaveLength(0);
+  });
+
+  // Regression (issue #26): a split-mode matcher kept a stopped deployment's series until it restarted.
+  it("drops a stopped deployment's series from its registry when the API's stop notice comes", async () => {
+    const { deploymentId, cameraId } = await makeDeployment();
+    const metrics = createMetrics({ role: 'matcher', processMetrics: false });
+    const matcher = new MatcherService(
+      {
+        snapshots: new SnapshotRepository(db),
+        alerts: new AlertRepository(db),
+        counters: new DeploymentCounters(db, logger, 50),
+        cipher,
+        encodeProbe: encodeProbeJpeg,
+        logger,
+        metrics,
+      },
+      // A long cache: the notice itself must make the matcher read the status again.
+      { hnswMinSize: 1_000_000, cooldownSeconds: 30, deploymentCacheMs: 600_000, forgetGraceMs: 100 },
+    );
+    const worker = startMatcherWorker({
+      bus,
+      service: matcher,
+      logger,
+      metrics,
+      subject: deploymentSubjects('embeddings', deploymentId),
+    });
+    const stranger = (sequence: number) =>
+      encodeEmbedding(embedding(deploymentId, cameraId, unitVector(500 + sequence), sequence, 'stranger'));
+    const exposed = async () => (await metrics.text()).includes(deploymentId);
+    try {
+      bus.publish(subject('embeddings', deploymentId, cameraId), stranger(1));
+      await waitFor(exposed, 15_000);
+      await db.query(`UPDATE deployments SET status = 'stopped', stopped_at = now() WHERE id = $1`, [
+        deploymentId,
+      ]);
+      bus.publish(
+        subject('control', deploymentId, 'deployment'),
+        encodeDeploymentChanged({ deploymentId, reason: 'stopped' }),
+      );
+      await waitFor(async () => !(await exposed()), 15_000);
+      // A late embedding of the ended deployment is counted without its id, and its series stay gone.
+      bus.publish(subject('embeddings', deploymentId, cameraId), stranger(2));
+      await waitFor(async () => (await metrics.text()).includes('reason="deployment_ended"'), 15_000);
+      expect(await exposed()).toBe(false);
+    } finally {
+      await worker.stop();
+    }
   });
 
   it('publishes a stored alert on the durable stream from the bus handler', async () => {
