@@ -120,7 +120,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as unknown as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // Only the configured proxies' X-Forwarded-For is believed (request.ip, the login throttle's key);
+    // with none, every client is its socket's address and the header is ignored.
+    trustProxy: config.VIGIL_TRUST_PROXY.length > 0 ? config.VIGIL_TRUST_PROXY : false,
     // Unknown body fields are refused (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     ...(https ? { https } : {}),

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
@@ -5,6 +6,29 @@ import { ConfigError } from './errors.js';
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** `10.0.0.0/8`, `fd00::/8` or a single address: true when well-formed. */
+export function isAddressOrNetwork(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** A comma-separated list of addresses and networks (CIDR), as an array; `extra` names also accepted. */
+const addressList = (extra: readonly string[] = []) =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine((entries) => entries.every((entry) => extra.includes(entry) || isAddressOrNetwork(entry)), {
+      message: `a comma-separated list of addresses or networks (10.0.0.0/8)${extra.length > 0 ? ` or ${extra.join(', ')}` : ''}`,
+    });
 
 /**
  * Every variable Vigil reads, with its default and why. Unknown `VIGIL_*` variables and bad values
@@ -63,6 +87,16 @@ const fields = z.object({
   VIGIL_TLS_KEY: z.string().min(1).optional(),
   /** Origins allowed to call the API from a browser, comma-separated; none but the console by default. */
   VIGIL_CORS_ORIGINS: z.string().default(''),
+  /**
+   * Reverse proxies whose X-Forwarded-For the API believes (addresses, networks, or loopback,
+   * linklocal, uniquelocal); unset: none, every client is its socket's address. Never "everyone":
+   * a client could then name any address and dodge the login throttle.
+   */
+  VIGIL_TRUST_PROXY: addressList(['loopback', 'linklocal', 'uniquelocal']).default([]),
+  /** Networks cameras may be reached on (CIDR, comma-separated); unset: any address. Redirects are checked too. */
+  VIGIL_CAMERA_NETWORKS: addressList().default([]),
+  /** CA bundle (PEM) that signs rtsps:// and https:// cameras' certificates; unset: the system's CAs. */
+  VIGIL_CAMERA_CA_FILE: z.string().min(1).optional(),
   /** Role of this process when started with `vigil serve` and no --role. */
   VIGIL_ROLE: z.enum(['all', 'ingest', 'detector', 'embedder', 'matcher', 'api']).default('all'),
   /** Run inference in worker threads in the all-in-one process. */

@@ -13,7 +13,7 @@ export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';
 export { type OpenBusOptions, openBus } from './bus/open-bus.js';
 export { DEFAULT_MAX_PENDING } from './bus/queued-subscription.js';
 export * from './bus/subjects.js';
-export { type Config, loadConfig } from './config.js';
+export { type Config, isAddressOrNetwork, loadConfig } from './config.js';
 export {
   DataCipher,
   DecryptionError,

@@ -6,29 +6,34 @@ import {
   InvalidTokenError,
   UsernameTakenError,
 } from '../errors.js';
-import { LoginThrottle } from './login-throttle.js';
+import { LoginThrottle, type ThrottlePolicy } from './login-throttle.js';
 import { checkPasswordPolicy, dummyPasswordHash, hashPassword, verifyPassword } from './password.js';
 import type { AuthUser, UserRole } from './roles.js';
 import { SessionRepository } from './session.repository.js';
 import { type UserRecord, UserRepository } from './user.repository.js';
 
-/** Failed logins in a row after which an account is locked (OWASP suggests 3-10). */
-export const ACCOUNT_LOCK_AFTER = 5;
-/** How long a locked account stays locked. */
-export const ACCOUNT_LOCK_MS = 15 * 60_000;
-/** Failed logins from one address within the window after which it is refused (spraying). */
-export const IP_LOCK_AFTER = 20;
-export const IP_WINDOW_MS = 15 * 60_000;
+/**
+ * Login throttling: growing delays, never a lock that someone else can trigger.
+ * - one address guessing one account: 5 free tries (typos), then 1 s, 2 s, 4 s ... up to 15 minutes;
+ * - one address trying many accounts (spraying): 20 free, then the same growth;
+ * - one account from many addresses (a distributed guess): 20 free, then at most a minute apart, so
+ *   the rightful user is slowed, never locked out, by strangers' failures (OWASP: prefer delays).
+ */
+export const LOGIN_THROTTLE: Record<'accountAddress' | 'address' | 'account', ThrottlePolicy> = {
+  accountAddress: { free: 5, maxDelayMs: 15 * 60_000 },
+  address: { free: 20, maxDelayMs: 15 * 60_000 },
+  account: { free: 20, maxDelayMs: 60_000 },
+};
 /** Token entropy: 32 random bytes, base64url. */
 const TOKEN_BYTES = 32;
 
 export interface AuthOptions {
   /** Minutes a login token lives (VIGIL_TOKEN_TTL_MINUTES). */
   tokenTtlMinutes: number;
-  accountLockAfter?: number;
-  accountLockMs?: number;
-  ipLockAfter?: number;
-  ipWindowMs?: number;
+  /** Overrides of LOGIN_THROTTLE's policies (tests). */
+  throttle?: Partial<typeof LOGIN_THROTTLE>;
+  /** The clock of the throttle (tests). */
+  now?: () => number;
 }
 
 export interface LoginResult {
@@ -70,10 +75,7 @@ export class AuthService {
   readonly #users: UserRepository;
   readonly #sessions: SessionRepository;
   readonly #audit: AuditRepository;
-  readonly #ipThrottle: LoginThrottle;
-  readonly #usernameThrottle: LoginThrottle;
-  readonly #lockAfter: number;
-  readonly #lockMs: number;
+  readonly #throttles: Record<keyof typeof LOGIN_THROTTLE, LoginThrottle>;
 
   constructor(
     private readonly db: Database,
@@ -82,75 +84,72 @@ export class AuthService {
     this.#users = new UserRepository(db);
     this.#sessions = new SessionRepository(db);
     this.#audit = new AuditRepository(db);
-    this.#lockAfter = options.accountLockAfter ?? ACCOUNT_LOCK_AFTER;
-    this.#lockMs = options.accountLockMs ?? ACCOUNT_LOCK_MS;
-    this.#ipThrottle = new LoginThrottle(
-      options.ipLockAfter ?? IP_LOCK_AFTER,
-      options.ipWindowMs ?? IP_WINDOW_MS,
-    );
-    // Unknown usernames are throttled in memory exactly like known ones, so lockout reveals nothing.
-    this.#usernameThrottle = new LoginThrottle(this.#lockAfter, this.#lockMs);
+    const policy = { ...LOGIN_THROTTLE, ...options.throttle };
+    // Unknown usernames are throttled exactly like known ones, so a delay reveals nothing.
+    this.#throttles = {
+      accountAddress: new LoginThrottle(policy.accountAddress, options.now),
+      address: new LoginThrottle(policy.address, options.now),
+      account: new LoginThrottle(policy.account, options.now),
+    };
   }
 
   /**
-   * Checks a username and password. Refuses (429 `account_locked`) an account or address with too
-   * many recent failures; audits every success and failure.
+   * Checks a username and password. Refuses (429 `account_locked`, with the seconds to wait) an
+   * attempt the throttle holds back; the attempt counts before the password check, so concurrent
+   * guesses are counted too. Audits every success and failure.
    */
   async login(username: string, password: string, ip: string): Promise<LoginResult> {
-    const ipWait = this.#ipThrottle.retryAfter(ip);
-    if (ipWait > 0) {
+    const account = username.toLowerCase();
+    const keys = [
+      [this.#throttles.accountAddress, `${account}\n${ip}`],
+      [this.#throttles.address, ip],
+      [this.#throttles.account, account],
+    ] as const;
+    const wait = Math.max(...keys.map(([throttle, key]) => throttle.retryAfter(key)));
+    if (wait > 0) {
       await this.#audit.append({
         actorName: username,
         action: 'auth.login_failed',
         targetType: 'user',
-        details: { username, ip, reason: 'address_locked' },
+        details: { username, ip, reason: 'throttled' },
       });
-      throw new AccountLockedError(ipWait);
+      throw new AccountLockedError(wait);
     }
-    const user = await this.#users.findByUsername(username);
-    const lockedFor = user?.lockedUntil
-      ? Math.ceil((user.lockedUntil.getTime() - Date.now()) / 1000)
-      : this.#usernameThrottle.retryAfter(username);
-    if (lockedFor > 0) {
-      await this.#audit.append({
-        actorId: user?.id ?? null,
-        actorName: username,
-        action: 'auth.login_failed',
-        targetType: 'user',
-        targetId: user?.id ?? '',
-        details: { username, ip, reason: 'account_locked' },
-      });
-      throw new AccountLockedError(lockedFor);
-    }
-    const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
-    if (!user || !passwordOk || user.disabled) {
-      this.#ipThrottle.fail(ip);
-      let locked = false;
-      if (user) {
-        const after = await this.#users.recordFailure(
-          user.id,
-          this.#lockAfter,
-          new Date(Date.now() + this.#lockMs),
-        );
-        locked = Boolean(after?.lockedUntil && after.lockedUntil.getTime() > Date.now());
-      } else {
-        this.#usernameThrottle.fail(username);
+    for (const [throttle, key] of keys) throttle.begin(key);
+    let outcome: 'failed' | 'succeeded' = 'failed';
+    try {
+      const user = await this.#users.findByUsername(username);
+      const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
+      if (!user || !passwordOk || user.disabled) {
+        if (user) await this.#users.recordFailure(user.id);
+        await this.#audit.append({
+          actorId: user?.id ?? null,
+          actorName: username,
+          action: 'auth.login_failed',
+          targetType: 'user',
+          targetId: user?.id ?? '',
+          details: {
+            username,
+            ip,
+            reason: !user ? 'unknown_user' : user.disabled && passwordOk ? 'user_disabled' : 'wrong_password',
+          },
+        });
+        throw new InvalidCredentialsError();
       }
-      await this.#audit.append({
-        actorId: user?.id ?? null,
-        actorName: username,
-        action: 'auth.login_failed',
-        targetType: 'user',
-        targetId: user?.id ?? '',
-        details: {
-          username,
-          ip,
-          reason: !user ? 'unknown_user' : user.disabled && passwordOk ? 'user_disabled' : 'wrong_password',
-          ...(locked ? { locked: true } : {}),
-        },
-      });
-      throw new InvalidCredentialsError();
+      outcome = 'succeeded';
+      return await this.#startSession(user, ip);
+    } finally {
+      // A success clears the account's counts, never the address's: logging in to one's own account
+      // must not reset a spray from the same address.
+      for (const [throttle, key] of keys)
+        throttle.end(
+          key,
+          outcome === 'failed' ? 'failed' : throttle === this.#throttles.address ? 'succeeded' : 'cleared',
+        );
     }
+  }
+
+  async #startSession(user: UserRecord, ip: string): Promise<LoginResult> {
     if (user.failedLogins > 0 || user.lockedUntil) await this.#users.resetFailures(user.id);
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
     const expiresAt = new Date(Date.now() + this.options.tokenTtlMinutes * 60_000);

@@ -65,15 +65,12 @@ export class UserRepository {
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
-  /** Counts a failed login; locks the account until `lockUntil` when the count reaches `lockAfter`. */
-  async recordFailure(id: string, lockAfter: number, lockUntil: Date): Promise<UserRecord | undefined> {
-    const { rows } = await this.db.query<UserRow>(
-      `UPDATE users SET failed_logins = failed_logins + 1,
-         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
-       WHERE id = $1 RETURNING *`,
-      [id, lockAfter, lockUntil.toISOString()],
-    );
-    return rows[0] ? fromRow(rows[0]) : undefined;
+  /**
+   * Counts a failed login (users.failed_logins, reset by a success or a new password). The count is
+   * a record for admins; waits come from the in-memory LoginThrottle and locked_until is no longer set.
+   */
+  async recordFailure(id: string): Promise<void> {
+    await this.db.query('UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1', [id]);
   }
 
   async resetFailures(id: string): Promise<void> {
