@@ -38,9 +38,23 @@ export interface FfmpegHandlers {
 /** Grace ffmpeg gets to flush and close sockets after SIGTERM. */
 export const STOP_GRACE_MS = 3000;
 
-/** Spawns ffmpeg with an argument vector: no shell ever parses a camera URL. */
+/** The only variables ffmpeg inherits: where programs and libraries are, and a neutral locale. */
+const FFMPEG_ENVIRONMENT_KEYS = ['PATH', 'LD_LIBRARY_PATH', 'TZ'] as const;
+
+/**
+ * ffmpeg's whole environment. ffmpeg parses hostile streams: whoever exploits it gets its
+ * environment, so it holds no DATABASE_URL, NATS credentials, data key or admin password.
+ */
+export function ffmpegEnvironment(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { LC_ALL: 'C' };
+  for (const key of FFMPEG_ENVIRONMENT_KEYS) if (from[key] !== undefined) env[key] = from[key];
+  return env;
+}
+
+/** Spawns ffmpeg with an argument vector (no shell ever parses a camera URL) and a minimal environment. */
 export function spawnFfmpeg(args: string[], handlers: FfmpegHandlers): FfmpegProcess {
   const child: ChildProcess = spawn(ffmpegPath(), args, {
+    env: ffmpegEnvironment(),
     stdio: ['ignore', 'pipe', 'pipe'],
     shell: false,
     windowsHide: true,
