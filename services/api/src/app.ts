@@ -8,6 +8,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import {
+  AuditCheckpointRepository,
   type Bus,
   type Config,
   createMetrics,
@@ -15,6 +16,7 @@ import {
   type Database,
   type DataCipher,
   type Logger,
+  loadAuditSigner,
   loadDataCipher,
   type ReadinessRegistry,
   type VigilMetrics,
@@ -25,7 +27,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';
 import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
 import { ImportService } from './imports/import.service.js';
-import { AuditTrailService } from './oversight/audit-trail.service.js';
+import { AuditTrailService, startAuditCheckpoints } from './oversight/audit-trail.service.js';
 import { RetentionService, retentionPolicy } from './oversight/retention.service.js';
 import { StatsService } from './oversight/stats.service.js';
 import { ThresholdService } from './oversight/threshold.service.js';
@@ -100,6 +102,12 @@ const TLS_CIPHERS = [
   'ECDHE-ECDSA-AES128-GCM-SHA256',
   'ECDHE-RSA-AES128-GCM-SHA256',
 ].join(':');
+
+/**
+ * How often the audit chain's head is signed: rows deleted from the database later than this after
+ * they were written show in `verify`.
+ */
+const AUDIT_CHECKPOINT_INTERVAL_MS = 10_000;
 
 /** Login attempts per minute from one address before 429, on top of the per-account lockout. */
 const LOGIN_RATE_LIMIT_PER_MINUTE = 30;
@@ -191,6 +199,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const cipher =
     deps.cipher ??
     loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger: deps.logger });
+  const auditTrail = new AuditTrailService(deps.db, {
+    signer: loadAuditSigner({ auditKey: config.VIGIL_AUDIT_KEY, dataDir: config.dataDir }),
+    store: new AuditCheckpointRepository(config.dataDir),
+    logger: deps.logger.child({ component: 'audit' }),
+  });
+  const checkpoints = startAuditCheckpoints({
+    auditTrail,
+    intervalMs: AUDIT_CHECKPOINT_INTERVAL_MS,
+    logger: deps.logger,
+  });
+  app.addHook('onClose', async () => checkpoints.stop());
   const watchlists = new WatchlistService(deps.db);
   const enrolment = new EnrolmentService(deps.db, cipher, deps.faceEngine);
   const imports = new ImportService(deps.db, enrolment, deps.logger);
@@ -251,7 +270,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(importRoutes, { imports });
       // Oversight (F): statistics, audit trail, retention on demand, threshold changes.
       await api.register(statsRoutes, { stats: new StatsService(deps.db) });
-      await api.register(auditRoutes, { auditTrail: new AuditTrailService(deps.db) });
+      await api.register(auditRoutes, { auditTrail });
       await api.register(oversightRoutes, {
         retention: new RetentionService(deps.db, retentionPolicy(config)),
         thresholds: new ThresholdService(deps.db, thresholdFloor),

@@ -8,7 +8,13 @@ export {
 } from './auth/auth.service.js';
 export { type AuthUser, USER_ROLES, type UserRole } from './auth/roles.js';
 export * from './errors.js';
-export { AuditTrailService } from './oversight/audit-trail.service.js';
+export {
+  type AuditCheckpointing,
+  type AuditTrailFailure,
+  AuditTrailService,
+  type AuditTrailVerification,
+  startAuditCheckpoints,
+} from './oversight/audit-trail.service.js';
 export {
   type CalibrationReport,
   type CalibrationRow,

@@ -48,6 +48,7 @@ const EXPECTED: Record<string, UserRole[]> = {
   'GET /api/v1/oversight/stats': ['oversight', 'admin'],
   'GET /api/v1/audit': ['oversight', 'admin'],
   'GET /api/v1/audit/verify': ['oversight', 'admin'],
+  'GET /api/v1/audit/checkpoint': ['oversight', 'admin'],
   // Routes added after the contract's table, pinned as their handlers' role checks stand, so that a
   // new route cannot slip past this matrix (see 'gives every non-public route a row' below).
   'POST /api/v1/auth/logout': ALL,

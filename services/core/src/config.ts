@@ -56,6 +56,8 @@ const fields = z.object({
   VIGIL_ADMIN_PASSWORD: z.string().min(12).optional(),
   /** base64 32-byte key encrypting reference images and alert crops at rest. */
   VIGIL_DATA_KEY: z.string().min(1).optional(),
+  /** base64 32-byte key signing audit checkpoints; unset: a key file generated in the data dir. */
+  VIGIL_AUDIT_KEY: z.string().min(1).optional(),
   /** Hours a stopped deployment's watchlist snapshot is kept before destruction. */
   VIGIL_SNAPSHOT_GRACE_HOURS: z.coerce.number().min(0).default(24),
   /** Days alerts and their crops are kept. */

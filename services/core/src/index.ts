@@ -1,5 +1,6 @@
 export {
   type AuditEntry,
+  type AuditFailure,
   AuditRepository,
   type AuditRow,
   type AuditVerification,
@@ -7,6 +8,17 @@ export {
   canonicalJson,
   GENESIS_HASH,
 } from './audit/audit.repository.js';
+export {
+  AUDIT_KEY_FILE_NAME,
+  type AuditCheckpoint,
+  AuditCheckpointSigner,
+  type ChainHead,
+  loadAuditSigner,
+} from './audit/audit-checkpoint.js';
+export {
+  AUDIT_CHECKPOINT_FILE_NAME,
+  AuditCheckpointRepository,
+} from './audit/audit-checkpoint.repository.js';
 export * from './bus/bus.js';
 export { MemoryBus } from './bus/memory-bus.js';
 export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';

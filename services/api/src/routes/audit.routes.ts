@@ -34,6 +34,21 @@ const auditRowSchema = {
   ],
 } as const;
 
+const checkpointSchema = {
+  type: 'object',
+  description:
+    "A chain head signed with the server's audit key (HMAC-SHA-256), which the database never holds. Keep a copy: a chain that no longer holds it was truncated or rewritten.",
+  properties: {
+    headId: { type: 'integer', description: 'newest row when it was signed' },
+    headHash: { type: 'string', description: "that row's hash" },
+    entries: { type: 'integer', description: 'rows up to and including it' },
+    at: { type: 'string', format: 'date-time' },
+    keyId: { type: 'string', description: 'names the audit key (first bytes of its SHA-256)' },
+    signature: { type: 'string', description: 'hex HMAC-SHA-256 over version, head, entries and time' },
+  },
+  required: ['headId', 'headHash', 'entries', 'at', 'keyId', 'signature'],
+} as const;
+
 interface AuditQuerystring {
   action?: string;
   actor?: string;
@@ -120,7 +135,8 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRoutesOpti
       onRequest: oversight,
       schema: {
         tags: ['oversight'],
-        summary: "Checks the audit trail's hash chain and names the first altered row",
+        summary:
+          "Checks the audit trail's hash chain against its signed checkpoint and names the first altered row",
         response: {
           200: {
             type: 'object',
@@ -134,11 +150,24 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRoutesOpti
                 type: 'object',
                 description: 'absent when ok: the first altered row, or the row after a deleted or moved one',
                 properties: {
-                  id: { type: 'integer' },
-                  reason: { type: 'string', enum: ['hash_mismatch', 'chain_broken', 'sequence_gap'] },
+                  id: { type: 'integer', description: 'the row; 0 with checkpoint_invalid' },
+                  reason: {
+                    type: 'string',
+                    enum: [
+                      'hash_mismatch',
+                      'chain_broken',
+                      'sequence_gap',
+                      'checkpoint_mismatch',
+                      'truncated',
+                      'checkpoint_invalid',
+                    ],
+                    description:
+                      'checkpoint_mismatch: the signed row is not what was signed (rows up to it rewritten, removed or inserted); truncated: the chain ends before the signed row (newest rows deleted); checkpoint_invalid: the stored checkpoint was not signed with this audit key',
+                  },
                 },
                 required: ['id', 'reason'],
               },
+              checkpoint: { ...checkpointSchema, description: 'the signed checkpoint the chain was held to' },
             },
             required: ['ok', 'entries'],
           },
@@ -147,5 +176,27 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRoutesOpti
       },
     },
     async () => auditTrail.verify(),
+  );
+
+  app.get(
+    '/audit/checkpoint',
+    {
+      onRequest: oversight,
+      schema: {
+        tags: ['oversight'],
+        summary: "The audit chain's head, signed now if it moved since the last checkpoint",
+        description:
+          'Oversight keeps these outside Vigil; null while the trail is empty or when the chain no longer extends the stored checkpoint (GET /audit/verify names the row).',
+        response: {
+          200: {
+            type: 'object',
+            properties: { checkpoint: { anyOf: [checkpointSchema, { type: 'null' }] } },
+            required: ['checkpoint'],
+          },
+          ...errorResponses(...AUTH_ERRORS),
+        },
+      },
+    },
+    async () => ({ checkpoint: (await auditTrail.checkpoint()) ?? null }),
   );
 }

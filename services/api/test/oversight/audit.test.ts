@@ -3,9 +3,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuditRepository, type Database, migrate, PgliteDatabase, type Queryable } from '@vigil/core';
+import {
+  AuditCheckpointRepository,
+  AuditRepository,
+  auditHash,
+  type Database,
+  loadAuditSigner,
+  migrate,
+  PgliteDatabase,
+  type Queryable,
+} from '@vigil/core';
 import { backendName, createTestDatabase } from '@vigil/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AuditTrailService } from '../../src/oversight/audit-trail.service.js';
 import { bearer, createTestApp, type TestApp } from '../test-app.js';
 import { createDeployment, createWatchlist, testCipher } from './fixtures.js';
 
@@ -20,6 +30,39 @@ async function asSuperuser(db: Database, work: (tx: Queryable) => Promise<unknow
 }
 
 const COLUMNS = 'at, actor_id, actor_name, action, target_type, target_id, details, prev_hash, hash';
+
+/**
+ * Rewrites row `id` with `change` and recomputes its hash and every later row's, as someone who
+ * knows the (public) hashing scheme and bypasses the triggers would: the chain alone still verifies.
+ */
+async function rewriteAndRehash(db: Database, id: number, change: { action: string }): Promise<void> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    'SELECT * FROM audit_log WHERE id >= $1 ORDER BY id',
+    [id],
+  );
+  let prevHash = rows[0]?.prev_hash as string;
+  await asSuperuser(db, async (tx) => {
+    for (const row of rows) {
+      const rewritten = {
+        at: new Date(row.at as string).toISOString(),
+        actorId: row.actor_id as string | null,
+        actorName: row.actor_name as string,
+        action: Number(row.id) === id ? change.action : (row.action as string),
+        targetType: row.target_type as string,
+        targetId: row.target_id as string,
+        details: row.details as Record<string, unknown>,
+        prevHash,
+      };
+      prevHash = auditHash(rewritten);
+      await tx.query('UPDATE audit_log SET action = $2, prev_hash = $3, hash = $4 WHERE id = $1', [
+        row.id,
+        rewritten.action,
+        rewritten.prevHash,
+        prevHash,
+      ]);
+    }
+  });
+}
 
 /** Puts audit_log back to `rows` (ids included) after a tampering test. */
 async function restore(db: Database, rows: Record<string, unknown>[]): Promise<void> {
@@ -51,9 +94,16 @@ describe(`audit trail routes, tampering and threshold governance (${backendName}
   let pristine: Record<string, unknown>[];
   let ids: number[];
 
+  let trail: AuditTrailService;
+
   beforeAll(async () => {
     t = await createTestApp();
     audit = new AuditRepository(t.deps.db);
+    // The app's own key file and checkpoint file: what its timer and routes sign and check.
+    trail = new AuditTrailService(t.deps.db, {
+      signer: loadAuditSigner({ dataDir: t.dataDir }),
+      store: new AuditCheckpointRepository(t.dataDir),
+    });
     for (let i = 0; i < 4; i++)
       await audit.append({
         actorName: 'admin',
@@ -173,12 +223,96 @@ describe(`audit trail routes, tampering and threshold governance (${backendName}
       });
     });
 
-    it('maintenance is possible only when the transaction says so', async () => {
+    it('a maintenance delete of the newest row passes the trigger but not verify (regression: verify said ok)', async () => {
+      const checkpoint = await trail.checkpoint();
+      expect(checkpoint).toMatchObject({ headId: ids.at(-1), entries: ids.length });
       await t.deps.db.transaction(async (tx) => {
         await tx.query('SET LOCAL vigil.audit_maintenance = on');
         await tx.query('DELETE FROM audit_log WHERE id = $1', [ids.at(-1)]);
       });
+      // The chain alone cannot tell a shorter trail from a complete one; the signed checkpoint can.
       expect(await audit.verify()).toEqual({ ok: true, entries: ids.length - 1 });
+      expect(await trail.verify()).toEqual({
+        ok: false,
+        entries: ids.length - 1,
+        firstBad: { id: ids.at(-1), reason: 'truncated' },
+        checkpoint,
+      });
+    });
+
+    it('the newest rows deleted by a superuser past the triggers: GET /audit/verify and the checkpoint route say so', async () => {
+      const checkpoint = await trail.checkpoint();
+      await asSuperuser(t.deps.db, (tx) => tx.query('DELETE FROM audit_log WHERE id >= $1', [ids.at(-2)]));
+      const verify = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/audit/verify',
+        headers: bearer(t.tokens.oversight),
+      });
+      expect(verify.json()).toEqual({
+        ok: false,
+        entries: ids.length - 2,
+        firstBad: { id: ids.at(-1), reason: 'truncated' },
+        checkpoint,
+      });
+      // The server signs no shorter head over the evidence.
+      const latest = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/audit/checkpoint',
+        headers: bearer(t.tokens.oversight),
+      });
+      expect(latest.json()).toEqual({ checkpoint: null });
+      expect(new AuditCheckpointRepository(t.dataDir).read()).toEqual(checkpoint);
+    });
+
+    it('a row rewritten with every later hash recomputed is caught at the signed checkpoint', async () => {
+      const checkpoint = await trail.checkpoint();
+      await rewriteAndRehash(t.deps.db, ids[2]!, { action: 'nothing.happened' });
+      expect(await audit.verify()).toEqual({ ok: true, entries: ids.length });
+      expect(await trail.verify()).toEqual({
+        ok: false,
+        entries: ids.length - 1,
+        firstBad: { id: ids.at(-1), reason: 'checkpoint_mismatch' },
+        checkpoint,
+      });
+      // Rewriting it back gives the signed head again.
+      await rewriteAndRehash(t.deps.db, ids[2]!, { action: pristine[2]!.action as string });
+      expect((await trail.verify()).ok).toBe(true);
+    });
+
+    it('a checkpoint this audit key did not sign is refused', async () => {
+      const store = new AuditCheckpointRepository(t.dataDir);
+      const genuine = await trail.checkpoint();
+      expect(genuine).toBeDefined();
+      try {
+        store.write({ ...genuine!, entries: genuine!.entries - 1 });
+        expect(await trail.verify()).toEqual({
+          ok: false,
+          entries: 0,
+          firstBad: { id: 0, reason: 'checkpoint_invalid' },
+        });
+        fs.writeFileSync(store.file, 'not json');
+        expect((await trail.verify()).firstBad?.reason).toBe('checkpoint_invalid');
+      } finally {
+        store.write(genuine!);
+      }
+      expect((await trail.verify()).ok).toBe(true);
+    });
+
+    it('GET /audit/checkpoint hands oversight a checkpoint the audit key signed', async () => {
+      const response = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/audit/checkpoint',
+        headers: bearer(t.tokens.oversight),
+      });
+      expect(response.statusCode).toBe(200);
+      const { checkpoint } = response.json();
+      expect(checkpoint).toMatchObject({
+        headId: ids.at(-1),
+        headHash: pristine.at(-1)!.hash,
+        entries: ids.length,
+      });
+      expect(loadAuditSigner({ dataDir: t.dataDir }).isGenuine(checkpoint)).toBe(true);
+      expect(loadAuditSigner({ dataDir: t.dataDir }).isGenuine({ ...checkpoint, headId: 1 })).toBe(false);
     });
   });
 
@@ -335,8 +469,12 @@ describe(`npx vigil audit verify (${backendName})`, () => {
 
   it('exits 0 on an intact trail and 1 naming the first altered row', async () => {
     const intact = await runCli();
-    expect(intact.stdout).toBe('audit trail intact: 3 entries\n');
+    expect(intact.stdout).toBe('audit trail intact: 3 entries, no signed checkpoint yet\n');
     expect(intact.status).toBe(0);
+    const held = await runCli();
+    expect(held.stdout).toMatch(
+      /^audit trail intact: 3 entries, held to the checkpoint signed \S+ at row \d+ \(3 entries\)\n$/,
+    );
 
     const { rows } = await db.query<{ id: number }>('SELECT id FROM audit_log ORDER BY id');
     const second = Number(rows[1]?.id);
@@ -345,5 +483,24 @@ describe(`npx vigil audit verify (${backendName})`, () => {
     expect(broken.status).toBe(1);
     expect(broken.stdout).toContain(`audit trail BROKEN at row ${second} (hash_mismatch)`);
     expect(broken.stdout).toContain('subject.create :s9');
+    await asSuperuser(db, (tx) => tx.query(`UPDATE audit_log SET target_id = 's1' WHERE id = $1`, [second]));
+  }, 120_000);
+
+  it('exits 1 when a superuser deleted the newest row or rewrote a row and every later hash (regression)', async () => {
+    const { rows } = await db.query<Record<string, unknown>>('SELECT * FROM audit_log ORDER BY id');
+    const last = rows.at(-1)!;
+    expect((await runCli()).status).toBe(0);
+
+    await asSuperuser(db, (tx) => tx.query('DELETE FROM audit_log WHERE id = $1', [last.id]));
+    const truncated = await runCli();
+    expect(truncated.status).toBe(1);
+    expect(truncated.stdout).toContain(`audit trail BROKEN at row ${last.id} (truncated)`);
+    await restore(db, rows);
+    expect((await runCli()).status).toBe(0);
+
+    await rewriteAndRehash(db, Number(rows[0]!.id), { action: 'nothing.happened' });
+    const rewritten = await runCli();
+    expect(rewritten.status).toBe(1);
+    expect(rewritten.stdout).toContain(`audit trail BROKEN at row ${last.id} (checkpoint_mismatch)`);
   }, 120_000);
 });

@@ -3,9 +3,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AuditTrailService } from '@vigil/api';
 import {
+  AuditCheckpointRepository,
   type AuditRow,
   type Config,
   type Database,
+  loadAuditSigner,
   loadConfig,
   openDatabase,
   ValidationError,
@@ -19,6 +21,12 @@ const REASONS: Record<string, string> = {
   hash_mismatch: 'its content does not match its hash: the row was altered',
   chain_broken: 'it does not link to the row before: a row before it was deleted, moved or altered',
   sequence_gap: 'a row before it is missing',
+  checkpoint_mismatch:
+    'it is not the row the signed checkpoint names: rows up to it were rewritten, removed or inserted',
+  truncated:
+    'the trail ends before this row, which the signed checkpoint names: the newest rows were deleted',
+  checkpoint_invalid:
+    'the stored checkpoint was not signed with this audit key (forged, or VIGIL_AUDIT_KEY changed)',
 };
 
 /**
@@ -60,9 +68,13 @@ export const auditCommand: Command = {
     });
     const sub = positionals[0];
     if (sub !== 'verify' && sub !== 'list') throw new ValidationError(`usage: ${USAGE}`);
-    const db = await openExistingDatabase(loadConfig());
+    const config = loadConfig();
+    const db = await openExistingDatabase(config);
     try {
-      const trail = new AuditTrailService(db);
+      const trail = new AuditTrailService(db, {
+        signer: loadAuditSigner({ auditKey: config.VIGIL_AUDIT_KEY, dataDir: config.dataDir }),
+        store: new AuditCheckpointRepository(config.dataDir),
+      });
       if (sub === 'list') {
         const limit = values.limit ? Number.parseInt(values.limit, 10) : 50;
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
@@ -77,17 +89,20 @@ export const auditCommand: Command = {
         return 0;
       }
       const result = await trail.verify();
-      const row = result.firstBad ? await trail.get(result.firstBad.id) : undefined;
+      const row = result.firstBad?.id ? await trail.get(result.firstBad.id) : undefined;
+      const held = result.checkpoint
+        ? `, held to the checkpoint signed ${result.checkpoint.at} at row ${result.checkpoint.headId} (${result.checkpoint.entries} entries)`
+        : ', no signed checkpoint yet';
       if (values.json) {
         process.stdout.write(`${JSON.stringify(row ? { ...result, row } : result)}\n`);
       } else if (result.ok) {
-        process.stdout.write(`audit trail intact: ${result.entries} entries\n`);
+        process.stdout.write(`audit trail intact: ${result.entries} entries${held}\n`);
       } else if (result.firstBad) {
         process.stdout.write(
           `audit trail BROKEN at row ${result.firstBad.id} (${result.firstBad.reason}): ` +
             `${REASONS[result.firstBad.reason] ?? ''}\n` +
             `  row ${result.firstBad.id}: ${describe(row)}\n` +
-            `  ${result.entries} entries before it verified\n`,
+            `  ${result.entries} entries before it verified${held}\n`,
         );
       }
       return result.ok ? 0 : 1;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '../db/database.js';
+import type { ChainHead } from './audit-checkpoint.js';
 
 /** What happened, by whom, to what. `details` must hold no image, embedding, password or token. */
 export interface AuditEntry {
@@ -24,10 +25,29 @@ export interface AuditRow {
   hash: string;
 }
 
+/**
+ * Why verification stopped at a row. `checkpoint_mismatch`: the row a signed checkpoint names is not
+ * the row that was signed (rows up to it were rewritten, removed or inserted, hashes recomputed or
+ * not); `truncated`: the chain ends before that row (the newest rows were deleted).
+ */
+export type AuditFailure =
+  | 'hash_mismatch'
+  | 'chain_broken'
+  | 'sequence_gap'
+  | 'checkpoint_mismatch'
+  | 'truncated';
+
 export interface AuditVerification {
   ok: boolean;
   entries: number;
-  firstBad?: { id: number; reason: 'hash_mismatch' | 'chain_broken' | 'sequence_gap' };
+  firstBad?: { id: number; reason: AuditFailure };
+}
+
+/** Where a walk of the chain starts: after this row, whose hash the next row must link to. */
+interface WalkStart {
+  afterId: number;
+  prevHash: string;
+  entries: number;
 }
 
 /** The hash a chain starts from. */
@@ -177,23 +197,67 @@ export class AuditRepository {
     return rows[0] ? fromDb(rows[0]) : undefined;
   }
 
-  /** Walks the whole chain in id order and names the first row whose hash or link is wrong. */
-  async verify(): Promise<AuditVerification> {
-    let prevHash = GENESIS_HASH;
-    let prevId = 0;
-    let entries = 0;
+  /** The newest row and how many rows there are, read in one snapshot; undefined for an empty trail. */
+  async head(): Promise<ChainHead | undefined> {
+    const { rows } = await this.db.query<{ id: number; hash: string; entries: number }>(
+      'SELECT id, hash, (SELECT count(*)::int FROM audit_log) AS entries FROM audit_log ORDER BY id DESC LIMIT 1',
+    );
+    const row = rows[0];
+    return row ? { headId: Number(row.id), headHash: row.hash, entries: Number(row.entries) } : undefined;
+  }
+
+  /**
+   * Walks the whole chain in id order and names the first row whose hash or link is wrong. With
+   * `signed` (a checkpoint's head) it also requires that row, with that hash and that many rows up
+   * to it: which catches the newest rows deleted and rows rewritten with every later hash recomputed.
+   */
+  verify(signed?: ChainHead): Promise<AuditVerification> {
+    return this.#walk({ afterId: 0, prevHash: GENESIS_HASH, entries: 0 }, signed);
+  }
+
+  /**
+   * Checks only what changed since `signed`: its row is still there with its hash, and every row
+   * after it links and hashes correctly. Rows before it are covered by its hash (rewriting one
+   * changes every later hash or breaks a link, which the full `verify` names).
+   */
+  async verifySince(signed: ChainHead): Promise<AuditVerification> {
+    const { rows } = await this.db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [
+      signed.headId,
+    ]);
+    if (rows[0]?.hash !== signed.headHash) {
+      const later = await this.db.query('SELECT 1 FROM audit_log WHERE id > $1 LIMIT 1', [signed.headId]);
+      const reason = rows[0] || later.rows.length > 0 ? 'checkpoint_mismatch' : 'truncated';
+      return { ok: false, entries: 0, firstBad: { id: signed.headId, reason } };
+    }
+    return this.#walk({ afterId: signed.headId, prevHash: signed.headHash, entries: signed.entries });
+  }
+
+  async #walk(start: WalkStart, signed?: ChainHead): Promise<AuditVerification> {
+    let { afterId: prevId, prevHash, entries } = start;
+    let signedSeen = signed === undefined;
     for (;;) {
       const { rows } = await this.db.query<DbAuditRow>(
         'SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2',
         [prevId, VERIFY_PAGE],
       );
-      if (rows.length === 0) return { ok: true, entries };
+      if (rows.length === 0) {
+        if (!signedSeen && signed)
+          return { ok: false, entries, firstBad: { id: signed.headId, reason: 'truncated' } };
+        return { ok: true, entries };
+      }
       for (const dbRow of rows) {
         const row = fromDb(dbRow);
+        if (!signedSeen && signed && row.id > signed.headId)
+          return { ok: false, entries, firstBad: { id: signed.headId, reason: 'checkpoint_mismatch' } };
         if (row.prevHash !== prevHash)
           return { ok: false, entries, firstBad: { id: row.id, reason: 'chain_broken' } };
         if (auditHash(row) !== row.hash)
           return { ok: false, entries, firstBad: { id: row.id, reason: 'hash_mismatch' } };
+        if (signed && row.id === signed.headId) {
+          if (row.hash !== signed.headHash || entries + 1 !== signed.entries)
+            return { ok: false, entries, firstBad: { id: row.id, reason: 'checkpoint_mismatch' } };
+          signedSeen = true;
+        }
         prevHash = row.hash;
         prevId = row.id;
         entries++;

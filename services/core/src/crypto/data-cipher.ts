@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VigilError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { parseKey } from './key-file.js';
 
 const FORMAT_VERSION = 1;
 const IV_BYTES = 12;
@@ -80,10 +81,7 @@ export class DataCipher {
 
 /** Decodes a base64 32-byte key, with a clear error. */
 export function parseDataKey(base64: string): Buffer {
-  const key = Buffer.from(base64.trim(), 'base64');
-  if (key.length !== 32)
-    throw new VigilError('invalid_config', 'VIGIL_DATA_KEY must be base64 of exactly 32 bytes', 500);
-  return key;
+  return parseKey(base64, 'VIGIL_DATA_KEY');
 }
 
 /**
