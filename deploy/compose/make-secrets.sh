@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes every secret deploy/compose/compose.yaml reads into ./secrets (or the directory given):
-# random passwords, the data key, the two database URLs, the metrics token, and a private CA with
+# random passwords, the data key, the database URLs (one per role), the metrics token, and a private CA with
 # certificates for the NATS servers (nats-1..3) and PostgreSQL. Refuses to overwrite an existing
 # secret, so running it again only fills gaps.
 #   usage: make-secrets.sh [DIR]
@@ -28,7 +28,8 @@ write() { # name, value: a new secret file; an existing one is kept
   echo "wrote  ${file}"
 }
 
-for name in postgres_password db_app_password db_migrate_password admin_password metrics_token \
+for name in postgres_password db_app_password db_migrate_password \
+  db_ingest_password db_detector_password db_embedder_password db_matcher_password admin_password metrics_token \
   nats_ingest_password nats_detector_password nats_embedder_password nats_matcher_password \
   nats_api_password nats_ops_password nats_sys_password; do
   write "${name}" "$(random_secret)"
@@ -40,6 +41,11 @@ migrate_password="$(<"${out}/db_migrate_password")"
 tls_query="sslmode=verify-full&sslrootcert=/run/secrets/ca_cert"
 write database_url "postgres://vigil_app:${app_password}@postgres:5432/vigil?${tls_query}"
 write database_url_migrate "postgres://vigil_migrate:${migrate_password}@postgres:5432/vigil?${tls_query}"
+# One database user per pipeline role, granted only its own tables (deploy/postgres/init.sql).
+for role in ingest detector embedder matcher; do
+  role_password="$(<"${out}/db_${role}_password")"
+  write "database_url_${role}" "postgres://vigil_${role}:${role_password}@postgres:5432/vigil?${tls_query}"
+done
 
 certs="${out}/certs"
 if [[ ! -e "${certs}/ca.pem" ]]; then

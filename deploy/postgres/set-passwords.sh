@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Second init step of the compose PostgreSQL container (after init.sql): sets the passwords of
-# vigil_app and vigil_migrate from their secret files. psql reads each file itself (a backquoted
+# vigil_app and vigil_migrate from their secret files, and of vigil_ingest, vigil_detector,
+# vigil_embedder and vigil_matcher from theirs where present. psql reads each file itself (a backquoted
 # `cat FILE` in \set), so no password is in any process's command line or environment, and psql
 # quotes them (:'name'). SECRETS_DIR (default /run/secrets) is where the files are.
 set -euo pipefail
@@ -20,3 +21,13 @@ psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname "${POST
 ALTER ROLE vigil_app PASSWORD :'app_password';
 ALTER ROLE vigil_migrate PASSWORD :'migrate_password';
 SQL
+
+# The pipeline roles' users (init.sql): each password set when its secret file is there.
+for role in ingest detector embedder matcher; do
+  [[ -s "${secrets_dir}/db_${role}_password" ]] || continue
+  psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname "${POSTGRES_DB:-vigil}" \
+    --set=role="vigil_${role}" --set=file="${secrets_dir}/db_${role}_password" <<'SQL'
+\set role_password `cat :'file'`
+ALTER ROLE :"role" PASSWORD :'role_password';
+SQL
+done
