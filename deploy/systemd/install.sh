@@ -80,7 +80,7 @@ if [[ ! -e "${config_dir}/vigil.env" ]]; then
 # HOST=127.0.0.1
 # PORT=8080
 # LOG_LEVEL=info
-# Split setups: DATABASE_URL=postgres://vigil_app:...@db:5432/vigil?sslmode=verify-full&sslrootcert=/etc/vigil/db-ca.pem
+# Split setups: DATABASE_URL goes in each role's own file (api.env, ingest.env ...), one user per role.
 # NATS_URL=nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222
 # NATS_CA=/etc/vigil/nats-ca.pem
 # VIGIL_ALERT_STREAM_REPLICAS=3
@@ -91,7 +91,10 @@ chmod 0640 "${config_dir}/vigil.env"
 if [[ "${split}" == true ]]; then
   for role in api ingest detector embedder matcher; do
     if [[ ! -e "${config_dir}/${role}.env" ]]; then
-      printf '# NATS user of the %s role\nNATS_USER=%s\n# NATS_PASSWORD=\n' "${role}" "${role}" >"${config_dir}/${role}.env"
+      db_user="vigil_${role}"
+      [[ "${role}" == api ]] && db_user=vigil_app
+      printf '# NATS user of the %s role\nNATS_USER=%s\n# NATS_PASSWORD=\n# Its own database user (deploy/postgres/init.sql)\n# DATABASE_URL=postgres://%s:...@db:5432/vigil?sslmode=verify-full&sslrootcert=/etc/vigil/db-ca.pem\n' \
+        "${role}" "${role}" "${db_user}" >"${config_dir}/${role}.env"
     fi
     chown root:vigil "${config_dir}/${role}.env"
     chmod 0640 "${config_dir}/${role}.env"
