@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FaceEngine } from '@vigil/detector';
+import { FaceEngine } from '@vigil/face-runtime';
 import { EmbeddingCache } from './lfw/embedding-cache.repository.js';
 import { imagesToEmbed, openLfw } from './lfw/lfw-dataset.js';
 import { protocolFiles, watchlistProtocol } from './lfw/watchlist-protocol.js';

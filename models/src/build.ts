@@ -9,6 +9,14 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ModelProfile } from '@vigil/face-runtime';
+import {
+  BUILT_PROFILES,
+  DEFAULT_MODEL_FILES,
+  DEFAULT_PROFILE_DIR,
+  defaultProfile,
+  faceApiProfile,
+} from '@vigil/face-runtime';
 import {
   dlibFaceRecognitionModelPath,
   readDlibFaceRecognitionWeights,
@@ -26,14 +34,6 @@ import { quantizeCalibratedConvs, quantizeRelu6Convs, type TensorRange } from '.
 import { convertSsdMobilenetv1 } from './converter/ssd-mobilenetv1.converter.js';
 import { readTfjsWeights, type WeightTensor } from './converter/tfjs-weights.reader.js';
 import { calibrateDescriptor } from './descriptor-calibration.js';
-import type { ModelProfile } from './manifest.js';
-import {
-  BUILT_PROFILES,
-  DEFAULT_MODEL_FILES,
-  DEFAULT_PROFILE_DIR,
-  defaultProfile,
-  faceApiProfile,
-} from './profile.js';
 
 const SOURCE_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -62,22 +62,16 @@ function mtime(file: string): number {
 
 function sourceFiles(): string[] {
   const converterDir = path.join(SOURCE_DIR, 'converter');
-  // The int8 descriptor is calibrated on faces that Vigil's runtime finds and aligns.
-  const runtimeDirs = ['detector', 'embedder'].map((p) =>
-    path.join(SOURCE_DIR, '..', '..', 'services', p, 'src'),
-  );
+  // The profiles live in the face runtime, and the int8 descriptor is calibrated on faces it finds and aligns.
+  const runtimeDir = path.join(SOURCE_DIR, '..', '..', 'services', 'face-runtime', 'src');
   return [
     path.join(SOURCE_DIR, 'build.ts'),
-    path.join(SOURCE_DIR, 'profile.ts'),
-    path.join(SOURCE_DIR, 'manifest.ts'),
     path.join(SOURCE_DIR, 'descriptor-calibration.ts'),
     ...fs.readdirSync(converterDir).map((f) => path.join(converterDir, f)),
-    ...runtimeDirs.flatMap((dir) =>
-      fs
-        .readdirSync(dir)
-        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-        .map((f) => path.join(dir, f)),
-    ),
+    ...fs
+      .readdirSync(runtimeDir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => path.join(runtimeDir, f)),
   ];
 }
 

@@ -9,9 +9,9 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { FaceEngine, type ModelProfile, packTensor, VIDEO_FRAME } from '@vigil/face-runtime';
 import * as ort from 'onnxruntime-node';
 import { calibrationModel, type TensorRange } from './converter/qdq-quantizer.js';
-import type { ModelProfile } from './manifest.js';
 
 /** The sample photos `@vladmandic/face-api` ships (demo/sample1..6.jpg, 3-6 people each). */
 export function faceApiSamplePhotos(): string[] {
@@ -40,9 +40,6 @@ export async function calibrateDescriptor(
   floatModel: Uint8Array,
   profile: ModelProfile,
 ): Promise<Map<string, TensorRange>> {
-  // The runtime lives in @vigil/detector, which depends on this package: loaded at build time only.
-  const { FaceEngine, VIDEO_FRAME } = await import('@vigil/detector');
-  const { packTensor } = await import('@vigil/embedder');
   const engine = await FaceEngine.load({ profile, threads: 1 });
   const crops: Uint8Array[] = [];
   try {

@@ -1,3 +1,1 @@
-export * from './manifest.js';
-export * from './profile.js';
-export * from './ssd-anchors.js';
+export { buildDefaultProfile, faceApiModelDir } from './build.js';

@@ -10,10 +10,10 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { ARCFACE_TEMPLATE_112, DLIB_CHIP_TEMPLATE_150, loadProfile } from '@vigil/face-runtime';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { convertTfjsGraphModel } from './converter/tfjs-graph.converter.js';
-import { ARCFACE_TEMPLATE_112, DLIB_CHIP_TEMPLATE_150, loadProfile } from './profile.js';
 
 interface Image {
   rgb: Uint8Array;

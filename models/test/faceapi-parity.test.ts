@@ -1,15 +1,15 @@
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDefaultProfile } from '../src/build.js';
-import type { ModelProfile } from '../src/manifest.js';
+import type { ModelProfile } from '@vigil/face-runtime';
 import {
   DEFAULT_MODEL_FILES,
   DEFAULT_PROFILE_DIR,
   FACEAPI_FACE_NORMALISATION,
   loadProfile,
-} from '../src/profile.js';
-import { ssdAnchors } from '../src/ssd-anchors.js';
+  ssdAnchors,
+} from '@vigil/face-runtime';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDefaultProfile } from '../src/build.js';
 import {
   decodePhoto,
   type FaceApi,

@@ -1,9 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDefaultProfile } from '../src/build.js';
-import { OnnxGraphBuilder } from '../src/converter/onnx-graph.builder.js';
 import {
   ARCFACE_TEMPLATE_112,
   DEFAULT_MODEL_FILES,
@@ -13,7 +10,10 @@ import {
   insightfaceProfile,
   loadProfile,
   readOnnxSignature,
-} from '../src/index.js';
+} from '@vigil/face-runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDefaultProfile } from '../src/build.js';
+import { OnnxGraphBuilder } from '../src/converter/onnx-graph.builder.js';
 
 let scratch: string;
 

@@ -10,8 +10,8 @@ import {
   type TestDatabase,
   waitFor,
 } from '@vigil/core/testing';
-import { FaceEngine, LIVE_GATE } from '@vigil/detector';
-import { engineAnalyser, startDetectorWorker } from '@vigil/detector/worker';
+import { startDetectorWorker } from '@vigil/detector';
+import { engineAnalyser, FaceEngine, LIVE_GATE } from '@vigil/face-runtime';
 import { CameraRepository, CameraStatusTracker, IngestService } from '@vigil/ingest';
 import { makeTestVideo } from '@vigil/ingest/testing';
 import type { FastifyInstance } from 'fastify';

@@ -4,13 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Bus, createLogger, deploymentSubjects } from '@vigil/core';
 import { backendName, createTestBus, waitFor } from '@vigil/core/testing';
-import { LIVE_GATE } from '@vigil/detector';
-import {
-  type FrameAnalyser,
-  InferenceThread,
-  startDetectorWorker,
-  type Worker,
-} from '@vigil/detector/worker';
+import { startDetectorWorker, type Worker } from '@vigil/detector';
+import { type FrameAnalyser, InferenceThread, LIVE_GATE } from '@vigil/face-runtime';
 import { CameraSupervisor } from '@vigil/ingest';
 import { decodeFace } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, subject } from '@vigil/core';
 import { backendName, createTestBus, waitFor } from '@vigil/core/testing';
-import { FaceEngine } from '@vigil/detector';
-import { type CropEmbedder, startEmbedderWorker } from '@vigil/embedder/worker';
+import { startEmbedderWorker } from '@vigil/embedder';
+import { type CropEmbedder, FaceEngine } from '@vigil/face-runtime';
 import { decodeEmbedding, encodeFace } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

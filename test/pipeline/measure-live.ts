@@ -22,7 +22,7 @@ import {
   subject,
 } from '@vigil/core';
 import { createTestBus, createTestDatabase } from '@vigil/core/testing';
-import { FaceEngine } from '@vigil/detector';
+import { FaceEngine } from '@vigil/face-runtime';
 import { ffmpegPath, notifyDeploymentChanged } from '@vigil/ingest';
 import { decodeAlert } from '@vigil/proto';
 import { startPipeline } from '../../services/cli/src/pipeline.js';

@@ -10,16 +10,17 @@ import {
   type VigilMetrics,
 } from '@vigil/core';
 import { backendName, createTestBus, waitFor } from '@vigil/core/testing';
-import { FaceEngine, LIVE_GATE } from '@vigil/detector';
+import { startDetectorWorker } from '@vigil/detector';
+import { startEmbedderWorker } from '@vigil/embedder';
 import {
   type CropEmbedder,
   engineAnalyser,
   engineEmbedder,
+  FaceEngine,
   type FrameAnalyser,
   InferenceThread,
-  startDetectorWorker,
-} from '@vigil/detector/worker';
-import { startEmbedderWorker } from '@vigil/embedder/worker';
+  LIVE_GATE,
+} from '@vigil/face-runtime';
 import { encodeFrame } from '@vigil/proto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

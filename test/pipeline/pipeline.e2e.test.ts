@@ -22,7 +22,7 @@ import {
   type TestDatabase,
   waitFor,
 } from '@vigil/core/testing';
-import { FaceEngine } from '@vigil/detector';
+import { FaceEngine } from '@vigil/face-runtime';
 import { CameraStatusTracker, notifyDeploymentChanged } from '@vigil/ingest';
 import { type Alert, decodeAlert, decodeFrame } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

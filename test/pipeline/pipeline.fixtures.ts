@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Database, type DataCipher, toVectorParam } from '@vigil/core';
-import type { FaceEngine } from '@vigil/detector';
+import type { FaceEngine } from '@vigil/face-runtime';
 import { ffmpegPath } from '@vigil/ingest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -13,9 +13,9 @@ import {
   type VigilMetrics,
 } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
-import { FaceEngine, LIVE_GATE } from '@vigil/detector';
-import { engineAnalyser, engineEmbedder, startDetectorWorker } from '@vigil/detector/worker';
-import { startEmbedderWorker } from '@vigil/embedder/worker';
+import { startDetectorWorker } from '@vigil/detector';
+import { startEmbedderWorker } from '@vigil/embedder';
+import { engineAnalyser, engineEmbedder, FaceEngine, LIVE_GATE } from '@vigil/face-runtime';
 import { CameraStatusTracker } from '@vigil/ingest';
 import {
   AlertRepository,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isVigilError } from '@vigil/core';
-import { decodeImage, FaceEngine } from '@vigil/detector';
+import { decodeImage, FaceEngine } from '@vigil/face-runtime';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concat, FUZZ_SEED, FuzzRandom, withinTime } from './fuzz-random.js';

@@ -1,33 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isVigilError } from '@vigil/core';
-import type { FaceEngine, ImageAnalysis } from '@vigil/detector';
+import { centralFace, type FaceEngine } from '@vigil/face-runtime';
 
 /** One cached image: its embedding (undefined when no face was found or the image is unreadable). */
 export interface CachedEmbedding {
   embedding: Float32Array | undefined;
   /** Faces the detector found in the whole photo. */
   faces: number;
-}
-
-/**
- * LFW photos are 250x250 crops centred on the labelled person, often with someone else at the edge
- * (FINDINGS.md): the face nearest the centre is the one the label is about.
- */
-export function centralFace(analysis: ImageAnalysis): ImageAnalysis['faces'][number] | undefined {
-  const cx = analysis.width / 2;
-  const cy = analysis.height / 2;
-  let best: ImageAnalysis['faces'][number] | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of analysis.faces) {
-    const [x, y, w, h] = candidate.face.box;
-    const distance = Math.hypot(x + w / 2 - cx, y + h / 2 - cy);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
 }
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type LfwPair, parseLfwPairs } from '@vigil/detector';
+import { type LfwPair, parseLfwPairs } from '@vigil/face-runtime';
 import { protocolFiles, watchlistProtocol } from './watchlist-protocol.js';
 
 /** LFW as the benchmarks read it: pairs.txt for verification and the photos of each person for 1:N. */

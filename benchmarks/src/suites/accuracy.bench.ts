@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '@vigil/core';
 import {
+  cosineSimilarity,
   FaceEngine,
   INSIGHTFACE_FILES,
   type ScoredPair,
   tenFoldVerification,
   trueAcceptRate,
-} from '@vigil/detector';
-import { cosineSimilarity } from '@vigil/embedder';
+} from '@vigil/face-runtime';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome, SummaryRow } from '../harness/benchmark.js';
 import type { Series } from '../harness/chart.js';
 import { detCurve, thresholdGrid } from '../harness/det.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CONSOLE_DIST } from '@vigil/api';
 import { loadConfig } from '@vigil/core';
-import { FaceEngine } from '@vigil/detector';
+import { FaceEngine } from '@vigil/face-runtime';
 import { chromium } from 'playwright-core';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome } from '../harness/benchmark.js';
 import { round, summarise } from '../harness/statistics.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@vigil/core';
-import { FaceEngine } from '@vigil/detector';
+import { FaceEngine } from '@vigil/face-runtime';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome } from '../harness/benchmark.js';
 import { round, summarise } from '../harness/statistics.js';
 import { openLfw } from '../lfw/lfw-dataset.js';

@@ -1,5 +1,5 @@
+import { loadProfile } from '@vigil/face-runtime';
 import { SnapshotRepository } from '@vigil/matcher';
-import { loadProfile } from '@vigil/models';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome, SummaryRow } from '../harness/benchmark.js';
 import { randomUnitVector, round, seededRandom, summarise } from '../harness/statistics.js';
 import {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@vigil/core';
-import { FaceEngine, INSIGHTFACE_FILES } from '@vigil/detector';
+import { FaceEngine, INSIGHTFACE_FILES } from '@vigil/face-runtime';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome, SummaryRow } from '../harness/benchmark.js';
 import { median, round, summarise } from '../harness/statistics.js';
 import { FaceApiReference, type StageTimes } from './faceapi-reference.repository.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadConfig } from '@vigil/core';
-import { decodeImage, FaceEngine, VIDEO_FRAME } from '@vigil/detector';
+import { decodeImage, FaceEngine, VIDEO_FRAME } from '@vigil/face-runtime';
 import sharp, { type OverlayOptions } from 'sharp';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome, SummaryRow } from '../harness/benchmark.js';
 import { median, round } from '../harness/statistics.js';

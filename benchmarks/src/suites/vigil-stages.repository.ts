@@ -5,11 +5,11 @@ import {
   FaceEngine,
   type FaceEngineOptions,
   invertAffine,
+  OnnxModel,
   similarityTransform,
   VIDEO_FRAME,
   warpAffine,
-} from '@vigil/detector';
-import { OnnxModel } from '@vigil/embedder';
+} from '@vigil/face-runtime';
 import type { StageTimes } from './faceapi-reference.repository.js';
 
 /**

@@ -1,4 +1,4 @@
-import { SSD_STRIDES, SSD_TRAINING_SIDE, ssdAnchorSizes, ssdAnchors } from '../ssd-anchors.js';
+import { SSD_STRIDES, SSD_TRAINING_SIDE, ssdAnchorSizes, ssdAnchors } from '@vigil/face-runtime';
 import { depthwiseToOihw, hwioToOihw, OnnxGraphBuilder } from './onnx-graph.builder.js';
 import { type WeightTensor, weight } from './tfjs-weights.reader.js';
 

@@ -21,7 +21,7 @@ import {
   type ReadinessRegistry,
   type VigilMetrics,
 } from '@vigil/core';
-import { resolveProfile } from '@vigil/detector';
+import { resolveProfile } from '@vigil/face-runtime';
 import { CameraStatusTracker, type PipelineStage } from '@vigil/ingest';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';

@@ -1,6 +1,6 @@
 import { AuditRepository, DataCipher } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
-import type { FaceEngine } from '@vigil/detector';
+import type { FaceEngine } from '@vigil/face-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reembedReferenceImages } from '../src/subjects/reembed.service.js';
 import { blankImage, enrolThroughApi, faceCrop, loadEngine } from './face-fixtures.js';

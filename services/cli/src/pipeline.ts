@@ -8,16 +8,16 @@ import {
   type ReadinessRegistry,
   type VigilMetrics,
 } from '@vigil/core';
-import { FaceEngine, LIVE_GATE } from '@vigil/detector';
+import { FaceEngine, LIVE_GATE } from '@vigil/face-runtime';
 import {
   type CropEmbedder,
   engineAnalyser,
   engineEmbedder,
   type FrameAnalyser,
   InferenceThread,
-  startDetectorWorker,
-} from '@vigil/detector/worker';
-import { startEmbedderWorker } from '@vigil/embedder/worker';
+} from '@vigil/face-runtime';
+import { startDetectorWorker } from '@vigil/detector';
+import { startEmbedderWorker } from '@vigil/embedder';
 import { CameraRepository, IngestService } from '@vigil/ingest';
 import {
   AlertRepository,

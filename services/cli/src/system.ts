@@ -13,7 +13,7 @@ import {
   startOpsServer,
   type VigilMetrics,
 } from '@vigil/core';
-import { FaceEngine } from '@vigil/detector';
+import { FaceEngine } from '@vigil/face-runtime';
 import type { FastifyInstance } from 'fastify';
 import { startPipeline } from './pipeline.js';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { AuditRepository, loadDataCipher, openDatabase } from '@vigil/core';
-import { loadProfile } from '@vigil/models';
+import { loadProfile } from '@vigil/face-runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);

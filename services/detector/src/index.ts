@@ -1,31 +1,18 @@
-export { assessEnrolmentImage, type EnrolmentRejection, type EnrolmentVerdict } from './enrolment.service.js';
-export { type DetectOptions, type FaceCandidate, FaceDetector } from './face-detector.service.js';
+// The detector role: a bus worker that turns camera frames into tracked faces with the face runtime.
 export {
-  type AnalysedFace,
-  type AnalyseOptions,
-  FaceEngine,
-  type FaceEngineOptions,
-  type ImageAnalysis,
-} from './face-engine.service.js';
-export { type Affine, invertAffine, similarityTransform, warpAffine } from './face-geometry.js';
+  DEFAULT_DETECTOR_MAX_PENDING,
+  DEFAULT_MAX_FRAME_AGE_MS,
+  type DetectorWorkerOptions,
+  startDetectorWorker,
+  type Worker,
+} from './detector.handler.js';
 export {
-  BRIGHTNESS_RANGE,
-  ENROLMENT_GATE,
-  estimatePose,
-  gateFailures,
-  LIVE_GATE,
-  passesGate,
-} from './face-quality.js';
-export { decodeImage, MAX_INPUT_PIXELS, type RgbImage } from './image.repository.js';
-export { keypointsFrom68 } from './landmarks.js';
-export {
-  bestThreshold,
-  type LfwPair,
-  parseLfwPairs,
-  type ScoredPair,
-  tenFoldVerification,
-  trueAcceptRate,
-  type VerificationResult,
-} from './lfw-protocol.js';
-export { INSIGHTFACE_FILES, resolveProfile } from './profile.repository.js';
-export { VIDEO_FRAME } from './worker/frame-analyser.js';
+  DEFAULT_IMPROVEMENT,
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_MIN_IOU,
+  FaceTracker,
+  iou,
+  type TrackDecision,
+  type TrackerOptions,
+  viewQuality,
+} from './face-tracker.js';

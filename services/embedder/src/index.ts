@@ -1,11 +1,8 @@
-export { FaceEmbedder, mirror } from './face-embedder.service.js';
-export { ModelError } from './model.errors.js';
+// The embedder role: a bus worker that turns aligned crops into embeddings with the face runtime.
 export {
-  type ImageInput,
-  measureInference,
-  OnnxModel,
-  type OutputTensor,
-  type SessionOptions,
-} from './onnx-session.repository.js';
-export { cosineSimilarity, l2Normalise } from './similarity.js';
-export { type PackOptions, packTensor } from './tensor.js';
+  DEFAULT_BATCH_WAIT_MS,
+  DEFAULT_MAX_BATCH,
+  type EmbedderWorker,
+  type EmbedderWorkerOptions,
+  startEmbedderWorker,
+} from './embedder.handler.js';

@@ -8,7 +8,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '@vigil/core';
-import { assessEnrolmentImage, type FaceEngine } from '@vigil/detector';
+import { assessEnrolmentImage, type FaceEngine } from '@vigil/face-runtime';
 import type { AuthUser } from '../auth/roles.js';
 import { EngineUnavailableError, EnrolmentRejectedError, type ImageFailure } from '../errors.js';
 import { isUuid } from '../uuid.js';

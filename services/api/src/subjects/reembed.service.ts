@@ -1,5 +1,5 @@
 import { AuditRepository, type Database, type DataCipher, isVigilError, toVectorParam } from '@vigil/core';
-import { assessEnrolmentImage } from '@vigil/detector';
+import { assessEnrolmentImage } from '@vigil/face-runtime';
 import type { EnrolmentEngine } from './enrolment.service.js';
 
 /** A stored reference image that could not be embedded under the new model. */

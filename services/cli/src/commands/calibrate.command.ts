@@ -3,29 +3,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { calibrationReport, formatCalibrationReport, type LabelledEmbedding } from '@vigil/api';
 import { isVigilError, loadConfig, ValidationError } from '@vigil/core';
-import { FaceEngine, type ImageAnalysis } from '@vigil/detector';
+import { centralFace, FaceEngine } from '@vigil/face-runtime';
 import type { Command } from './command.js';
 
 const USAGE =
   'vigil calibrate --data DIR --watchlist-size N [--model PROFILE] [--max-images 2000] [--per-identity 4] ' +
   '[--thresholds 0.3,0.4,...] [--json]';
-
-/** LFW-style photos are centred on the labelled person, often with others at the edges. */
-function centralFace(analysis: ImageAnalysis): ImageAnalysis['faces'][number] | undefined {
-  const cx = analysis.width / 2;
-  const cy = analysis.height / 2;
-  let best: ImageAnalysis['faces'][number] | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of analysis.faces) {
-    const [x, y, w, h] = candidate.face.box;
-    const distance = Math.hypot(x + w / 2 - cx, y + h / 2 - cy);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
 
 /**
  * A labelled set laid out one folder per identity (LFW: `images_deepfunneled/<Name>/<Name>_0001.jpg`):

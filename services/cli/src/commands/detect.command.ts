@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { isVigilError, loadConfig, ValidationError } from '@vigil/core';
-import { FaceEngine } from '@vigil/detector';
+import { FaceEngine } from '@vigil/face-runtime';
 import { assertCommandLineFits, readPathList } from '../command-line.js';
 import type { Command } from './command.js';
 

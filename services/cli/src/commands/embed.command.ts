@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { ImageError } from '@vigil/core';
-import type { FaceEngine } from '@vigil/detector';
+import type { FaceEngine } from '@vigil/face-runtime';
 import type { Command } from './command.js';
 import { errorLine, loadEngineForFiles } from './detect.command.js';
 

@@ -3,36 +3,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isVigilError, loadConfig, ValidationError } from '@vigil/core';
 import {
+  centralFace,
   FaceEngine,
-  type ImageAnalysis,
   parseLfwPairs,
   tenFoldVerification,
   trueAcceptRate,
-} from '@vigil/detector';
+} from '@vigil/face-runtime';
 import type { Command } from './command.js';
 import { round } from './detect.command.js';
 
 const USAGE = 'vigil eval lfw --data DIR [--model PROFILE] [--folds 1,2,...] [--sample N]';
-
-/**
- * LFW photos are 250x250 crops centred on the labelled person, often with others at the edges
- * (FINDINGS.md): the face nearest the centre is the one the pair is about.
- */
-function centralFace(analysis: ImageAnalysis) {
-  const cx = analysis.width / 2;
-  const cy = analysis.height / 2;
-  let best: ImageAnalysis['faces'][number] | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of analysis.faces) {
-    const [x, y, w, h] = candidate.face.box;
-    const distance = Math.hypot(x + w / 2 - cx, y + h / 2 - cy);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
 
 export const evalCommand: Command = {
   summary: 'face verification benchmark: lfw --data DIR [--model PROFILE] (10-fold pairs.txt protocol)',

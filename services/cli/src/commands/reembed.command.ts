@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { reembedReferenceImages } from '@vigil/api';
 import { keyFilePaths, loadConfig, loadDataCipher, ValidationError } from '@vigil/core';
-import { FaceEngine } from '@vigil/detector';
+import { FaceEngine } from '@vigil/face-runtime';
 import { openExistingDatabase } from './audit.command.js';
 import type { Command } from './command.js';
 
