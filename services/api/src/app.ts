@@ -60,7 +60,7 @@ export interface AppDependencies {
    * Where the generated admin password is shown once, on first start. Defaults to stdout: never the
    * log, which may be shipped elsewhere.
    */
-  announce?: (line: string) => void;
+  announce?: (line: string, password: string) => void;
   /** This process's Prometheus registry (`GET /metrics`); a fresh one with role api when absent. */
   metrics?: VigilMetrics;
   /** Checks behind `GET /ready`; database and bus checks over `db` and `bus` when absent. */
@@ -192,7 +192,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const admin = await auth.ensureAdmin(config.VIGIL_ADMIN_PASSWORD);
   if (admin.generatedPassword) {
     const announce = deps.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
-    announce(`Vigil: created user "admin" with password ${admin.generatedPassword} (shown once; change it)`);
+    announce(
+      `Vigil: created user "admin" with password ${admin.generatedPassword} (shown once; change it)`,
+      admin.generatedPassword,
+    );
   }
   if (admin.created) deps.logger.info({ username: 'admin' }, 'created the admin user');
   await app.register(authPlugin, { auth });

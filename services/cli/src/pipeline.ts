@@ -3,6 +3,7 @@ import {
   type BusSubscription,
   type Config,
   type Database,
+  type DataCipher,
   type Logger,
   loadDataCipher,
   type ReadinessRegistry,
@@ -36,6 +37,8 @@ export interface PipelineContext {
   metrics: VigilMetrics;
   readiness: ReadinessRegistry;
   /** Which of ingest, detector, embedder, matcher this process runs. */
+  /** Seals alert crops (the matcher); the system's, shared with the API; loaded here when absent. */
+  cipher?: DataCipher;
   roles: { ingest: boolean; detector: boolean; embedder: boolean; matcher: boolean };
   /** Run inference in worker threads (the all-in-one process, VIGIL_INFERENCE_THREADS). */
   threads: boolean;
@@ -90,7 +93,8 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
   const models = roles.detector || roles.embedder ? ctx.readiness.gate('models') : undefined;
 
   if (roles.matcher) {
-    const cipher = loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger });
+    const cipher =
+      ctx.cipher ?? loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger });
     const alerts = new AlertRepository(db);
     const service = new MatcherService(
       {

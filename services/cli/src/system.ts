@@ -7,6 +7,7 @@ import {
   createReadiness,
   type Database,
   type Logger,
+  loadDataCipher,
   openBus,
   openDatabase,
   type ReadinessRegistry,
@@ -39,6 +40,8 @@ export interface StartOptions {
   config: Config;
   roles: Role[];
   logger?: Logger;
+  /** Where the generated admin password is shown once (default: stdout, never the log). */
+  announce?: (line: string, password: string) => void;
 }
 
 /**
@@ -47,7 +50,7 @@ export interface StartOptions {
  */
 export async function startSystem(options: StartOptions): Promise<System> {
   const { config } = options;
-  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, format: config.VIGIL_LOG_FORMAT });
   const has = (role: Role) => options.roles.includes('all') || options.roles.includes(role);
   const db = await openDatabase({
     databaseUrl: config.DATABASE_URL,
@@ -64,6 +67,11 @@ export async function startSystem(options: StartOptions): Promise<System> {
     alertReplicas: config.VIGIL_ALERT_STREAM_REPLICAS,
   });
   const stops: (() => Promise<void>)[] = [];
+  // Loaded once for the API and the matcher, so a missing VIGIL_DATA_KEY is warned about once.
+  const cipher =
+    has('api') || has('matcher')
+      ? loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger })
+      : undefined;
   const metrics = createMetrics({ role: options.roles.length === 1 ? (options.roles[0] as Role) : 'all' });
   const readiness = createReadiness({ db, bus });
   const system: System = {
@@ -93,7 +101,17 @@ export async function startSystem(options: StartOptions): Promise<System> {
       return undefined;
     });
     if (faceEngine) stops.push(() => faceEngine.dispose());
-    const app = await buildApp({ config, db, bus, logger, metrics, readiness, faceEngine });
+    const app = await buildApp({
+      config,
+      db,
+      bus,
+      logger,
+      metrics,
+      readiness,
+      faceEngine,
+      cipher,
+      announce: options.announce,
+    });
     const address = await app.listen({ port: config.PORT, host: config.HOST });
     system.app = app;
     system.url = address;
@@ -122,6 +140,7 @@ export async function startSystem(options: StartOptions): Promise<System> {
       bus,
       metrics,
       readiness,
+      cipher,
       roles: pipelineRoles,
       threads: options.roles.includes('all') && config.VIGIL_INFERENCE_THREADS,
     });

@@ -45,3 +45,4 @@ export * from './errors.js';
 export * from './face.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export * from './metrics/index.js';
+export { formatLogLine, type LogFormat, resolveLogFormat } from './log-text.js';

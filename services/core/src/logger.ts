@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import { type LogFormat, resolveLogFormat, textLogStream } from './log-text.js';
 
 export type { Logger };
 
@@ -33,6 +34,8 @@ export interface LoggerOptions {
   level?: string;
   name?: string;
   destination?: NodeJS.WritableStream;
+  /** `text` for a person, `json` (default) for a collector, `auto`: text when the output is a terminal. */
+  format?: LogFormat;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -43,5 +46,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
   };
+  const out = options.destination ?? process.stdout;
+  const isTerminal = Boolean((out as NodeJS.WriteStream).isTTY);
+  if (resolveLogFormat(options.format ?? 'json', isTerminal) === 'text')
+    return pino(settings, textLogStream(out) as never);
   return options.destination ? pino(settings, options.destination as never) : pino(settings);
 }
