@@ -8,8 +8,8 @@ import {
   type Logger,
   NotFoundError,
   ValidationError,
+  VigilError,
 } from '@vigil/core';
-import { unzipSync } from 'fflate';
 import type { AuthUser } from '../auth/roles.js';
 import {
   type EnrolmentService,
@@ -21,12 +21,39 @@ import { isUuid } from '../uuid.js';
 import { WatchlistRepository } from '../watchlists/watchlist.repository.js';
 import { parseCsv } from './csv.js';
 import { type ImportFailure, type ImportProgress, ImportRepository } from './import.repository.js';
+import { extractZip, type ZipLimits } from './zip-extract.js';
 
 /** Rows per import: a national list is tens of thousands; more is a mistake. */
 export const MAX_IMPORT_ROWS = 100_000;
-/** Files in a ZIP, and their total uncompressed bytes: refuses ZIP bombs before inflating. */
+/** Files in a ZIP, and the bytes they really inflate to (never their declared sizes): ZIP bombs stop there. */
 export const MAX_ZIP_ENTRIES = 200_000;
 export const MAX_ZIP_UNCOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024;
+/** labels.csv: MAX_IMPORT_ROWS rows of up to about 300 characters. */
+export const MAX_LABELS_CSV_BYTES = 32 * 1024 * 1024;
+/**
+ * Imports unpacking or enrolling at once in one process; more are refused (429 `too_many_imports`).
+ * Each holds its images in memory and competes with live matching for the CPU.
+ */
+export const MAX_CONCURRENT_IMPORTS = 2;
+
+const ZIP_LIMITS: ZipLimits = {
+  maxEntries: MAX_ZIP_ENTRIES,
+  maxEntryBytes: MAX_IMAGE_BYTES,
+  maxCsvBytes: MAX_LABELS_CSV_BYTES,
+  maxTotalBytes: MAX_ZIP_UNCOMPRESSED_BYTES,
+};
+
+/** Another import is already unpacking or running in this process beyond the cap. */
+export class TooManyImportsError extends VigilError {
+  override readonly name = 'TooManyImportsError';
+  constructor() {
+    super(
+      'too_many_imports',
+      `at most ${MAX_CONCURRENT_IMPORTS} imports run at once; try again when one ends`,
+      429,
+    );
+  }
+}
 /** Row failures kept in the progress record (the counts are always complete). */
 const MAX_STORED_FAILURES = 1000;
 /** Progress is written every this many rows. */
@@ -83,48 +110,34 @@ export function parseLabels(text: string): ImportRowSpec[] {
   });
 }
 
-function zipSource(archive: Uint8Array): { source: ImageSource; labels?: string } {
-  let entries = 0;
-  let total = 0;
-  const oversized = new Set<string>();
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(archive, {
-      filter: (file) => {
-        if (file.name.endsWith('/')) return false;
-        entries++;
-        total += file.originalSize;
-        if (entries > MAX_ZIP_ENTRIES)
-          throw new ValidationError(`more than ${MAX_ZIP_ENTRIES} files in the ZIP`, 'invalid_archive');
-        if (total > MAX_ZIP_UNCOMPRESSED_BYTES)
-          throw new ValidationError('the ZIP inflates to more than 2 GiB', 'invalid_archive');
-        // Oversized images are kept out of memory; the row fails with image_too_large.
-        if (file.originalSize <= MAX_IMAGE_BYTES || /\.csv$/i.test(file.name)) return true;
-        oversized.add(file.name);
-        oversized.add(path.posix.basename(file.name));
-        return false;
-      },
-    });
-  } catch (error) {
-    if (isVigilError(error)) throw error;
-    throw new ValidationError('the archive is not a readable ZIP', 'invalid_archive');
-  }
+async function zipSource(archive: Uint8Array): Promise<{ source: ImageSource; labels?: string }> {
+  const { files, oversized } = await extractZip(archive, ZIP_LIMITS);
   const byName = new Map<string, Uint8Array>();
-  for (const [name, data] of Object.entries(files)) {
+  const tooLarge = new Set<string>();
+  for (const [name, data] of files) {
     byName.set(name, data);
     const base = path.posix.basename(name);
     if (!byName.has(base)) byName.set(base, data);
   }
-  const csvName = Object.keys(files).find((name) => /(^|\/)labels\.csv$/i.test(name));
-  const labels = csvName ? Buffer.from(files[csvName]!).toString('utf8') : undefined;
+  for (const name of oversized) {
+    tooLarge.add(name);
+    tooLarge.add(path.posix.basename(name));
+  }
+  const csvName = [...files.keys()].find((name) => /(^|\/)labels\.csv$/i.test(name));
+  if (!csvName && [...oversized].some((name) => /(^|\/)labels\.csv$/i.test(name)))
+    throw new ValidationError(
+      `labels.csv inflates to more than ${MAX_LABELS_CSV_BYTES} bytes`,
+      'invalid_csv',
+    );
+  const labels = csvName ? Buffer.from(files.get(csvName)!).toString('utf8') : undefined;
   return {
     labels,
     source: {
       async read(name) {
         const key = name.replace(/^\.?\//, '');
-        if (oversized.has(key))
-          throw new ImageError('image_too_large', `${key} has more than ${MAX_IMAGE_BYTES} bytes`);
         const data = byName.get(key);
+        if (!data && tooLarge.has(key))
+          throw new ImageError('image_too_large', `${key} inflates to more than ${MAX_IMAGE_BYTES} bytes`);
         return data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : undefined;
       },
       release: () => byName.clear(),
@@ -132,21 +145,33 @@ function zipSource(archive: Uint8Array): { source: ImageSource; labels?: string 
   };
 }
 
-function folderSource(folder: string): ImageSource {
+/** True when `file` is `root` or inside it. */
+function isInside(root: string, file: string): boolean {
+  return file === root || file.startsWith(`${root}${path.sep}`);
+}
+
+/**
+ * Reads a file named by the CSV, only if it is inside the folder once every symlink is resolved:
+ * neither `..` nor a link may lead out.
+ */
+async function readInside(realRoot: string, name: string, maxBytes: number): Promise<Buffer | undefined> {
+  const file = path.resolve(realRoot, name);
+  if (!isInside(realRoot, file)) return undefined;
+  try {
+    const real = await fs.realpath(file);
+    if (!isInside(realRoot, real)) return undefined;
+    const stat = await fs.stat(real);
+    if (!stat.isFile()) return undefined;
+    if (stat.size > maxBytes) return Buffer.alloc(maxBytes + 1);
+    return await fs.readFile(real);
+  } catch {
+    return undefined;
+  }
+}
+
+function folderSource(realRoot: string): ImageSource {
   return {
-    async read(name) {
-      const file = path.resolve(folder, name);
-      // Names come from the CSV: nothing outside the folder may be read.
-      if (file !== folder && !file.startsWith(`${folder}${path.sep}`)) return undefined;
-      try {
-        const stat = await fs.stat(file);
-        if (!stat.isFile()) return undefined;
-        if (stat.size > MAX_IMAGE_BYTES) return Buffer.alloc(MAX_IMAGE_BYTES + 1);
-        return await fs.readFile(file);
-      } catch {
-        return undefined;
-      }
-    },
+    read: (name) => readInside(realRoot, name, MAX_IMAGE_BYTES),
     release: () => {},
   };
 }
@@ -161,6 +186,8 @@ export class ImportService {
   readonly #watchlists: WatchlistRepository;
   readonly #audit: AuditRepository;
   readonly #running = new Set<Promise<void>>();
+  /** Imports unpacking or running: at most MAX_CONCURRENT_IMPORTS. */
+  #slots = 0;
   #closing = false;
 
   constructor(
@@ -185,13 +212,19 @@ export class ImportService {
     labelsCsv?: string,
   ): Promise<ImportProgress> {
     await this.#checkWatchlist(watchlistId);
-    const { source, labels } = zipSource(archive);
-    const csv = labelsCsv ?? labels;
-    if (!csv) {
-      source.release();
-      throw new ValidationError('send a labels CSV file, or put labels.csv in the ZIP', 'invalid_csv');
+    const release = this.#reserve();
+    try {
+      const { source, labels } = await zipSource(archive);
+      const csv = labelsCsv ?? labels;
+      if (!csv) {
+        source.release();
+        throw new ValidationError('send a labels CSV file, or put labels.csv in the ZIP', 'invalid_csv');
+      }
+      return await this.#start(actor, watchlistId, parseLabels(csv), source, { kind: 'zip' }, release);
+    } catch (error) {
+      release();
+      throw error;
     }
-    return this.#start(actor, watchlistId, parseLabels(csv), source, { kind: 'zip' });
   }
 
   async fromFolder(
@@ -201,19 +234,38 @@ export class ImportService {
     labelsPath?: string,
   ): Promise<ImportProgress> {
     await this.#checkWatchlist(watchlistId);
-    const root = path.resolve(folder);
-    const csvFile = path.resolve(root, labelsPath ?? 'labels.csv');
-    let csv: string;
+    let root: string;
+    let csv: string | undefined;
     try {
+      root = await fs.realpath(path.resolve(folder));
       if (!(await fs.stat(root)).isDirectory()) throw new Error('not a folder');
-      csv = await fs.readFile(csvFile, 'utf8');
+      // The labels CSV too must be inside the folder: `../` or a link out is not read.
+      const labels = await readInside(root, labelsPath ?? 'labels.csv', MAX_LABELS_CSV_BYTES);
+      csv = labels && labels.length <= MAX_LABELS_CSV_BYTES ? labels.toString('utf8') : undefined;
     } catch {
-      throw new ValidationError('the folder or its labels CSV cannot be read', 'invalid_folder');
+      csv = undefined;
+      root = '';
     }
-    return this.#start(actor, watchlistId, parseLabels(csv), folderSource(root), {
-      kind: 'folder',
-      folder: root,
-    });
+    if (csv === undefined)
+      throw new ValidationError(
+        'the folder or its labels CSV (inside the folder) cannot be read',
+        'invalid_folder',
+      );
+    const rows = parseLabels(csv);
+    const release = this.#reserve();
+    try {
+      return await this.#start(
+        actor,
+        watchlistId,
+        rows,
+        folderSource(root),
+        { kind: 'folder', folder: root },
+        release,
+      );
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   async get(id: string): Promise<ImportProgress> {
@@ -233,6 +285,21 @@ export class ImportService {
     await Promise.allSettled([...this.#running]);
   }
 
+  /**
+   * Takes one of the MAX_CONCURRENT_IMPORTS slots, held from unpacking to the import's end, or refuses
+   * with 429 `too_many_imports`. Returns the slot's release (idempotent).
+   */
+  #reserve(): () => void {
+    if (this.#slots >= MAX_CONCURRENT_IMPORTS) throw new TooManyImportsError();
+    this.#slots++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#slots--;
+    };
+  }
+
   async #checkWatchlist(id: string): Promise<void> {
     if (!isUuid(id) || !(await this.#watchlists.find(id))) throw new NotFoundError('watchlist');
   }
@@ -243,6 +310,7 @@ export class ImportService {
     rows: ImportRowSpec[],
     source: ImageSource,
     origin: Record<string, unknown>,
+    release: () => void,
   ): Promise<ImportProgress> {
     const created = await this.#imports.create(watchlistId, rows.length, actor.id);
     await this.#audit.append({
@@ -255,6 +323,7 @@ export class ImportService {
     });
     const run = this.#run(actor, created.id, watchlistId, rows, source).finally(() => {
       source.release();
+      release();
       this.#running.delete(run);
     });
     this.#running.add(run);

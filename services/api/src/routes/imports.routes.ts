@@ -1,7 +1,7 @@
 import type {} from '@fastify/multipart';
 import { ForbiddenError, ValidationError } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
-import { type ImportService, MAX_IMPORT_ROWS } from '../imports/import.service.js';
+import { type ImportService, MAX_CONCURRENT_IMPORTS, MAX_IMPORT_ROWS } from '../imports/import.service.js';
 import { isUuid } from '../uuid.js';
 import { readMultipart } from './multipart.js';
 import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
@@ -57,7 +57,7 @@ export async function importRoutes(app: FastifyInstance, options: ImportRoutesOp
       schema: {
         tags: ['subjects'],
         summary: 'Bulk import: a ZIP of images with a CSV of labels, enrolled in the background',
-        description: `multipart/form-data with \`archive\` (a ZIP, at most ${MAX_ARCHIVE_BYTES} bytes) and \`labels\` (CSV; or labels.csv inside the ZIP), or JSON {"folder","labels"?} naming a folder on the server (admins only). CSV header: label,category,priority,file[,file2...] with optional notes,source,legal_basis,expires_at; several files in one cell separated by ';'. At most ${MAX_IMPORT_ROWS} rows. Answers 202 with the import's progress record; poll GET /imports/{id}.`,
+        description: `multipart/form-data with \`archive\` (a ZIP, at most ${MAX_ARCHIVE_BYTES} bytes) and \`labels\` (CSV; or labels.csv inside the ZIP), or JSON {"folder","labels"?} naming a folder on the server (admins only). CSV header: label,category,priority,file[,file2...] with optional notes,source,legal_basis,expires_at; several files in one cell separated by ';'. At most ${MAX_IMPORT_ROWS} rows. Entries are bounded by the bytes they really inflate to (an image past the image limit fails its row with image_too_large); the folder import reads nothing outside its folder, through .. or a symlink. At most ${MAX_CONCURRENT_IMPORTS} imports run at once (429 too_many_imports). Answers 202 with the import's progress record; poll GET /imports/{id}.`,
         consumes: ['multipart/form-data', 'application/json'],
         params: uuidParams,
         body: {
@@ -71,7 +71,7 @@ export async function importRoutes(app: FastifyInstance, options: ImportRoutesOp
             folder: { type: 'string' },
           },
         },
-        response: { 202: progressSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 413, 415) },
+        response: { 202: progressSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 413, 415, 429) },
       },
     },
     async (request, reply) => {
