@@ -54,6 +54,16 @@ const machine = await machineFacts(databaseUrl);
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 log(`${mode} run on ${machine.cpu} x${machine.cores}, load ${machine.loadAverage}; data ${values.data}`);
 
+// PostgreSQL is measured only where a server answers and can load pgvector; otherwise PGlite alone.
+const databaseSkipped = !databaseUrl
+  ? 'PostgreSQL skipped: --no-postgres.'
+  : machine.versions.postgresql === 'unreachable'
+    ? 'PostgreSQL skipped: no server answered at DATABASE_URL (or postgres://postgres@127.0.0.1:5432/postgres).'
+    : machine.versions.pgvector === 'absent'
+      ? `PostgreSQL skipped: the server at DATABASE_URL has no pgvector ("extension vector is not available"); install it (deploy/README.md) to measure it.`
+      : undefined;
+if (databaseSkipped) log(databaseSkipped);
+
 const results: BenchmarkResult[] = [];
 for (const benchmark of BENCHMARKS) {
   if (only && !only.has(benchmark.name)) continue;
@@ -61,7 +71,8 @@ for (const benchmark of BENCHMARKS) {
     mode,
     dataDir: path.resolve(values.data),
     modelsDir: path.resolve(values.models),
-    databaseUrl: machine.versions.postgresql === 'unreachable' ? undefined : databaseUrl,
+    databaseUrl: databaseSkipped ? undefined : databaseUrl,
+    databaseSkipped,
     cacheDir: CACHE_DIR,
     resultsDir: reportDir,
     log: (message) => log(`${benchmark.name}: ${message}`),
@@ -94,7 +105,7 @@ for (const benchmark of BENCHMARKS) {
     machine,
     ...outcome,
   };
-  fs.writeFileSync(path.join(RESULTS_DIR, `${benchmark.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  fs.writeFileSync(path.join(reportDir, `${benchmark.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
   results.push(result);
   log(`${benchmark.name}: ${result.status} in ${result.durationSeconds} s`);
 }
@@ -118,5 +129,5 @@ fs.writeFileSync(
   renderReport(results, mode === 'full' ? 'Vigil benchmark report' : 'Vigil benchmark report (quick run)'),
 );
 console.log(textTable(results));
-console.log(`\nJSON: ${RESULTS_DIR}/<name>.json; report: ${path.join(reportDir, 'REPORT.md')}`);
+console.log(`\nJSON: ${reportDir}/<name>.json; report: ${path.join(reportDir, 'REPORT.md')}`);
 process.exit(results.some((r) => r.status === 'failed') ? 1 : 0);

@@ -47,6 +47,8 @@ export interface BenchmarkContext {
   modelsDir: string;
   /** PostgreSQL server to create benchmark databases on; undefined skips the PostgreSQL parts. */
   databaseUrl: string | undefined;
+  /** Why `databaseUrl` is unset: no server answered, or the server has no pgvector. */
+  databaseSkipped?: string;
   cacheDir: string;
   resultsDir: string;
   /** Progress on stderr. */

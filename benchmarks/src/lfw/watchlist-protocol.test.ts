@@ -3,6 +3,7 @@ import {
   identificationRates,
   mayBeSamePerson,
   protocolFiles,
+  sampledProtocol,
   watchlistProtocol,
 } from './watchlist-protocol.js';
 
@@ -30,6 +31,13 @@ describe('LFW watchlist protocol', () => {
     expect(protocol.aliases).toEqual(['Lee_Ann']);
     expect(protocol.nonMated.map((g) => g.identity)).toEqual(['Dan_Fox', 'Eve_Kim']);
     expect(protocolFiles(protocol)).toHaveLength(8);
+  });
+
+  it('samples a quick protocol evenly by name, each sampled person with their own mated search', () => {
+    const sample = sampledProtocol(watchlistProtocol({ people }), 2, 1);
+    expect(sample.gallery.map((g) => g.identity)).toEqual(['Ann_Lee', 'Cy_Doe']);
+    expect(sample.mated.map((g) => g.identity)).toEqual(['Ann_Lee', 'Cy_Doe']);
+    expect(sample.nonMated.map((g) => g.identity)).toEqual(['Eve_Kim']);
   });
 
   it('takes names with the same parts, or one within the other, as maybe one person', () => {

@@ -56,6 +56,30 @@ export function watchlistProtocol(dataset: Pick<LfwDataset, 'people'>): Watchlis
   return protocol;
 }
 
+/**
+ * A smaller protocol for a quick run: `enrolled` people and `nonMated` searches taken evenly across
+ * the alphabet, each enrolled person with their mated search.
+ */
+export function sampledProtocol(
+  protocol: WatchlistProtocol,
+  enrolled: number,
+  nonMated: number,
+): WatchlistProtocol {
+  // The middle item of each of `count` equal stretches of the list.
+  const evenly = <T>(items: T[], count: number): T[] =>
+    items.length <= count
+      ? items
+      : Array.from({ length: count }, (_, i) => items[Math.floor(((i + 0.5) * items.length) / count)] as T);
+  const gallery = evenly(protocol.gallery, enrolled);
+  const identities = new Set(gallery.map((g) => g.identity));
+  return {
+    gallery,
+    mated: protocol.mated.filter((m) => identities.has(m.identity)),
+    nonMated: evenly(protocol.nonMated, nonMated),
+    aliases: protocol.aliases,
+  };
+}
+
 /** Every photo the protocol needs embedded. */
 export function protocolFiles(protocol: WatchlistProtocol): string[] {
   return [...protocol.gallery, ...protocol.mated, ...protocol.nonMated].map((p) => p.file);

@@ -7,7 +7,7 @@ import { FaceEngine } from '@vigil/face-runtime';
 import { chromium } from 'playwright-core';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome } from '../harness/benchmark.js';
 import { round, summarise } from '../harness/statistics.js';
-import { LiveSystem, makeVideo } from './live-system.repository.js';
+import { LiveSystem, makeVideo } from './live-system.js';
 import { type Box, faceCrop, samplePhotos, toFrame } from './sample-frames.js';
 
 /** Debian's Chromium, driven by playwright-core (no browser download). */

@@ -6,7 +6,7 @@ import { FaceEngine } from '@vigil/face-runtime';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome } from '../harness/benchmark.js';
 import { round, summarise } from '../harness/statistics.js';
 import { openLfw } from '../lfw/lfw-dataset.js';
-import { LiveSystem } from './live-system.repository.js';
+import { LiveSystem } from './live-system.js';
 import { faceCrop, samplePhotos } from './sample-frames.js';
 
 /** Enrolment photos: LFW's (one per person) when the data is there, else crops of face-api's samples. */

@@ -194,9 +194,7 @@ export const matchingBenchmark: Benchmark = {
       const url = context.databaseUrl;
       plans.push({ backend: 'postgresql', open: () => openPostgresStore(url) });
     } else {
-      notes.push(
-        'PostgreSQL skipped: no server answered at DATABASE_URL (or postgres://postgres@127.0.0.1:5432/postgres).',
-      );
+      notes.push(context.databaseSkipped ?? 'PostgreSQL skipped: no database URL.');
     }
     plans.push({ backend: 'pglite', open: openPgliteStore });
     for (const plan of plans) {

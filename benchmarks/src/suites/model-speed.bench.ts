@@ -5,9 +5,9 @@ import { loadConfig } from '@vigil/core';
 import { FaceEngine, INSIGHTFACE_FILES } from '@vigil/face-runtime';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome, SummaryRow } from '../harness/benchmark.js';
 import { median, round, summarise } from '../harness/statistics.js';
-import { FaceApiReference, type StageTimes } from './faceapi-reference.repository.js';
+import { FaceApiReference, type StageTimes } from './faceapi-reference.js';
 import { sampleFrames } from './sample-frames.js';
-import { VigilStages } from './vigil-stages.repository.js';
+import { VigilStages } from './vigil-stages.js';
 
 /** The target: Vigil's pipeline at least 10x faster than face-api on TFJS-WASM. */
 const TARGET_RATIO = 10;

@@ -12,7 +12,7 @@ import type {
 } from '../harness/benchmark.js';
 import { median, round, summarise } from '../harness/statistics.js';
 import { RESULTS_DIR } from '../paths.js';
-import { LiveSystem, makeVideo, residentMemory, sumMetric } from './live-system.repository.js';
+import { LiveSystem, makeVideo, residentMemory, sumMetric } from './live-system.js';
 import { type Box, faceCrop, samplePhotos, singleFaceFrame, toFrame } from './sample-frames.js';
 
 /** The camera the issue names: 1080p at 10 fps. */
