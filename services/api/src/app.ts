@@ -25,12 +25,20 @@ import { resolveProfile } from '@vigil/face-runtime';
 import { CameraStatusTracker, type PipelineStage } from '@vigil/ingest';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';
+import {
+  AUTHORISATION_CHECK_MS,
+  AuthorisationService,
+  startAuthorisationSchedule,
+} from './deployments/authorisation.service.js';
 import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
 import { ImportService } from './imports/import.service.js';
 import { AuditTrailService, startAuditCheckpoints } from './oversight/audit-trail.service.js';
+import { EvidencePackService } from './oversight/evidence-pack.service.js';
+import { PublishedRecordService } from './oversight/published-record.service.js';
 import { RetentionService, retentionPolicy } from './oversight/retention.service.js';
 import { StatsService } from './oversight/stats.service.js';
 import { ThresholdService } from './oversight/threshold.service.js';
+import { UseLogService } from './oversight/use-log.service.js';
 import { authPlugin } from './plugins/auth.plugin.js';
 import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
 import { responseHeadersPlugin } from './plugins/response-headers.plugin.js';
@@ -38,18 +46,23 @@ import { realtimePlugin } from './realtime/realtime.plugin.js';
 import { alertsRoutes } from './routes/alerts.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
+import { authorisationRoutes } from './routes/authorisations.routes.js';
 import { deploymentRoutes } from './routes/deployments.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { importRoutes } from './routes/imports.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
 import { type ModelSettings, modelRoutes } from './routes/model.routes.js';
 import { oversightRoutes } from './routes/oversight.routes.js';
+import { provenanceRoutes } from './routes/provenance.routes.js';
+import { publishedRecordRoutes } from './routes/published-record.routes.js';
 import { readyRoutes } from './routes/ready.routes.js';
 import { statsRoutes } from './routes/stats.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
+import { verificationRoutes } from './routes/verification.routes.js';
 import { watchlistRoutes } from './routes/watchlists.routes.js';
 import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
 import { WatchlistService } from './watchlists/watchlist.service.js';
+import { SubjectApprovalService } from './subjects/subject-approval.service.js';
 
 export interface AppDependencies {
   config: Config;
@@ -80,6 +93,8 @@ export interface AppDependencies {
   /** Embedding model id of new deployments; defaults to the face engine's, else VIGIL_MODEL_PROFILE's. */
   modelId?: string;
   /** Overrides of the login lockout limits (tests). */
+  /** Milliseconds between passes of the authorisation schedule (windows' ends, urgent deadlines); tests shorten it. */
+  authorisationCheckMs?: number;
   authOptions?: Partial<AuthOptions> & { loginRateLimitPerMinute?: number };
 }
 
@@ -243,6 +258,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     cameraStatus,
   );
   // socket.io (/socket.io, namespace /alerts) on this server, and app.alerts for the alert routes.
+  const authorisations = new AuthorisationService(deps.db, deployments, {
+    urgentDecisionHours: config.VIGIL_URGENT_DECISION_HOURS,
+  });
+  // Every API process runs the schedule: each stop locks the deployment's row, so two never both act.
+  const schedule = startAuthorisationSchedule({
+    service: authorisations,
+    intervalMs: deps.authorisationCheckMs ?? AUTHORISATION_CHECK_MS,
+    logger: deps.logger,
+  });
+  app.addHook('onClose', async () => schedule.stop());
   await app.register(realtimePlugin, {
     db: deps.db,
     bus: deps.bus,
@@ -270,7 +295,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(fastifyMultipart, { throwFileSizeLimit: true });
       await api.register(watchlistRoutes, { watchlists, enrolment });
       await api.register(deploymentRoutes, { deployments });
+      await api.register(provenanceRoutes, { approvals: new SubjectApprovalService(deps.db) });
       await api.register(importRoutes, { imports });
+      await api.register(authorisationRoutes, { authorisations });
       // Oversight (F): statistics, audit trail, retention on demand, threshold changes.
       await api.register(statsRoutes, { stats: new StatsService(deps.db) });
       await api.register(auditRoutes, { auditTrail });
@@ -279,6 +306,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         thresholds: new ThresholdService(deps.db, thresholdFloor),
       });
       await api.register(alertsRoutes);
+      // Lawful use (issue 24): two-person verification, the use log, published record, evidence pack.
+      await api.register(verificationRoutes, { db: deps.db });
+      const records = new PublishedRecordService(deps.db, new StatsService(deps.db));
+      const useLog = new UseLogService(deps.db, config.VIGIL_USE_LOG_RETENTION_DAYS);
+      await api.register(publishedRecordRoutes, {
+        db: deps.db,
+        records,
+        useLog,
+        evidencePacks: new EvidencePackService(deps.db, { deployments, records, useLog, thresholdFloor }),
+      });
     },
     { prefix: '/api/v1' },
   );

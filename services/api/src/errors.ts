@@ -99,3 +99,19 @@ export class DeploymentStateError extends VigilError {
     super('invalid_deployment_state', message, 409);
   }
 }
+
+/** A start without a granted authorisation (or an urgent request awaiting its decision). */
+export class AuthorisationRequiredError extends VigilError {
+  override readonly name = 'AuthorisationRequiredError';
+  constructor(message = 'an authorising officer must grant this deployment before it starts') {
+    super('authorisation_required', message, 409);
+  }
+}
+
+/** A start before the authorised window opens or after it closes. */
+export class OutsideAuthorisedWindowError extends VigilError {
+  override readonly name = 'OutsideAuthorisedWindowError';
+  constructor(message: string) {
+    super('outside_authorised_window', message, 409);
+  }
+}

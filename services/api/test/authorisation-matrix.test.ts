@@ -31,8 +31,8 @@ const EXPECTED: Record<string, UserRole[]> = {
   'DELETE /api/v1/subjects/{id}': ['watchlist_manager', 'admin'],
   'GET /api/v1/reference-images/{id}': ['watchlist_manager', 'admin', 'operator'],
   'POST /api/v1/deployments': ['admin'],
-  'GET /api/v1/deployments': ['admin', 'operator', 'oversight'],
-  'GET /api/v1/deployments/{id}': ['admin', 'operator', 'oversight'],
+  'GET /api/v1/deployments': ['admin', 'operator', 'oversight', 'authoriser'],
+  'GET /api/v1/deployments/{id}': ['admin', 'operator', 'oversight', 'authoriser'],
   'PATCH /api/v1/deployments/{id}': ['admin'],
   'PUT /api/v1/deployments/{id}/watchlists': ['admin'],
   'POST /api/v1/deployments/{id}/operators': ['admin'],
@@ -52,6 +52,8 @@ const EXPECTED: Record<string, UserRole[]> = {
   // Routes added after the contract's table, pinned as their handlers' role checks stand, so that a
   // new route cannot slip past this matrix (see 'gives every non-public route a row' below).
   'POST /api/v1/auth/logout': ALL,
+  // Issue 23: everyone changes their own password.
+  'POST /api/v1/auth/password': ALL,
   'GET /metrics': ['admin'],
   'GET /api/v1/metrics': ['admin'],
   'POST /api/v1/watchlists/{id}/imports': ['watchlist_manager', 'admin'],
@@ -61,6 +63,21 @@ const EXPECTED: Record<string, UserRole[]> = {
   'GET /api/v1/oversight/stats.csv': ['oversight', 'admin'],
   'POST /api/v1/oversight/retention/run': ['admin'],
   'PATCH /api/v1/deployments/{id}/threshold': ['admin'],
+  // Issue 24, items 3-5: two-person verification (the rule is set by an admin, confirmed by operators),
+  // the log of each use, the published record, the evidence pack and the calibrations behind it.
+  'GET /api/v1/deployments/{id}/verification': ['admin', 'operator', 'oversight'],
+  'PUT /api/v1/deployments/{id}/verification': ['admin'],
+  'GET /api/v1/deployments/{id}/verifications': ['operator', 'admin'],
+  'POST /api/v1/alerts/{id}/verifications': ['operator', 'admin'],
+  'GET /api/v1/deployments/{id}/use-log': ['oversight', 'admin'],
+  'GET /api/v1/deployments/{id}/use-log.csv': ['oversight', 'admin'],
+  'GET /api/v1/deployments/{id}/published-record': ['oversight', 'admin'],
+  'GET /api/v1/deployments/{id}/published-record.csv': ['oversight', 'admin'],
+  'GET /api/v1/oversight/published-record': ['oversight', 'admin'],
+  'GET /api/v1/oversight/published-record.csv': ['oversight', 'admin'],
+  'GET /api/v1/deployments/{id}/evidence-pack': ['oversight', 'admin'],
+  'GET /api/v1/oversight/calibrations': ['oversight', 'admin'],
+  'POST /api/v1/oversight/calibrations': ['admin'],
   // The contract names operators; admins may record an outcome too.
   'POST /api/v1/alerts/{id}/adjudication': ['operator', 'admin'],
   'GET /api/v1/deployments/{id}/officers': ['operator', 'admin'],
@@ -68,6 +85,14 @@ const EXPECTED: Record<string, UserRole[]> = {
   'GET /api/v1/dispatches/mine': ['operator', 'admin'],
   // The console's New deployment form takes its default threshold and floor from here.
   'GET /api/v1/model': ALL,
+  // Issue 24: an admin asks, an authorising officer (a role apart from admin) decides; watchlist
+  // managers record an entry's provenance and a second person approves it.
+  'POST /api/v1/deployments/{id}/authorisation': ['admin'],
+  'GET /api/v1/deployments/{id}/authorisations': ['authoriser', 'admin', 'oversight'],
+  'GET /api/v1/authorisations': ['authoriser', 'admin', 'oversight'],
+  'POST /api/v1/authorisations/{id}/decision': ['authoriser'],
+  'PATCH /api/v1/subjects/{id}': ['watchlist_manager', 'admin'],
+  'POST /api/v1/subjects/{id}/approval': ['watchlist_manager', 'admin', 'authoriser'],
 };
 
 const FAKE_ID = '00000000-0000-4000-8000-000000000000';

@@ -4,7 +4,7 @@ import { SnapshotRepository } from '@vigil/matcher';
 import { CameraState, decodeDeploymentChanged, encodeCameraStatus } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolThroughApi, faceCrop, loadEngine, multipart } from './face-fixtures.js';
-import { bearer, createTestApp, type TestApp } from './test-app.js';
+import { authorise, bearer, createTestApp, type TestApp } from './test-app.js';
 
 const SQL_INJECTION = "x'); DELETE FROM deployments; --";
 
@@ -175,6 +175,7 @@ describe(`deployments (${backendName})`, () => {
     ).json();
 
     expect((await call('POST', `/deployments/${id}/start`, t.tokens.operator)).statusCode).toBe(403);
+    await authorise(t, id);
     const started = await call('POST', `/deployments/${id}/start`, t.tokens.admin);
     expect(started.statusCode, started.body).toBe(200);
     expect(started.json()).toMatchObject({ status: 'running' });

@@ -6,6 +6,7 @@ import { createTestBus, createTestDatabase } from '@vigil/core/testing';
 import type { FastifyInstance } from 'fastify';
 import { type AppDependencies, buildApp } from '../src/app.js';
 import type { UserRole } from '../src/auth/roles.js';
+import { type ApiCall, authoriseDeployment } from './authorisation.fixture.js';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 export const ROLE_PASSWORD = 'a long enough password 42';
@@ -45,7 +46,7 @@ export async function createTestApp(
   await app.ready();
   const tokens = {} as Record<UserRole, string>;
   tokens.admin = await login(app, 'admin', ADMIN_PASSWORD);
-  for (const role of ['watchlist_manager', 'operator', 'oversight'] as const) {
+  for (const role of ['watchlist_manager', 'operator', 'oversight', 'authoriser'] as const) {
     const created = await app.inject({
       method: 'POST',
       url: '/api/v1/users',
@@ -82,4 +83,31 @@ export async function login(app: FastifyInstance, username: string, password: st
 
 export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
+}
+
+/** An API caller (authorisation.fixture's `ApiCall`) over `app.inject` as the holder of `token`. */
+export function injectCaller(app: FastifyInstance, token: string): ApiCall {
+  return async (method, route, body) => {
+    const response = await app.inject({
+      method: method as 'GET',
+      url: `/api/v1${route}`,
+      headers: bearer(token),
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    return { status: response.statusCode, json: response.body ? response.json() : undefined };
+  };
+}
+
+/** Authorises a deployment through the routes: the admin asks, the test app's authoriser grants. */
+export function authorise(
+  t: TestApp,
+  deploymentId: string,
+  options: { urgent?: boolean; grant?: boolean } = {},
+) {
+  return authoriseDeployment(
+    injectCaller(t.app, t.tokens.admin),
+    injectCaller(t.app, t.tokens.authoriser),
+    deploymentId,
+    options,
+  );
 }

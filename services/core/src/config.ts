@@ -60,8 +60,18 @@ const fields = z.object({
   VIGIL_AUDIT_KEY: z.string().min(1).optional(),
   /** Hours a stopped deployment's watchlist snapshot is kept before destruction. */
   VIGIL_SNAPSHOT_GRACE_HOURS: z.coerce.number().min(0).default(24),
+  /**
+   * Hours an urgent start may run before the authorising officer's decision; without one by then the
+   * deployment stops and its snapshot, alerts and crops are deleted. The EU AI Act (Article 5(3)) allows 24.
+   */
+  VIGIL_URGENT_DECISION_HOURS: z.coerce.number().positive().max(24).default(24),
   /** Days alerts and their crops are kept. */
   VIGIL_ALERT_RETENTION_DAYS: z.coerce.number().min(0).default(31),
+  /**
+   * Days the log of each use of a deployment (start, end, snapshot, each alert's input and who
+   * verified it; no images) is kept: about six months, long enough for a complaint or an audit.
+   */
+  VIGIL_USE_LOG_RETENTION_DAYS: z.coerce.number().min(1).default(183),
   /** Minutes between retention runs in the API process (snapshots, alerts, expired subjects). */
   VIGIL_RETENTION_INTERVAL_MINUTES: z.coerce.number().min(1).default(15),
   /**

@@ -9,6 +9,7 @@ import type {
   Outcome,
 } from '../realtime/realtime-events.js';
 import { isUuid } from '../uuid.js';
+import { assertActionable } from '../verification/verification.service.js';
 import { InvalidOfficerError, NotAssignedError } from './alert.errors.js';
 import {
   type AdjudicationRecord,
@@ -193,6 +194,7 @@ export class AlertService {
     const alert = await this.#alertFor(user, alertId);
     const note = input.note ?? '';
     const record = await this.db.transaction(async (tx) => {
+      await assertActionable(tx, alert, input.outcome);
       const inserted = await this.#alerts.insertAdjudication(
         { alertId: alert.id, userId: user.id, outcome: input.outcome, note },
         tx,
@@ -210,8 +212,13 @@ export class AlertService {
       );
       return inserted;
     });
+    return this.announceAdjudication(record);
+  }
+
+  /** Sends a stored outcome live to every client on its deployment (also after two-person verification). */
+  announceAdjudication(record: AdjudicationRecord): AdjudicationPayload {
     const payload = adjudicationPayload(record);
-    this.feed.publishEvent(alert.deploymentId, { type: 'adjudication', payload });
+    this.feed.publishEvent(record.deploymentId, { type: 'adjudication', payload });
     return payload;
   }
 
@@ -234,6 +241,7 @@ export class AlertService {
       throw new InvalidOfficerError();
     const note = input.note ?? '';
     const record: DispatchRecord = await this.db.transaction(async (tx) => {
+      await assertActionable(tx, alert, 'dispatch');
       const inserted = await this.#alerts.insertDispatch(
         { alertId: alert.id, officerId: input.officerId, dispatchedBy: user.id, note },
         tx,

@@ -1,6 +1,21 @@
 import type { Queryable } from '@vigil/core';
+import type { AuthorisationStatus, WatchlistComposition } from './authorisation.repository.js';
 
 export type DeploymentStatus = 'planned' | 'running' | 'stopped';
+export type StopReason = 'manual' | 'window_ended' | 'authorisation_refused' | 'authorisation_lapsed';
+
+/** The deployment's newest request for authorisation, as the deployment shows it. */
+export interface AuthorisationSummary {
+  id: string;
+  status: AuthorisationStatus;
+  urgent: boolean;
+  requestedBy: string | null;
+  requestedAt: string;
+  decisionDueAt: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  rationale: string;
+}
 
 export interface Camera {
   id: string;
@@ -17,9 +32,17 @@ export interface Deployment {
   id: string;
   name: string;
   location: string;
+  purpose: string;
+  legalBasis: string;
   threshold: number;
   model: string;
   status: DeploymentStatus;
+  stopReason: StopReason | null;
+  authorisation: AuthorisationSummary | null;
+  /** The snapshot's make-up, recorded at start; no names. */
+  watchlistComposition: WatchlistComposition | null;
+  /** When a refused or lapsed authorisation deleted the snapshot, alerts and crops. */
+  purgedAt: string | null;
   startsAt: string | null;
   endsAt: string | null;
   startedAt: string | null;
@@ -38,9 +61,15 @@ interface DeploymentRow {
   id: string;
   name: string;
   location: string;
+  purpose: string;
+  legal_basis: string;
   threshold: number | string;
   model: string;
   status: DeploymentStatus;
+  stop_reason: StopReason | null;
+  watchlist_composition: WatchlistComposition | string | null;
+  purged_at: Date | string | null;
+  authorisation: Record<string, unknown> | string | null;
   starts_at: Date | string | null;
   ends_at: Date | string | null;
   started_at: Date | string | null;
@@ -53,11 +82,37 @@ interface DeploymentRow {
   operator_ids: string[] | null;
 }
 
+const json = <T>(value: T | string | null): T | null =>
+  typeof value === 'string' ? (JSON.parse(value) as T) : value;
+
+function authorisationFromJson(value: Record<string, unknown> | string | null): AuthorisationSummary | null {
+  const row = json(value);
+  if (!row) return null;
+  const date = (key: string) => (row[key] ? new Date(row[key] as string).toISOString() : null);
+  return {
+    id: row.id as string,
+    status: row.status as AuthorisationStatus,
+    urgent: row.urgent as boolean,
+    requestedBy: (row.requested_by as string | null) ?? null,
+    requestedAt: date('requested_at')!,
+    decisionDueAt: date('decision_due_at'),
+    decidedBy: (row.decided_by as string | null) ?? null,
+    decidedAt: date('decided_at'),
+    rationale: row.rationale as string,
+  };
+}
+
 function fromRow(row: DeploymentRow): Deployment {
   return {
     id: row.id,
     name: row.name,
     location: row.location,
+    purpose: row.purpose,
+    legalBasis: row.legal_basis,
+    stopReason: row.stop_reason,
+    authorisation: authorisationFromJson(row.authorisation),
+    watchlistComposition: json(row.watchlist_composition),
+    purgedAt: iso(row.purged_at),
     // real is single precision: 0.6 reads back as 0.6000000238.
     threshold: Math.round(Number(row.threshold) * 1e6) / 1e6,
     model: row.model,
@@ -101,7 +156,12 @@ function cameraFromRow(row: CameraRow): Camera {
 
 const SELECT = `SELECT d.*,
     ARRAY(SELECT dw.watchlist_id::text FROM deployment_watchlists dw WHERE dw.deployment_id = d.id) AS watchlist_ids,
-    ARRAY(SELECT o.user_id::text FROM deployment_operators o WHERE o.deployment_id = d.id) AS operator_ids
+    ARRAY(SELECT o.user_id::text FROM deployment_operators o WHERE o.deployment_id = d.id) AS operator_ids,
+    (SELECT row_to_json(a) FROM (
+       SELECT x.id, x.status, x.urgent, x.requested_by, x.requested_at, x.decision_due_at, x.decided_by,
+              x.decided_at, x.rationale
+         FROM deployment_authorisations x WHERE x.deployment_id = d.id
+        ORDER BY x.requested_at DESC, x.id DESC LIMIT 1) a) AS authorisation
   FROM deployments d`;
 
 /** `deployments`, `deployment_watchlists`, `deployment_operators`, `cameras`, and the snapshot freeze. */
@@ -112,6 +172,8 @@ export class DeploymentRepository {
     input: {
       name: string;
       location: string;
+      purpose: string;
+      legalBasis: string;
       threshold: number;
       model: string;
       startsAt: string | null;
@@ -121,8 +183,8 @@ export class DeploymentRepository {
     tx = this.db,
   ): Promise<string> {
     const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO deployments (name, location, threshold, model, starts_at, ends_at, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      `INSERT INTO deployments (name, location, threshold, model, starts_at, ends_at, created_by, purpose, legal_basis)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
       [
         input.name,
         input.location,
@@ -131,6 +193,8 @@ export class DeploymentRepository {
         input.startsAt,
         input.endsAt,
         input.createdBy,
+        input.purpose,
+        input.legalBasis,
       ],
     );
     return rows[0]!.id;
@@ -159,6 +223,8 @@ export class DeploymentRepository {
     changes: {
       name?: string;
       location?: string;
+      purpose?: string;
+      legalBasis?: string;
       threshold?: number;
       startsAt?: string | null;
       endsAt?: string | null;
@@ -169,7 +235,8 @@ export class DeploymentRepository {
       `UPDATE deployments SET name = COALESCE($2, name), location = COALESCE($3, location),
          threshold = COALESCE($4, threshold),
          starts_at = CASE WHEN $5::boolean THEN $6::timestamptz ELSE starts_at END,
-         ends_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE ends_at END
+         ends_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE ends_at END,
+         purpose = COALESCE($9, purpose), legal_basis = COALESCE($10, legal_basis)
        WHERE id = $1`,
       [
         id,
@@ -180,6 +247,8 @@ export class DeploymentRepository {
         changes.startsAt ?? null,
         changes.endsAt !== undefined,
         changes.endsAt ?? null,
+        changes.purpose ?? null,
+        changes.legalBasis ?? null,
       ],
     );
   }
@@ -273,12 +342,13 @@ export class DeploymentRepository {
   }
 
   /**
-   * Freezes the snapshot: the current embeddings (of `model`) of the non-expired subjects of the
-   * deployment's watchlists, and the non-biometric log of who was on the list.
+   * Freezes the snapshot: the current embeddings (of `model`) of `subjectIds` among the non-expired
+   * subjects of the deployment's watchlists, and the non-biometric log of who was on the list.
    */
   async freezeSnapshot(
     id: string,
     model: string,
+    subjectIds: string[],
     tx = this.db,
   ): Promise<{ entries: number; subjects: number }> {
     const entries = await tx.query(
@@ -287,8 +357,9 @@ export class DeploymentRepository {
          FROM deployment_watchlists dw
          JOIN subjects s ON s.watchlist_id = dw.watchlist_id
          JOIN embeddings e ON e.subject_id = s.id
-        WHERE dw.deployment_id = $1 AND e.model = $2 AND (s.expires_at IS NULL OR s.expires_at > now())`,
-      [id, model],
+        WHERE dw.deployment_id = $1 AND e.model = $2 AND (s.expires_at IS NULL OR s.expires_at > now())
+          AND s.id = ANY($3::uuid[])`,
+      [id, model, subjectIds],
     );
     const subjects = await tx.query(
       `INSERT INTO deployment_subject_log (deployment_id, subject_id, watchlist_id, label, category, priority)
@@ -301,16 +372,19 @@ export class DeploymentRepository {
     return { entries: entries.rowCount, subjects: subjects.rowCount };
   }
 
-  async markStarted(id: string, tx = this.db): Promise<void> {
-    await tx.query("UPDATE deployments SET status = 'running', started_at = now() WHERE id = $1", [id]);
+  async markStarted(id: string, composition: WatchlistComposition, tx = this.db): Promise<void> {
+    await tx.query(
+      "UPDATE deployments SET status = 'running', started_at = now(), watchlist_composition = $2::jsonb WHERE id = $1",
+      [id, JSON.stringify(composition)],
+    );
   }
 
-  async markStopped(id: string, graceHours: number, tx = this.db): Promise<void> {
+  async markStopped(id: string, graceHours: number, reason: StopReason, tx = this.db): Promise<void> {
     await tx.query(
-      `UPDATE deployments SET status = 'stopped', stopped_at = now(),
+      `UPDATE deployments SET status = 'stopped', stopped_at = now(), stop_reason = $3,
          snapshot_destroy_after = now() + make_interval(secs => $2::double precision)
        WHERE id = $1`,
-      [id, graceHours * 3600],
+      [id, graceHours * 3600, reason],
     );
   }
 

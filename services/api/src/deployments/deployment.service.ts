@@ -14,9 +14,26 @@ import {
   redactCameraUrl,
 } from '@vigil/ingest';
 import type { AuthUser } from '../auth/roles.js';
-import { DeploymentStateError, ThresholdBelowFloorError } from '../errors.js';
+import {
+  AuthorisationRequiredError,
+  DeploymentStateError,
+  OutsideAuthorisedWindowError,
+  ThresholdBelowFloorError,
+} from '../errors.js';
 import { isUuid } from '../uuid.js';
-import { type Camera, type Deployment, DeploymentRepository } from './deployment.repository.js';
+import { AuthorisationRepository, composition } from './authorisation.repository.js';
+import {
+  type Camera,
+  type Deployment,
+  DeploymentRepository,
+  type StopReason,
+} from './deployment.repository.js';
+
+/** Who an audited change is by: a user, or the system (the authorisation schedule) with no id. */
+export interface Actor {
+  id: string | null;
+  username: string;
+}
 
 /** What the status route needs of the pipeline's camera status tracker (@vigil/ingest). */
 export interface CameraStatusSource {
@@ -37,6 +54,10 @@ export interface DeploymentSettings {
 export interface DeploymentInput {
   name: string;
   location?: string;
+  /** What the deployment is for, in the authorising officer's terms. */
+  purpose?: string;
+  /** The law the deployment relies on (e.g. common law policing powers, DPA 2018 s.35). */
+  legalBasis?: string;
   threshold: number;
   watchlistIds: string[];
   operatorIds?: string[];
@@ -153,6 +174,8 @@ export class DeploymentService {
         {
           name: input.name,
           location: input.location ?? '',
+          purpose: input.purpose ?? '',
+          legalBasis: input.legalBasis ?? '',
           threshold: input.threshold,
           model,
           startsAt: input.startsAt ?? null,
@@ -178,7 +201,7 @@ export class DeploymentService {
     });
   }
 
-  /** Every deployment for admins and oversight; operators see those they are assigned to. */
+  /** Every deployment for admins, authorisers and oversight; operators see those they are assigned to. */
   list(actor: AuthUser): Promise<Deployment[]> {
     return this.#deployments.list(actor.role === 'operator' ? { operatorId: actor.id } : {});
   }
@@ -192,11 +215,19 @@ export class DeploymentService {
     return deployment;
   }
 
-  /** Changes a planned deployment's name, place, window or threshold. */
+  /**
+   * Changes a planned deployment's name, place, purpose, legal basis, window or threshold. A pending
+   * or granted authorisation was given for the old terms: it is withdrawn, and must be asked again.
+   */
   async update(
     actor: AuthUser,
     id: string,
-    changes: Partial<Pick<DeploymentInput, 'name' | 'location' | 'threshold' | 'startsAt' | 'endsAt'>>,
+    changes: Partial<
+      Pick<
+        DeploymentInput,
+        'name' | 'location' | 'purpose' | 'legalBasis' | 'threshold' | 'startsAt' | 'endsAt'
+      >
+    >,
   ): Promise<Deployment> {
     if (changes.threshold !== undefined) this.#checkThreshold(changes.threshold);
     return this.#change(actor, id, 'deployment.update', { ...changes }, async (tx, deployment) => {
@@ -207,6 +238,7 @@ export class DeploymentService {
         changes.endsAt !== undefined ? changes.endsAt : deployment.endsAt,
       );
       await new DeploymentRepository(tx).update(id, changes, tx);
+      return withdrawAuthorisation(tx, id);
     });
   }
 
@@ -216,6 +248,7 @@ export class DeploymentService {
       if (deployment.status !== 'planned')
         throw new DeploymentStateError('watchlists are frozen once a deployment has started');
       await new DeploymentRepository(tx).setWatchlists(id, await this.#checkWatchlists(watchlistIds, tx), tx);
+      return withdrawAuthorisation(tx, id);
     });
   }
 
@@ -283,21 +316,46 @@ export class DeploymentService {
   }
 
   /**
-   * Starts a planned deployment: freezes the snapshot of its watchlists' current, non-expired
-   * subjects' embeddings (of the deployment's model), records who was on the list, and tells
-   * ingest to open the cameras.
+   * Starts a planned deployment inside its authorised window, once an authorising officer has
+   * granted it (or at once on an urgent request awaiting the decision): freezes the snapshot of the
+   * entries the authorisation covers that are still approved and not past review (embeddings of the
+   * deployment's model), records who was on the list and the list's make-up, and tells ingest to
+   * open the cameras.
    */
-  async start(actor: AuthUser, id: string): Promise<Deployment> {
+  async start(actor: AuthUser, id: string, now = new Date()): Promise<Deployment> {
     let frozen = { entries: 0, subjects: 0 };
     const deployment = await this.#change(actor, id, 'deployment.start', {}, async (tx, current) => {
       if (current.status !== 'planned')
         throw new DeploymentStateError(`a ${current.status} deployment cannot be started`);
       if (current.watchlistIds.length === 0)
         throw new DeploymentStateError('attach at least one watchlist before starting');
+      const authorisations = new AuthorisationRepository(tx);
+      const authorisation = await authorisations.latest(id, tx);
+      const urgent = authorisation?.status === 'pending' && authorisation.urgent;
+      if (!authorisation || !(authorisation.status === 'granted' || urgent))
+        throw new AuthorisationRequiredError();
+      if (authorisation.startsAt && now.getTime() < new Date(authorisation.startsAt).getTime())
+        throw new OutsideAuthorisedWindowError(`the authorised window opens at ${authorisation.startsAt}`);
+      if (authorisation.endsAt && now.getTime() >= new Date(authorisation.endsAt).getTime())
+        throw new OutsideAuthorisedWindowError(`the authorised window closed at ${authorisation.endsAt}`);
+      const subjects = await authorisations.classify(
+        id,
+        current.model,
+        await authorisations.subjectIds(authorisation.id, tx),
+      );
+      const make = composition(subjects);
       const repository = new DeploymentRepository(tx);
-      frozen = await repository.freezeSnapshot(id, current.model, tx);
-      await repository.markStarted(id, tx);
-      return { snapshotSubjects: frozen.subjects, snapshotEntries: frozen.entries, model: current.model };
+      const included = subjects.filter((subject) => subject.excluded === null).map((subject) => subject.id);
+      frozen = await repository.freezeSnapshot(id, current.model, included, tx);
+      await repository.markStarted(id, make, tx);
+      return {
+        snapshotSubjects: frozen.subjects,
+        snapshotEntries: frozen.entries,
+        model: current.model,
+        authorisationId: authorisation.id,
+        urgent,
+        composition: make,
+      };
     });
     notifyDeploymentChanged(this.bus, id, 'started');
     return deployment;
@@ -305,14 +363,46 @@ export class DeploymentService {
 
   /** Stops a running deployment and schedules its snapshot's destruction after the grace period. */
   async stop(actor: AuthUser, id: string): Promise<Deployment> {
-    const deployment = await this.#change(actor, id, 'deployment.stop', {}, async (tx, current) => {
-      if (current.status !== 'running')
-        throw new DeploymentStateError(`a ${current.status} deployment cannot be stopped`);
-      await new DeploymentRepository(tx).markStopped(id, this.settings.snapshotGraceHours, tx);
-      return { snapshotGraceHours: this.settings.snapshotGraceHours };
-    });
+    const deployment = await this.#change(actor, id, 'deployment.stop', {}, async (tx, current) =>
+      this.stopIn(tx, current, 'manual'),
+    );
     notifyDeploymentChanged(this.bus, id, 'stopped');
     return deployment;
+  }
+
+  /**
+   * Stops `deployment` inside the caller's transaction (its row locked) for `reason`; a refused or
+   * lapsed authorisation also deletes its snapshot, alerts and crops at once. Returns audit details.
+   * The caller announces the stop (`announceStopped`) once the transaction has committed.
+   */
+  async stopIn(tx: Queryable, deployment: Deployment, reason: StopReason): Promise<Record<string, unknown>> {
+    if (deployment.status !== 'running')
+      throw new DeploymentStateError(`a ${deployment.status} deployment cannot be stopped`);
+    await new DeploymentRepository(tx).markStopped(
+      deployment.id,
+      this.settings.snapshotGraceHours,
+      reason,
+      tx,
+    );
+    if (reason === 'authorisation_refused' || reason === 'authorisation_lapsed')
+      return { stopReason: reason, deleted: await new AuthorisationRepository(tx).purge(deployment.id, tx) };
+    return { stopReason: reason, snapshotGraceHours: this.settings.snapshotGraceHours };
+  }
+
+  /** Tells ingest (and so the matcher) that a deployment stopped. */
+  announceStopped(id: string): void {
+    notifyDeploymentChanged(this.bus, id, 'stopped');
+  }
+
+  /** Runs `work` on the locked deployment in one transaction with its audit entry (for other services). */
+  change(
+    actor: Actor,
+    id: string,
+    action: string,
+    details: Record<string, unknown>,
+    work: (tx: Queryable, current: Deployment) => Promise<Record<string, unknown> | void>,
+  ): Promise<Deployment> {
+    return this.#change(actor, id, action, details, work);
   }
 
   /**
@@ -362,7 +452,7 @@ export class DeploymentService {
 
   /** Runs `work` on the locked deployment in one transaction with its audit entry; returns the result. */
   async #change(
-    actor: AuthUser,
+    actor: Actor,
     id: string,
     action: string,
     details: Record<string, unknown>,
@@ -388,4 +478,17 @@ export class DeploymentService {
       return (await repository.find(id, tx))!;
     });
   }
+}
+
+/** Withdraws a deployment's pending or granted authorisation, whose terms have just changed. */
+async function withdrawAuthorisation(tx: Queryable, id: string): Promise<Record<string, unknown>> {
+  const authorisations = new AuthorisationRepository(tx);
+  const latest = await authorisations.latest(id, tx);
+  if (!latest || (latest.status !== 'pending' && latest.status !== 'granted')) return {};
+  await authorisations.decide(
+    latest.id,
+    { status: 'withdrawn', decidedBy: null, rationale: 'the terms changed after the request' },
+    tx,
+  );
+  return { authorisationWithdrawn: latest.id };
 }

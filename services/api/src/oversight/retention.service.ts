@@ -1,4 +1,5 @@
 import { AuditRepository, type Database, type Logger } from '@vigil/core';
+import { UseLogRepository } from './use-log.repository.js';
 import {
   type DeletedAlerts,
   type DeletedSnapshot,
@@ -13,7 +14,12 @@ export interface RetentionPolicy {
   snapshotGraceHours: number;
   /** Days alerts and their crops are kept (VIGIL_ALERT_RETENTION_DAYS). */
   alertRetentionDays: number;
+  /** Days the log of each use is kept (VIGIL_USE_LOG_RETENTION_DAYS); 183 when absent. */
+  useLogRetentionDays?: number;
 }
+
+/** About six months: the use log's default period (VIGIL_USE_LOG_RETENTION_DAYS). */
+export const DEFAULT_USE_LOG_RETENTION_DAYS = 183;
 
 /** What one run deleted. `skipped` when another process was running retention at the time. */
 export interface RetentionReport {
@@ -23,6 +29,8 @@ export interface RetentionReport {
   snapshots: DeletedSnapshot[];
   alerts: DeletedAlerts[];
   subjects: DeletedSubject[];
+  /** Use log entries older than the use log's period, per deployment. */
+  useLog: { deploymentId: string; entries: number }[];
   /** Tables compacted with VACUUM FULL afterwards. */
   compacted: RetentionTable[];
   /** Tables that lost rows but this database role may not compact (not their owner). */
@@ -74,6 +82,7 @@ export class RetentionService {
       snapshots: [],
       alerts: [],
       subjects: [],
+      useLog: [],
       compacted: [],
       notCompacted: [],
     };
@@ -128,6 +137,19 @@ export class RetentionService {
               embeddings: s.embeddings,
               snapshotEntries: s.snapshotEntries,
             },
+          },
+          tx,
+        );
+      const useLogDays = this.policy.useLogRetentionDays ?? DEFAULT_USE_LOG_RETENTION_DAYS;
+      report.useLog = await new UseLogRepository(tx).deleteBefore(new Date(now.getTime() - useLogDays * DAY_MS), tx);
+      for (const u of report.useLog)
+        await this.#audit.append(
+          {
+            ...audited,
+            action: 'retention.use_log_deleted',
+            targetType: 'deployment',
+            targetId: u.deploymentId,
+            details: { entries: u.entries, retentionDays: useLogDays },
           },
           tx,
         );
@@ -213,9 +235,11 @@ export function startRetentionSchedule(options: {
 export function retentionPolicy(config: {
   VIGIL_SNAPSHOT_GRACE_HOURS: number;
   VIGIL_ALERT_RETENTION_DAYS: number;
+  VIGIL_USE_LOG_RETENTION_DAYS?: number;
 }): RetentionPolicy {
   return {
     snapshotGraceHours: config.VIGIL_SNAPSHOT_GRACE_HOURS,
     alertRetentionDays: config.VIGIL_ALERT_RETENTION_DAYS,
+    useLogRetentionDays: config.VIGIL_USE_LOG_RETENTION_DAYS,
   };
 }

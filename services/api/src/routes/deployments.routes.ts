@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CameraInput, DeploymentInput, DeploymentService } from '../deployments/deployment.service.js';
+import { compositionSchema } from './authorisations.routes.js';
 import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
 
 export interface DeploymentRoutesOptions {
@@ -15,9 +16,32 @@ const deploymentSchema = {
     id: { type: 'string', format: 'uuid' },
     name: { type: 'string' },
     location: { type: 'string' },
+    purpose: { type: 'string' },
+    legalBasis: { type: 'string' },
     threshold: { type: 'number' },
     model: { type: 'string' },
     status: { type: 'string', enum: ['planned', 'running', 'stopped'] },
+    stopReason: {
+      type: ['string', 'null'],
+      enum: ['manual', 'window_ended', 'authorisation_refused', 'authorisation_lapsed', null],
+    },
+    authorisation: {
+      type: ['object', 'null'],
+      description: 'The newest request for authorisation (GET /deployments/{id}/authorisations for all)',
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        status: { type: 'string' },
+        urgent: { type: 'boolean' },
+        requestedBy: { type: ['string', 'null'] },
+        requestedAt: { type: 'string', format: 'date-time' },
+        decisionDueAt: nullableDate,
+        decidedBy: { type: ['string', 'null'] },
+        decidedAt: nullableDate,
+        rationale: { type: 'string' },
+      },
+    },
+    watchlistComposition: { ...compositionSchema, description: "The snapshot's make-up at start; no names" },
+    purgedAt: nullableDate,
     startsAt: nullableDate,
     endsAt: nullableDate,
     startedAt: nullableDate,
@@ -121,6 +145,8 @@ const text200 = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' }
 const deploymentFields = {
   name: text200,
   location: { type: 'string', maxLength: 500 },
+  purpose: { type: 'string', maxLength: 4000 },
+  legalBasis: { type: 'string', maxLength: 4000 },
   threshold: { type: 'number', maximum: 1 },
   startsAt: nullableDate,
   endsAt: nullableDate,
@@ -133,7 +159,7 @@ export async function deploymentRoutes(
 ): Promise<void> {
   const { deployments } = options;
   const admin = app.requireRoles('admin');
-  const viewers = app.requireRoles('admin', 'operator', 'oversight');
+  const viewers = app.requireRoles('admin', 'operator', 'oversight', 'authoriser');
 
   app.post<{ Body: DeploymentInput }>(
     '/deployments',
@@ -189,7 +215,8 @@ export async function deploymentRoutes(
       onRequest: admin,
       schema: {
         tags: ['deployments'],
-        summary: "Change a planned deployment's name, location, window or threshold",
+        summary: "Change a planned deployment's name, location, purpose, legal basis, window or threshold",
+        description: 'A pending or granted authorisation is withdrawn: the changed terms need a new one.',
         params: uuidParams,
         body: { type: 'object', properties: deploymentFields, additionalProperties: false, minProperties: 1 },
         response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
@@ -205,6 +232,7 @@ export async function deploymentRoutes(
       schema: {
         tags: ['deployments'],
         summary: "Set a planned deployment's watchlists",
+        description: 'A pending or granted authorisation is withdrawn: the changed list needs a new one.',
         params: uuidParams,
         body: {
           type: 'object',
@@ -334,6 +362,8 @@ export async function deploymentRoutes(
       schema: {
         tags: ['deployments'],
         summary: 'Start: freeze the watchlist snapshot and open the cameras',
+        description:
+          'Only with a granted authorisation (or an urgent request awaiting its decision): 409 authorisation_required; and inside its window: 409 outside_authorised_window. The snapshot holds the entries the authorisation covers that are still approved and not past review.',
         params: uuidParams,
         response: { 200: deploymentSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
       },

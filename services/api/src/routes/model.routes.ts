@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { USER_ROLES } from '../auth/roles.js';
 import { AUTH_ERRORS, errorResponses } from './schemas.js';
 
 /** The loaded model profile as a deployment's threshold needs it. */
@@ -33,7 +34,7 @@ export async function modelRoutes(app: FastifyInstance, options: ModelRoutesOpti
   app.get(
     '/model',
     {
-      onRequest: app.requireRoles('admin', 'operator', 'watchlist_manager', 'oversight'),
+      onRequest: app.requireRoles(...USER_ROLES),
       schema: {
         tags: ['system'],
         summary: "The loaded model profile: its default threshold and the deployments' threshold floor",

@@ -52,6 +52,15 @@ const retentionReportSchema = {
         required: ['subjectId', 'watchlistId', 'referenceImages', 'embeddings', 'snapshotEntries'],
       },
     },
+    useLog: {
+      type: 'array',
+      description: 'use log entries past VIGIL_USE_LOG_RETENTION_DAYS, deleted',
+      items: {
+        type: 'object',
+        properties: { deploymentId: { type: 'string', format: 'uuid' }, entries: count },
+        required: ['deploymentId', 'entries'],
+      },
+    },
     compacted: { type: 'array', items: { type: 'string' }, description: 'tables rewritten with VACUUM FULL' },
     notCompacted: {
       type: 'array',

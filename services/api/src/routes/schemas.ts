@@ -1,4 +1,5 @@
 /** JSON schemas shared by every route: the contract's error body and common shapes. */
+import { USER_ROLES } from '../auth/roles.js';
 
 export const errorSchema = {
   type: 'object',
@@ -60,7 +61,7 @@ export const uuidParams = {
 
 export const roleSchema = {
   type: 'string',
-  enum: ['admin', 'watchlist_manager', 'operator', 'oversight'],
+  enum: [...USER_ROLES],
 } as const;
 
 export const authUserSchema = {

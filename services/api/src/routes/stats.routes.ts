@@ -118,7 +118,7 @@ const oversightStatsSchema = {
   required: ['from', 'to', 'totals', 'deployments', 'series'],
 } as const;
 
-const windowQuery = {
+export const windowQuery = {
   from: {
     type: 'string',
     maxLength: 40,
@@ -157,11 +157,11 @@ function parseDate(value: string | undefined, name: string): Date | undefined {
   return date;
 }
 
-function parseWindow(query: StatsQuery): TimeWindow {
+export function parseWindow(query: StatsQuery): TimeWindow {
   return { from: parseDate(query.from, 'from'), to: parseDate(query.to, 'to') };
 }
 
-function sendCsv(reply: FastifyReply, filename: string, body: string): FastifyReply {
+export function sendCsv(reply: FastifyReply, filename: string, body: string): FastifyReply {
   return reply
     .type('text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${filename}"`)

@@ -30,7 +30,7 @@ const watchlistSchema = {
 
 const qualitySchema = { type: 'object', additionalProperties: { type: 'number' } } as const;
 
-const subjectSchema = {
+export const subjectSchema = {
   type: 'object',
   properties: {
     id: { type: 'string', format: 'uuid' },
@@ -44,6 +44,22 @@ const subjectSchema = {
     expiresAt: { type: ['string', 'null'], format: 'date-time' },
     addedBy: { type: ['string', 'null'] },
     createdAt: { type: 'string', format: 'date-time' },
+    reason: {
+      type: 'string',
+      description: "Why the subject is on the list: the category's criteria they meet",
+    },
+    imageTakenOn: {
+      type: ['string', 'null'],
+      format: 'date',
+      description: 'When the image was taken; source says where from',
+    },
+    approvedBy: { type: ['string', 'null'], description: 'Who approved the entry (never who added it)' },
+    approvedAt: { type: ['string', 'null'], format: 'date-time' },
+    reviewBy: {
+      type: ['string', 'null'],
+      format: 'date',
+      description: 'Left out of snapshots after this day',
+    },
     images: {
       type: 'array',
       items: {
@@ -71,7 +87,18 @@ const watchlistBody = {
   additionalProperties: false,
 } as const;
 
-const SUBJECT_TEXT_FIELDS = ['label', 'category', 'priority', 'notes', 'source', 'legal_basis', 'expires_at'];
+const SUBJECT_TEXT_FIELDS = [
+  'label',
+  'category',
+  'priority',
+  'notes',
+  'source',
+  'legal_basis',
+  'expires_at',
+  'reason',
+  'image_taken_on',
+  'review_by',
+];
 
 /** Watchlists and their subjects: watchlist managers and admins. */
 export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRoutesOptions): Promise<void> {
@@ -179,6 +206,12 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
             source: { type: 'string' },
             legal_basis: { type: 'string' },
             expires_at: { type: 'string', format: 'date-time' },
+            reason: {
+              type: 'string',
+              description: "why the subject is on the list: the category's criteria",
+            },
+            image_taken_on: { type: 'string', format: 'date' },
+            review_by: { type: 'string', format: 'date', description: 'default: 90 days from today' },
           },
           required: ['image', 'label', 'category', 'priority'],
         },

@@ -14,7 +14,9 @@ import { EngineUnavailableError, EnrolmentRejectedError, type ImageFailure } fro
 import { isUuid } from '../uuid.js';
 import { WatchlistRepository } from '../watchlists/watchlist.repository.js';
 import { sniffImageType } from './image-type.js';
+import { stripImageMetadata } from './image-metadata.js';
 import {
+import { defaultReviewBy, parseDay } from './provenance.js';
   SUBJECT_CATEGORIES,
   SUBJECT_PRIORITIES,
   type Subject,
@@ -40,7 +42,19 @@ export interface UploadedImage {
 
 /** The text fields of an enrolment, as multipart or CSV gives them (strings, snake_case). */
 export type SubjectFields = Partial<
-  Record<'label' | 'category' | 'priority' | 'notes' | 'source' | 'legal_basis' | 'expires_at', string>
+  Record<
+    | 'label'
+    | 'category'
+    | 'priority'
+    | 'notes'
+    | 'source'
+    | 'legal_basis'
+    | 'expires_at'
+    | 'reason'
+    | 'image_taken_on'
+    | 'review_by',
+    string
+  >
 >;
 
 export interface ParsedSubjectFields {
@@ -52,6 +66,9 @@ export interface ParsedSubjectFields {
   legalBasis: string;
   expiresAt: string | null;
 }
+  reason: string;
+  imageTakenOn: string | null;
+  reviewBy: string;
 
 export interface EnrolmentResult {
   id: string;
@@ -101,6 +118,9 @@ export function parseSubjectFields(fields: SubjectFields, now = new Date()): Par
     legalBasis: text(fields, 'legal_basis', MAX_SHORT_TEXT, false),
     expiresAt,
   };
+    reason: text(fields, 'reason', MAX_SHORT_TEXT, false),
+    imageTakenOn: parseDay(fields.image_taken_on, 'image_taken_on', { notAfter: now }),
+    reviewBy: parseDay(fields.review_by, 'review_by', { after: now }) ?? defaultReviewBy(now),
 }
 
 function roundQuality(quality: object): Record<string, number> {
@@ -152,6 +172,8 @@ export class EnrolmentService {
       hash: string;
       image: UploadedImage;
       width: number;
+      /** What is stored: the image without its metadata (EXIF, GPS). */
+      stored: Buffer;
       height: number;
       quality: Record<string, number>;
       embedding: Float32Array;
@@ -183,6 +205,7 @@ export class EnrolmentService {
           hash,
           image,
           width: analysis.width,
+          stored: await stripImageMetadata(image.data),
           height: analysis.height,
           quality: roundQuality(verdict.face.face.quality),
           embedding: verdict.face.embedding,
@@ -207,7 +230,7 @@ export class EnrolmentService {
               subjectId,
               watchlistId,
               contentHash: item.hash,
-              mimeType: sniffImageType(item.image.data),
+              mimeType: sniffImageType(item.stored),
               width: item.width,
               height: item.height,
               quality: item.quality,
@@ -252,7 +275,10 @@ export class EnrolmentService {
         ]);
       throw error;
     } finally {
-      for (const item of accepted) item.embedding.fill(0);
+      for (const item of accepted) {
+        item.embedding.fill(0);
+        item.stored.fill(0);
+      }
     }
   }
 

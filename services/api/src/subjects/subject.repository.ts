@@ -15,6 +15,9 @@ export interface SubjectInput {
   legalBasis: string;
   expiresAt: string | null;
   addedBy: string;
+  reason: string;
+  imageTakenOn: string | null;
+  reviewBy: string | null;
 }
 
 export interface ReferenceImageSummary {
@@ -37,6 +40,15 @@ export interface Subject {
   expiresAt: string | null;
   addedBy: string | null;
   createdAt: string;
+  /** Why the subject is on the list: the category's criteria they meet. */
+  reason: string;
+  /** When the reference image was taken (YYYY-MM-DD); `source` says where it came from. */
+  imageTakenOn: string | null;
+  /** Who approved the entry (never who added it), and when; null until approved. */
+  approvedBy: string | null;
+  approvedAt: string | null;
+  /** The entry is left out of snapshots from this day (YYYY-MM-DD) until reviewed. */
+  reviewBy: string | null;
   images: ReferenceImageSummary[];
 }
 
@@ -52,7 +64,20 @@ interface SubjectRow {
   expires_at: Date | string | null;
   added_by: string | null;
   created_at: Date | string;
+  reason: string;
+  image_taken_on: Date | string | null;
+  approved_by: string | null;
+  approved_at: Date | string | null;
+  review_by: Date | string | null;
   images: ReferenceImageSummary[] | string | null;
+}
+
+/** A `date` column as YYYY-MM-DD: pg gives a local-midnight Date, PGlite a UTC one or a string. */
+export function dayOf(value: Date | string | null): string | null {
+  if (value === null) return null;
+  if (typeof value === 'string') return value.slice(0, 10);
+  const local = new Date(value.getTime() - value.getTimezoneOffset() * 60_000);
+  return (value.getUTCHours() === 0 ? value : local).toISOString().slice(0, 10);
 }
 
 function fromRow(row: SubjectRow): Subject {
@@ -69,6 +94,11 @@ function fromRow(row: SubjectRow): Subject {
     expiresAt: row.expires_at ? new Date(row.expires_at).toISOString() : null,
     addedBy: row.added_by,
     createdAt: new Date(row.created_at).toISOString(),
+    reason: row.reason,
+    imageTakenOn: dayOf(row.image_taken_on),
+    approvedBy: row.approved_by,
+    approvedAt: row.approved_at ? new Date(row.approved_at).toISOString() : null,
+    reviewBy: dayOf(row.review_by),
     images: (images as ReferenceImageSummary[]).sort((a, b) => (a.id < b.id ? -1 : 1)),
   };
 }
@@ -84,8 +114,9 @@ export class SubjectRepository {
 
   async insertSubject(input: SubjectInput, tx = this.db): Promise<string> {
     const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO subjects (watchlist_id, label, category, priority, notes, source, legal_basis, expires_at, added_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      `INSERT INTO subjects (watchlist_id, label, category, priority, notes, source, legal_basis, expires_at, added_by,
+         reason, image_taken_on, review_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
       [
         input.watchlistId,
         input.label,
@@ -96,6 +127,9 @@ export class SubjectRepository {
         input.legalBasis,
         input.expiresAt,
         input.addedBy,
+        input.reason,
+        input.imageTakenOn,
+        input.reviewBy,
       ],
     );
     return rows[0]!.id;
@@ -160,6 +194,35 @@ export class SubjectRepository {
       [watchlistId, page.limit, page.offset],
     );
     return rows.map(fromRow);
+  }
+
+  /** Records provenance; any change withdraws the entry's approval, which someone must give again. */
+  async updateProvenance(
+    id: string,
+    changes: { reason?: string; source?: string; imageTakenOn?: string | null; reviewBy?: string },
+    tx = this.db,
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE subjects SET reason = COALESCE($2, reason), source = COALESCE($3, source),
+         image_taken_on = CASE WHEN $4::boolean THEN $5::date ELSE image_taken_on END,
+         review_by = COALESCE($6::date, review_by), approved_by = NULL, approved_at = NULL
+       WHERE id = $1`,
+      [
+        id,
+        changes.reason ?? null,
+        changes.source ?? null,
+        changes.imageTakenOn !== undefined,
+        changes.imageTakenOn ?? null,
+        changes.reviewBy ?? null,
+      ],
+    );
+  }
+
+  async approve(id: string, approverId: string, tx = this.db): Promise<void> {
+    await tx.query('UPDATE subjects SET approved_by = $2, approved_at = now() WHERE id = $1', [
+      id,
+      approverId,
+    ]);
   }
 
   async delete(id: string, tx = this.db): Promise<boolean> {

@@ -10,7 +10,7 @@ import {
 } from '@vigil/matcher';
 import { create, EmbeddingSchema } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createTestApp, type TestApp } from '../test-app.js';
+import { authorise, bearer, createTestApp, type TestApp } from '../test-app.js';
 import { createWatchlist, testCipher } from './fixtures.js';
 
 const MODEL = 'test-model';
@@ -81,6 +81,7 @@ describe(`statistics after a streamed run (${backendName})`, () => {
       payload: { userIds: [operator.user?.id ?? operator.id] },
     });
     expect(assigned.statusCode, assigned.body).toBeLessThan(300);
+    await authorise(t, deploymentId);
     const started = await t.app.inject({
       method: 'POST',
       url: `/api/v1/deployments/${deploymentId}/start`,

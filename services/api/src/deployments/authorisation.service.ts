@@ -1,0 +1,275 @@
+import {
+  AuditRepository,
+  ConflictError,
+  type Database,
+  ForbiddenError,
+  type Logger,
+  NotFoundError,
+  ValidationError,
+} from '@vigil/core';
+import type { AuthUser } from '../auth/roles.js';
+import { DeploymentStateError } from '../errors.js';
+import { isUuid } from '../uuid.js';
+import {
+  type Authorisation,
+  AuthorisationRepository,
+  type AuthorisationStatus,
+  composition,
+} from './authorisation.repository.js';
+import type { Actor, DeploymentService } from './deployment.service.js';
+
+export interface AuthorisationSettings {
+  /** VIGIL_URGENT_DECISION_HOURS: how long an urgent start may run before the decision. */
+  urgentDecisionHours: number;
+}
+
+export interface DecisionInput {
+  decision: 'granted' | 'refused';
+  rationale: string;
+}
+
+/** The authorisation schedule's actor in the audit trail. */
+const SYSTEM_ACTOR: Actor = { id: null, username: 'system:authorisation' };
+
+/**
+ * Authorisation of deployments: an admin asks (with the purpose, legal basis, place and window the
+ * deployment records, and the watchlist as it stands), an authorising officer who did not ask grants
+ * or refuses with a rationale. A refusal, or an urgent request left undecided past its deadline,
+ * stops the deployment and deletes its snapshot, alerts and crops at once. `enforce` is the schedule:
+ * it lapses overdue urgent requests and stops deployments whose window has ended.
+ */
+export class AuthorisationService {
+  readonly #authorisations: AuthorisationRepository;
+  readonly #audit: AuditRepository;
+
+  constructor(
+    private readonly db: Database,
+    private readonly deployments: DeploymentService,
+    private readonly settings: AuthorisationSettings,
+  ) {
+    this.#authorisations = new AuthorisationRepository(db);
+    this.#audit = new AuditRepository(db);
+  }
+
+  /**
+   * Asks for authorisation of a planned deployment. Its purpose, legal basis, location and window
+   * must be filled in (400 `authorisation_incomplete` naming what is missing), and no other request
+   * may be pending or granted (409 `authorisation_exists`). An urgent request lets the deployment
+   * start at once and carries a deadline for the decision.
+   */
+  async request(
+    actor: AuthUser,
+    deploymentId: string,
+    options: { urgent?: boolean } = {},
+  ): Promise<Authorisation> {
+    const urgent = options.urgent === true;
+    let id = '';
+    await this.deployments.change(
+      actor,
+      deploymentId,
+      'deployment.authorisation_request',
+      { urgent },
+      async (tx, current) => {
+        if (current.status !== 'planned')
+          throw new DeploymentStateError(`a ${current.status} deployment cannot be authorised`);
+        const missing = [
+          ...(current.purpose.trim() === '' ? ['purpose'] : []),
+          ...(current.legalBasis.trim() === '' ? ['legalBasis'] : []),
+          ...(current.location.trim() === '' ? ['location'] : []),
+          ...(current.startsAt === null ? ['startsAt'] : []),
+          ...(current.endsAt === null ? ['endsAt'] : []),
+          ...(current.watchlistIds.length === 0 ? ['watchlistIds'] : []),
+        ];
+        if (missing.length > 0)
+          throw new ValidationError(
+            `fill in ${missing.join(', ')} before asking`,
+            'authorisation_incomplete',
+          );
+        if (new Date(current.endsAt!).getTime() <= Date.now())
+          throw new ValidationError('the window has already ended', 'authorisation_incomplete');
+        const repository = new AuthorisationRepository(tx);
+        const latest = await repository.latest(deploymentId, tx);
+        if (latest && (latest.status === 'pending' || latest.status === 'granted'))
+          throw new ConflictError(
+            `this deployment's authorisation is ${latest.status}`,
+            'authorisation_exists',
+          );
+        const subjects = await new AuthorisationRepository(tx).classify(deploymentId, current.model);
+        const make = composition(subjects);
+        id = await repository.insert(
+          {
+            deploymentId,
+            urgent,
+            requestedBy: actor.id,
+            decisionDueHours: urgent ? this.settings.urgentDecisionHours : null,
+            purpose: current.purpose,
+            legalBasis: current.legalBasis,
+            location: current.location,
+            startsAt: current.startsAt!,
+            endsAt: current.endsAt!,
+            threshold: current.threshold,
+            watchlistIds: current.watchlistIds,
+            composition: make,
+            subjectIds: subjects.filter((s) => s.excluded === null).map((s) => s.id),
+          },
+          tx,
+        );
+        return { authorisationId: id, composition: make };
+      },
+    );
+    return (await this.#authorisations.find(id))!;
+  }
+
+  /**
+   * The authorising officer's decision on a pending request, with a rationale. The one who asked
+   * cannot decide (403 `requester_cannot_authorise`). Refusing a deployment that started urgently
+   * stops it and deletes its data at once; a request past its deadline has lapsed (409).
+   */
+  async decide(actor: AuthUser, authorisationId: string, input: DecisionInput): Promise<Authorisation> {
+    const rationale = input.rationale.trim();
+    if (rationale === '') throw new ValidationError('give the reasons for the decision', 'invalid_rationale');
+    const found = isUuid(authorisationId) ? await this.#authorisations.find(authorisationId) : undefined;
+    if (!found) throw new NotFoundError('authorisation');
+    let stopped = false;
+    await this.deployments.change(
+      actor,
+      found.deploymentId,
+      `deployment.authorisation_${input.decision}`,
+      { authorisationId, rationale },
+      async (tx, deployment) => {
+        const repository = new AuthorisationRepository(tx);
+        const request = (await repository.find(authorisationId, tx, { lock: true }))!;
+        if (request.status !== 'pending')
+          throw new ConflictError(
+            `this request is ${request.status}, not pending`,
+            'authorisation_not_pending',
+          );
+        if (request.requestedBy === actor.id)
+          throw new ForbiddenError('the one who asked cannot authorise', 'requester_cannot_authorise');
+        if (request.decisionDueAt && new Date(request.decisionDueAt).getTime() <= Date.now())
+          throw new ConflictError('the decision deadline has passed', 'authorisation_lapsed');
+        await repository.decide(
+          authorisationId,
+          { status: input.decision, decidedBy: actor.id, rationale },
+          tx,
+        );
+        if (input.decision === 'refused' && deployment.status === 'running') {
+          stopped = true;
+          return this.deployments.stopIn(tx, deployment, 'authorisation_refused');
+        }
+      },
+    );
+    if (stopped) this.deployments.announceStopped(found.deploymentId);
+    return (await this.#authorisations.find(authorisationId))!;
+  }
+
+  /** Requests newest first, of every deployment (optionally one status) or of one deployment. */
+  async list(filter: { deploymentId?: string; status?: AuthorisationStatus }): Promise<Authorisation[]> {
+    if (filter.deploymentId !== undefined && !isUuid(filter.deploymentId))
+      throw new NotFoundError('deployment');
+    return this.#authorisations.list(filter);
+  }
+
+  /**
+   * One pass of the schedule: lapses urgent requests past their deadline (stopping and purging a
+   * deployment that started on them), stops running deployments whose window has ended, and deletes
+   * alerts stored after their deployment was purged. Returns what it did.
+   */
+  async enforce(): Promise<{ lapsed: string[]; ended: string[]; lateAlerts: number }> {
+    const lapsed: string[] = [];
+    for (const due of await this.#authorisations.overdue()) {
+      let stopped = false;
+      const done = await this.deployments
+        .change(
+          SYSTEM_ACTOR,
+          due.deploymentId,
+          'deployment.authorisation_lapsed',
+          { authorisationId: due.id },
+          async (tx, deployment) => {
+            const repository = new AuthorisationRepository(tx);
+            const request = await repository.find(due.id, tx, { lock: true });
+            if (request?.status !== 'pending') throw new AlreadyHandled();
+            await repository.decide(
+              due.id,
+              { status: 'lapsed', decidedBy: null, rationale: 'no decision by the urgent deadline' },
+              tx,
+            );
+            if (deployment.status !== 'running') return;
+            stopped = true;
+            return this.deployments.stopIn(tx, deployment, 'authorisation_lapsed');
+          },
+        )
+        .then(() => true, ignoreHandled);
+      if (stopped) this.deployments.announceStopped(due.deploymentId);
+      if (done) lapsed.push(due.id);
+    }
+    const ended: string[] = [];
+    for (const id of await this.#authorisations.pastWindow()) {
+      const done = await this.deployments
+        .change(SYSTEM_ACTOR, id, 'deployment.stop', {}, async (tx, deployment) => {
+          if (deployment.status !== 'running') throw new AlreadyHandled();
+          return this.deployments.stopIn(tx, deployment, 'window_ended');
+        })
+        .then(() => true, ignoreHandled);
+      if (done) {
+        this.deployments.announceStopped(id);
+        ended.push(id);
+      }
+    }
+    const lateAlerts = await this.#authorisations.deleteLateAlerts();
+    if (lateAlerts > 0)
+      await this.#audit.append({
+        actorId: null,
+        actorName: SYSTEM_ACTOR.username,
+        action: 'deployment.late_alerts_deleted',
+        details: { alerts: lateAlerts },
+      });
+    return { lapsed, ended, lateAlerts };
+  }
+}
+
+/** Another process (or an operator) got there first: nothing to do, nothing to audit. */
+class AlreadyHandled extends Error {}
+
+function ignoreHandled(error: unknown): false {
+  if (error instanceof AlreadyHandled) return false;
+  throw error;
+}
+
+/** How often the schedule runs: a window's end or an urgent deadline is kept to within this. */
+export const AUTHORISATION_CHECK_MS = 15_000;
+
+/** Runs `enforce` every `intervalMs` until stopped; one pass at a time. */
+export function startAuthorisationSchedule(options: {
+  service: AuthorisationService;
+  intervalMs: number;
+  logger: Logger;
+}): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const tick = () => {
+    if (stopped || running) return;
+    running = options.service
+      .enforce()
+      .then((report) => {
+        if (report.lapsed.length > 0 || report.ended.length > 0 || report.lateAlerts > 0)
+          options.logger.info(
+            { lapsed: report.lapsed.length, ended: report.ended.length, lateAlerts: report.lateAlerts },
+            'authorisation schedule stopped deployments',
+          );
+      })
+      .catch((error: unknown) => options.logger.error({ err: error }, 'authorisation schedule failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(tick, options.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

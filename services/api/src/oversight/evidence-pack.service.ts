@@ -1,0 +1,272 @@
+import { AuditRepository, type AuditRow, type AuditVerification, type Database } from '@vigil/core';
+import type { AuthUser } from '../auth/roles.js';
+import type { DeploymentService } from '../deployments/deployment.service.js';
+import { CalibrationRepository, type StoredCalibration } from './calibration.repository.js';
+import { PRIORITIES, type PublishedRecord, type PublishedRecordService } from './published-record.service.js';
+import { CATEGORIES } from './stats.service.js';
+import type { UseLog, UseLogService } from './use-log.service.js';
+
+/** Audit rows of one deployment an evidence pack carries at most (a long deployment's outcomes). */
+const MAX_AUDIT_ROWS = 20_000;
+
+/** The chain's newest row when the pack was made: anyone can later check the trail still holds it. */
+export interface ChainCheckpoint {
+  headId: number;
+  headHash: string;
+  entries: number;
+  at: string;
+}
+
+export interface AuthorisationRecord {
+  id: string;
+  status: string;
+  urgent: boolean;
+  requestedBy: string | null;
+  requestedAt: string;
+  decisionDueAt: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  rationale: string;
+  terms: Record<string, unknown>;
+  composition: Record<string, unknown>;
+  subjectsCovered: number;
+}
+
+/** Everything an oversight body asks for about one deployment, in one download. */
+export interface EvidencePack {
+  kind: 'vigil.evidence-pack';
+  version: 1;
+  generatedAt: string;
+  generatedBy: string;
+  /** The deployment as the API records it: purpose, legal basis, place, window, authorisation. */
+  deployment: Record<string, unknown>;
+  /**
+   * Every request for authorisation and the authorising officer's decision on it, with the terms and
+   * the watchlist composition approved (numbers, no names) and how many entries it covered.
+   */
+  authorisations: AuthorisationRecord[];
+  watchlist: {
+    /** Subjects on the frozen list per category and priority: numbers, no names. */
+    composition: { category: string; priority: string; subjects: number }[];
+    size: number;
+    /** Decisions on the list recorded on the audit trail (approval, changes of the attached lists). */
+    decisions: AuditRow[];
+  };
+  thresholdRationale: {
+    threshold: number;
+    floor: number;
+    model: string;
+    /** Threshold settings and changes, with who and the reason given. */
+    decisions: AuditRow[];
+    calibration: StoredCalibration | null;
+    expectedFalseAlerts: PublishedRecord['expectedFalseAlerts'];
+  };
+  statistics: PublishedRecord;
+  useLog: UseLog;
+  audit: {
+    /** This deployment's rows: its own and those of its alerts, oldest first. */
+    entries: AuditRow[];
+    truncated: boolean;
+    checkpoint: ChainCheckpoint | null;
+    verification: AuditVerification;
+  };
+}
+
+const LIST_ACTIONS =
+  /^(deployment\.(create|watchlists|authoris|approv|start)|watchlist\.approv|subject\.approv)/;
+const THRESHOLD_ACTIONS = /^deployment\.(create|update|threshold_change)/;
+
+/** Builds the evidence pack of a deployment; making one is itself audited. */
+export class EvidencePackService {
+  readonly #audit: AuditRepository;
+  readonly #calibrations: CalibrationRepository;
+
+  constructor(
+    private readonly db: Database,
+    private readonly services: {
+      deployments: DeploymentService;
+      records: PublishedRecordService;
+      useLog: UseLogService;
+      thresholdFloor: number;
+    },
+  ) {
+    this.#audit = new AuditRepository(db);
+    this.#calibrations = new CalibrationRepository(db);
+  }
+
+  async build(actor: AuthUser, deploymentId: string): Promise<EvidencePack> {
+    const deployment = await this.services.deployments.get(actor, deploymentId);
+    const [authorisations, statistics, useLog, composition, audit, verification, checkpoint] =
+      await Promise.all([
+        this.#authorisations(deploymentId),
+        this.services.records.deployment(deploymentId),
+        this.services.useLog.forDeployment(deploymentId),
+        this.#composition(deploymentId),
+        this.#auditRows(deploymentId),
+        this.#audit.verify(),
+        this.#checkpoint(),
+      ]);
+    const calibration = (await this.#calibrations.latestFor(deployment.model)) ?? null;
+    const pack: EvidencePack = {
+      kind: 'vigil.evidence-pack',
+      version: 1,
+      generatedAt: new Date().toISOString(),
+      generatedBy: actor.username,
+      deployment: { ...deployment } as Record<string, unknown>,
+      authorisations,
+      watchlist: {
+        composition,
+        size: statistics.watchlist.size,
+        decisions: audit.rows.filter((row) => LIST_ACTIONS.test(row.action)),
+      },
+      thresholdRationale: {
+        threshold: deployment.threshold,
+        floor: this.services.thresholdFloor,
+        model: deployment.model,
+        decisions: audit.rows.filter((row) => THRESHOLD_ACTIONS.test(row.action)),
+        calibration,
+        expectedFalseAlerts: statistics.expectedFalseAlerts,
+      },
+      statistics,
+      useLog,
+      audit: { entries: audit.rows, truncated: audit.truncated, checkpoint, verification },
+    };
+    await this.#audit.append({
+      actorId: actor.id,
+      actorName: actor.username,
+      action: 'evidence_pack.export',
+      targetType: 'deployment',
+      targetId: deploymentId,
+      details: {
+        auditEntries: audit.rows.length,
+        useLogEntries: useLog.entries.length,
+        checkpointId: checkpoint?.headId ?? null,
+        chainOk: verification.ok,
+      },
+    });
+    return pack;
+  }
+
+  /** Requests and decisions (migration 060), who made them by name: officers, not the people on the list. */
+  async #authorisations(deploymentId: string): Promise<AuthorisationRecord[]> {
+    const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
+    const { rows } = await this.db.query<{
+      id: string;
+      status: string;
+      urgent: boolean;
+      requested_by_name: string | null;
+      requested_at: Date | string;
+      decision_due_at: Date | string | null;
+      decided_by_name: string | null;
+      decided_at: Date | string | null;
+      rationale: string;
+      purpose: string;
+      legal_basis: string;
+      location: string;
+      starts_at: Date | string | null;
+      ends_at: Date | string | null;
+      threshold: number | string;
+      watchlist_ids: string[] | null;
+      composition: Record<string, unknown> | string | null;
+      subjects: number | string;
+    }>(
+      `SELECT a.*, r.username AS requested_by_name, d.username AS decided_by_name,
+              (SELECT count(*) FROM authorisation_subjects s WHERE s.authorisation_id = a.id) AS subjects
+         FROM deployment_authorisations a
+         LEFT JOIN users r ON r.id = a.requested_by LEFT JOIN users d ON d.id = a.decided_by
+        WHERE a.deployment_id = $1 ORDER BY a.requested_at, a.id`,
+      [deploymentId],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      status: row.status,
+      urgent: row.urgent,
+      requestedBy: row.requested_by_name,
+      requestedAt: iso(row.requested_at) as string,
+      decisionDueAt: iso(row.decision_due_at),
+      decidedBy: row.decided_by_name,
+      decidedAt: iso(row.decided_at),
+      rationale: row.rationale,
+      terms: {
+        purpose: row.purpose,
+        legalBasis: row.legal_basis,
+        location: row.location,
+        startsAt: iso(row.starts_at),
+        endsAt: iso(row.ends_at),
+        threshold: Math.round(Number(row.threshold) * 1e6) / 1e6,
+        watchlistIds: row.watchlist_ids ?? [],
+      },
+      composition:
+        typeof row.composition === 'string'
+          ? (JSON.parse(row.composition) as Record<string, unknown>)
+          : (row.composition ?? {}),
+      subjectsCovered: Number(row.subjects),
+    }));
+  }
+
+  async #composition(deploymentId: string): Promise<EvidencePack['watchlist']['composition']> {
+    const { rows } = await this.db.query<{ category: string; priority: string; subjects: string | number }>(
+      `SELECT category, priority, count(*) AS subjects FROM deployment_subject_log WHERE deployment_id = $1
+       GROUP BY category, priority`,
+      [deploymentId],
+    );
+    const order = (c: string, p: string) =>
+      (CATEGORIES as readonly string[]).indexOf(c) * 10 + (PRIORITIES as readonly string[]).indexOf(p);
+    return rows
+      .map((row) => ({ category: row.category, priority: row.priority, subjects: Number(row.subjects) }))
+      .sort((a, b) => order(a.category, a.priority) - order(b.category, b.priority));
+  }
+
+  /** The deployment's own rows and those naming it in their details (its alerts' outcomes), oldest first. */
+  async #auditRows(deploymentId: string): Promise<{ rows: AuditRow[]; truncated: boolean }> {
+    const { rows } = await this.db.query<{
+      id: string | number;
+      at: Date | string;
+      actor_id: string | null;
+      actor_name: string;
+      action: string;
+      target_type: string;
+      target_id: string;
+      details: Record<string, unknown> | null;
+      prev_hash: string;
+      hash: string;
+    }>(`SELECT * FROM audit_log WHERE target_id = $1 OR details->>'deploymentId' = $1 ORDER BY id LIMIT $2`, [
+      deploymentId,
+      MAX_AUDIT_ROWS + 1,
+    ]);
+    // The same shape as GET /audit, so `auditHash` of each row can be checked by the reader.
+    const entries = rows.slice(0, MAX_AUDIT_ROWS).map((row) => ({
+      id: Number(row.id),
+      at: new Date(row.at).toISOString(),
+      actorId: row.actor_id,
+      actorName: row.actor_name,
+      action: row.action,
+      targetType: row.target_type,
+      targetId: row.target_id,
+      details: row.details ?? {},
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    }));
+    return { rows: entries, truncated: rows.length > MAX_AUDIT_ROWS };
+  }
+
+  async #checkpoint(): Promise<ChainCheckpoint | null> {
+    const { rows } = await this.db.query<{
+      id: string;
+      hash: string;
+      at: Date | string;
+      entries: string | number;
+    }>(
+      'SELECT id, hash, at, (SELECT count(*) FROM audit_log) AS entries FROM audit_log ORDER BY id DESC LIMIT 1',
+    );
+    const row = rows[0];
+    return row
+      ? {
+          headId: Number(row.id),
+          headHash: row.hash,
+          entries: Number(row.entries),
+          at: new Date(row.at).toISOString(),
+        }
+      : null;
+  }
+}

@@ -1,0 +1,294 @@
+import { AuditRepository, type Database } from '@vigil/core';
+import type { AuthUser } from '../auth/roles.js';
+import {
+  type CalibrationPoint,
+  CalibrationRepository,
+  type StoredCalibration,
+} from './calibration.repository.js';
+import type { TimeWindow } from './stats.repository.js';
+import { CATEGORIES, csvField, type DeploymentSummary, type StatsService } from './stats.service.js';
+
+export const PRIORITIES = ['red', 'amber', 'green'] as const;
+
+/** What the published false alert figure rests on, or null without a calibration of the model. */
+export interface ExpectedFalseAlerts {
+  calibrationId: string;
+  dataset: string;
+  calibratedAt: string;
+  /** The calibrated threshold used: the highest at or below the deployment's (the cautious side). */
+  calibratedThreshold: number;
+  /** Per-comparison false match rate at that threshold. */
+  falseMatchRate: number;
+  /** True when no false match was measured and the rate is the rule-of-three bound (3 / comparisons). */
+  upperBound: boolean;
+  /** Chance that a face of someone not on the list alerts: 1 - (1 - FMR)^watchlist size. */
+  perFace: number;
+  per1000Faces: number;
+  /** perFace x faces seen: the false alerts to expect from this deployment's crowd. */
+  forFacesSeen: number;
+}
+
+/** One deployment's figures as a force publishes them: no names, no images, no subject ids. */
+export interface PublishedRecord {
+  deploymentId: string;
+  deployment: string;
+  location: string;
+  /** The day it started (UTC), the published "date". */
+  date: string | null;
+  startedAt: string | null;
+  stoppedAt: string | null;
+  durationSeconds: number | null;
+  status: DeploymentSummary['status'];
+  watchlist: {
+    size: number;
+    byCategory: Record<(typeof CATEGORIES)[number], number>;
+    byPriority: Record<(typeof PRIORITIES)[number], number>;
+  };
+  facesSeen: number;
+  alerts: number;
+  trueAlerts: number;
+  falseAlerts: number;
+  /** Alerts nobody recorded an outcome for, or whose outcome says neither way (not stopped). */
+  unresolvedAlerts: number;
+  engagements: number;
+  arrests: number;
+  threshold: number;
+  thresholdChanges: number;
+  model: string;
+  twoPersonVerification: boolean;
+  expectedFalseAlerts: ExpectedFalseAlerts | null;
+}
+
+export interface PublishedPeriod {
+  from: string | null;
+  to: string | null;
+  generatedAt: string;
+  deployments: PublishedRecord[];
+  totals: {
+    deployments: number;
+    facesSeen: number;
+    alerts: number;
+    trueAlerts: number;
+    falseAlerts: number;
+    engagements: number;
+    arrests: number;
+  };
+}
+
+/**
+ * The false alerts to expect at `threshold` for a list of `watchlistSize`, from a stored
+ * calibration: the highest calibrated threshold at or below it, 1 - (1 - FMR)^N per face. Null
+ * when the calibration has no threshold that low.
+ */
+export function expectedFalseAlerts(
+  calibration: Pick<StoredCalibration, 'id' | 'dataset' | 'createdAt' | 'nonMatedComparisons' | 'rows'>,
+  threshold: number,
+  watchlistSize: number,
+  facesSeen: number,
+): ExpectedFalseAlerts | null {
+  let point: CalibrationPoint | undefined;
+  // A threshold read back from `real` (0.6000000238) is still at 0.6.
+  for (const row of calibration.rows)
+    if (row.threshold <= threshold + 1e-6 && (!point || row.threshold > point.threshold)) point = row;
+  if (!point) return null;
+  const upperBound = point.fmr === 0;
+  const fmr = upperBound ? 3 / calibration.nonMatedComparisons : point.fmr;
+  const perFace = 1 - (1 - fmr) ** Math.max(0, watchlistSize);
+  return {
+    calibrationId: calibration.id,
+    dataset: calibration.dataset,
+    calibratedAt: calibration.createdAt,
+    calibratedThreshold: point.threshold,
+    falseMatchRate: fmr,
+    upperBound,
+    perFace,
+    per1000Faces: perFace * 1000,
+    forFacesSeen: perFace * facesSeen,
+  };
+}
+
+/**
+ * The published record (the figures the Met publishes per deployment) per deployment and per
+ * period, from the oversight statistics plus the list's composition and the expected false alerts.
+ */
+export class PublishedRecordService {
+  readonly #calibrations: CalibrationRepository;
+  readonly #audit: AuditRepository;
+
+  constructor(
+    private readonly db: Database,
+    private readonly stats: StatsService,
+  ) {
+    this.#calibrations = new CalibrationRepository(db);
+    this.#audit = new AuditRepository(db);
+  }
+
+  async deployment(id: string, window: TimeWindow = {}): Promise<PublishedRecord> {
+    const summary = await this.stats.deployment(id, window);
+    const [record] = await this.#records([summary]);
+    return record as PublishedRecord;
+  }
+
+  /** Every deployment that ran during the period. */
+  async period(window: TimeWindow = {}): Promise<PublishedPeriod> {
+    const overall = await this.stats.overall(window);
+    const deployments = await this.#records(overall.deployments);
+    const sum = (pick: (r: PublishedRecord) => number) =>
+      deployments.reduce((total, r) => total + pick(r), 0);
+    return {
+      from: overall.from,
+      to: overall.to,
+      generatedAt: new Date().toISOString(),
+      deployments,
+      totals: {
+        deployments: deployments.length,
+        facesSeen: sum((r) => r.facesSeen),
+        alerts: sum((r) => r.alerts),
+        trueAlerts: sum((r) => r.trueAlerts),
+        falseAlerts: sum((r) => r.falseAlerts),
+        engagements: sum((r) => r.engagements),
+        arrests: sum((r) => r.arrests),
+      },
+    };
+  }
+
+  /** Records an export of the published record on the audit trail. */
+  async recordExport(
+    actor: AuthUser,
+    what: { format: 'json' | 'csv'; deploymentId?: string; window: TimeWindow },
+  ): Promise<void> {
+    await this.#audit.append({
+      actorId: actor.id,
+      actorName: actor.username,
+      action: 'published_record.export',
+      targetType: what.deploymentId ? 'deployment' : 'oversight',
+      targetId: what.deploymentId ?? '',
+      details: {
+        format: what.format,
+        from: what.window.from?.toISOString() ?? null,
+        to: what.window.to?.toISOString() ?? null,
+      },
+    });
+  }
+
+  async #records(summaries: DeploymentSummary[]): Promise<PublishedRecord[]> {
+    if (summaries.length === 0) return [];
+    const ids = summaries.map((s) => s.deploymentId);
+    const [priorities, changes, flags, calibrations] = await Promise.all([
+      this.db.query<{ deployment_id: string; priority: string; subjects: string | number }>(
+        `SELECT deployment_id, priority, count(*) AS subjects FROM deployment_subject_log
+         WHERE deployment_id = ANY($1::uuid[]) GROUP BY deployment_id, priority`,
+        [ids],
+      ),
+      this.db.query<{ target_id: string; changes: string | number }>(
+        `SELECT target_id, count(*) AS changes FROM audit_log
+         WHERE action = 'deployment.threshold_change' AND target_id = ANY($1::text[]) GROUP BY target_id`,
+        [ids],
+      ),
+      this.db.query<{ id: string; two_person_verification: boolean }>(
+        'SELECT id, two_person_verification FROM deployments WHERE id = ANY($1::uuid[])',
+        [ids],
+      ),
+      this.#calibrations.latest(),
+    ]);
+    return summaries.map((s) => {
+      const byPriority = Object.fromEntries(
+        PRIORITIES.map((p) => [p, 0]),
+      ) as PublishedRecord['watchlist']['byPriority'];
+      for (const row of priorities.rows)
+        if (row.deployment_id === s.deploymentId && row.priority in byPriority)
+          byPriority[row.priority as keyof typeof byPriority] += Number(row.subjects);
+      const calibration = calibrations.find((c) => c.model === s.model);
+      return {
+        deploymentId: s.deploymentId,
+        deployment: s.name,
+        location: s.location,
+        date: s.startedAt?.slice(0, 10) ?? null,
+        startedAt: s.startedAt,
+        stoppedAt: s.stoppedAt,
+        durationSeconds: s.durationSeconds,
+        status: s.status,
+        watchlist: { size: s.watchlist.size, byCategory: s.watchlist.byCategory, byPriority },
+        facesSeen: s.facesProcessed,
+        alerts: s.alerts,
+        trueAlerts: s.trueAlerts,
+        falseAlerts: s.falseAlerts,
+        unresolvedAlerts: s.outcomes.unresolved + s.outcomes.not_stopped,
+        engagements: s.outcomes.engaged + s.outcomes.arrested,
+        arrests: s.outcomes.arrested,
+        threshold: s.threshold,
+        thresholdChanges: Number(changes.rows.find((r) => r.target_id === s.deploymentId)?.changes ?? 0),
+        model: s.model,
+        twoPersonVerification:
+          flags.rows.find((r) => r.id === s.deploymentId)?.two_person_verification ?? false,
+        expectedFalseAlerts: calibration
+          ? expectedFalseAlerts(calibration, s.threshold, s.watchlist.size, s.facesProcessed)
+          : null,
+      };
+    });
+  }
+}
+
+const RECORD_COLUMNS = [
+  'deployment_id',
+  'deployment',
+  'location',
+  'date',
+  'started_at',
+  'stopped_at',
+  'duration_seconds',
+  'status',
+  'watchlist_size',
+  ...CATEGORIES.map((c) => `watchlist_${c}`),
+  ...PRIORITIES.map((p) => `watchlist_${p}`),
+  'faces_seen',
+  'alerts',
+  'true_alerts',
+  'false_alerts',
+  'unresolved_alerts',
+  'engagements',
+  'arrests',
+  'threshold',
+  'threshold_changes',
+  'model',
+  'two_person_verification',
+  'expected_false_alerts_per_1000_faces',
+  'expected_false_alerts_for_faces_seen',
+  'calibration_dataset',
+];
+
+function recordRow(r: PublishedRecord): unknown[] {
+  const e = r.expectedFalseAlerts;
+  return [
+    r.deploymentId,
+    r.deployment,
+    r.location,
+    r.date ?? '',
+    r.startedAt ?? '',
+    r.stoppedAt ?? '',
+    r.durationSeconds ?? '',
+    r.status,
+    r.watchlist.size,
+    ...CATEGORIES.map((c) => r.watchlist.byCategory[c]),
+    ...PRIORITIES.map((p) => r.watchlist.byPriority[p]),
+    r.facesSeen,
+    r.alerts,
+    r.trueAlerts,
+    r.falseAlerts,
+    r.unresolvedAlerts,
+    r.engagements,
+    r.arrests,
+    r.threshold,
+    r.thresholdChanges,
+    r.model,
+    r.twoPersonVerification,
+    e ? Number(e.per1000Faces.toPrecision(4)) : '',
+    e ? Number(e.forFacesSeen.toPrecision(4)) : '',
+    e?.dataset ?? '',
+  ];
+}
+
+/** CSV of published records: one row per deployment. */
+export function publishedRecordCsv(records: PublishedRecord[]): string {
+  return `${[RECORD_COLUMNS, ...records.map(recordRow)].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
+}

@@ -1,0 +1,93 @@
+import { AuditRepository, ConflictError, type Database, ForbiddenError, NotFoundError } from '@vigil/core';
+import type { AuthUser } from '../auth/roles.js';
+import { isUuid } from '../uuid.js';
+import { parseDay } from './provenance.js';
+import { type Subject, SubjectRepository } from './subject.repository.js';
+
+/** What a watchlist manager may record about where an entry comes from. */
+export interface ProvenanceChanges {
+  reason?: string;
+  source?: string;
+  imageTakenOn?: string | null;
+  reviewBy?: string;
+}
+
+/**
+ * An entry's provenance and its approval by a second person. An entry is searched in a snapshot
+ * only once approved and before its review date; changing its provenance withdraws the approval.
+ */
+export class SubjectApprovalService {
+  readonly #audit: AuditRepository;
+
+  constructor(private readonly db: Database) {
+    this.#audit = new AuditRepository(db);
+  }
+
+  async recordProvenance(
+    actor: AuthUser,
+    id: string,
+    input: ProvenanceChanges,
+    now = new Date(),
+  ): Promise<Subject> {
+    const changes: ProvenanceChanges = {
+      ...(input.reason !== undefined ? { reason: input.reason.trim() } : {}),
+      ...(input.source !== undefined ? { source: input.source.trim() } : {}),
+      ...(input.imageTakenOn !== undefined
+        ? { imageTakenOn: parseDay(input.imageTakenOn, 'imageTakenOn', { notAfter: now }) }
+        : {}),
+      ...(input.reviewBy !== undefined
+        ? { reviewBy: parseDay(input.reviewBy, 'reviewBy', { after: now }) ?? undefined }
+        : {}),
+    };
+    return this.#change(actor, id, 'subject.provenance', async (repository, subject) => {
+      await repository.updateProvenance(id, changes);
+      return { changed: Object.keys(changes), approvalWithdrawn: subject.approvedBy !== null };
+    });
+  }
+
+  /** Approves an entry: someone other than who added it, with the why and the image's source recorded. */
+  async approve(actor: AuthUser, id: string, today = new Date()): Promise<Subject> {
+    return this.#change(actor, id, 'subject.approve', async (repository, subject) => {
+      if (subject.addedBy === actor.id)
+        throw new ForbiddenError('the person who added an entry cannot approve it', 'approver_is_adder');
+      const missing = [
+        ...(subject.reason === '' ? ['reason'] : []),
+        ...(subject.source === '' ? ['source'] : []),
+      ];
+      if (missing.length > 0)
+        throw new ConflictError(`record the entry's ${missing.join(' and ')} first`, 'provenance_incomplete');
+      if (subject.reviewBy === null || subject.reviewBy <= today.toISOString().slice(0, 10))
+        throw new ConflictError('set a review date in the future first', 'review_overdue');
+      await repository.approve(id, actor.id);
+      return { reviewBy: subject.reviewBy };
+    });
+  }
+
+  async #change(
+    actor: AuthUser,
+    id: string,
+    action: string,
+    work: (repository: SubjectRepository, subject: Subject) => Promise<Record<string, unknown>>,
+  ): Promise<Subject> {
+    if (!isUuid(id)) throw new NotFoundError('subject');
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT id FROM subjects WHERE id = $1 FOR UPDATE', [id]);
+      const repository = new SubjectRepository(tx);
+      const subject = await repository.find(id);
+      if (!subject) throw new NotFoundError('subject');
+      const details = await work(repository, subject);
+      await this.#audit.append(
+        {
+          actorId: actor.id,
+          actorName: actor.username,
+          action,
+          targetType: 'subject',
+          targetId: id,
+          details: { watchlistId: subject.watchlistId, ...details },
+        },
+        tx,
+      );
+      return (await repository.find(id))!;
+    });
+  }
+}
