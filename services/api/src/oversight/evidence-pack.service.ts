@@ -217,37 +217,9 @@ export class EvidencePackService {
       .sort((a, b) => order(a.category, a.priority) - order(b.category, b.priority));
   }
 
-  /** The deployment's own rows and those naming it in their details (its alerts' outcomes), oldest first. */
   async #auditRows(deploymentId: string): Promise<{ rows: AuditRow[]; truncated: boolean }> {
-    const { rows } = await this.db.query<{
-      id: string | number;
-      at: Date | string;
-      actor_id: string | null;
-      actor_name: string;
-      action: string;
-      target_type: string;
-      target_id: string;
-      details: Record<string, unknown> | null;
-      prev_hash: string;
-      hash: string;
-    }>(`SELECT * FROM audit_log WHERE target_id = $1 OR details->>'deploymentId' = $1 ORDER BY id LIMIT $2`, [
-      deploymentId,
-      MAX_AUDIT_ROWS + 1,
-    ]);
-    // The same shape as GET /audit, so `auditHash` of each row can be checked by the reader.
-    const entries = rows.slice(0, MAX_AUDIT_ROWS).map((row) => ({
-      id: Number(row.id),
-      at: new Date(row.at).toISOString(),
-      actorId: row.actor_id,
-      actorName: row.actor_name,
-      action: row.action,
-      targetType: row.target_type,
-      targetId: row.target_id,
-      details: row.details ?? {},
-      prevHash: row.prev_hash,
-      hash: row.hash,
-    }));
-    return { rows: entries, truncated: rows.length > MAX_AUDIT_ROWS };
+    const rows = await this.#audit.aboutDeployment(deploymentId, MAX_AUDIT_ROWS + 1);
+    return { rows: rows.slice(0, MAX_AUDIT_ROWS), truncated: rows.length > MAX_AUDIT_ROWS };
   }
 
   async #checkpoint(): Promise<ChainCheckpoint | null> {

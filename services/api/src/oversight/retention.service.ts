@@ -1,5 +1,4 @@
 import { AuditRepository, type Database, type Logger } from '@vigil/core';
-import { UseLogRepository } from './use-log.repository.js';
 import {
   type DeletedAlerts,
   type DeletedSnapshot,
@@ -8,6 +7,7 @@ import {
   RetentionRepository,
   type RetentionTable,
 } from './retention.repository.js';
+import { UseLogRepository } from './use-log.repository.js';
 
 export interface RetentionPolicy {
   /** Hours a stopped deployment's watchlist snapshot is kept (VIGIL_SNAPSHOT_GRACE_HOURS). */
@@ -141,7 +141,10 @@ export class RetentionService {
           tx,
         );
       const useLogDays = this.policy.useLogRetentionDays ?? DEFAULT_USE_LOG_RETENTION_DAYS;
-      report.useLog = await new UseLogRepository(tx).deleteBefore(new Date(now.getTime() - useLogDays * DAY_MS), tx);
+      report.useLog = await new UseLogRepository(tx).deleteBefore(
+        new Date(now.getTime() - useLogDays * DAY_MS),
+        tx,
+      );
       for (const u of report.useLog)
         await this.#audit.append(
           {

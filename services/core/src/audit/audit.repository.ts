@@ -191,6 +191,18 @@ export class AuditRepository {
     return rows.map(fromDb);
   }
 
+  /**
+   * The rows about one deployment, oldest first: those targeting it and those naming it in their
+   * details (its alerts' outcomes and verifications), at most `limit`.
+   */
+  async aboutDeployment(deploymentId: string, limit: number): Promise<AuditRow[]> {
+    const { rows } = await this.db.query<DbAuditRow>(
+      `SELECT * FROM audit_log WHERE target_id = $1 OR details->>'deploymentId' = $1 ORDER BY id LIMIT $2`,
+      [deploymentId, limit],
+    );
+    return rows.map(fromDb);
+  }
+
   /** One row by id, as stored (for naming the row `verify` found altered). */
   async get(id: number): Promise<AuditRow | undefined> {
     const { rows } = await this.db.query<DbAuditRow>('SELECT * FROM audit_log WHERE id = $1', [id]);
