@@ -32,6 +32,14 @@ export class WeakPasswordError extends VigilError {
   }
 }
 
+/** A password change whose current password is wrong (400, not 401: the caller's token is fine). */
+export class WrongCurrentPasswordError extends VigilError {
+  override readonly name = 'WrongCurrentPasswordError';
+  constructor() {
+    super('wrong_current_password', 'the current password is wrong', 400);
+  }
+}
+
 /** A username that is already taken. */
 export class UsernameTakenError extends VigilError {
   override readonly name = 'UsernameTakenError';

@@ -3,11 +3,14 @@ import { api, forgetImages, whenUnauthorized } from './api.client.js';
 import { clear, h } from './dom.js';
 import { loadSession, type Session, saveSession } from './session.js';
 import { unlockAudio } from './sound.js';
+import { accountView } from './views/account.view.js';
 import { deploymentsView } from './views/deployments.view.js';
 import { loginView } from './views/login.view.js';
 import { officerView } from './views/officer.view.js';
 import { operatorView } from './views/operator.view.js';
 import { oversightView } from './views/oversight.view.js';
+import { roleName } from './views/roles.js';
+import { usersView } from './views/users.view.js';
 import { watchlistsView } from './views/watchlists.view.js';
 
 /** A view renders into `root` and returns a function that stops its timers and sockets. */
@@ -16,7 +19,8 @@ export type View = (root: HTMLElement, session: Session) => (() => void) | undef
 interface Route {
   path: string;
   title: string;
-  roles: Session['user']['role'][];
+  /** Who sees the view: a list of roles, or everyone who is logged in. */
+  roles: Session['user']['role'][] | 'everyone';
   view: View;
 }
 
@@ -26,7 +30,14 @@ const ROUTES: Route[] = [
   { path: 'watchlists', title: 'Watchlists', roles: ['watchlist_manager', 'admin'], view: watchlistsView },
   { path: 'deployments', title: 'Deployments', roles: ['admin'], view: deploymentsView },
   { path: 'oversight', title: 'Oversight', roles: ['oversight', 'admin'], view: oversightView },
+  { path: 'users', title: 'Users', roles: ['admin'], view: usersView },
+  // Last: never the view a login lands on.
+  { path: 'account', title: 'Account', roles: 'everyone', view: accountView },
 ];
+
+function allows(route: Route, role: Session['user']['role']): boolean {
+  return route.roles === 'everyone' || route.roles.includes(role);
+}
 
 const app = document.querySelector<HTMLDivElement>('#app');
 let stopView: (() => void) | undefined;
@@ -46,15 +57,15 @@ function render(): void {
       loginView((next) => {
         unlockAudio();
         saveSession(next);
-        const first = ROUTES.find((route) => route.roles.includes(next.user.role));
-        if (first && !ROUTES.some((r) => r.path === currentPath() && r.roles.includes(next.user.role)))
+        const first = ROUTES.find((route) => allows(route, next.user.role));
+        if (first && !ROUTES.some((r) => r.path === currentPath() && allows(r, next.user.role)))
           location.hash = `#/${first.path}`;
         render();
       }),
     );
     return;
   }
-  const allowed = ROUTES.filter((route) => route.roles.includes(session.user.role));
+  const allowed = ROUTES.filter((route) => allows(route, session.user.role));
   const route = allowed.find((r) => r.path === currentPath()) ?? allowed[0];
   const main = h('main', { id: 'view', tabindex: '-1' });
   const nav = h(
@@ -70,7 +81,7 @@ function render(): void {
     h(
       'div',
       { class: 'who' },
-      h('span', { id: 'whoami' }, `${session.user.username} (${session.user.role})`),
+      h('span', { id: 'whoami' }, `${session.user.username} (${roleName(session.user.role)})`),
       h(
         'button',
         {

@@ -5,6 +5,7 @@ import {
   InvalidCredentialsError,
   InvalidTokenError,
   UsernameTakenError,
+  WrongCurrentPasswordError,
 } from '../errors.js';
 import { LoginThrottle, type ThrottlePolicy } from './login-throttle.js';
 import { checkPasswordPolicy, dummyPasswordHash, hashPassword, verifyPassword } from './password.js';
@@ -196,6 +197,57 @@ export class AuthService {
       action: 'auth.logout',
       targetType: 'session',
       targetId: verified.sessionId,
+    });
+  }
+
+  /**
+   * Changes the caller's own password after checking the current one (every role). The caller's
+   * other sessions end; this one stays. Wrong current passwords count against the login throttle
+   * of this account and address, so a stolen token cannot be used to guess the password.
+   */
+  async changeOwnPassword(
+    verified: VerifiedToken,
+    input: { currentPassword: string; newPassword: string },
+    ip: string,
+  ): Promise<void> {
+    const throttle = this.#throttles.accountAddress;
+    const key = `${verified.user.username.toLowerCase()}\n${ip}`;
+    const wait = throttle.retryAfter(key);
+    if (wait > 0) throw new AccountLockedError(wait);
+    const user = await this.#users.findById(verified.user.id);
+    if (!user || user.disabled) throw new InvalidTokenError();
+    throttle.begin(key);
+    const currentOk = await verifyPassword(user.passwordHash, input.currentPassword);
+    throttle.end(key, currentOk ? 'cleared' : 'failed');
+    if (!currentOk) {
+      await this.#audit.append({
+        actorId: user.id,
+        actorName: user.username,
+        action: 'user.password_change_failed',
+        targetType: 'user',
+        targetId: user.id,
+        details: { ip, reason: 'wrong_current_password' },
+      });
+      throw new WrongCurrentPasswordError();
+    }
+    checkPasswordPolicy(input.newPassword, user.username);
+    if (input.newPassword === input.currentPassword)
+      throw new ValidationError('the new password must differ from the current one', 'same_password');
+    const passwordHash = await hashPassword(input.newPassword);
+    await this.db.transaction(async (tx) => {
+      await new UserRepository(tx).update(user.id, { passwordHash }, tx);
+      await new SessionRepository(tx).revokeOthersOfUser(user.id, verified.sessionId, tx);
+      await this.#audit.append(
+        {
+          actorId: user.id,
+          actorName: user.username,
+          action: 'user.password_change',
+          targetType: 'user',
+          targetId: user.id,
+          details: { ip },
+        },
+        tx,
+      );
     });
   }
 

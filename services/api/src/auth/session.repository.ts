@@ -62,6 +62,14 @@ export class SessionRepository {
     ]);
   }
 
+  /** Revokes every session of the user but `keepSessionId` (the one that changed the password). */
+  async revokeOthersOfUser(userId: string, keepSessionId: string, tx: Queryable = this.db): Promise<void> {
+    await tx.query(
+      'UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL',
+      [userId, keepSessionId],
+    );
+  }
+
   /** Drops sessions that expired or were revoked more than a day ago. */
   async purgeOld(): Promise<number> {
     const { rowCount } = await this.db.query(

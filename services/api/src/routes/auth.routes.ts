@@ -76,6 +76,41 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
     },
   );
 
+  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    '/auth/password',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password (every role); your other sessions end',
+        body: {
+          type: 'object',
+          properties: {
+            currentPassword: { type: 'string', minLength: 1, maxLength: 256 },
+            newPassword: { type: 'string', minLength: 1, maxLength: 256 },
+          },
+          required: ['currentPassword', 'newPassword'],
+          additionalProperties: false,
+        },
+        response: {
+          204: { type: 'null', description: 'Changed' },
+          ...errorResponses(400, ...AUTH_ERRORS, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await app.auth.changeOwnPassword(request.session!, request.body, request.ip);
+        // The other sessions ended: their sockets disconnect.
+        app.accessChanged({ userId: request.session!.user.id });
+      } catch (error) {
+        if (error instanceof AccountLockedError) reply.header('retry-after', String(error.retryAfterSeconds));
+        throw error;
+      }
+      return reply.status(204).send();
+    },
+  );
+
   app.get(
     '/auth/me',
     {

@@ -216,7 +216,29 @@ export const deploymentsView: View = (root) => {
       h(
         'ul',
         { class: 'plain' },
-        deployment.operatorIds.map((uid) => h('li', {}, users.find((u) => u.id === uid)?.username ?? uid)),
+        deployment.operatorIds.map((uid) => {
+          const username = users.find((u) => u.id === uid)?.username ?? uid;
+          return h(
+            'li',
+            { 'data-operator': username },
+            `${username} `,
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'small unassign',
+                'aria-label': `Unassign ${username}`,
+                onclick: () =>
+                  void act(
+                    `/deployments/${id}/operators/${uid}`,
+                    { method: 'DELETE' },
+                    `${username} no longer receives this deployment's alerts.`,
+                  ),
+              },
+              'Unassign',
+            ),
+          );
+        }),
       ),
       operatorSelect,
       h('button', { type: 'submit' }, 'Assign'),
@@ -388,7 +410,12 @@ export const deploymentsView: View = (root) => {
           `${deployment.location || 'no location'} · threshold ${deployment.threshold} · model ${deployment.model}`,
         ),
         deployment.startedAt
-          ? h('p', { class: 'muted' }, `Started ${formatTime(deployment.startedAt)}`)
+          ? h(
+              'p',
+              { class: 'muted', id: 'deployment-times' },
+              `Started ${formatTime(deployment.startedAt)}`,
+              deployment.stoppedAt ? `, stopped ${formatTime(deployment.stoppedAt)}` : null,
+            )
           : null,
         h('div', { class: 'toolbar' }, startButton, stopButton),
         confirmArea,

@@ -22,6 +22,7 @@ export interface Deployment {
   watchlistIds: string[];
   operatorIds: string[];
   startedAt?: string | null;
+  stoppedAt?: string | null;
 }
 
 export interface CameraHealth {
