@@ -1,4 +1,4 @@
-import { AuditRepository, DataCipher } from '@vigil/core';
+import { AuditRepository, DataCipher, referenceImageContext } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,28 @@ import { blankImage, bombPng, faceCrop, loadEngine, multipart, samplePhoto } fro
 import { bearer, createTestApp, type TestApp } from './test-app.js';
 
 const SQL_INJECTION = "Robert'); DROP TABLE subjects; --";
+
+/** True when EXIF (as sharp's metadata gives it: `Exif\0\0` then TIFF) has a GPS IFD (tag 0x8825 in IFD0). */
+function hasGps(exif: Buffer | undefined): boolean {
+  if (!exif) return false;
+  const tiff = exif.subarray(6);
+  const little = tiff[0] === 0x49;
+  const u16 = (at: number) => (little ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
+  const ifd0 = little ? tiff.readUInt32LE(4) : tiff.readUInt32BE(4);
+  for (let i = 0; i < u16(ifd0); i++) if (u16(ifd0 + 2 + 12 * i) === 0x8825) return true;
+  return false;
+}
+
+/** Same size and nearly the same pixels (a re-encode at high quality), in RGB. */
+async function sameImage(a: Buffer, b: Buffer): Promise<boolean> {
+  const [ra, rb] = await Promise.all(
+    [a, b].map((x) => sharp(x).removeAlpha().raw().toBuffer({ resolveWithObject: true })),
+  );
+  if (!ra || !rb || ra.info.width !== rb.info.width || ra.info.height !== rb.info.height) return false;
+  let diff = 0;
+  for (let i = 0; i < ra.data.length; i++) diff += Math.abs((ra.data[i] ?? 0) - (rb.data[i] ?? 0));
+  return diff / ra.data.length < 2;
+}
 
 describe(`enrolment (${backendName})`, () => {
   let t: TestApp;
@@ -60,8 +82,13 @@ describe(`enrolment (${backendName})`, () => {
     const body = response.json();
     expect(body.images).toHaveLength(2);
     expect(body.images[0].quality.interOcular).toBeGreaterThan(0);
-    const { rows } = await t.deps.db.query<{ encrypted_data: Uint8Array; model: string; dims: number }>(
-      `SELECT r.encrypted_data, e.model, vector_dims(e.embedding) AS dims
+    const { rows } = await t.deps.db.query<{
+      encrypted_data: Uint8Array;
+      content_hash: string;
+      model: string;
+      dims: number;
+    }>(
+      `SELECT r.encrypted_data, r.content_hash, e.model, vector_dims(e.embedding) AS dims
        FROM reference_images r JOIN embeddings e ON e.reference_image_id = r.id WHERE r.subject_id = $1`,
       [body.id],
     );
@@ -72,7 +99,8 @@ describe(`enrolment (${backendName})`, () => {
       expect(Number(row.dims)).toBe(engine.profile.embedder.embeddingSize);
       const sealed = Buffer.from(row.encrypted_data);
       expect(sealed.includes(faces[0]!.subarray(0, 64))).toBe(false);
-      expect([faces[0]!.equals(cipher.open(sealed)), faces[1]!.equals(cipher.open(sealed))]).toContain(true);
+      const stored = cipher.open(sealed, referenceImageContext(body.id, row.content_hash));
+      expect([await sameImage(faces[0]!, stored), await sameImage(faces[1]!, stored)]).toContain(true);
     }
     const subject = await t.app.inject({
       method: 'GET',
@@ -107,7 +135,10 @@ describe(`enrolment (${backendName})`, () => {
     expect(image.statusCode).toBe(200);
     expect(image.headers['content-type']).toBe('image/jpeg');
     expect(image.headers['cache-control']).toBe('no-store');
-    expect([faces[0]!.equals(image.rawPayload), faces[1]!.equals(image.rawPayload)]).toContain(true);
+    expect([
+      await sameImage(faces[0]!, image.rawPayload),
+      await sameImage(faces[1]!, image.rawPayload),
+    ]).toContain(true);
     const views = await new AuditRepository(t.deps.db).list({ action: 'reference_image.view' });
     expect(views[0]?.targetId).toBe(imageId);
     const operator = await t.app.inject({
@@ -275,5 +306,61 @@ describe(`enrolment (${backendName})`, () => {
     });
     expect(again.statusCode).toBe(404);
     expect((await new AuditRepository(t.deps.db).list({ action: 'subject.delete' }))[0]?.targetId).toBe(id);
+  });
+
+  it('stores an uploaded photo without its metadata: EXIF with a GPS position does not come back (regression: kept)', async () => {
+    const tagged = await sharp(faces[2]!)
+      .withExif({
+        IFD0: { ImageDescription: 'taken at the suspect address', Artist: 'DC Example' },
+        IFD3: {
+          GPSLatitudeRef: 'N',
+          GPSLatitude: '51/1 30/1 2644/100',
+          GPSLongitudeRef: 'W',
+          GPSLongitude: '0/1 7/1 3962/100',
+        },
+      })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    expect(hasGps((await sharp(tagged).metadata()).exif)).toBe(true);
+    const response = await enrol({ ...fields, label: 'Subject with EXIF' }, [
+      { filename: 'gps.jpg', data: tagged },
+    ]);
+    expect(response.statusCode, response.body).toBe(201);
+    const image = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/reference-images/${response.json().images[0].id}`,
+      headers: bearer(t.tokens.admin),
+    });
+    expect(image.statusCode).toBe(200);
+    expect(image.headers['content-type']).toBe('image/jpeg');
+    const served = image.rawPayload;
+    const meta = await sharp(served).metadata();
+    expect(meta.exif).toBeUndefined();
+    expect(meta.xmp).toBeUndefined();
+    expect(served.includes('suspect address')).toBe(false);
+    expect(served.includes('DC Example')).toBe(false);
+    expect(await sameImage(tagged, served)).toBe(true);
+  });
+
+  it("a reference image moved into another subject's row does not open there (sealed bound to its row)", async () => {
+    const a = await enrol({ ...fields, label: 'Bound A' }, [
+      { filename: 'a.jpg', data: await sharp(faces[0]!).jpeg({ quality: 80 }).toBuffer() },
+    ]);
+    const b = await enrol({ ...fields, label: 'Bound B' }, [
+      { filename: 'b.jpg', data: await sharp(faces[1]!).jpeg({ quality: 80 }).toBuffer() },
+    ]);
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    const [imageA, imageB] = [a.json().images[0].id, b.json().images[0].id];
+    // Someone with write access to the database puts A's sealed photo in B's row.
+    await t.deps.db.query(
+      'UPDATE reference_images SET encrypted_data = (SELECT encrypted_data FROM reference_images WHERE id = $1) WHERE id = $2',
+      [imageA, imageB],
+    );
+    const view = (id: string) =>
+      t.app.inject({ method: 'GET', url: `/api/v1/reference-images/${id}`, headers: bearer(t.tokens.admin) });
+    const swapped = await view(imageB);
+    expect(swapped.statusCode).toBe(500);
+    expect(swapped.json().error.code).toBe('decryption_failed');
+    expect((await view(imageA)).statusCode).toBe(200);
   });
 });

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { type Bus, type Database, type DataCipher, type NatsBus, subject } from '@vigil/core';
+import {
+  alertCropContext,
+  type Bus,
+  type Database,
+  type DataCipher,
+  type NatsBus,
+  subject,
+} from '@vigil/core';
 import { createTestBus } from '@vigil/core/testing';
 import { encodeAlert } from '@vigil/proto';
 import type { FastifyInstance } from 'fastify';
@@ -92,6 +99,7 @@ export async function storeAlert(
   const score = options.score ?? 0.6123;
   const capturedAt = new Date(Date.now() - 200);
   const trackId = randomBytes(6).toString('hex');
+  const dedupeKey = `${deployment.deploymentId}:${trackId}:${deployment.subjectId}`;
   const row = await db.query<{ id: string; created_at: Date | string }>(
     `INSERT INTO alerts (deployment_id, camera_id, subject_id, reference_image_id, track_id, label, category, priority,
                          score, threshold, captured_at, encrypted_probe, dedupe_key)
@@ -104,8 +112,8 @@ export async function storeAlert(
       trackId,
       score,
       capturedAt.toISOString(),
-      cipher.seal(probe),
-      `${deployment.deploymentId}:${trackId}:${deployment.subjectId}`,
+      cipher.seal(probe, alertCropContext(dedupeKey)),
+      dedupeKey,
     ],
   );
   const id = row.rows[0]!.id;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DataCipher, loadDataCipher, openDatabase, parseDataKey } from '@vigil/core';
+import { DataCipher, loadDataCipher, openDatabase, parseDataKey, referenceImageContext } from '@vigil/core';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -46,7 +46,9 @@ describe('vigil keys rotate (embedded mode)', () => {
     const row = await reopened.query<{ encrypted_data: Uint8Array }>(
       'SELECT encrypted_data FROM reference_images',
     );
-    expect(newCipher.open(row.rows[0]?.encrypted_data as Uint8Array).toString()).toBe('reference');
+    // Resealed bound to its row: subject and content hash.
+    const context = referenceImageContext(s.rows[0]?.id as string, 'h');
+    expect(newCipher.open(row.rows[0]?.encrypted_data as Uint8Array, context).toString()).toBe('reference');
     await reopened.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });

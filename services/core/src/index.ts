@@ -27,12 +27,14 @@ export { DEFAULT_MAX_PENDING } from './bus/queued-subscription.js';
 export * from './bus/subjects.js';
 export { type Config, isAddressOrNetwork, loadConfig } from './config.js';
 export {
+  alertCropContext,
   DataCipher,
   DecryptionError,
   KEY_FILE_NAME,
   keyFilePaths,
   loadDataCipher,
   parseDataKey,
+  referenceImageContext,
 } from './crypto/data-cipher.js';
 export { type RotationResult, rotateDataKey } from './crypto/key-rotation.js';
 export { DatabaseConnectionError } from './db/database.errors.js';

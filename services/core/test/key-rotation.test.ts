@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditRepository, DataCipher, rotateDataKey } from '../src/index.js';
+import {
+  AuditRepository,
+  alertCropContext,
+  DataCipher,
+  referenceImageContext,
+  rotateDataKey,
+} from '../src/index.js';
 import { backendName, createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
 describe(`data key rotation (${backendName})`, () => {
@@ -17,6 +23,7 @@ describe(`data key rotation (${backendName})`, () => {
       `INSERT INTO subjects (watchlist_id, label, category, priority) VALUES ($1, 'x', 'wanted', 'red') RETURNING id`,
       [w.rows[0]?.id],
     );
+    subjectId = s.rows[0]?.id as string;
     for (const [i, image] of images.entries()) {
       await t.db.query(
         `INSERT INTO reference_images (subject_id, watchlist_id, content_hash, mime_type, width, height, quality, encrypted_data)
@@ -37,7 +44,9 @@ describe(`data key rotation (${backendName})`, () => {
     await t.drop();
   });
 
-  it('re-encrypts every image and crop with the new key, on the audit trail', async () => {
+  let subjectId: string;
+
+  it('re-encrypts every image and crop with the new key, bound to its row, on the audit trail', async () => {
     const newKey = randomBytes(32);
     const result = await rotateDataKey({ db: t.db, current: oldCipher, currentKeys: [oldKey], newKey });
     expect(result).toMatchObject({ referenceImages: 3, alertCrops: 1, oldKeyId: oldCipher.keyId });
@@ -45,10 +54,21 @@ describe(`data key rotation (${backendName})`, () => {
     const stored = await t.db.query<{ encrypted_data: Uint8Array }>(
       'SELECT encrypted_data FROM reference_images ORDER BY content_hash',
     );
-    expect(stored.rows.map((r) => onlyNew.open(r.encrypted_data).toString())).toEqual(images.map(String));
+    expect(
+      stored.rows.map((r, i) =>
+        onlyNew.open(r.encrypted_data, referenceImageContext(subjectId, `h${i}`)).toString(),
+      ),
+    ).toEqual(images.map(String));
+    // Bound: the blobs, sealed before binding, no longer open in another subject's row or without context.
+    expect(() => onlyNew.open(stored.rows[0]?.encrypted_data as Uint8Array)).toThrow();
+    expect(() =>
+      onlyNew.open(stored.rows[0]?.encrypted_data as Uint8Array, referenceImageContext(subjectId, 'h1')),
+    ).toThrow();
     expect(() => oldCipher.open(stored.rows[0]?.encrypted_data as Uint8Array)).toThrow();
     const alert = await t.db.query<{ encrypted_probe: Uint8Array }>('SELECT encrypted_probe FROM alerts');
-    expect(onlyNew.open(alert.rows[0]?.encrypted_probe as Uint8Array).equals(crop)).toBe(true);
+    expect(
+      onlyNew.open(alert.rows[0]?.encrypted_probe as Uint8Array, alertCropContext('k')).equals(crop),
+    ).toBe(true);
     const audit = new AuditRepository(t.db);
     const entries = await audit.list({ action: 'keys.rotate' });
     expect(entries[0]?.details).toMatchObject({ referenceImages: 3, alertCrops: 1, newKeyId: onlyNew.keyId });

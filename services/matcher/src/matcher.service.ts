@@ -1,4 +1,10 @@
-import { allowLabelTokens, type DataCipher, type Logger, type VigilMetrics } from '@vigil/core';
+import {
+  alertCropContext,
+  allowLabelTokens,
+  type DataCipher,
+  type Logger,
+  type VigilMetrics,
+} from '@vigil/core';
 import type { Embedding } from '@vigil/proto';
 import type { AlertRepository, SuppressionReason } from './alert.repository.js';
 import type { DeploymentCounters } from './deployment-counters.repository.js';
@@ -135,6 +141,7 @@ export class MatcherService {
     this.deps.counters.add(deploymentId, cameraId, { facesProcessed: 1, facesMatched: 1 });
     record(() => this.deps.metrics?.matches.inc({ deployment: deploymentId }));
     const probeJpeg = await this.deps.encodeProbe(embedding.crop, embedding.cropWidth, embedding.cropHeight);
+    const dedupeKey = `${deploymentId}/${cameraId}/${frame.sequence}/${frame.capturedAtMs}/${embedding.trackId}/${best.subjectId}`;
     const result = await this.deps.alerts.store(
       {
         deploymentId,
@@ -148,8 +155,9 @@ export class MatcherService {
         score: best.score,
         threshold: info.threshold,
         capturedAt: new Date(frame.capturedAtMs),
-        encryptedProbe: this.deps.cipher.seal(probeJpeg),
-        dedupeKey: `${deploymentId}/${cameraId}/${frame.sequence}/${frame.capturedAtMs}/${embedding.trackId}/${best.subjectId}`,
+        // Bound to the alert's row: a crop moved to another alert does not open.
+        encryptedProbe: this.deps.cipher.seal(probeJpeg, alertCropContext(dedupeKey)),
+        dedupeKey,
       },
       this.settings.cooldownSeconds,
     );

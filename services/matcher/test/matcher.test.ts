@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  alertCropContext,
   type Bus,
   createLogger,
   createMetrics,
@@ -144,17 +145,21 @@ describe(`matcher (${backendName})`, () => {
       score: number;
       threshold: number;
       encrypted_probe: Buffer;
-    }>(`SELECT subject_id, label, score, threshold, encrypted_probe FROM alerts WHERE deployment_id = $1`, [
-      deploymentId,
-    ]);
+      dedupe_key: string;
+    }>(
+      `SELECT subject_id, label, score, threshold, encrypted_probe, dedupe_key FROM alerts WHERE deployment_id = $1`,
+      [deploymentId],
+    );
     expect(rows).toHaveLength(1);
     const row = rows[0] as (typeof rows)[number];
     expect(row.subject_id).toBe(subjects[0]?.id);
     expect(row.label).toBe('Subject A');
     expect(row.threshold).toBeCloseTo(THRESHOLD, 5);
     expect(row.score).toBeCloseTo(best, 4);
-    const jpeg = cipher.open(row.encrypted_probe);
+    const jpeg = cipher.open(row.encrypted_probe, alertCropContext(row.dedupe_key));
     expect((await sharp(jpeg).metadata()).format).toBe('jpeg');
+    // Bound to its row: moved to another alert (another dedupe key), the crop does not open.
+    expect(() => cipher.open(row.encrypted_probe, alertCropContext(`${row.dedupe_key}x`))).toThrow();
   });
 
   it('forgets a non-match: no row, vector and crop zero-filled, only the counter moves', async () => {
@@ -324,12 +329,18 @@ describe(`matcher (${backendName})`, () => {
       expect(alert.cameraId).toBe(cameraId);
       // The stream would keep a crop unencrypted: it carries none; the row holds it sealed.
       expect(alert.probeJpeg).toHaveLength(0);
-      const { rows } = await db.query<{ id: string; encrypted_probe: Uint8Array; published: boolean }>(
-        `SELECT id::text AS id, encrypted_probe, published_at IS NOT NULL AS published FROM alerts WHERE deployment_id = $1`,
+      const { rows } = await db.query<{
+        id: string;
+        encrypted_probe: Uint8Array;
+        dedupe_key: string;
+        published: boolean;
+      }>(
+        `SELECT id::text AS id, encrypted_probe, dedupe_key, published_at IS NOT NULL AS published FROM alerts WHERE deployment_id = $1`,
         [deploymentId],
       );
       expect(rows.map((r) => r.id)).toEqual([alert.id]);
-      expect(cipher.open(rows[0]?.encrypted_probe as Uint8Array)[0]).toBe(0xff);
+      const context = alertCropContext(rows[0]?.dedupe_key as string);
+      expect(cipher.open(rows[0]?.encrypted_probe as Uint8Array, context)[0]).toBe(0xff);
       expect(rows[0]?.published).toBe(true);
     } finally {
       await consumer.stop();

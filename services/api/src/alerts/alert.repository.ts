@@ -17,6 +17,8 @@ export interface AlertRecord {
   createdAt: string;
   /** The sealed probe crop; only loaded when asked for. */
   encryptedProbe: Buffer | null;
+  /** Unique per alert; the crop is sealed bound to it. */
+  dedupeKey: string;
 }
 
 export interface AdjudicationRecord {
@@ -66,6 +68,7 @@ interface AlertRow {
   captured_at: Date | string;
   created_at: Date | string;
   encrypted_probe?: Uint8Array | null;
+  dedupe_key: string;
 }
 
 interface AdjudicationRow {
@@ -95,7 +98,8 @@ const iso = (value: Date | string): string => new Date(value).toISOString();
 
 function alertColumns(withProbe: boolean): string {
   return `a.id::text AS id, a.deployment_id, a.camera_id, c.name AS camera_name, a.subject_id,
-    a.reference_image_id, a.label, a.category, a.priority, a.score, a.threshold, a.captured_at, a.created_at
+    a.reference_image_id, a.label, a.category, a.priority, a.score, a.threshold, a.captured_at, a.created_at,
+    a.dedupe_key
     ${withProbe ? ', a.encrypted_probe' : ''}`;
 }
 
@@ -115,6 +119,7 @@ function toAlert(row: AlertRow): AlertRecord {
     capturedAt: iso(row.captured_at),
     createdAt: iso(row.created_at),
     encryptedProbe: row.encrypted_probe ? Buffer.from(row.encrypted_probe) : null,
+    dedupeKey: row.dedupe_key,
   };
 }
 

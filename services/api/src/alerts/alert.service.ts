@@ -1,4 +1,11 @@
-import { AuditRepository, type Database, type DataCipher, NotFoundError, ValidationError } from '@vigil/core';
+import {
+  AuditRepository,
+  alertCropContext,
+  type Database,
+  type DataCipher,
+  NotFoundError,
+  ValidationError,
+} from '@vigil/core';
 import type { Alert } from '@vigil/proto';
 import type { AuthUser } from '../auth/roles.js';
 import type { AlertFeedRepository } from '../realtime/alert-feed.repository.js';
@@ -103,7 +110,9 @@ export class AlertService {
       score: round4(record.score),
       threshold: round4(record.threshold),
       capturedAt: record.capturedAt,
-      probeImage: record.encryptedProbe ? jpegDataUrl(this.cipher.open(record.encryptedProbe)) : '',
+      probeImage: record.encryptedProbe
+        ? jpegDataUrl(this.cipher.open(record.encryptedProbe, alertCropContext(record.dedupeKey)))
+        : '',
       referenceImageUrl: referenceImageUrl(record.referenceImageId),
     };
   }
@@ -132,10 +141,32 @@ export class AlertService {
   }
 
   /**
-   * What a client that last saw `sinceId` missed, oldest first (at most MAX_REPLAY). The caller has
-   * checked `mayReceive`.
+   * Records that `user` was shown the face crops of `records` (those that have one), before they are
+   * sent: every view of a face is on the audit trail, like a reference image's.
    */
-  async *missedSince(deploymentId: string, sinceId: string): AsyncGenerator<AlertPayload> {
+  async recordCropViews(
+    user: AuthUser,
+    deploymentId: string,
+    records: readonly AlertRecord[],
+    via: 'list' | 'socket_replay' | 'socket_live',
+  ): Promise<void> {
+    const alertIds = records.filter((record) => record.encryptedProbe).map((record) => record.id);
+    if (alertIds.length === 0) return;
+    await this.#audit.append({
+      actorId: user.id,
+      actorName: user.username,
+      action: 'alert_crop.view',
+      targetType: 'deployment',
+      targetId: deploymentId,
+      details: { via, alertIds },
+    });
+  }
+
+  /**
+   * What a client that last saw `sinceId` missed, oldest first (at most MAX_REPLAY); each page's
+   * crops are audited as viewed by `user` before it is yielded. The caller has checked `mayReceive`.
+   */
+  async *missedSince(user: AuthUser, deploymentId: string, sinceId: string): AsyncGenerator<AlertPayload> {
     let cursor = sinceId;
     let sent = 0;
     while (sent < MAX_REPLAY) {
@@ -144,6 +175,7 @@ export class AlertService {
         cursor,
         Math.min(REPLAY_PAGE, MAX_REPLAY - sent),
       );
+      await this.recordCropViews(user, deploymentId, page, 'socket_replay');
       for (const record of page) yield this.payloadOf(record);
       sent += page.length;
       if (page.length === 0) return;
@@ -166,6 +198,7 @@ export class AlertService {
       withProbe: options.includeProbe,
     });
     const adjudications = await this.#alerts.adjudicationsOf(records.map((record) => record.id));
+    if (options.includeProbe) await this.recordCropViews(user, deploymentId, records, 'list');
     const alerts = records.map((record) => this.#view(record, adjudications, options.includeProbe));
     const total = await this.#alerts.count(deploymentId);
     const last = records[records.length - 1];

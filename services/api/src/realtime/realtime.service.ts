@@ -112,7 +112,7 @@ export class RealtimeService {
 
     let replayed = 0;
     if (since !== undefined) {
-      for await (const alert of this.alerts.missedSince(deploymentId, String(since))) {
+      for await (const alert of this.alerts.missedSince(socket.data.user, deploymentId, String(since))) {
         if (this.#send(socket, subscription, alert)) replayed++;
       }
     }

@@ -6,6 +6,7 @@ import {
   ImageError,
   isVigilError,
   NotFoundError,
+  referenceImageContext,
   ValidationError,
 } from '@vigil/core';
 import { assessEnrolmentImage, type FaceEngine } from '@vigil/face-runtime';
@@ -13,10 +14,10 @@ import type { AuthUser } from '../auth/roles.js';
 import { EngineUnavailableError, EnrolmentRejectedError, type ImageFailure } from '../errors.js';
 import { isUuid } from '../uuid.js';
 import { WatchlistRepository } from '../watchlists/watchlist.repository.js';
-import { sniffImageType } from './image-type.js';
 import { stripImageMetadata } from './image-metadata.js';
-import {
+import { sniffImageType } from './image-type.js';
 import { defaultReviewBy, parseDay } from './provenance.js';
+import {
   SUBJECT_CATEGORIES,
   SUBJECT_PRIORITIES,
   type Subject,
@@ -65,10 +66,10 @@ export interface ParsedSubjectFields {
   source: string;
   legalBasis: string;
   expiresAt: string | null;
-}
   reason: string;
   imageTakenOn: string | null;
   reviewBy: string;
+}
 
 export interface EnrolmentResult {
   id: string;
@@ -117,10 +118,10 @@ export function parseSubjectFields(fields: SubjectFields, now = new Date()): Par
     source: text(fields, 'source', MAX_SHORT_TEXT, false),
     legalBasis: text(fields, 'legal_basis', MAX_SHORT_TEXT, false),
     expiresAt,
-  };
     reason: text(fields, 'reason', MAX_SHORT_TEXT, false),
     imageTakenOn: parseDay(fields.image_taken_on, 'image_taken_on', { notAfter: now }),
     reviewBy: parseDay(fields.review_by, 'review_by', { after: now }) ?? defaultReviewBy(now),
+  };
 }
 
 function roundQuality(quality: object): Record<string, number> {
@@ -171,9 +172,9 @@ export class EnrolmentService {
     const accepted: {
       hash: string;
       image: UploadedImage;
-      width: number;
       /** What is stored: the image without its metadata (EXIF, GPS). */
       stored: Buffer;
+      width: number;
       height: number;
       quality: Record<string, number>;
       embedding: Float32Array;
@@ -194,7 +195,9 @@ export class EnrolmentService {
         continue;
       }
       try {
-        const analysis = await engine.analyse(image.data, { maxFaces: 5 });
+        // Analysed as stored: decoded and encoded again without its metadata (EXIF, GPS).
+        const stored = await stripImageMetadata(image.data);
+        const analysis = await engine.analyse(stored, { maxFaces: 5 });
         const verdict = assessEnrolmentImage(analysis);
         if (!verdict.ok) {
           fail(verdict.code, verdict.message);
@@ -204,8 +207,8 @@ export class EnrolmentService {
         accepted.push({
           hash,
           image,
+          stored,
           width: analysis.width,
-          stored: await stripImageMetadata(image.data),
           height: analysis.height,
           quality: roundQuality(verdict.face.face.quality),
           embedding: verdict.face.embedding,
@@ -234,7 +237,8 @@ export class EnrolmentService {
               width: item.width,
               height: item.height,
               quality: item.quality,
-              sealed: this.cipher.seal(item.image.data),
+              // Bound to the subject and content hash of its row: a blob moved to another subject does not open.
+              sealed: this.cipher.seal(item.stored, referenceImageContext(subjectId, item.hash)),
               model,
               embedding: item.embedding,
             },
@@ -322,7 +326,7 @@ export class EnrolmentService {
     if (!image) throw new NotFoundError('reference image');
     if (actor.role === 'operator' && !(await this.#subjects.operatorMaySee(actor.id, image.subjectId)))
       throw new NotFoundError('reference image');
-    const data = this.cipher.open(image.sealed);
+    const data = this.cipher.open(image.sealed, referenceImageContext(image.subjectId, image.contentHash));
     await this.#audit.append({
       actorId: actor.id,
       actorName: actor.username,

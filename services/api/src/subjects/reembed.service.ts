@@ -1,4 +1,11 @@
-import { AuditRepository, type Database, type DataCipher, isVigilError, toVectorParam } from '@vigil/core';
+import {
+  AuditRepository,
+  type Database,
+  type DataCipher,
+  isVigilError,
+  referenceImageContext,
+  toVectorParam,
+} from '@vigil/core';
 import { assessEnrolmentImage } from '@vigil/face-runtime';
 import type { EnrolmentEngine } from './enrolment.service.js';
 
@@ -55,16 +62,17 @@ export async function reembedReferenceImages(options: {
     const fail = (code: string, message: string) =>
       result.failed.push({ referenceImageId: image.id, subjectId: image.subject_id, code, message });
     // Fetched one at a time: a watchlist of thousands never sits decrypted in memory at once.
-    const { rows } = await db.query<{ encrypted_data: Uint8Array }>(
-      'SELECT encrypted_data FROM reference_images WHERE id = $1',
+    const { rows } = await db.query<{ encrypted_data: Uint8Array; content_hash: string }>(
+      'SELECT encrypted_data, content_hash FROM reference_images WHERE id = $1',
       [image.id],
     );
     const sealed = rows[0]?.encrypted_data;
+    const context = referenceImageContext(image.subject_id, rows[0]?.content_hash ?? '');
     options.onProgress?.(index + 1, pending.length);
     if (!sealed) continue; // deleted since the list was read
     let bytes: Buffer;
     try {
-      bytes = cipher.open(sealed);
+      bytes = cipher.open(sealed, context);
     } catch (error) {
       fail('decryption_failed', (error as Error).message);
       continue;

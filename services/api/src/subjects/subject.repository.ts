@@ -233,20 +233,26 @@ export class SubjectRepository {
   /** The sealed bytes of a reference image, with its subject. */
   async findImage(
     id: string,
-  ): Promise<{ subjectId: string; watchlistId: string; mimeType: string; sealed: Buffer } | undefined> {
+  ): Promise<
+    | { subjectId: string; watchlistId: string; contentHash: string; mimeType: string; sealed: Buffer }
+    | undefined
+  > {
     const { rows } = await this.db.query<{
       subject_id: string;
       watchlist_id: string;
+      content_hash: string;
       mime_type: string;
       encrypted_data: Uint8Array;
-    }>('SELECT subject_id, watchlist_id, mime_type, encrypted_data FROM reference_images WHERE id = $1', [
-      id,
-    ]);
+    }>(
+      'SELECT subject_id, watchlist_id, content_hash, mime_type, encrypted_data FROM reference_images WHERE id = $1',
+      [id],
+    );
     const row = rows[0];
     if (!row) return undefined;
     return {
       subjectId: row.subject_id,
       watchlistId: row.watchlist_id,
+      contentHash: row.content_hash,
       mimeType: row.mime_type,
       sealed: Buffer.from(row.encrypted_data),
     };

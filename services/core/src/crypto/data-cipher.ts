@@ -5,7 +5,10 @@ import { VigilError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseKey } from './key-file.js';
 
-const FORMAT_VERSION = 1;
+/** Version 1: no additional data (blobs sealed before images were bound to their rows). */
+const UNBOUND_VERSION = 1;
+/** Version 2: sealed with the row's context as AES-GCM additional data. */
+const BOUND_VERSION = 2;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_ID_BYTES = 4;
@@ -25,10 +28,23 @@ function keyId(key: Buffer): Buffer {
   return createHash('sha256').update(key).digest().subarray(0, KEY_ID_BYTES);
 }
 
+/** The context a reference image is sealed under: its subject and content hash (columns of its row). */
+export function referenceImageContext(subjectId: string, contentHash: string): string {
+  return `reference_image:${subjectId}:${contentHash}`;
+}
+
+/** The context an alert's face crop is sealed under: the alert's unique dedupe key (a column of its row). */
+export function alertCropContext(dedupeKey: string): string {
+  return `alert_crop:${dedupeKey}`;
+}
+
 /**
  * AES-256-GCM for images at rest (reference images, alert crops). A sealed blob is
  * `version | key id | iv | tag | ciphertext`; the key never enters the database. Older keys may be
- * given to decrypt during a rotation.
+ * given to decrypt during a rotation. A blob sealed with a `context` (the row it belongs to, as
+ * additional authenticated data) opens only with the same context: moved to another subject's or
+ * alert's row, it fails to open. Version 1 blobs, sealed before contexts, open without one; a key
+ * rotation reseals them bound.
  */
 export class DataCipher {
   readonly #key: Buffer;
@@ -48,17 +64,24 @@ export class DataCipher {
     return this.#keyId.toString('hex');
   }
 
-  seal(plain: Uint8Array): Buffer {
+  /** Seals `plain`, bound to `context` (see referenceImageContext, alertCropContext) when given. */
+  seal(plain: Uint8Array, context?: string): Buffer {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    if (context !== undefined) cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return Buffer.concat([Buffer.from([FORMAT_VERSION]), this.#keyId, iv, cipher.getAuthTag(), body]);
+    const version = context === undefined ? UNBOUND_VERSION : BOUND_VERSION;
+    return Buffer.concat([Buffer.from([version]), this.#keyId, iv, cipher.getAuthTag(), body]);
   }
 
-  open(sealed: Uint8Array): Buffer {
+  /** Opens a blob; one sealed with a context needs the same context, or it throws DecryptionError. */
+  open(sealed: Uint8Array, context?: string): Buffer {
     const blob = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-    if (blob.length < HEADER_BYTES || blob[0] !== FORMAT_VERSION)
+    const version = blob[0];
+    if (blob.length < HEADER_BYTES || (version !== UNBOUND_VERSION && version !== BOUND_VERSION))
       throw new DecryptionError('not a sealed blob');
+    if (version === BOUND_VERSION && context === undefined)
+      throw new DecryptionError('the blob is bound to its row: open it with its context');
     const id = blob.subarray(1, 1 + KEY_ID_BYTES);
     const key = id.equals(this.#keyId) ? this.#key : this.#old.get(id.toString('hex'));
     if (!key) throw new DecryptionError('sealed with an unknown key');
@@ -66,16 +89,24 @@ export class DataCipher {
     const tag = blob.subarray(1 + KEY_ID_BYTES + IV_BYTES, HEADER_BYTES);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      if (version === BOUND_VERSION) decipher.setAAD(Buffer.from(context ?? '', 'utf8'));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(blob.subarray(HEADER_BYTES)), decipher.final()]);
     } catch (error) {
-      throw new DecryptionError('the blob was altered or the key is wrong', { cause: error });
+      throw new DecryptionError('the blob was altered, belongs to another row, or the key is wrong', {
+        cause: error,
+      });
     }
   }
 
   /** True when `sealed` was sealed with the current key (rotation skips those). */
   isCurrent(sealed: Uint8Array): boolean {
     return Buffer.from(sealed.subarray(1, 1 + KEY_ID_BYTES)).equals(this.#keyId);
+  }
+
+  /** True when `sealed` is bound to a context (version 2). */
+  isBound(sealed: Uint8Array): boolean {
+    return sealed[0] === BOUND_VERSION;
   }
 }
 

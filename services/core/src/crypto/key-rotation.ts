@@ -1,6 +1,6 @@
 import { AuditRepository } from '../audit/audit.repository.js';
 import type { Database, Queryable } from '../db/database.js';
-import { DataCipher } from './data-cipher.js';
+import { alertCropContext, DataCipher, referenceImageContext } from './data-cipher.js';
 
 /** Rows re-encrypted per query, so a large store never sits in memory at once. */
 const PAGE = 200;
@@ -12,24 +12,47 @@ export interface RotationResult {
   alertCrops: number;
 }
 
-async function resealColumn(
-  tx: Queryable,
-  table: 'reference_images' | 'alerts',
-  column: 'encrypted_data' | 'encrypted_probe',
-  cipher: DataCipher,
-): Promise<number> {
+/** Each sealed column with the columns its context is made of (see data-cipher's contexts). */
+const SEALED = {
+  reference_images: {
+    column: 'encrypted_data',
+    contextColumns: 'subject_id::text AS a, content_hash AS b',
+    context: (row: ContextRow) => referenceImageContext(row.a, row.b ?? ''),
+  },
+  alerts: {
+    column: 'encrypted_probe',
+    contextColumns: 'dedupe_key AS a, NULL AS b',
+    context: (row: ContextRow) => alertCropContext(row.a),
+  },
+} as const;
+
+interface ContextRow {
+  id: string | number;
+  blob: Uint8Array;
+  a: string;
+  b: string | null;
+}
+
+async function resealColumn(tx: Queryable, table: keyof typeof SEALED, cipher: DataCipher): Promise<number> {
+  const { column, contextColumns, context } = SEALED[table];
   let count = 0;
   let after = table === 'alerts' ? '0' : '00000000-0000-0000-0000-000000000000';
   for (;;) {
-    const { rows } = await tx.query<{ id: string | number; blob: Uint8Array }>(
-      `SELECT id, ${column} AS blob FROM ${table} WHERE ${column} IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`,
+    const { rows } = await tx.query<ContextRow>(
+      `SELECT id, ${column} AS blob, ${contextColumns} FROM ${table}
+        WHERE ${column} IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`,
       [after, PAGE],
     );
     if (rows.length === 0) return count;
     for (const row of rows) {
-      if (!cipher.isCurrent(row.blob)) {
-        const plain = cipher.open(row.blob);
-        await tx.query(`UPDATE ${table} SET ${column} = $1 WHERE id = $2`, [cipher.seal(plain), row.id]);
+      // Blobs sealed before they were bound to their rows are resealed bound, under any key.
+      if (!cipher.isCurrent(row.blob) || !cipher.isBound(row.blob)) {
+        const bound = context(row);
+        const plain = cipher.open(row.blob, bound);
+        await tx.query(`UPDATE ${table} SET ${column} = $1 WHERE id = $2`, [
+          cipher.seal(plain, bound),
+          row.id,
+        ]);
         plain.fill(0);
         count++;
       }
@@ -39,7 +62,7 @@ async function resealColumn(
 }
 
 /**
- * Re-encrypts every reference image and alert crop with `newKey`, in one transaction with its audit
+ * Re-encrypts every reference image and alert crop with `newKey`, bound to its row, in one transaction with its audit
  * entry: either everything is sealed with the new key and the rotation is on record, or nothing
  * changed. `current` must open every existing blob.
  */
@@ -53,8 +76,8 @@ export async function rotateDataKey(options: {
   const next = new DataCipher(options.newKey, options.currentKeys);
   const audit = new AuditRepository(options.db);
   return options.db.transaction(async (tx) => {
-    const referenceImages = await resealColumn(tx, 'reference_images', 'encrypted_data', next);
-    const alertCrops = await resealColumn(tx, 'alerts', 'encrypted_probe', next);
+    const referenceImages = await resealColumn(tx, 'reference_images', next);
+    const alertCrops = await resealColumn(tx, 'alerts', next);
     const result = { oldKeyId: options.current.keyId, newKeyId: next.keyId, referenceImages, alertCrops };
     await audit.append(
       {
