@@ -83,6 +83,8 @@ describe('ingest across a nats-server restart (issue #26)', () => {
       expect(supervisor.status.state).toBe(CameraState.ONLINE);
       const dropped = await metrics.registry.getSingleMetricAsString('vigil_frames_dropped_total');
       expect(dropped).toContain('reason="publish_failed"');
+      // ...and in the camera's status, as frames never analysed because the bus was down.
+      expect(supervisor.status.framesNotAnalysed.publish_failed).toBeGreaterThan(0);
     } finally {
       await supervisor.stop();
       sub.unsubscribe();

@@ -14,8 +14,11 @@ import { startDetectorWorker } from '@vigil/detector';
 import { engineAnalyser, FaceEngine, LIVE_GATE } from '@vigil/face-runtime';
 import { CameraRepository, CameraStatusTracker, IngestService } from '@vigil/ingest';
 import { makeTestVideo } from '@vigil/ingest/testing';
+import { DeploymentCounters } from '@vigil/matcher';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authoriseDeployment, createAuthoriser } from '../../services/api/test/authorisation.fixture.js';
+import { injectCaller } from '../../services/api/test/test-app.js';
 
 const logger = createLogger({ level: 'silent' });
 const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -42,6 +45,7 @@ type CameraStatus = {
   status: string;
   fps: number;
   framesTotal: number;
+  framesNotAnalysed: Record<string, number>;
   analysedFps: number;
   state: string;
   reason: string | null;
@@ -99,12 +103,21 @@ describe(`camera status tells frames read from frames analysed (${backendName})`
       loop: true,
     });
     expect(camera.statusCode, camera.body).toBe(201);
+    const admin = injectCaller(app, token);
+    await authoriseDeployment(admin, await createAuthoriser(admin, (t) => injectCaller(app, t)), id);
     const started = await call('POST', `/api/v1/deployments/${id}/start`);
     expect(started.statusCode, started.body).toBe(200);
 
+    const counters = new DeploymentCounters(testDb.db, logger, 100);
     const ingest = new IngestService(new CameraRepository(testDb.db), bus, logger, {
       reconcileIntervalMs: 600_000,
       statusIntervalMs: 250,
+      accounting: {
+        read: (deploymentId, cameraId, frames) =>
+          counters.add(deploymentId, cameraId, { framesRead: frames }),
+        notAnalysed: (deploymentId, cameraId, reason, frames) =>
+          counters.addNotAnalysed(deploymentId, cameraId, reason, frames),
+      },
     });
     await ingest.start();
     const cameraStatus = async (): Promise<CameraStatus | undefined> =>
@@ -133,6 +146,22 @@ describe(`camera status tells frames read from frames analysed (${backendName})`
         advisory: true,
       });
       expect(notAnalysed.json().checks.ingest).toEqual({ ok: true, advisory: true });
+      // Issue 26 item 6: the frames no detector took are counted as such, in the status and the statistics.
+      const unreported = await waitFor(async () => {
+        const view = await cameraStatus();
+        return (view?.framesNotAnalysed.detector_unavailable ?? 0) > 0 ? view : undefined;
+      }, 15_000);
+      expect(unreported?.framesNotAnalysed).toMatchObject({
+        queue_full: 0,
+        publish_failed: 0,
+        detector_busy: 0,
+      });
+      await counters.flush();
+      const stats = (await call('GET', `/api/v1/deployments/${id}/stats`)).json();
+      expect(stats.framesRead).toBeGreaterThan(0);
+      expect(stats.framesNotAnalysed.byReason.detector_unavailable).toBeGreaterThan(0);
+      expect(stats.framesNotAnalysed.total).toBe(stats.framesNotAnalysed.byReason.detector_unavailable);
+      expect(stats.watchedShare).toBe(0);
 
       // A detector starts taking the camera's frames.
       const engine = await FaceEngine.load({ profile: 'default' });
@@ -157,12 +186,17 @@ describe(`camera status tells frames read from frames analysed (${backendName})`
         expect(analysed?.analysedFps).toBeGreaterThan(0);
         const ready = await app.inject({ method: 'GET', url: '/api/v1/ready' });
         expect(ready.json().checks.detector).toEqual({ ok: true, advisory: true });
+        // With a detector taking every frame, no more go uncounted: the count stops growing.
+        const lost = (await cameraStatus())?.framesNotAnalysed.detector_unavailable ?? 0;
+        await new Promise((resolve) => setTimeout(resolve, 7000));
+        expect((await cameraStatus())?.framesNotAnalysed.detector_unavailable).toBeLessThanOrEqual(lost + 5);
       } finally {
         await detector.stop();
         await engine.dispose();
       }
     } finally {
       await ingest.stop();
+      await counters.close();
     }
   });
 });

@@ -150,7 +150,16 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
   }
   models?.ready();
   if (roles.ingest) {
-    const ingest = new IngestService(new CameraRepository(db), bus, logger, { metrics });
+    const ingest = new IngestService(new CameraRepository(db), bus, logger, {
+      metrics,
+      // Frames read and never analysed, by reason: how much of a deployment was watched.
+      accounting: {
+        read: (deploymentId, cameraId, frames) =>
+          counters.add(deploymentId, cameraId, { framesRead: frames }),
+        notAnalysed: (deploymentId, cameraId, reason, frames) =>
+          counters.addNotAnalysed(deploymentId, cameraId, reason, frames),
+      },
+    });
     await ingest.start();
     stops.push(() => ingest.stop());
   }

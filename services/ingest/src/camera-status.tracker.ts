@@ -20,6 +20,11 @@ export interface CameraStatusView {
   fps: number;
   framesTotal: number;
   framesDropped: number;
+  /**
+   * Frames read and never analysed since ingest started the camera, by reason: queue_full,
+   * publish_failed (bus down), detector_busy, detector_unavailable (see NOT_ANALYSED_REASONS).
+   */
+  framesNotAnalysed: Record<string, number>;
   restarts: number;
   lastErrorCode: string | null;
   lastFrameAt: string | null;
@@ -109,6 +114,7 @@ export class CameraStatusTracker {
           fps: Math.round(s.fps * 100) / 100,
           framesTotal: s.framesTotal,
           framesDropped: s.framesDropped,
+          framesNotAnalysed: { ...s.framesNotAnalysed },
           restarts: s.restarts,
           lastErrorCode: s.lastErrorCode || null,
           lastFrameAt: s.lastFrameAtMs ? new Date(s.lastFrameAtMs).toISOString() : null,

@@ -1,5 +1,6 @@
 import { allowLabelTokens, type Bus, type Logger, subject, type VigilMetrics } from '@vigil/core';
 import { CameraState, encodeCameraStatus, encodeFrame } from '@vigil/proto';
+import { AnalysisLedger, type NotAnalysedReason } from './analysis-ledger.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { parseCameraUrl, redactCameraUrl } from './camera-url.js';
 import { type FfmpegProcess, spawnFfmpeg } from './ffmpeg.repository.js';
@@ -30,6 +31,14 @@ export interface SupervisorOptions {
   jpegQuality?: number;
   /** This process's Prometheus registry: frames in and dropped, restarts, online and fps per camera. */
   metrics?: VigilMetrics;
+  /** Where frames read and frames never analysed are counted for the statistics (the database). */
+  accounting?: FrameAccounting;
+}
+
+/** Counts of one camera's frames for the statistics: read, and never analysed by reason. */
+export interface FrameAccounting {
+  read(deploymentId: string, cameraId: string, count: number): void;
+  notAnalysed(deploymentId: string, cameraId: string, reason: NotAnalysedReason, count: number): void;
 }
 
 const RESTART_REASONS: Record<string, string> = {
@@ -40,7 +49,7 @@ const RESTART_REASONS: Record<string, string> = {
 
 /** Frames dropped because the bus refused them (NATS down or reconnecting). */
 const PUBLISH_FAILED = 'publish_failed';
-allowLabelTokens('reason', PUBLISH_FAILED);
+allowLabelTokens('reason', PUBLISH_FAILED, 'detector_unavailable');
 
 /**
  * Wait after a refused publish before the next try, doubling while the bus stays down. nats.js
@@ -63,6 +72,8 @@ export interface CameraStatusSnapshot {
   restarts: number;
   lastErrorCode: string;
   lastFrameAtMs: number;
+  /** Frames read and never analysed since start, by reason (see NOT_ANALYSED_REASONS). */
+  framesNotAnalysed: Partial<Record<NotAnalysedReason, number>>;
 }
 
 /**
@@ -93,11 +104,14 @@ export class CameraSupervisor {
     restarts: 0,
     lastErrorCode: '',
     lastFrameAtMs: 0,
+    framesNotAnalysed: {},
   };
+  readonly #ledger = new AnalysisLedger();
   readonly #args: string[];
   readonly #frameSubject: string;
   readonly #statusSubject: string;
-  readonly #options: Required<Omit<SupervisorOptions, 'metrics'>>;
+  readonly #options: Required<Omit<SupervisorOptions, 'metrics' | 'accounting'>>;
+  readonly #accounting: FrameAccounting | undefined;
   readonly #metrics: VigilMetrics | undefined;
   readonly #labels: { deployment: string; camera: string };
 
@@ -115,6 +129,7 @@ export class CameraSupervisor {
       jpegQuality: options.jpegQuality ?? 3,
     };
     this.#metrics = options.metrics;
+    this.#accounting = options.accounting;
     this.#labels = { deployment: camera.deploymentId, camera: camera.id };
     this.#args = buildFfmpegArgs(parseCameraUrl(camera.url), {
       fps: camera.fps,
@@ -132,7 +147,16 @@ export class CameraSupervisor {
   }
 
   get status(): Readonly<CameraStatusSnapshot> {
-    return { ...this.#status };
+    return { ...this.#status, framesNotAnalysed: { ...this.#status.framesNotAnalysed } };
+  }
+
+  /**
+   * A detector's report on this camera's frames: those it analysed and those it dropped (counted
+   * in its own metrics, so only in this camera's status and statistics here).
+   */
+  detectorReport(analysed: number, dropped: number): void {
+    this.#ledger.reported(analysed, dropped);
+    if (dropped > 0) this.#notAnalysed('detector_busy', dropped);
   }
 
   start(): void {
@@ -226,6 +250,7 @@ export class CameraSupervisor {
     this.#status.lastFrameAtMs = now;
     this.#framesInWindow++;
     this.#record((m) => m.framesIn.inc(this.#labels));
+    this.#count(() => this.#accounting?.read(this.camera.deploymentId, this.camera.id, 1));
     if (this.#status.state !== CameraState.ONLINE) this.#setState(CameraState.ONLINE, '');
     if (this.#queue.length >= this.#options.queueLimit) this.#drop(1, 'queue_full');
     else this.#queue.push({ jpeg, capturedAtMs: now });
@@ -245,6 +270,7 @@ export class CameraSupervisor {
         try {
           this.#publishOne();
           await this.bus.flush();
+          this.#ledger.published();
           if (this.#publishFailures > 0) {
             this.logger.info({ camera: this.camera.id }, 'frame publish resumed');
             this.#publishFailures = 0;
@@ -273,13 +299,33 @@ export class CameraSupervisor {
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 
-  #drop(count: number, reason: string): void {
-    this.#status.framesDropped += count;
+  /** Frames this process dropped: in its metrics, its status and the statistics. */
+  #drop(count: number, reason: 'queue_full' | 'publish_failed' | 'detector_unavailable'): void {
+    if (reason !== 'detector_unavailable') this.#status.framesDropped += count;
     this.#record((m) => m.framesDropped.inc({ ...this.#labels, reason }, count));
+    this.#notAnalysed(reason, count);
+  }
+
+  #notAnalysed(reason: NotAnalysedReason, count: number): void {
+    const counts = this.#status.framesNotAnalysed;
+    counts[reason] = (counts[reason] ?? 0) + count;
+    this.#count(() => this.#accounting?.notAnalysed(this.camera.deploymentId, this.camera.id, reason, count));
+  }
+
+  /** Counting never stops a camera either. */
+  #count(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.logger.warn({ camera: this.camera.id, err: error }, 'frame count failed');
+    }
   }
 
   #drainQueue(): void {
-    while (this.#queue.length > 0) this.#publishOne();
+    while (this.#queue.length > 0) {
+      this.#publishOne();
+      this.#ledger.published();
+    }
   }
 
   #publishOne(): void {
@@ -314,6 +360,9 @@ export class CameraSupervisor {
 
   #publishStatus(): void {
     const now = Date.now();
+    // Published long enough ago that a detector would have reported it, and none did.
+    const unreported = this.#ledger.settle(now);
+    if (unreported > 0) this.#drop(unreported, 'detector_unavailable');
     const seconds = (now - this.#windowStart) / 1000;
     if (seconds >= 0.5) {
       this.#status.fps = this.#framesInWindow / seconds;

@@ -1,3 +1,9 @@
+export {
+  AnalysisLedger,
+  NOT_ANALYSED_REASONS,
+  type NotAnalysedReason,
+  SETTLE_MS,
+} from './analysis-ledger.js';
 export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export { CameraRepository, type CameraSource } from './camera.repository.js';
 export {
@@ -22,6 +28,7 @@ export {
   type CameraSpec,
   type CameraStatusSnapshot,
   CameraSupervisor,
+  type FrameAccounting,
   type SupervisorOptions,
 } from './camera-supervisor.service.js';
 export { isValidCameraUrl, type ParsedCameraUrl, parseCameraUrl, redactCameraUrl } from './camera-url.js';

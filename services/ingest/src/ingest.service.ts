@@ -1,4 +1,5 @@
-import type { Bus, BusSubscription, Logger } from '@vigil/core';
+import { allSubjects, type Bus, type BusSubscription, type Logger } from '@vigil/core';
+import { decodeStageCounters } from '@vigil/proto';
 import type { CameraSource } from './camera.repository.js';
 import { type CameraLeases, SingleProcessLeases } from './camera-leases.js';
 import { type CameraSpec, CameraSupervisor, type SupervisorOptions } from './camera-supervisor.service.js';
@@ -33,6 +34,7 @@ export class IngestService {
   readonly #forgotten: string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #control: BusSubscription | undefined;
+  #reports: BusSubscription | undefined;
   #reconciling: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -54,6 +56,21 @@ export class IngestService {
     this.#control = this.bus.subscribe(DEPLOYMENT_CONTROL_SUBJECTS, () => this.reconcile(), {
       maxPending: 16,
     });
+    // The detectors' per-camera reports: what this replica's cameras had analysed and dropped.
+    this.#reports = this.bus.subscribe(
+      allSubjects('counters'),
+      (message) => {
+        let report: ReturnType<typeof decodeStageCounters>;
+        try {
+          report = decodeStageCounters(message.data);
+        } catch {
+          return; // not a report: nothing to count
+        }
+        if (report.stage !== 'detector') return;
+        this.#running.get(report.cameraId)?.supervisor.detectorReport(report.processed, report.dropped);
+      },
+      { maxPending: 10_000 },
+    );
     await this.reconcile();
     this.logger.info({ cameras: this.#running.size }, 'ingest running its share of the cameras');
     this.#timer = setInterval(
@@ -167,6 +184,7 @@ export class IngestService {
     this.#stopped = true;
     clearInterval(this.#timer);
     this.#control?.unsubscribe();
+    this.#reports?.unsubscribe();
     await this.#reconciling;
     await this.#stopAll('ingest stopping');
     await this.#leases.close();

@@ -8,6 +8,8 @@ import {
 } from '@vigil/core';
 import {
   type CameraStatusView,
+  NOT_ANALYSED_REASONS,
+  type NotAnalysedReason,
   notifyDeploymentChanged,
   type PipelineStage,
   parseCameraUrl,
@@ -94,6 +96,8 @@ export interface DeploymentStatusView {
     fps: number;
     framesTotal: number;
     framesDropped: number;
+    /** Frames read and never analysed since ingest started the camera, by reason. */
+    framesNotAnalysed: Record<NotAnalysedReason, number>;
     restarts: number;
     lastErrorCode: string | null;
     lastFrameAt: string | null;
@@ -437,6 +441,9 @@ export class DeploymentService {
           fps: view?.fps ?? 0,
           framesTotal: view?.framesTotal ?? 0,
           framesDropped: view?.framesDropped ?? 0,
+          framesNotAnalysed: Object.fromEntries(
+            NOT_ANALYSED_REASONS.map((r) => [r, view?.framesNotAnalysed[r] ?? 0]),
+          ) as Record<NotAnalysedReason, number>,
           restarts: view?.restarts ?? 0,
           lastErrorCode: view?.lastErrorCode ?? null,
           lastFrameAt: view?.lastFrameAt ?? null,

@@ -17,8 +17,18 @@ export interface DeploymentFacts {
 export interface CounterHour {
   deploymentId: string;
   hour: Date;
+  /** Frames ingest read; 0 in hours counted before frames read were (migration 064). */
+  framesRead: number;
   frames: number;
   facesProcessed: number;
+}
+
+/** Frames of one deployment and hour read and never analysed, for one reason. */
+export interface NotAnalysedHour {
+  deploymentId: string;
+  hour: Date;
+  reason: string;
+  frames: number;
 }
 
 /** Alerts of one deployment, hour and outcome (latest adjudication, or `unresolved`). */
@@ -121,17 +131,19 @@ export class StatsRepository {
     }));
   }
 
-  /** Frames and faces processed per deployment and hour. */
+  /** Frames read, frames and faces processed per deployment and hour. */
   async counters(deploymentIds: string[], window: TimeWindow): Promise<CounterHour[]> {
     if (deploymentIds.length === 0) return [];
     const params: unknown[] = [deploymentIds];
     const { rows } = await this.db.query<{
       deployment_id: string;
       hour: Date | string;
+      frames_read: number | string;
       frames: number | string;
       faces_processed: number | string;
     }>(
-      `SELECT deployment_id, hour, sum(frames) AS frames, sum(faces_processed) AS faces_processed
+      `SELECT deployment_id, hour, sum(frames_read) AS frames_read, sum(frames) AS frames,
+              sum(faces_processed) AS faces_processed
          FROM deployment_counters
         WHERE deployment_id = ANY($1::uuid[]) ${windowClause('hour', window, params)}
         GROUP BY deployment_id, hour`,
@@ -140,8 +152,33 @@ export class StatsRepository {
     return rows.map((row) => ({
       deploymentId: row.deployment_id,
       hour: new Date(row.hour),
+      framesRead: Number(row.frames_read),
       frames: Number(row.frames),
       facesProcessed: Number(row.faces_processed),
+    }));
+  }
+
+  /** Frames read and never analysed per deployment, hour and reason. */
+  async notAnalysed(deploymentIds: string[], window: TimeWindow): Promise<NotAnalysedHour[]> {
+    if (deploymentIds.length === 0) return [];
+    const params: unknown[] = [deploymentIds];
+    const { rows } = await this.db.query<{
+      deployment_id: string;
+      hour: Date | string;
+      reason: string;
+      frames: number | string;
+    }>(
+      `SELECT deployment_id, hour, reason, sum(frames) AS frames
+         FROM deployment_frames_not_analysed
+        WHERE deployment_id = ANY($1::uuid[]) ${windowClause('hour', window, params)}
+        GROUP BY deployment_id, hour, reason`,
+      params,
+    );
+    return rows.map((row) => ({
+      deploymentId: row.deployment_id,
+      hour: new Date(row.hour),
+      reason: row.reason,
+      frames: Number(row.frames),
     }));
   }
 

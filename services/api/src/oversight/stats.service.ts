@@ -1,10 +1,12 @@
 import { AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
+import { NOT_ANALYSED_REASONS, type NotAnalysedReason } from '@vigil/ingest';
 import type { AuthUser } from '../auth/roles.js';
 import { isUuid } from '../uuid.js';
 import {
   type CategoryCount,
   type CounterHour,
   type DeploymentFacts,
+  type NotAnalysedHour,
   type OutcomeHour,
   StatsRepository,
   type TimeWindow,
@@ -36,8 +38,23 @@ export interface FalseAlertRate {
   perAlerts: number | null;
 }
 
+/** Frames read and never analysed, in all and by reason. */
+export interface NotAnalysedFigures {
+  total: number;
+  byReason: Record<NotAnalysedReason, number>;
+}
+
 /** The counts every statistic has. */
 export interface AlertFigures {
+  /** Frames ingest read from the cameras. */
+  framesRead: number;
+  /** Frames read that no detector analysed, and why. */
+  framesNotAnalysed: NotAnalysedFigures;
+  /**
+   * Frames analysed out of frames read (at most 1): how much of what the cameras saw was watched;
+   * null when no frame read was counted (hours before migration 064 count none).
+   */
+  watchedShare: number | null;
   framesProcessed: number;
   facesProcessed: number;
   alerts: number;
@@ -99,15 +116,34 @@ function isOutcome(value: string): value is Outcome {
   return (OUTCOMES as readonly string[]).includes(value);
 }
 
-function figures(counters: CounterHour[], outcomes: OutcomeHour[]): AlertFigures {
+function notAnalysedFigures(rows: NotAnalysedHour[]): NotAnalysedFigures {
+  const byReason = Object.fromEntries(NOT_ANALYSED_REASONS.map((r) => [r, 0])) as Record<
+    NotAnalysedReason,
+    number
+  >;
+  for (const row of rows)
+    if ((NOT_ANALYSED_REASONS as readonly string[]).includes(row.reason))
+      byReason[row.reason as NotAnalysedReason] += row.frames;
+  return { total: Object.values(byReason).reduce((a, b) => a + b, 0), byReason };
+}
+
+function figures(
+  counters: CounterHour[],
+  outcomes: OutcomeHour[],
+  notAnalysed: NotAnalysedHour[],
+): AlertFigures {
   const byOutcome = emptyOutcomes();
   for (const row of outcomes) if (isOutcome(row.outcome)) byOutcome[row.outcome] += row.alerts;
   const framesProcessed = counters.reduce((sum, row) => sum + row.frames, 0);
+  const framesRead = counters.reduce((sum, row) => sum + row.framesRead, 0);
   const facesProcessed = counters.reduce((sum, row) => sum + row.facesProcessed, 0);
   const alerts = OUTCOMES.reduce((sum, outcome) => sum + byOutcome[outcome], 0);
   const trueAlerts = TRUE_OUTCOMES.reduce((sum, outcome) => sum + byOutcome[outcome], 0);
   const falseAlerts = byOutcome.false_alert;
   return {
+    framesRead,
+    framesNotAnalysed: notAnalysedFigures(notAnalysed),
+    watchedShare: framesRead > 0 ? Math.min(1, framesProcessed / framesRead) : null,
     framesProcessed,
     facesProcessed,
     alerts,
@@ -150,6 +186,7 @@ function summary(
   deployment: DeploymentFacts,
   counters: CounterHour[],
   outcomes: OutcomeHour[],
+  notAnalysed: NotAnalysedHour[],
   sizes: CategoryCount[],
   now: Date,
 ): DeploymentSummary {
@@ -177,7 +214,7 @@ function summary(
       : null,
     cameras: deployment.cameras,
     watchlist: { size: Object.values(byCategory).reduce((a, b) => a + b, 0), byCategory, source },
-    ...figures(counters, outcomes),
+    ...figures(counters, outcomes, notAnalysed),
   };
 }
 
@@ -206,13 +243,14 @@ export class StatsService {
     checkWindow(window);
     const deployment = isUuid(id) ? await this.#stats.deployment(id) : undefined;
     if (!deployment) throw new NotFoundError('deployment');
-    const [counters, outcomes, sizes] = await Promise.all([
+    const [counters, outcomes, notAnalysed, sizes] = await Promise.all([
       this.#stats.counters([id], window),
       this.#stats.outcomes([id], window),
+      this.#stats.notAnalysed([id], window),
       this.#stats.watchlistSizes([id], this.now()),
     ]);
     return {
-      ...summary(deployment, counters, outcomes, sizes, this.now()),
+      ...summary(deployment, counters, outcomes, notAnalysed, sizes, this.now()),
       from: window.from?.toISOString() ?? null,
       to: window.to?.toISOString() ?? null,
       series: series(counters, outcomes),
@@ -225,9 +263,10 @@ export class StatsService {
     const now = this.now();
     const deployments = await this.#stats.deployments({ ranDuring: window });
     const ids = deployments.map((d) => d.id);
-    const [counters, outcomes, sizes] = await Promise.all([
+    const [counters, outcomes, notAnalysed, sizes] = await Promise.all([
       this.#stats.counters(ids, window),
       this.#stats.outcomes(ids, window),
+      this.#stats.notAnalysed(ids, window),
       this.#stats.watchlistSizes(ids, now),
     ]);
     const summaries = deployments.map((d) =>
@@ -235,6 +274,7 @@ export class StatsService {
         d,
         counters.filter((row) => row.deploymentId === d.id),
         outcomes.filter((row) => row.deploymentId === d.id),
+        notAnalysed.filter((row) => row.deploymentId === d.id),
         sizes.filter((row) => row.deploymentId === d.id),
         now,
       ),
@@ -246,7 +286,7 @@ export class StatsService {
         deployments: summaries.length,
         cameras: summaries.reduce((sum, s) => sum + s.cameras, 0),
         durationSeconds: summaries.reduce((sum, s) => sum + (s.durationSeconds ?? 0), 0),
-        ...figures(counters, outcomes),
+        ...figures(counters, outcomes, notAnalysed),
       },
       deployments: summaries,
       series: series(counters, outcomes),
@@ -295,6 +335,10 @@ const SUMMARY_COLUMNS = [
   'false_alerts',
   'false_alert_rate_per_faces',
   'false_alert_rate_per_alerts',
+  'frames_read',
+  'frames_not_analysed',
+  ...NOT_ANALYSED_REASONS.map((r) => `not_analysed_${r}`),
+  'watched_share',
 ] as const;
 
 const SERIES_COLUMNS = [
@@ -343,6 +387,10 @@ function summaryRow(
     d.falseAlerts,
     d.falseAlertRate.perFacesProcessed ?? '',
     d.falseAlertRate.perAlerts ?? '',
+    d.framesRead,
+    d.framesNotAnalysed.total,
+    ...NOT_ANALYSED_REASONS.map((r) => d.framesNotAnalysed.byReason[r]),
+    d.watchedShare ?? '',
   ];
 }
 

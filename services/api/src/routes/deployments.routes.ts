@@ -1,3 +1,4 @@
+import { NOT_ANALYSED_REASONS } from '@vigil/ingest';
 import type { FastifyInstance } from 'fastify';
 import type { CameraInput, DeploymentInput, DeploymentService } from '../deployments/deployment.service.js';
 import { compositionSchema } from './authorisations.routes.js';
@@ -99,6 +100,13 @@ const statusSchema = {
           fps: { type: 'number' },
           framesTotal: { type: 'integer' },
           framesDropped: { type: 'integer' },
+          framesNotAnalysed: {
+            type: 'object',
+            description:
+              'Frames read and never analysed since ingest started the camera, by reason: queue_full (ingest fell behind), publish_failed (bus down), detector_busy (a detector dropped it), detector_unavailable (no detector took it)',
+            properties: Object.fromEntries(NOT_ANALYSED_REASONS.map((r) => [r, { type: 'integer' }])),
+            required: [...NOT_ANALYSED_REASONS],
+          },
           restarts: { type: 'integer' },
           lastErrorCode: { type: ['string', 'null'] },
           lastFrameAt: nullableDate,

@@ -1,4 +1,5 @@
 import { ValidationError } from '@vigil/core';
+import { NOT_ANALYSED_REASONS } from '@vigil/ingest';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TimeWindow } from '../oversight/stats.repository.js';
 import { CATEGORIES, OUTCOMES, type StatsService, statsCsv } from '../oversight/stats.service.js';
@@ -9,7 +10,29 @@ const rate = { type: ['number', 'null'], minimum: 0 } as const;
 const isoOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
 
 const figuresProperties = {
-  framesProcessed: { ...count, description: 'Frames decoded from the cameras' },
+  framesRead: { ...count, description: 'Frames ingest read from the cameras' },
+  framesNotAnalysed: {
+    type: 'object',
+    description:
+      'Frames read that no detector analysed: queue_full (ingest fell behind), publish_failed (bus down), detector_busy (a detector dropped it: a newer frame came first, or too old), detector_unavailable (no detector took it)',
+    properties: {
+      total: count,
+      byReason: {
+        type: 'object',
+        properties: Object.fromEntries(NOT_ANALYSED_REASONS.map((r) => [r, count])),
+        required: [...NOT_ANALYSED_REASONS],
+      },
+    },
+    required: ['total', 'byReason'],
+  },
+  watchedShare: {
+    type: ['number', 'null'],
+    minimum: 0,
+    maximum: 1,
+    description:
+      'framesProcessed / framesRead: how much of what the cameras saw was analysed; null when no frame read was counted',
+  },
+  framesProcessed: { ...count, description: 'Frames a detector analysed' },
   facesProcessed: { ...count, description: 'Faces compared with the watchlist: a count, nothing more' },
   alerts: count,
   outcomes: {

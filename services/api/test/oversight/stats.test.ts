@@ -298,6 +298,58 @@ describe(`oversight statistics (${backendName})`, () => {
     expect((await get('/api/v1/deployments/not-a-uuid/stats')).statusCode).toBe(400);
   });
 
+  // Issue 26 item 6: how much of a deployment was actually watched, and why the rest was not.
+  it('says how many frames read were never analysed, by reason, and the share watched', async () => {
+    const { db } = t.deps;
+    const list = await createWatchlist(db, cipher, [{ label: 'Eve Example', category: 'wanted' }]);
+    const d = await createDeployment(db, {
+      watchlistId: list.id,
+      cameras: 1,
+      startedAt: at('2026-02-01T08:00:00Z'),
+      stoppedAt: at('2026-02-01T10:00:00Z'),
+    });
+    const camera = d.cameraIds[0] as string;
+    await db.query(
+      `INSERT INTO deployment_counters (deployment_id, camera_id, hour, frames_read, frames, faces_processed)
+       VALUES ($1, $2, '2026-02-01T08:00:00Z', 1000, 600, 20), ($1, $2, '2026-02-01T09:00:00Z', 500, 500, 10)`,
+      [d.id, camera],
+    );
+    await db.query(
+      `INSERT INTO deployment_frames_not_analysed (deployment_id, camera_id, hour, reason, frames)
+       VALUES ($1, $2, '2026-02-01T08:00:00Z', 'publish_failed', 300),
+              ($1, $2, '2026-02-01T08:00:00Z', 'detector_unavailable', 80),
+              ($1, $2, '2026-02-01T08:00:00Z', 'detector_busy', 20)`,
+      [d.id, camera],
+    );
+    const stats = (await get(`/api/v1/deployments/${d.id}/stats`)).json();
+    expect(stats).toMatchObject({
+      framesRead: 1500,
+      framesProcessed: 1100,
+      framesNotAnalysed: {
+        total: 400,
+        byReason: { queue_full: 0, publish_failed: 300, detector_busy: 20, detector_unavailable: 80 },
+      },
+    });
+    expect(stats.watchedShare).toBeCloseTo(1100 / 1500, 12);
+    // The window filters by hour: the second hour was watched whole.
+    const later = (await get(`/api/v1/deployments/${d.id}/stats?from=2026-02-01T09:00:00Z`)).json();
+    expect(later).toMatchObject({ framesRead: 500, framesNotAnalysed: { total: 0 }, watchedShare: 1 });
+    // Hours counted before frames read were have no share rather than a false one.
+    expect((await get(`/api/v1/deployments/${running.id}/stats`)).json().watchedShare).toBeNull();
+    const csv = (await get(`/api/v1/deployments/${d.id}/stats.csv`)).body.trimEnd().split('\r\n');
+    const record = Object.fromEntries(
+      (csv[0] as string).split(',').map((name, i) => [name, (csv[1] as string).split(',')[i]]),
+    );
+    expect(record).toMatchObject({
+      frames_read: '1500',
+      frames_not_analysed: '400',
+      not_analysed_publish_failed: '300',
+      not_analysed_detector_unavailable: '80',
+    });
+    const overall = (await get('/api/v1/oversight/stats')).json();
+    expect(overall.totals.framesNotAnalysed.byReason.publish_failed).toBe(300);
+  });
+
   it('the routes are in the OpenAPI document with their response schemas', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const stats = doc.paths['/api/v1/deployments/{id}/stats'].get;
