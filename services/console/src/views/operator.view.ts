@@ -13,6 +13,7 @@ import {
   OUTCOMES,
   type Outcome,
 } from './shared.js';
+import { VerificationPanel } from './verification-panel.js';
 
 interface ListedAlert extends Omit<AlertPayload, 'probeImage'> {
   probeImage?: string;
@@ -47,6 +48,7 @@ export const operatorView: View = (root) => {
   );
   root.append(h('h2', {}, 'Operator'), toolbar, health, help, list);
   let officers: { id: string; username: string }[] = [];
+  let verification: VerificationPanel | undefined;
 
   const stop = () => {
     feed?.close();
@@ -104,6 +106,13 @@ export const operatorView: View = (root) => {
     const noteInput = card.querySelector<HTMLInputElement>('input.note');
     const note = noteInput?.value ?? '';
     const status = card.querySelector<HTMLElement>('.action-status');
+    // On a two-person deployment a confirmation is one operator's verification, not yet an outcome.
+    if (outcome === 'confirmed' && verification?.required) {
+      void verification.confirm(alert.id, note, status).then((done) => {
+        if (done && noteInput && noteInput.value === note) noteInput.value = '';
+      });
+      return;
+    }
     api<AdjudicationPayload>(`/alerts/${alert.id}/adjudication`, {
       method: 'POST',
       body: note ? { outcome, note } : { outcome },
@@ -189,6 +198,7 @@ export const operatorView: View = (root) => {
           h('dd', {}, formatTime(alert.capturedAt)),
         ),
         outcomeLine(alert.adjudications),
+        verification?.line(alert.id),
         h('input', {
           class: 'note',
           type: 'text',
@@ -294,7 +304,16 @@ export const operatorView: View = (root) => {
     clear(list);
     history.replaceState(null, '', `#/operator?deployment=${deploymentId}`);
     await refreshStatus(deploymentId);
-    poll = setInterval(() => void refreshStatus(deploymentId), STATUS_POLL_MS);
+    const panel = new VerificationPanel(deploymentId, (id) => cards.get(id));
+    verification = panel;
+    await panel.refresh().catch(() => {});
+    toolbar.querySelector('#two-person-badge')?.remove();
+    toolbar.append(panel.badge());
+    // Another operator's confirmation shows here within one poll.
+    poll = setInterval(() => {
+      void refreshStatus(deploymentId);
+      if (panel.required) void panel.refresh().catch(() => {});
+    }, STATUS_POLL_MS);
     officers = await api<{ id: string; username: string }[]>(`/deployments/${deploymentId}/officers`).catch(
       () => [],
     );

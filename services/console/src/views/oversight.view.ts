@@ -1,6 +1,7 @@
 import { api } from '../api.client.js';
 import { clear, formatTime, h, svg } from '../dom.js';
 import type { View } from '../main.js';
+import { publishedRecordSection } from './published-record.js';
 import { deploymentPicker, errorText, listDeployments, message } from './shared.js';
 
 interface AuditRow {
@@ -101,6 +102,7 @@ export const oversightView: View = (root) => {
     h('h2', {}, 'Oversight'),
     toolbar,
     h('div', { class: 'columns' }, deploymentStats, overall),
+    publishedRecordSection(),
     audit,
   );
 

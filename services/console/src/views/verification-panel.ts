@@ -1,0 +1,97 @@
+import { api } from '../api.client.js';
+import { formatTime, h } from '../dom.js';
+import { errorText } from './shared.js';
+
+/** One alert's two-person verification, as `GET /deployments/:id/verifications` gives it. */
+export interface VerificationState {
+  alertId: string;
+  required: boolean;
+  confirmations: { userId: string | null; username: string; createdAt: string }[];
+  actionable: boolean;
+  waitingFor: number;
+}
+
+/** What the operator reads on a card: who has confirmed, and who is still awaited. */
+export function verificationText(state: VerificationState | undefined): string {
+  const who = (state?.confirmations ?? []).map((c) => `${c.username} (${formatTime(c.createdAt)})`);
+  if (!state || who.length === 0) return 'Needs two operators to confirm before anyone acts. Nobody has yet.';
+  if (state.actionable) return `Verified by ${who.join(' and ')}: may be acted on.`;
+  return `Confirmed by ${who.join(', ')}. Waiting for a second operator to confirm before anyone acts.`;
+}
+
+/**
+ * The operator view's part of two-person verification: whether the open deployment requires it,
+ * each card's line saying who has confirmed and who is awaited, and a confirmation sent as a
+ * verification instead of an outcome.
+ */
+export class VerificationPanel {
+  readonly #states = new Map<string, VerificationState>();
+  #required = false;
+
+  constructor(
+    private readonly deploymentId: string,
+    private readonly cardOf: (alertId: string) => HTMLElement | undefined,
+  ) {}
+
+  /** True when the deployment requires two different operators to confirm an alert. */
+  get required(): boolean {
+    return this.#required;
+  }
+
+  /** Reads the rule and the newest alerts' states, and redraws the cards it knows. */
+  async refresh(): Promise<void> {
+    const result = await api<{ required: boolean; alerts: VerificationState[] }>(
+      `/deployments/${this.deploymentId}/verifications`,
+    );
+    this.#required = result.required;
+    for (const state of result.alerts) this.#update(state);
+  }
+
+  /** The badge beside the deployment picker. */
+  badge(): HTMLElement {
+    return h(
+      'span',
+      { id: 'two-person-badge', class: 'badge', hidden: !this.#required },
+      'Two-person verification',
+    );
+  }
+
+  /** The line a new card carries (empty and hidden where verification is not required). */
+  line(alertId: string): HTMLElement {
+    const state = this.#states.get(alertId);
+    const element = h(
+      'p',
+      {
+        class: `verification${state?.actionable ? ' verified' : ''}`,
+        'data-waiting-for': String(state?.waitingFor ?? 2),
+        hidden: !this.#required,
+        role: 'status',
+      },
+      this.#required ? verificationText(state) : '',
+    );
+    return element;
+  }
+
+  /** Records the caller's confirmation; the card says what it now waits for, or why it was refused. */
+  async confirm(alertId: string, note: string, status: HTMLElement | null): Promise<boolean> {
+    try {
+      const state = await api<VerificationState>(`/alerts/${alertId}/verifications`, {
+        method: 'POST',
+        body: note ? { note } : {},
+      });
+      this.#update(state);
+      return true;
+    } catch (error) {
+      if (status) status.textContent = errorText(error);
+      return false;
+    }
+  }
+
+  #update(state: VerificationState): void {
+    this.#states.set(state.alertId, state);
+    const card = this.cardOf(state.alertId);
+    const current = card?.querySelector('.verification');
+    if (current) current.replaceWith(this.line(state.alertId));
+    if (card) card.dataset.verified = String(state.actionable);
+  }
+}
