@@ -21,6 +21,19 @@ export interface FaceQuality {
   brightness: number;
 }
 
+/**
+ * One number that orders views of the same face: detector confidence, size (up to a comfortably
+ * recognisable 60 px between the eyes), sharpness and frontality. The detector sends a track's view on
+ * when it beats the last one sent; the matcher weights a track's views by it when it fuses them.
+ */
+export function viewQuality(q: FaceQuality): number {
+  const size = Math.min(1, q.interOcular / 60);
+  const sharp = Math.min(1, q.sharpness / 60);
+  const rad = Math.PI / 180;
+  const pose = Math.max(0, Math.cos(q.yaw * rad)) * Math.max(0, Math.cos(q.pitch * rad));
+  return q.score * size * (0.5 + 0.5 * sharp) * pose;
+}
+
 export interface DetectedFace {
   /** [x, y, width, height]. */
   box: [number, number, number, number];

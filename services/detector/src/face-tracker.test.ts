@@ -1,6 +1,7 @@
 import type { FaceQuality } from '@vigil/core';
+import { viewQuality } from '@vigil/core';
 import { describe, expect, it } from 'vitest';
-import { FaceTracker, iou, viewQuality } from './face-tracker.js';
+import { FaceTracker, iou } from './face-tracker.js';
 
 const quality = (over: Partial<FaceQuality> = {}): FaceQuality => ({
   interOcular: 40,

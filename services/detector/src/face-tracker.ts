@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FaceQuality } from '@vigil/core';
+import { type FaceQuality, viewQuality } from '@vigil/core';
 
 type Box = readonly [x: number, y: number, width: number, height: number];
 
@@ -38,18 +38,6 @@ interface Track {
   lastSeenMs: number;
   /** Best quality score sent to the embedder; 0 until one view passed the gate. */
   bestSent: number;
-}
-
-/**
- * One number that orders views of the same face: detector confidence, size (up to a
- * comfortably recognisable 60 px between the eyes), sharpness and frontality.
- */
-export function viewQuality(q: FaceQuality): number {
-  const size = Math.min(1, q.interOcular / 60);
-  const sharp = Math.min(1, q.sharpness / 60);
-  const rad = Math.PI / 180;
-  const pose = Math.max(0, Math.cos(q.yaw * rad)) * Math.max(0, Math.cos(q.pitch * rad));
-  return q.score * size * (0.5 + 0.5 * sharp) * pose;
 }
 
 export function iou(a: Box, b: Box): number {

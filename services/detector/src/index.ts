@@ -14,5 +14,4 @@ export {
   iou,
   type TrackDecision,
   type TrackerOptions,
-  viewQuality,
 } from './face-tracker.js';

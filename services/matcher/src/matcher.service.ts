@@ -9,6 +9,7 @@ import type { Embedding } from '@vigil/proto';
 import type { AlertRepository, SuppressionReason } from './alert.repository.js';
 import type { DeploymentCounters } from './deployment-counters.repository.js';
 import type { DeploymentInfo, SnapshotMatch, SnapshotRepository } from './snapshot.repository.js';
+import { TrackFusion, viewWeight } from './track-fusion.js';
 
 export interface MatcherSettings {
   /** Snapshot size from which HNSW is used instead of exact search (VIGIL_HNSW_MIN_SIZE). */
@@ -22,6 +23,10 @@ export interface MatcherSettings {
 }
 
 allowLabelTokens('reason', 'same_track');
+
+/** A track's fused views made way for a newer track (the fusion holds DEFAULT_MAX_TRACKS at most). */
+const FUSION_FULL = 'track_fusion_full';
+allowLabelTokens('reason', FUSION_FULL);
 
 /** 2 s: a stopped deployment stops alerting within two seconds without a query per face. */
 export const DEFAULT_DEPLOYMENT_CACHE_MS = 2000;
@@ -85,12 +90,17 @@ function record(fn: () => void): void {
 export class MatcherService {
   readonly #deployments = new Map<string, { at: number; info: DeploymentInfo | undefined; size: number }>();
   readonly #cacheMs: number;
+  readonly #fusion: TrackFusion;
 
   constructor(
     private readonly deps: MatcherDependencies,
     private readonly settings: MatcherSettings,
   ) {
     this.#cacheMs = settings.deploymentCacheMs ?? DEFAULT_DEPLOYMENT_CACHE_MS;
+    this.#fusion = new TrackFusion({
+      onEvicted: () =>
+        record(() => this.deps.metrics?.queueDropped.inc({ stage: 'embeddings', reason: FUSION_FULL })),
+    });
   }
 
   async handle(embedding: Embedding): Promise<MatchOutcome> {
@@ -122,15 +132,26 @@ export class MatcherService {
       );
       return { kind: 'dropped', reason: 'not_running' };
     }
+    // Decided per person: the probe is the quality-weighted mean of every view of this track so far.
+    const probe = embedding.trackId
+      ? this.#fusion.add(
+          `${deploymentId}/${cameraId}/${embedding.trackId}`,
+          `${frame.sequence}/${frame.capturedAtMs}`,
+          embedding.vector,
+          viewWeight(embedding.quality),
+          Date.now(),
+        ).vector
+      : embedding.vector;
     const timer = this.deps.metrics?.databaseSeconds.startTimer({ stage: 'match_query' });
     let matches: SnapshotMatch[];
     try {
       matches =
         cached.size >= this.settings.hnswMinSize
-          ? await this.deps.snapshots.matchHnsw(deploymentId, info.model, embedding.vector, info.threshold)
-          : await this.deps.snapshots.matchExact(deploymentId, info.model, embedding.vector, info.threshold);
+          ? await this.deps.snapshots.matchHnsw(deploymentId, info.model, probe, info.threshold)
+          : await this.deps.snapshots.matchExact(deploymentId, info.model, probe, info.threshold);
     } finally {
       timer?.();
+      if (probe !== embedding.vector) probe.fill(0);
     }
     record(() => this.deps.metrics?.matchQueries.inc({ deployment: deploymentId }));
     const best = matches[0];
@@ -201,6 +222,7 @@ export class MatcherService {
    */
   deploymentStopped(deploymentId: string): void {
     this.#deployments.delete(deploymentId);
+    this.#fusion.forgetPrefix(`${deploymentId}/`);
     this.#forgetLater(deploymentId);
   }
 

@@ -462,4 +462,46 @@ describe(`matcher (${backendName})`, () => {
       for (const consumer of consumers) await consumer.stop();
     }
   });
+
+  it('decides per person: two views of one track, each below the threshold alone, alert together', async () => {
+    const { deploymentId, cameraId, subjects } = await makeDeployment();
+    const face = unitVector(1);
+    // Two noisy views of subject A: independent noise, each alone below the threshold.
+    const first = near(face, 501, 1.5);
+    const second = near(face, 502, 1.5);
+    expect(cosine(first, face)).toBeLessThan(THRESHOLD);
+    expect(cosine(second, face)).toBeLessThan(THRESHOLD);
+    const matcher = service();
+    expect((await matcher.handle(embedding(deploymentId, cameraId, first, 20, 'walker'))).kind).toBe(
+      'no_match',
+    );
+    // The same second view on a track of its own does not alert (handle zero-fills what it is given)...
+    const alone = embedding(deploymentId, cameraId, [...second], 21, 'someone-else');
+    expect((await matcher.handle(alone)).kind).toBe('no_match');
+    // ...but as the walker's second view it adds to the first: their mean is closer to A than either.
+    const outcome = await matcher.handle(embedding(deploymentId, cameraId, second, 22, 'walker'));
+    expect(outcome.kind).toBe('alert');
+    if (outcome.kind === 'alert') {
+      expect(outcome.alert.subjectId).toBe(subjects[0]?.id);
+      expect(outcome.alert.trackId).toBe('walker');
+      expect(outcome.alert.score).toBeGreaterThan(THRESHOLD);
+    }
+    // Per person passing: a third view of the walker raises nothing new.
+    const third = await matcher.handle(embedding(deploymentId, cameraId, near(face, 503, 0.3), 23, 'walker'));
+    expect(third).toEqual({ kind: 'suppressed', reason: 'same_track' });
+  });
+
+  it("keeps a stranger's track a stranger: fused views of someone not listed alert for no one", async () => {
+    const { deploymentId, cameraId } = await makeDeployment();
+    const stranger = unitVector(777);
+    const matcher = service();
+    for (let view = 0; view < 5; view++) {
+      const vector = near(stranger, 900 + view, 0.5);
+      const message = embedding(deploymentId, cameraId, vector, 30 + view, 'stranger');
+      expect((await matcher.handle(message)).kind).toBe('no_match');
+      expect(message.vector.every((x) => x === 0)).toBe(true);
+    }
+    const { rows } = await db.query(`SELECT 1 FROM alerts WHERE deployment_id = $1`, [deploymentId]);
+    expect(rows).toHaveLength(0);
+  });
 });
