@@ -6,7 +6,7 @@ import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../../services/cli/src/system.js';
-import { apiCaller, E2E_THRESHOLD, enrolmentForm, stillVideo } from './pipeline.fixtures.js';
+import { apiCaller, E2E_THRESHOLD, enrolmentForm, loginToken, stillVideo } from './pipeline.fixtures.js';
 
 const PASSWORD = 'e2e-admin-password-1';
 
@@ -34,12 +34,7 @@ describe(`the whole system: enrol and deploy through the API, alert from the cam
     });
     system = await startSystem({ config, roles: ['all'], logger: createLogger({ level: 'silent' }) });
     await waitFor(async () => (await fetch(`${system.url}/ready`)).status === 200, 120_000, 250);
-    const login = await fetch(`${system.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-    });
-    token = ((await login.json()) as { token: string }).token;
+    token = await loginToken(`${system.url}`, 'admin', PASSWORD);
   }, 180_000);
 
   afterAll(async () => {

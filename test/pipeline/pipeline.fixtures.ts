@@ -80,6 +80,31 @@ export function makeVideo(dir: string): string {
   return out;
 }
 
+/**
+ * One pass of a person in front of a looping camera: the enrolled person's photo for `photoSeconds`,
+ * then black for GAP_SECONDS (longer than the tracker's memory, so each pass is a new track),
+ * 960x540 10 fps H.264, as `dir/appearance.mp4`.
+ */
+export function appearanceLoop(dir: string, photoSeconds = PHOTO_SECONDS): string {
+  const out = path.join(dir, 'appearance.mp4');
+  const [w, h] = VIDEO_SIZE;
+  const photo = path.join(SAMPLES, ENROLLED.sample);
+  const fit = `scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
+  const result = spawnSync(
+    ffmpegPath(),
+    [
+      ...['-v', 'error', '-y', '-loop', '1', '-framerate', '10', '-t', String(photoSeconds), '-i', photo],
+      ...['-f', 'lavfi', '-i', `color=black:s=${w}x${h}:r=10:d=${GAP_SECONDS}`],
+      '-filter_complex',
+      `[0:v]${fit},setsar=1,fps=10,format=yuv420p[p];[1:v]setsar=1,format=yuv420p[g];[p][g]concat=n=2:v=1:a=0[v]`,
+      ...['-map', '[v]', '-c:v', 'libx264', '-preset', 'ultrafast', '-r', '10', out],
+    ],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`ffmpeg could not make the appearance loop: ${result.stderr}`);
+  return out;
+}
+
 /** A video of one sample photo held still for `seconds` (960 px wide, 10 fps H.264), as `dir/name`. */
 export function stillVideo(dir: string, name: string, seconds: number, photo = 'sample1.jpg'): string {
   const out = path.join(dir, name);
@@ -231,6 +256,17 @@ export async function tableCounts(db: Database): Promise<Record<string, number>>
     counts[table_name] = Number(n[0]?.n ?? 0);
   }
   return counts;
+}
+
+/** Logs in to a running system's API; the session token, or an error naming the status. */
+export async function loginToken(url: string, username: string, password: string): Promise<string> {
+  const response = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (response.status !== 200) throw new Error(`login as ${username} answered ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field by the tests.
