@@ -302,7 +302,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(statsRoutes, { stats: new StatsService(deps.db) });
       await api.register(auditRoutes, { auditTrail });
       await api.register(oversightRoutes, {
-        retention: new RetentionService(deps.db, retentionPolicy(config)),
+        retention: new RetentionService(deps.db, retentionPolicy(config), undefined, deps.bus),
         thresholds: new ThresholdService(deps.db, thresholdFloor),
       });
       await api.register(alertsRoutes);

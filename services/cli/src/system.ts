@@ -65,6 +65,8 @@ export async function startSystem(options: StartOptions): Promise<System> {
     password: config.NATS_PASSWORD,
     caFile: config.NATS_CA,
     alertReplicas: config.VIGIL_ALERT_STREAM_REPLICAS,
+    // The alert stream keeps messages no longer than the database keeps alerts.
+    alertMaxAgeDays: config.VIGIL_ALERT_RETENTION_DAYS,
   });
   const stops: (() => Promise<void>)[] = [];
   // Loaded once for the API and the matcher, so a missing VIGIL_DATA_KEY is warned about once.
@@ -119,7 +121,7 @@ export async function startSystem(options: StartOptions): Promise<System> {
     logger.info({ url: address, database: db.kind, bus: bus.kind }, 'Vigil API listening');
     // Retention on a schedule in every API process; an advisory lock lets one of them work at a time.
     const retention = startRetentionSchedule({
-      service: new RetentionService(db, retentionPolicy(config)),
+      service: new RetentionService(db, retentionPolicy(config), undefined, bus),
       intervalMs: config.VIGIL_RETENTION_INTERVAL_MINUTES * 60_000,
       logger,
     });

@@ -1,4 +1,5 @@
-import { AuditRepository, type Database, type Logger } from '@vigil/core';
+import { AuditRepository, type Bus, type Database, type Logger } from '@vigil/core';
+import { AlertFeedRepository } from '../realtime/alert-feed.repository.js';
 import {
   type DeletedAlerts,
   type DeletedSnapshot,
@@ -55,14 +56,18 @@ const DAY_MS = 86_400_000;
 export class RetentionService {
   readonly #retention: RetentionRepository;
   readonly #audit: AuditRepository;
+  readonly #alertStream: AlertFeedRepository | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly policy: RetentionPolicy,
     private readonly now: () => Date = () => new Date(),
+    /** The bus whose alert stream is erased along with the rows (the API's and scheduler's). */
+    bus?: Bus,
   ) {
     this.#retention = new RetentionRepository(db);
     this.#audit = new AuditRepository(db);
+    this.#alertStream = bus ? new AlertFeedRepository(bus) : undefined;
   }
 
   /**
@@ -158,6 +163,7 @@ export class RetentionService {
         );
     });
     if (report.skipped) return report;
+    await this.#eraseStreamedAlerts(cutoff, report);
     const tables = new Set<RetentionTable>();
     if (report.snapshots.some((s) => s.entries > 0) || report.subjects.some((s) => s.snapshotEntries > 0))
       tables.add('snapshot_entries');
@@ -172,6 +178,20 @@ export class RetentionService {
     report.compacted = compacted;
     report.notCompacted = notCompacted;
     return report;
+  }
+
+  /**
+   * The alert stream holds label, subject, camera and time: what the run deleted from the database
+   * goes from the stream too (alerts past the cutoff, every alert of an expired subject).
+   */
+  async #eraseStreamedAlerts(cutoff: Date, report: RetentionReport): Promise<void> {
+    if (!this.#alertStream) return;
+    const expired = new Set(report.subjects.map((s) => s.subjectId));
+    const cutoffMs = cutoff.getTime();
+    await this.#alertStream.eraseAlerts(
+      (alert, storedAtMs) =>
+        alert.capturedAtMs < cutoffMs || storedAtMs < cutoffMs || expired.has(alert.subjectId),
+    );
   }
 }
 

@@ -1,11 +1,12 @@
 import { ALERT_STREAM_SUBJECTS, type Bus, type BusSubscription, SUBJECT_VERSION } from '@vigil/core';
 import { type Alert, decodeAlert } from '@vigil/proto';
-import type { AdjudicationPayload, DispatchPayload } from './realtime-events.js';
+import type { AdjudicationPayload, ClaimPayload, DispatchPayload } from './realtime-events.js';
 
 /** A live event one API process tells every API process about, so each emits it to its own sockets. */
 export type LiveEvent =
   | { type: 'adjudication'; payload: AdjudicationPayload }
   | { type: 'dispatch'; payload: DispatchPayload }
+  | { type: 'claim'; payload: ClaimPayload }
   | { type: 'access'; payload: AccessChange };
 
 /**
@@ -103,6 +104,22 @@ export class AlertFeedRepository {
         { maxPending: LIVE_MAX_PENDING },
       ),
     ];
+  }
+
+  /**
+   * Erases from the durable stream every alert `match` selects (label, subject, camera and time
+   * included), so none outlives its database row; unreadable messages are left to the stream's age.
+   */
+  eraseAlerts(match: (alert: Alert, storedAtMs: number) => boolean): Promise<number> {
+    return this.bus.durable.erase((message) => {
+      let alert: Alert;
+      try {
+        alert = decodeAlert(message.data);
+      } catch {
+        return false;
+      }
+      return match(alert, message.storedAtMs);
+    });
   }
 
   /** Resolves once everything published so far has left this process. */

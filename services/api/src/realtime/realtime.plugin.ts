@@ -18,6 +18,8 @@ declare module 'fastify' {
     alerts: AlertService;
     /** Tells every API process that someone's access may have shrunk; their open sockets are re-checked. */
     accessChanged(change: AccessChange): void;
+    /** Erases a deleted subject's alerts from the durable alert stream (the rows stay in the database). */
+    eraseStreamedAlertsOf(subjectId: string): Promise<number>;
   }
 }
 
@@ -58,6 +60,9 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     io.use((_socket, next) => next(refusal('unauthorized', 'use the /alerts namespace')));
     const namespace: AlertNamespace = io.of('/alerts');
     const realtime = new RealtimeService(namespace, alerts, logger, (token) => app.auth.verifyToken(token));
+    app.decorate('eraseStreamedAlertsOf', (subjectId: string) =>
+      feed.eraseAlerts((alert) => alert.subjectId === subjectId),
+    );
     app.decorate('accessChanged', (change: AccessChange) =>
       feed.publishEvent(change.deploymentId, { type: 'access', payload: change }),
     );

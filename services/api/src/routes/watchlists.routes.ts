@@ -53,7 +53,9 @@ export const subjectSchema = {
       format: 'date',
       description: 'When the image was taken; source says where from',
     },
+    addedByName: { type: ['string', 'null'] },
     approvedBy: { type: ['string', 'null'], description: 'Who approved the entry (never who added it)' },
+    approvedByName: { type: ['string', 'null'] },
     approvedAt: { type: ['string', 'null'], format: 'date-time' },
     reviewBy: {
       type: ['string', 'null'],
@@ -307,6 +309,12 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
     },
     async (request, reply) => {
       await enrolment.delete(request.user!, request.params.id);
+      // The stream's copies carry the subject's label: they go now, not at the stream's max age.
+      await app
+        .eraseStreamedAlertsOf(request.params.id)
+        .catch((error: unknown) =>
+          request.log.warn({ err: error }, 'erasing the subject’s alerts from the stream failed'),
+        );
       return reply.status(204).send();
     },
   );

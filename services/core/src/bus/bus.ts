@@ -86,6 +86,17 @@ export interface DurableStream {
     options: ConsumeOptions,
     handler: (message: DurableMessage) => Promise<void>,
   ): Promise<{ stop(): Promise<void> }>;
+  /**
+   * Erases every stored message `match` selects (on JetStream the message's bytes are overwritten),
+   * so nothing in the stream outlives the database row it carries. Resolves to how many were erased.
+   */
+  erase(match: (message: StoredMessage) => boolean): Promise<number>;
+}
+
+/** A message as the stream holds it. */
+export interface StoredMessage extends DurableMessage {
+  /** When the stream stored it (ms since the epoch). */
+  readonly storedAtMs: number;
 }
 
 /** True when `subject` matches `pattern` under NATS rules (`*` one token, `>` one or more at the end). */

@@ -7,6 +7,7 @@ import {
   type ConsumeOptions,
   type DurableMessage,
   type DurableStream,
+  type StoredMessage,
   type SubscribeOptions,
   subjectMatches,
 } from './bus.js';
@@ -16,7 +17,7 @@ import { DEFAULT_MAX_PENDING, type ErrorListener, QueuedSubscription } from './q
 const DUPLICATE_WINDOW_IDS = 10_000;
 
 class MemoryDurableStream implements DurableStream {
-  readonly #messages: DurableMessage[] = [];
+  readonly #messages: StoredMessage[] = [];
   readonly #msgIds = new Map<string, number>();
   #sequence = 0;
   readonly #groups = new Map<string, { filter: string; cursor: number; members: number; wake: () => void }>();
@@ -39,10 +40,21 @@ class MemoryDurableStream implements DurableStream {
       if (this.#msgIds.size > DUPLICATE_WINDOW_IDS)
         this.#msgIds.delete(this.#msgIds.keys().next().value as string);
     }
-    this.#messages.push({ subject, data: Uint8Array.from(data), sequence });
+    this.#messages.push({ subject, data: Uint8Array.from(data), sequence, storedAtMs: Date.now() });
     if (this.#messages.length > this.retention) this.#messages.shift();
     for (const group of this.#groups.values()) group.wake();
     return { sequence };
+  }
+
+  async erase(match: (message: StoredMessage) => boolean): Promise<number> {
+    let erased = 0;
+    for (let i = this.#messages.length - 1; i >= 0; i--) {
+      if (!match(this.#messages[i]!)) continue;
+      this.#messages[i]!.data.fill(0);
+      this.#messages.splice(i, 1);
+      erased++;
+    }
+    return erased;
   }
 
   async consume(

@@ -19,6 +19,7 @@ import type {
   ConsumeOptions,
   DurableMessage,
   DurableStream,
+  StoredMessage,
   SubscribeOptions,
 } from './bus.js';
 import { DEFAULT_MAX_PENDING, type ErrorListener, QueuedSubscription } from './queued-subscription.js';
@@ -37,9 +38,17 @@ export interface NatsBusOptions {
   alertStream?: string;
   /** Replicas of the alert stream (3 on a cluster). */
   alertReplicas?: number;
-  /** Days alerts stay in the stream; the database keeps them for the retention period. */
+  /** Days alerts stay in the stream: VIGIL_ALERT_RETENTION_DAYS, so none outlives its database row. */
   alertMaxAgeDays?: number;
 }
+
+/**
+ * The shortest age the alert stream keeps messages, whatever the retention: an API process down for
+ * a while must still find what to fan out (clients missing any catch up from the database).
+ */
+export const MIN_ALERT_STREAM_AGE_MS = 60 * 60_000;
+/** Stored messages read per fetch while erasing. */
+const ERASE_BATCH = 256;
 
 class JetStreamDurable implements DurableStream {
   #ready: Promise<{ js: JetStreamClient; jsm: JetStreamManager }> | undefined;
@@ -61,7 +70,8 @@ class JetStreamDurable implements DurableStream {
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
         num_replicas: this.replicas,
-        max_age: nanos(this.maxAgeDays * 24 * 3600 * 1000),
+        // JetStream reads max_age 0 as "forever": never below the floor.
+        max_age: nanos(Math.max(this.maxAgeDays * 24 * 3600 * 1000, MIN_ALERT_STREAM_AGE_MS)),
         duplicate_window: nanos(120_000),
       };
       try {
@@ -83,6 +93,39 @@ class JetStreamDurable implements DurableStream {
     const { js } = await this.#setup();
     const ack = await js.publish(subject, data, options.msgId ? { msgID: options.msgId } : undefined);
     return { sequence: ack.seq, duplicate: ack.duplicate };
+  }
+
+  async erase(match: (message: StoredMessage) => boolean): Promise<number> {
+    const { js, jsm } = await this.#setup();
+    const { state } = await jsm.streams.info(this.stream);
+    if (state.messages === 0) return 0;
+    // An ordered consumer reads the stream once, start to end, and leaves nothing behind.
+    const consumer = await js.consumers.get(this.stream);
+    const selected: number[] = [];
+    let done = false;
+    while (!done) {
+      const batch = await consumer.fetch({ max_messages: ERASE_BATCH, expires: 2000 });
+      let seen = 0;
+      for await (const m of batch) {
+        seen++;
+        const message = {
+          subject: m.subject,
+          data: m.data,
+          sequence: m.seq,
+          storedAtMs: m.info.timestampNanos / 1e6,
+        };
+        if (match(message)) selected.push(m.seq);
+        if (m.seq >= state.last_seq || m.info.pending === 0) done = true;
+      }
+      if (seen === 0) done = true;
+    }
+    let erased = 0;
+    for (const sequence of selected) {
+      // `erase` overwrites the message on disk; a message already gone (max_age) counts as erased.
+      const ok = await jsm.streams.deleteMessage(this.stream, sequence, true).catch(() => false);
+      if (ok) erased++;
+    }
+    return erased;
   }
 
   async consume(

@@ -12,6 +12,8 @@ export interface OpenBusOptions {
   alertStream?: string;
   /** Replicas of the alert stream: 3 on a 3-node cluster, so an alert survives losing a server. */
   alertReplicas?: number;
+  /** Days alerts stay in the stream (VIGIL_ALERT_RETENTION_DAYS). */
+  alertMaxAgeDays?: number;
 }
 
 /** NATS when a URL is given, else the in-process bus. */
