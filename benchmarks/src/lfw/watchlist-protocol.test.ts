@@ -4,6 +4,8 @@ import {
   mayBeSamePerson,
   protocolFiles,
   sampledProtocol,
+  thirdPhotos,
+  twoViewTracks,
   watchlistProtocol,
 } from './watchlist-protocol.js';
 
@@ -38,6 +40,23 @@ describe('LFW watchlist protocol', () => {
     expect(sample.gallery.map((g) => g.identity)).toEqual(['Ann_Lee', 'Cy_Doe']);
     expect(sample.mated.map((g) => g.identity)).toEqual(['Ann_Lee', 'Cy_Doe']);
     expect(sample.nonMated.map((g) => g.identity)).toEqual(['Eve_Kim']);
+  });
+
+  it('searches people with a third photo by one view and by the unit mean of two, against the same list', () => {
+    const protocol = watchlistProtocol({ people });
+    expect(thirdPhotos(protocol, { people })).toEqual(['Ann_Lee/3.jpg']);
+    const embeddings = new Map([
+      ['Ann_Lee/2.jpg', Float32Array.of(1, 0)],
+      ['Ann_Lee/3.jpg', Float32Array.of(0, 1)],
+    ]);
+    const tracks = twoViewTracks(protocol, { people }, embeddings);
+    expect(tracks.single.mated).toEqual([{ identity: 'Ann_Lee', file: 'Ann_Lee/2.jpg' }]);
+    expect(tracks.fused.mated).toHaveLength(1);
+    const fused = tracks.embeddings.get(tracks.fused.mated[0]?.file as string) as Float32Array;
+    expect(fused[0]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(fused[1]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(tracks.fused.gallery).toBe(protocol.gallery);
+    expect(tracks.fused.nonMated).toBe(protocol.nonMated);
   });
 
   it('takes names with the same parts, or one within the other, as maybe one person', () => {

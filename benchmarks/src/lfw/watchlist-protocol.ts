@@ -80,6 +80,53 @@ export function sampledProtocol(
   };
 }
 
+/**
+ * Two-view "tracks" from LFW, to measure what fusing a track's views is worth: the enrolled people
+ * who have a third photo, each searched once with their second photo alone and once with the unit
+ * mean of their second and third (as the matcher fuses a track's views, equal weights here: LFW gives
+ * no view quality). Both protocols keep the whole gallery and every non-mated search, so their
+ * thresholds at each FPIR are the same and the TPIRs compare like for like.
+ */
+export function twoViewTracks(
+  protocol: WatchlistProtocol,
+  dataset: Pick<LfwDataset, 'people'>,
+  embeddings: ReadonlyMap<string, Float32Array | undefined>,
+): {
+  single: WatchlistProtocol;
+  fused: WatchlistProtocol;
+  embeddings: Map<string, Float32Array | undefined>;
+} {
+  const withFused = new Map(embeddings);
+  const single: WatchlistProtocol['mated'] = [];
+  const fused: WatchlistProtocol['mated'] = [];
+  for (const search of protocol.mated) {
+    const third = dataset.people.get(search.identity)?.[2];
+    if (!third) continue;
+    single.push(search);
+    const key = `${search.file}+${third}`;
+    withFused.set(key, meanOf(embeddings.get(search.file), embeddings.get(third)));
+    fused.push({ identity: search.identity, file: key });
+  }
+  return {
+    single: { ...protocol, mated: single },
+    fused: { ...protocol, mated: fused },
+    embeddings: withFused,
+  };
+}
+
+/** The unit mean of two unit vectors; the one there is when the other photo had no face. */
+function meanOf(a: Float32Array | undefined, b: Float32Array | undefined): Float32Array | undefined {
+  if (!a || !b) return a ?? b;
+  const sum = a.map((x, i) => x + (b[i] as number));
+  const norm = Math.hypot(...sum) || 1;
+  return sum.map((x) => x / norm);
+}
+
+/** Third photos of the protocol's enrolled people: what twoViewTracks needs beyond the protocol. */
+export function thirdPhotos(protocol: WatchlistProtocol, dataset: Pick<LfwDataset, 'people'>): string[] {
+  return protocol.gallery.flatMap((g) => dataset.people.get(g.identity)?.slice(2, 3) ?? []);
+}
+
 /** Every photo the protocol needs embedded. */
 export function protocolFiles(protocol: WatchlistProtocol): string[] {
   return [...protocol.gallery, ...protocol.mated, ...protocol.nonMated].map((p) => p.file);
