@@ -54,6 +54,8 @@ const EXPECTED: Record<string, UserRole[]> = {
   'POST /api/v1/auth/logout': ALL,
   // Issue 23: everyone changes their own password.
   'POST /api/v1/auth/password': ALL,
+  'POST /api/v1/alerts/{id}/claim': ['operator', 'admin'],
+  'DELETE /api/v1/alerts/{id}/claim': ['operator', 'admin'],
   'GET /metrics': ['admin'],
   'GET /api/v1/metrics': ['admin'],
   'POST /api/v1/watchlists/{id}/imports': ['watchlist_manager', 'admin'],

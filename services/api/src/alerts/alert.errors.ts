@@ -15,3 +15,11 @@ export class InvalidOfficerError extends VigilError {
     super('invalid_officer', 'that user is not an operator or officer assigned to this deployment', 422);
   }
 }
+
+/** An alert another operator is handling: they release it (or an admin does) before anyone else acts. */
+export class AlertClaimedError extends VigilError {
+  override readonly name = 'AlertClaimedError';
+  constructor(holder: string) {
+    super('alert_claimed', `${holder} is handling this alert`, 409);
+  }
+}

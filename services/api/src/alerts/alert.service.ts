@@ -12,12 +12,13 @@ import type { AlertFeedRepository } from '../realtime/alert-feed.repository.js';
 import type {
   AdjudicationPayload,
   AlertPayload,
+  ClaimPayload,
   DispatchPayload,
   Outcome,
 } from '../realtime/realtime-events.js';
 import { isUuid } from '../uuid.js';
 import { assertActionable } from '../verification/verification.service.js';
-import { InvalidOfficerError, NotAssignedError } from './alert.errors.js';
+import { AlertClaimedError, InvalidOfficerError, NotAssignedError } from './alert.errors.js';
 import {
   type AdjudicationRecord,
   type AlertRecord,
@@ -25,6 +26,7 @@ import {
   type DispatchedAlertRecord,
   type DispatchRecord,
 } from './alert.repository.js';
+import { AlertClaimRepository, type ClaimRecord } from './alert-claim.repository.js';
 
 /** An alert in a listing: the contract payload (probe only when asked) and what was decided about it. */
 export interface AlertView extends Omit<AlertPayload, 'probeImage'> {
@@ -32,6 +34,8 @@ export interface AlertView extends Omit<AlertPayload, 'probeImage'> {
   cameraName: string | null;
   createdAt: string;
   adjudications: AdjudicationPayload[];
+  /** Who is handling the alert, or null. */
+  claim: ClaimPayload | null;
 }
 
 export interface OfficerAlertView extends DispatchPayload {
@@ -62,9 +66,20 @@ function adjudicationPayload(record: AdjudicationRecord): AdjudicationPayload {
   return { ...record, outcome: record.outcome as Outcome };
 }
 
+function claimPayload(deploymentId: string, alertId: string, record: ClaimRecord | undefined): ClaimPayload {
+  return {
+    alertId,
+    deploymentId,
+    userId: record?.userId ?? null,
+    username: record?.username ?? null,
+    claimedAt: record?.claimedAt ?? null,
+  };
+}
+
 /** Reading alerts, recording outcomes, passing alerts to officers; who may see which deployment. */
 export class AlertService {
   readonly #alerts: AlertRepository;
+  readonly #claims: AlertClaimRepository;
   readonly #audit: AuditRepository;
 
   constructor(
@@ -73,6 +88,7 @@ export class AlertService {
     private readonly feed: AlertFeedRepository,
   ) {
     this.#alerts = new AlertRepository(db);
+    this.#claims = new AlertClaimRepository(db);
     this.#audit = new AuditRepository(db);
   }
 
@@ -197,25 +213,90 @@ export class AlertService {
       limit: options.limit,
       withProbe: options.includeProbe,
     });
-    const adjudications = await this.#alerts.adjudicationsOf(records.map((record) => record.id));
+    const ids = records.map((record) => record.id);
+    const [adjudications, claims] = await Promise.all([
+      this.#alerts.adjudicationsOf(ids),
+      this.#claims.claimsOf(ids),
+    ]);
     if (options.includeProbe) await this.recordCropViews(user, deploymentId, records, 'list');
-    const alerts = records.map((record) => this.#view(record, adjudications, options.includeProbe));
+    const alerts = records.map((record) => this.#view(record, adjudications, options.includeProbe, claims));
     const total = await this.#alerts.count(deploymentId);
     const last = records[records.length - 1];
     return { alerts, total, nextBefore: records.length === options.limit && last ? last.id : null };
   }
 
-  #view(record: AlertRecord, adjudications: AdjudicationRecord[], includeProbe: boolean): AlertView {
+  #view(
+    record: AlertRecord,
+    adjudications: AdjudicationRecord[],
+    includeProbe: boolean,
+    claims: ClaimRecord[] = [],
+  ): AlertView {
     const { probeImage, ...payload } = this.payloadOf(
       includeProbe ? record : { ...record, encryptedProbe: null },
     );
+    const claim = claims.find((c) => c.alertId === record.id);
     return {
       ...payload,
       ...(includeProbe ? { probeImage } : {}),
       cameraName: record.cameraName,
       createdAt: record.createdAt,
       adjudications: adjudications.filter((a) => a.alertId === record.id).map(adjudicationPayload),
+      claim: claim ? claimPayload(record.deploymentId, record.id, claim) : null,
     };
+  }
+
+  /**
+   * Marks the alert as handled by `user`, so two operators do not act on the same person; 409
+   * `alert_claimed` naming the holder when someone else has it. Audited; sent live as `claim`.
+   */
+  async claim(user: AuthUser, alertId: string): Promise<ClaimPayload> {
+    const alert = await this.#alertFor(user, alertId);
+    const holder = await this.db.transaction(async (tx) => {
+      const claim = await new AlertClaimRepository(tx).claim(alert.id, user.id, tx);
+      if (claim.userId !== user.id) return claim;
+      await this.#audit.append(
+        {
+          actorId: user.id,
+          actorName: user.username,
+          action: 'alert.claim',
+          targetType: 'alert',
+          targetId: alert.id,
+          details: { deploymentId: alert.deploymentId },
+        },
+        tx,
+      );
+      return claim;
+    });
+    if (holder.userId !== user.id) throw new AlertClaimedError(holder.username);
+    const payload = claimPayload(alert.deploymentId, alert.id, holder);
+    this.feed.publishEvent(alert.deploymentId, { type: 'claim', payload });
+    return payload;
+  }
+
+  /** Gives the alert back: its holder may, an admin may for anyone (someone left their post). */
+  async release(user: AuthUser, alertId: string): Promise<ClaimPayload> {
+    const alert = await this.#alertFor(user, alertId);
+    await this.db.transaction(async (tx) => {
+      const claims = new AlertClaimRepository(tx);
+      const holder = await claims.find(alert.id, tx);
+      if (!holder) return;
+      if (holder.userId !== user.id && user.role !== 'admin') throw new AlertClaimedError(holder.username);
+      await claims.release(alert.id, tx);
+      await this.#audit.append(
+        {
+          actorId: user.id,
+          actorName: user.username,
+          action: 'alert.release',
+          targetType: 'alert',
+          targetId: alert.id,
+          details: { deploymentId: alert.deploymentId, heldBy: holder.username },
+        },
+        tx,
+      );
+    });
+    const payload = claimPayload(alert.deploymentId, alert.id, undefined);
+    this.feed.publishEvent(alert.deploymentId, { type: 'claim', payload });
+    return payload;
   }
 
   /** Records an outcome (audited in the same transaction) and tells every client on the deployment. */

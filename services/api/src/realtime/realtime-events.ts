@@ -52,6 +52,15 @@ export interface DispatchPayload {
   createdAt: string;
 }
 
+/** Who is handling an alert: sent when an operator claims it (user set) and when it is released (null). */
+export interface ClaimPayload {
+  alertId: string;
+  deploymentId: string;
+  userId: string | null;
+  username: string | null;
+  claimedAt: string | null;
+}
+
 export interface SubscribeRequest {
   deploymentId: string;
   /** The id of the last alert this client received: the server first sends every later one. */
@@ -74,6 +83,7 @@ export interface ServerToClientEvents {
   alert: (alert: AlertPayload) => void;
   adjudication: (adjudication: AdjudicationPayload) => void;
   dispatch: (dispatch: DispatchPayload) => void;
+  claim: (claim: ClaimPayload) => void;
   /** A subscription the server ended because the user's access to the deployment was withdrawn. */
   unsubscribed: (notice: { deploymentId: string; error: RealtimeError }) => void;
 }

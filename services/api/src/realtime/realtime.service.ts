@@ -163,7 +163,7 @@ export class RealtimeService {
     );
   }
 
-  /** An adjudication, dispatch or access change recorded by any API process. */
+  /** An adjudication, dispatch, claim or access change recorded by any API process. */
   async deliverEvent(event: LiveEvent): Promise<void> {
     if (event?.type === 'access') return this.accessChanged(event.payload ?? {});
     if (!isUuid(event?.payload?.deploymentId)) return;
@@ -172,11 +172,12 @@ export class RealtimeService {
     if (event.type === 'dispatch' && isUuid(event.payload.officerId)) {
       for (const socket of this.namespace.sockets.values())
         if (socket.data.user?.id === event.payload.officerId) targets.add(socket);
-    } else if (event.type !== 'adjudication') return;
+    } else if (event.type !== 'adjudication' && event.type !== 'claim') return;
     await Promise.all(
       [...targets].map(async (socket) => {
         if (!(await this.#mayStillReceive(socket, deploymentId))) return;
         if (event.type === 'adjudication') socket.emit('adjudication', event.payload);
+        else if (event.type === 'claim') socket.emit('claim', event.payload);
         else socket.emit('dispatch', event.payload);
       }),
     );

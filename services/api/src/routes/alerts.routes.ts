@@ -23,6 +23,19 @@ const adjudicationSchema = {
   required: ['id', 'alertId', 'deploymentId', 'outcome', 'note', 'userId', 'username', 'createdAt'],
 } as const;
 
+const claimSchema = {
+  type: 'object',
+  description: 'Who is handling the alert; userId null when nobody is',
+  properties: {
+    alertId: { type: 'string' },
+    deploymentId: { type: 'string', format: 'uuid' },
+    userId: { type: ['string', 'null'] },
+    username: { type: ['string', 'null'] },
+    claimedAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+  required: ['alertId', 'deploymentId', 'userId', 'username', 'claimedAt'],
+} as const;
+
 const alertProperties = {
   id: { type: 'string', description: 'alerts.id (bigint) as decimal text' },
   deploymentId: { type: 'string', format: 'uuid' },
@@ -42,6 +55,7 @@ const alertProperties = {
   },
   referenceImageUrl: { type: ['string', 'null'], description: 'GET it with the bearer token' },
   adjudications: { type: 'array', items: adjudicationSchema },
+  claim: { anyOf: [claimSchema, { type: 'null' }] },
 } as const;
 
 const alertSchema = {
@@ -182,6 +196,37 @@ export async function alertsRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => app.alerts.officers(request.user!, request.params.id),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/alerts/:id/claim',
+    {
+      onRequest: app.requireRoles('operator', 'admin'),
+      schema: {
+        tags: ['alerts'],
+        summary: 'Take an alert: tell the other operators you are handling it',
+        description:
+          'Audited (`alert.claim`) and sent live as `claim`; 409 `alert_claimed` naming who holds it when someone else does. Claiming an alert you hold answers 200 again.',
+        params: alertIdParams,
+        response: { 200: claimSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
+      },
+    },
+    async (request) => app.alerts.claim(request.user!, request.params.id),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/alerts/:id/claim',
+    {
+      onRequest: app.requireRoles('operator', 'admin'),
+      schema: {
+        tags: ['alerts'],
+        summary: 'Give an alert back (its holder, or an admin for anyone)',
+        description: 'Audited (`alert.release`) and sent live as `claim` with userId null.',
+        params: alertIdParams,
+        response: { 200: claimSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
+      },
+    },
+    async (request) => app.alerts.release(request.user!, request.params.id),
   );
 
   app.post<{ Params: { id: string }; Body: { officerId: string; note?: string } }>(

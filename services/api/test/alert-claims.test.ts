@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { AuditRepository, DataCipher } from '@vigil/core';
+import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClaimPayload } from '../src/realtime/realtime-events.js';
+import {
+  assignOperator,
+  baseUrlOf,
+  createDeployment,
+  createOperator,
+  RecordingClient,
+  removeAlertConsumer,
+  storeAlert,
+  type TestDeployment,
+  userId,
+} from './realtime-fixtures.js';
+import { bearer, createTestApp, type TestApp } from './test-app.js';
+
+// Issue #23: two operators watching one deployment acted on the same alert; a claim says who has it.
+describe(`claiming an alert (${backendName})`, () => {
+  const cipher = new DataCipher(randomBytes(32));
+  const consumer = `test-${uniqueToken()}`;
+  let t: TestApp;
+  let deployment: TestDeployment;
+  let second: { id: string; token: string };
+  let watcher: RecordingClient;
+  const claims: ClaimPayload[] = [];
+
+  const call = (method: 'POST' | 'DELETE', alertId: string, token: string) =>
+    t.app.inject({ method, url: `/api/v1/alerts/${alertId}/claim`, headers: bearer(token) });
+
+  beforeAll(async () => {
+    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: consumer } });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    deployment = await createDeployment(t.deps.db, 'Claims');
+    second = await createOperator(t.app, t.tokens.admin, 'second-operator');
+    await assignOperator(t.deps.db, deployment.deploymentId, await userId(t.app, t.tokens.operator));
+    await assignOperator(t.deps.db, deployment.deploymentId, second.id);
+    watcher = new RecordingClient(baseUrlOf(t.app), second.token);
+    watcher.socket.on('claim', (claim) => claims.push(claim));
+    await watcher.connected();
+    expect(await watcher.subscribe(deployment.deploymentId)).toMatchObject({ ok: true });
+  });
+  afterAll(async () => {
+    watcher?.close();
+    await t?.close();
+    await removeAlertConsumer(consumer);
+  });
+
+  it('gives an alert to the first operator who claims it, refuses the second with who holds it, and tells every client live', async () => {
+    const { id } = await storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+    const first = await call('POST', id, t.tokens.operator);
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({ alertId: id, username: 'operator-user' });
+    // Claiming what one holds is not an error.
+    expect((await call('POST', id, t.tokens.operator)).statusCode).toBe(200);
+
+    const refused = await call('POST', id, second.token);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toEqual({
+      code: 'alert_claimed',
+      message: 'operator-user is handling this alert',
+    });
+    // Nor may the second operator release someone else's claim.
+    expect((await call('DELETE', id, second.token)).statusCode).toBe(409);
+
+    await waitFor(() => claims.some((c) => c.alertId === id && c.username === 'operator-user'));
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/deployments/${deployment.deploymentId}/alerts`,
+      headers: bearer(second.token),
+    });
+    expect(listed.json().alerts.find((a: { id: string }) => a.id === id).claim).toMatchObject({
+      username: 'operator-user',
+    });
+
+    const released = await call('DELETE', id, t.tokens.operator);
+    expect(released.statusCode).toBe(200);
+    expect(released.json()).toMatchObject({ alertId: id, userId: null, username: null });
+    await waitFor(() => claims.some((c) => c.alertId === id && c.userId === null));
+    expect((await call('POST', id, second.token)).statusCode).toBe(200);
+
+    const audit = await new AuditRepository(t.deps.db).list({ targetType: 'alert', targetId: id });
+    expect(audit.map((entry) => [entry.action, entry.actorName])).toEqual(
+      expect.arrayContaining([
+        ['alert.claim', 'operator-user'],
+        ['alert.release', 'operator-user'],
+        ['alert.claim', 'second-operator'],
+      ]),
+    );
+  });
+
+  it("lets an admin release anyone's claim, and keeps unassigned roles out", async () => {
+    const { id } = await storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+    expect((await call('POST', id, second.token)).statusCode).toBe(200);
+    const released = await call('DELETE', id, t.tokens.admin);
+    expect(released.statusCode).toBe(200);
+    expect((await call('POST', id, t.tokens.oversight)).statusCode).toBe(403);
+    const other = await createDeployment(t.deps.db, 'Not assigned');
+    const elsewhere = await storeAlert(t.deps.db, t.deps.bus, cipher, other);
+    const refused = await call('POST', elsewhere.id, t.tokens.operator);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe('not_assigned');
+    expect((await call('POST', '999999999', t.tokens.operator)).statusCode).toBe(404);
+  });
+});
