@@ -1,5 +1,6 @@
 import { AuditRepository, type AuditRow, type AuditVerification, type Database } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
+import { type Authorisation, AuthorisationRepository } from '../deployments/authorisation.repository.js';
 import type { DeploymentService } from '../deployments/deployment.service.js';
 import { CalibrationRepository, type StoredCalibration } from './calibration.repository.js';
 import { PRIORITIES, type PublishedRecord, type PublishedRecordService } from './published-record.service.js';
@@ -17,20 +18,8 @@ export interface ChainCheckpoint {
   at: string;
 }
 
-export interface AuthorisationRecord {
-  id: string;
-  status: string;
-  urgent: boolean;
-  requestedBy: string | null;
-  requestedAt: string;
-  decisionDueAt: string | null;
-  decidedBy: string | null;
-  decidedAt: string | null;
-  rationale: string;
-  terms: Record<string, unknown>;
-  composition: Record<string, unknown>;
-  subjectsCovered: number;
-}
+/** A request for authorisation with the decision, and how many watchlist entries it covered. */
+export type AuthorisationRecord = Authorisation & { subjectsCovered: number };
 
 /** Everything an oversight body asks for about one deployment, in one download. */
 export interface EvidencePack {
@@ -123,7 +112,11 @@ export class EvidencePackService {
         threshold: deployment.threshold,
         floor: this.services.thresholdFloor,
         model: deployment.model,
-        decisions: audit.rows.filter((row) => THRESHOLD_ACTIONS.test(row.action)),
+        decisions: audit.rows.filter(
+          (row) =>
+            THRESHOLD_ACTIONS.test(row.action) &&
+            (row.action.endsWith('threshold_change') || 'threshold' in row.details),
+        ),
         calibration,
         expectedFalseAlerts: statistics.expectedFalseAlerts,
       },
@@ -147,61 +140,14 @@ export class EvidencePackService {
     return pack;
   }
 
-  /** Requests and decisions (migration 060), who made them by name: officers, not the people on the list. */
+  /** Requests and decisions, oldest first; officers are named, the people on the list are not. */
   async #authorisations(deploymentId: string): Promise<AuthorisationRecord[]> {
-    const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
-    const { rows } = await this.db.query<{
-      id: string;
-      status: string;
-      urgent: boolean;
-      requested_by_name: string | null;
-      requested_at: Date | string;
-      decision_due_at: Date | string | null;
-      decided_by_name: string | null;
-      decided_at: Date | string | null;
-      rationale: string;
-      purpose: string;
-      legal_basis: string;
-      location: string;
-      starts_at: Date | string | null;
-      ends_at: Date | string | null;
-      threshold: number | string;
-      watchlist_ids: string[] | null;
-      composition: Record<string, unknown> | string | null;
-      subjects: number | string;
-    }>(
-      `SELECT a.*, r.username AS requested_by_name, d.username AS decided_by_name,
-              (SELECT count(*) FROM authorisation_subjects s WHERE s.authorisation_id = a.id) AS subjects
-         FROM deployment_authorisations a
-         LEFT JOIN users r ON r.id = a.requested_by LEFT JOIN users d ON d.id = a.decided_by
-        WHERE a.deployment_id = $1 ORDER BY a.requested_at, a.id`,
-      [deploymentId],
-    );
-    return rows.map((row) => ({
-      id: row.id,
-      status: row.status,
-      urgent: row.urgent,
-      requestedBy: row.requested_by_name,
-      requestedAt: iso(row.requested_at) as string,
-      decisionDueAt: iso(row.decision_due_at),
-      decidedBy: row.decided_by_name,
-      decidedAt: iso(row.decided_at),
-      rationale: row.rationale,
-      terms: {
-        purpose: row.purpose,
-        legalBasis: row.legal_basis,
-        location: row.location,
-        startsAt: iso(row.starts_at),
-        endsAt: iso(row.ends_at),
-        threshold: Math.round(Number(row.threshold) * 1e6) / 1e6,
-        watchlistIds: row.watchlist_ids ?? [],
-      },
-      composition:
-        typeof row.composition === 'string'
-          ? (JSON.parse(row.composition) as Record<string, unknown>)
-          : (row.composition ?? {}),
-      subjectsCovered: Number(row.subjects),
-    }));
+    const repository = new AuthorisationRepository(this.db);
+    const requests = (await repository.list({ deploymentId })).reverse();
+    const records: AuthorisationRecord[] = [];
+    for (const request of requests)
+      records.push({ ...request, subjectsCovered: (await repository.subjectIds(request.id)).length });
+    return records;
   }
 
   async #composition(deploymentId: string): Promise<EvidencePack['watchlist']['composition']> {

@@ -13,7 +13,7 @@ import {
   type SeededSubject,
   testCipher,
 } from '../oversight/fixtures.js';
-import { bearer, createTestApp, type TestApp } from '../test-app.js';
+import { authorise, bearer, createTestApp, type TestApp } from '../test-app.js';
 
 const DAY_MS = 86_400_000;
 const NAMES = ['Alice Example', 'Bob Example', 'Carol Example'];
@@ -24,7 +24,7 @@ describe(`published record, use log and evidence pack (${backendName})`, () => {
   let deployment: SeededDeployment;
   let subjects: SeededSubject[];
   const alerts: SeededAlert[] = [];
-  const startedAt = new Date(Date.now() - 2 * 3_600_000);
+  let startedAt: Date;
 
   const get = (url: string, token = t.tokens.oversight) =>
     t.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: bearer(token) });
@@ -40,22 +40,15 @@ describe(`published record, use log and evidence pack (${backendName})`, () => {
     ]);
     subjects = list.subjects;
     deployment = await createDeployment(db, { watchlistId: list.id, cameras: 1, threshold: 0.6 });
-    // Started the way DeploymentService.start does: the snapshot frozen, who was on it recorded, then running.
-    await db.query(
-      `INSERT INTO snapshot_entries (deployment_id, subject_id, reference_image_id, label, category, priority, model, embedding)
-       SELECT $1, s.id, e.reference_image_id, s.label, s.category, s.priority, e.model, e.embedding
-         FROM subjects s JOIN embeddings e ON e.subject_id = s.id WHERE s.watchlist_id = $2`,
-      [deployment.id, list.id],
-    );
-    await db.query(
-      `INSERT INTO deployment_subject_log (deployment_id, subject_id, watchlist_id, label, category, priority)
-       SELECT $1, id, watchlist_id, label, category, priority FROM subjects WHERE watchlist_id = $2`,
-      [deployment.id, list.id],
-    );
-    await db.query(`UPDATE deployments SET status = 'running', started_at = $2 WHERE id = $1`, [
-      deployment.id,
-      startedAt.toISOString(),
-    ]);
+    // Authorised (the watchlist approved, the terms asked for and granted) and started through the routes.
+    await authorise(t, deployment.id);
+    const start = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/deployments/${deployment.id}/start`,
+      headers: bearer(t.tokens.admin),
+    });
+    expect(start.statusCode, start.body).toBe(200);
+    startedAt = new Date(start.json().startedAt);
     const camera = deployment.cameraIds[0]!;
     await recordCounters(db, [
       {
@@ -267,6 +260,20 @@ describe(`published record, use log and evidence pack (${backendName})`, () => {
     const pack = response.json();
     expect(pack).toMatchObject({ kind: 'vigil.evidence-pack', version: 1, generatedBy: 'oversight-user' });
     expect(pack.deployment).toMatchObject({ id: deployment.id, location: 'High Street', status: 'stopped' });
+    expect(pack.deployment).toMatchObject({ purpose: expect.any(String), legalBasis: expect.any(String) });
+    expect(pack.authorisations).toEqual([
+      expect.objectContaining({
+        status: 'granted',
+        requestedByName: 'admin',
+        decidedByName: 'authoriser-user',
+        rationale: expect.stringContaining('necessary and proportionate'),
+        subjectsCovered: 3,
+        composition: expect.objectContaining({ subjects: 3 }),
+      }),
+    ]);
+    expect(pack.watchlist.decisions.map((d: { action: string }) => d.action)).toEqual(
+      expect.arrayContaining(['deployment.start']),
+    );
     expect(pack.watchlist.size).toBe(3);
     expect(pack.watchlist.composition).toEqual([
       { category: 'wanted', priority: 'red', subjects: 2 },

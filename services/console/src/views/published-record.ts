@@ -1,40 +1,8 @@
+import type { PublishedPeriod, PublishedRecord } from '../../../api/src/oversight/published-record.types.js';
 import { ApiError, api } from '../api.client.js';
 import { clear, h } from '../dom.js';
 import { loadSession } from '../session.js';
 import { errorText, message } from './shared.js';
-
-/** One deployment's published figures (`GET /oversight/published-record`). */
-interface PublishedRecord {
-  deploymentId: string;
-  deployment: string;
-  location: string;
-  date: string | null;
-  startedAt: string | null;
-  stoppedAt: string | null;
-  durationSeconds: number | null;
-  watchlist: { size: number; byCategory: Record<string, number>; byPriority: Record<string, number> };
-  facesSeen: number;
-  alerts: number;
-  trueAlerts: number;
-  falseAlerts: number;
-  engagements: number;
-  arrests: number;
-  threshold: number;
-  thresholdChanges: number;
-  model: string;
-  twoPersonVerification: boolean;
-  expectedFalseAlerts: { per1000Faces: number; forFacesSeen: number; upperBound: boolean } | null;
-}
-
-interface PublishedPeriod {
-  from: string | null;
-  to: string | null;
-  deployments: PublishedRecord[];
-  totals: Record<
-    'deployments' | 'facesSeen' | 'alerts' | 'trueAlerts' | 'falseAlerts' | 'engagements' | 'arrests',
-    number
-  >;
-}
 
 /** Fetches `/api/v1${path}` with the session's token and saves the answer as `filename`. */
 async function download(path: string, filename: string): Promise<void> {
