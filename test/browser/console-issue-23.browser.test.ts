@@ -179,6 +179,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       await expect.poll(() => admin.textContent('#add-camera ul')).toContain('Looping camera');
 
       // No operator assigned: Start asks first, and nothing starts until it is confirmed.
+      await harness.authorise(`${await admin.getAttribute('[data-deployment-id]', 'data-deployment-id')}`);
       await admin.click('#start-deployment');
       await admin.locator('#start-warning').waitFor();
       expect(await admin.textContent('#start-warning')).toMatch(/no operator/i);

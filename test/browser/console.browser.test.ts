@@ -96,6 +96,8 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
       await expect.poll(() => p.getAttribute('#connection', 'data-state')).toBe('connected');
     }
 
+    const deploymentId = await admin.getAttribute('[data-deployment-id]', 'data-deployment-id');
+    await harness.authorise(`${deploymentId}`);
     await admin.click('#start-deployment');
     await expect.poll(() => admin.textContent('#deployment-status')).toBe('running');
     await shot(admin, '2-deployment-running');

@@ -12,6 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@vigil/core';
 import { createTestDatabase, type TestDatabase, uniqueToken } from '@vigil/core/testing';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import {
+  type ApiCall,
+  authoriseDeployment,
+  createAuthoriser,
+} from '../../services/api/test/authorisation.fixture.js';
 import { removeAlertConsumer } from '../../services/api/test/realtime-fixtures.js';
 import { type System, startSystem } from '../../services/cli/src/system.js';
 
@@ -36,6 +41,11 @@ export interface ConsoleHarness {
   call<T>(method: string, url: string, body?: unknown): Promise<T>;
   /** Creates a user through the API as the admin. */
   createUser(username: string, password: string, role: string): Promise<{ id: string }>;
+  /**
+   * Authorises a deployment through the API (authorisation.fixture): its entries approved, the
+   * request made as the admin and granted by an authoriser user created on first use.
+   */
+  authorise(deploymentId: string): Promise<void>;
   /** A full-page PNG under `test-artifacts/browser/<folder>/<name>.png`. */
   shot(p: Page, name: string): Promise<void>;
   /** The page at desktop size (`<name>-desktop.png`), then at phone size (`<name>-phone.png`), then back. */
@@ -107,6 +117,22 @@ export async function startConsoleHarness(options: {
     return (await response.json()) as T;
   }
 
+  const as =
+    (token: string): ApiCall =>
+    async (method, route, body) => {
+      const response = await fetch(`${url}/api/v1${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, json: text ? JSON.parse(text) : undefined };
+    };
+  let authoriser: Promise<ApiCall> | undefined;
+
   async function shot(p: Page, name: string): Promise<void> {
     await p.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
   }
@@ -139,6 +165,10 @@ export async function startConsoleHarness(options: {
     },
     call,
     createUser: (username, password, role) => call('POST', '/users', { username, password, role }),
+    async authorise(deploymentId) {
+      authoriser ??= createAuthoriser(as(adminToken), as, 'fixture-authoriser');
+      await authoriseDeployment(as(adminToken), await authoriser, deploymentId);
+    },
     shot,
     async shots(p, name) {
       const viewport = p.viewportSize() ?? DESKTOP;

@@ -4,6 +4,7 @@ import { clear, h } from './dom.js';
 import { loadSession, type Session, saveSession } from './session.js';
 import { unlockAudio } from './sound.js';
 import { accountView } from './views/account.view.js';
+import { authorisationsView } from './views/authorisations.view.js';
 import { deploymentsView } from './views/deployments.view.js';
 import { loginView } from './views/login.view.js';
 import { officerView } from './views/officer.view.js';
@@ -30,6 +31,12 @@ const ROUTES: Route[] = [
   { path: 'watchlists', title: 'Watchlists', roles: ['watchlist_manager', 'admin'], view: watchlistsView },
   { path: 'deployments', title: 'Deployments', roles: ['admin'], view: deploymentsView },
   { path: 'oversight', title: 'Oversight', roles: ['oversight', 'admin'], view: oversightView },
+  {
+    path: 'authorisations',
+    title: 'Authorisations',
+    roles: ['authoriser', 'oversight', 'admin'],
+    view: authorisationsView,
+  },
   { path: 'users', title: 'Users', roles: ['admin'], view: usersView },
   // Last: never the view a login lands on.
   { path: 'account', title: 'Account', roles: 'everyone', view: accountView },

@@ -2,7 +2,7 @@
 export interface SessionUser {
   id: string;
   username: string;
-  role: 'admin' | 'watchlist_manager' | 'operator' | 'oversight';
+  role: 'admin' | 'watchlist_manager' | 'operator' | 'oversight' | 'authoriser';
 }
 
 const KEY = 'vigil.session';

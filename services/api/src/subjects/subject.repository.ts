@@ -44,8 +44,10 @@ export interface Subject {
   reason: string;
   /** When the reference image was taken (YYYY-MM-DD); `source` says where it came from. */
   imageTakenOn: string | null;
+  addedByName: string | null;
   /** Who approved the entry (never who added it), and when; null until approved. */
   approvedBy: string | null;
+  approvedByName: string | null;
   approvedAt: string | null;
   /** The entry is left out of snapshots from this day (YYYY-MM-DD) until reviewed. */
   reviewBy: string | null;
@@ -68,6 +70,8 @@ interface SubjectRow {
   image_taken_on: Date | string | null;
   approved_by: string | null;
   approved_at: Date | string | null;
+  added_by_name: string | null;
+  approved_by_name: string | null;
   review_by: Date | string | null;
   images: ReferenceImageSummary[] | string | null;
 }
@@ -96,7 +100,9 @@ function fromRow(row: SubjectRow): Subject {
     createdAt: new Date(row.created_at).toISOString(),
     reason: row.reason,
     imageTakenOn: dayOf(row.image_taken_on),
+    addedByName: row.added_by_name,
     approvedBy: row.approved_by,
+    approvedByName: row.approved_by_name,
     approvedAt: row.approved_at ? new Date(row.approved_at).toISOString() : null,
     reviewBy: dayOf(row.review_by),
     images: (images as ReferenceImageSummary[]).sort((a, b) => (a.id < b.id ? -1 : 1)),
@@ -105,7 +111,9 @@ function fromRow(row: SubjectRow): Subject {
 
 const SELECT = `SELECT s.*, COALESCE((SELECT json_agg(json_build_object('id', r.id, 'quality', r.quality,
     'width', r.width, 'height', r.height, 'mimeType', r.mime_type))
-  FROM reference_images r WHERE r.subject_id = s.id), '[]'::json) AS images
+  FROM reference_images r WHERE r.subject_id = s.id), '[]'::json) AS images,
+  (SELECT u.username FROM users u WHERE u.id = s.added_by) AS added_by_name,
+  (SELECT u.username FROM users u WHERE u.id = s.approved_by) AS approved_by_name
   FROM subjects s`;
 
 /** `subjects`, `reference_images` and `embeddings`: a subject and what identifies them. */

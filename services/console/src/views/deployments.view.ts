@@ -1,6 +1,7 @@
 import { api } from '../api.client.js';
 import { clear, formatTime, h } from '../dom.js';
 import type { View } from '../main.js';
+import { authorisationPanel, type LawfulDeployment, termsFields } from './deployment-authorisation.js';
 import { type Deployment, type DeploymentStatus, errorText, listDeployments, message } from './shared.js';
 
 interface Watchlist {
@@ -65,6 +66,7 @@ export const deploymentsView: View = (root) => {
     },
   );
   const listChoices = h('fieldset', { id: 'new-deployment-watchlists' }, h('legend', {}, 'Watchlists'));
+  const terms = termsFields('new-deployment');
   const create = h(
     'form',
     { class: 'card', id: 'create-deployment' },
@@ -73,6 +75,7 @@ export const deploymentsView: View = (root) => {
     name,
     h('label', { for: 'new-deployment-location' }, 'Location'),
     location,
+    ...terms.elements,
     h('label', { for: 'new-deployment-threshold' }, 'Threshold'),
     threshold,
     thresholdHint,
@@ -86,7 +89,13 @@ export const deploymentsView: View = (root) => {
     );
     api<Deployment>('/deployments', {
       method: 'POST',
-      body: { name: name.value, location: location.value, threshold: Number(threshold.value), watchlistIds },
+      body: {
+        name: name.value,
+        location: location.value,
+        ...terms.values(),
+        threshold: Number(threshold.value),
+        watchlistIds,
+      },
     }).then(
       (deployment) => {
         feedback.textContent = `Created ${deployment.name}.`;
@@ -419,6 +428,7 @@ export const deploymentsView: View = (root) => {
           : null,
         h('div', { class: 'toolbar' }, startButton, stopButton),
         confirmArea,
+        authorisationPanel(deployment as Deployment & LawfulDeployment, act),
         attach,
         operators,
         cameraForm,

@@ -3,6 +3,7 @@ import { clear, h } from '../dom.js';
 import type { View } from '../main.js';
 import { extractStills } from '../video-stills.js';
 import { imageFailureText } from './image-failures.js';
+import { provenanceFields, provenanceView, type SubjectProvenance } from './provenance.js';
 import { errorText, message } from './shared.js';
 
 interface Watchlist {
@@ -10,10 +11,7 @@ interface Watchlist {
   name: string;
   description?: string;
 }
-interface Subject {
-  id: string;
-  label: string;
-  category: string;
+interface Subject extends SubjectProvenance {
   priority: string;
   notes: string;
   images: { id: string; quality: Record<string, unknown> }[];
@@ -42,7 +40,7 @@ const CATEGORIES = ['wanted', 'suspect', 'missing', 'vulnerable', 'other'];
 const PRIORITIES = ['red', 'amber', 'green'];
 
 /** Watchlists and their subjects; enrolment by drag-and-drop, with stills pulled from a video in the browser. */
-export const watchlistsView: View = (root) => {
+export const watchlistsView: View = (root, session) => {
   const lists = h('section', { id: 'watchlists', 'aria-label': 'Watchlists' });
   const detail = h('section', { id: 'watchlist-detail', 'aria-label': 'Watchlist' });
   const feedback = h('p', { class: 'action-status', role: 'status', id: 'watchlist-feedback' });
@@ -145,6 +143,7 @@ export const watchlistsView: View = (root) => {
               { class: 'muted' },
               `${subject.category} · ${subject.priority} · ${subject.images.length} image(s)`,
             ),
+            provenanceView(subject, session, () => void loadSubjects(), feedback),
             h(
               'button',
               {
@@ -253,6 +252,7 @@ export const watchlistsView: View = (root) => {
       PRIORITIES.map((p) => h('option', { value: p }, p)),
     );
     const notes = h('textarea', { id: 'subject-notes', rows: 2, maxlength: 2000 });
+    const provenance = provenanceFields(category);
     const fileInput = h('input', { id: 'subject-images', type: 'file', accept: 'image/*', multiple: true });
     const fileList = h('ol', { class: 'verdicts', id: 'image-verdicts', 'aria-live': 'polite' });
     const rejected = h('ul', { class: 'verdicts', id: 'enrol-failures', 'aria-live': 'polite' });
@@ -370,6 +370,7 @@ export const watchlistsView: View = (root) => {
         h('label', {}, 'Category ', category),
         h('label', {}, 'Priority ', priority),
       ),
+      ...provenance.elements,
       h('label', { for: 'subject-notes' }, 'Description / notes'),
       notes,
       drop,
@@ -424,6 +425,7 @@ export const watchlistsView: View = (root) => {
       data.append('category', category.value);
       data.append('priority', priority.value);
       data.append('notes', notes.value);
+      provenance.append(data);
       for (const file of files) data.append('image', file, file.name);
       feedback.textContent = 'Enrolling…';
       clear(rejected);
