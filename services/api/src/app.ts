@@ -22,7 +22,7 @@ import {
   type VigilMetrics,
 } from '@vigil/core';
 import { resolveProfile } from '@vigil/face-runtime';
-import { CameraStatusTracker, type PipelineStage } from '@vigil/ingest';
+import { CameraNetworks, CameraStatusTracker, type PipelineStage } from '@vigil/ingest';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';
 import {
@@ -248,6 +248,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     {
       thresholdFloor,
       snapshotGraceHours: config.VIGIL_SNAPSHOT_GRACE_HOURS,
+      cameraNetworks: new CameraNetworks(config.VIGIL_CAMERA_NETWORKS),
       modelId: () => {
         modelId ??= resolveProfile(config.VIGIL_MODEL_PROFILE, {
           modelsDir: config.VIGIL_MODELS_DIR,

@@ -1,9 +1,18 @@
-import { allowLabelTokens, type Bus, type Logger, subject, type VigilMetrics } from '@vigil/core';
+import fs from 'node:fs/promises';
+import {
+  allowLabelTokens,
+  type Bus,
+  isVigilError,
+  type Logger,
+  subject,
+  type VigilMetrics,
+} from '@vigil/core';
 import { CameraState, encodeCameraStatus, encodeFrame } from '@vigil/proto';
 import { AnalysisLedger, type NotAnalysedReason } from './analysis-ledger.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
-import { parseCameraUrl, redactCameraUrl } from './camera-url.js';
-import { type FfmpegProcess, spawnFfmpeg } from './ffmpeg.repository.js';
+import { CameraNetworks, cameraFailureReason } from './camera-network.js';
+import { type ParsedCameraUrl, parseCameraUrl, redactCameraUrl } from './camera-url.js';
+import { type FfmpegProcess, ffmpegHasOption, spawnFfmpeg } from './ffmpeg.repository.js';
 import { buildFfmpegArgs } from './ffmpeg-args.js';
 import { MjpegSplitter } from './mjpeg-splitter.js';
 
@@ -33,6 +42,10 @@ export interface SupervisorOptions {
   metrics?: VigilMetrics;
   /** Where frames read and frames never analysed are counted for the statistics (the database). */
   accounting?: FrameAccounting;
+  /** The networks cameras may be reached on (VIGIL_CAMERA_NETWORKS); absent: any. */
+  cameraNetworks?: CameraNetworks;
+  /** CA bundle of rtsps:// and https:// cameras (VIGIL_CAMERA_CA_FILE). */
+  cameraCaFile?: string | undefined;
 }
 
 /** Counts of one camera's frames for the statistics: read, and never analysed by reason. */
@@ -110,7 +123,11 @@ export class CameraSupervisor {
   readonly #args: string[];
   readonly #frameSubject: string;
   readonly #statusSubject: string;
-  readonly #options: Required<Omit<SupervisorOptions, 'metrics' | 'accounting'>>;
+  readonly #options: Required<
+    Omit<SupervisorOptions, 'metrics' | 'accounting' | 'cameraNetworks' | 'cameraCaFile'>
+  >;
+  readonly #source: ParsedCameraUrl;
+  readonly #networks: CameraNetworks;
   readonly #accounting: FrameAccounting | undefined;
   readonly #metrics: VigilMetrics | undefined;
   readonly #labels: { deployment: string; camera: string };
@@ -131,11 +148,15 @@ export class CameraSupervisor {
     this.#metrics = options.metrics;
     this.#accounting = options.accounting;
     this.#labels = { deployment: camera.deploymentId, camera: camera.id };
-    this.#args = buildFfmpegArgs(parseCameraUrl(camera.url), {
+    this.#source = parseCameraUrl(camera.url);
+    this.#networks = options.cameraNetworks ?? new CameraNetworks();
+    this.#args = buildFfmpegArgs(this.#source, {
       fps: camera.fps,
       realtime: camera.realtime,
       loop: camera.loop,
       jpegQuality: this.#options.jpegQuality,
+      caFile: options.cameraCaFile,
+      refuseRedirects: this.#networks.restricted,
     });
     this.#frameSubject = subject('frames', camera.deploymentId, camera.id);
     this.#statusSubject = subject('status', camera.deploymentId, camera.id);
@@ -183,13 +204,59 @@ export class CameraSupervisor {
     if (this.#stopped) return;
     const generation = ++this.#generation;
     this.#splitter = new MjpegSplitter();
+    void this.#preflight().then((refusal) => {
+      if (generation !== this.#generation || this.#stopped) return;
+      if (refusal) {
+        this.logger.warn(
+          { camera: this.camera.id, reason: refusal },
+          'camera cannot be opened; retrying later',
+        );
+        this.#fail(generation, refusal);
+        return;
+      }
+      this.#launch(generation);
+    });
+  }
+
+  /**
+   * Why this camera cannot work now, before ffmpeg is started: a missing file, a host that does not
+   * resolve or is off the allowed networks, or an ffmpeg too old to verify TLS or refuse redirects.
+   */
+  async #preflight(): Promise<string | undefined> {
+    const source = this.#source;
+    if (source.kind === 'file') {
+      try {
+        await fs.access(source.input.slice('file:'.length), fs.constants.R_OK);
+        return undefined;
+      } catch {
+        return 'file_not_found';
+      }
+    }
+    if (source.protocols.split(',').includes('tls') && !ffmpegHasOption('protocol=tls', 'tls_verify'))
+      return 'tls_verify_unsupported';
+    if (
+      source.kind === 'http' &&
+      this.#networks.restricted &&
+      !ffmpegHasOption('protocol=http', 'max_redirects')
+    )
+      return 'redirects_not_refusable';
+    try {
+      await this.#networks.check(this.camera.url);
+      return undefined;
+    } catch (error) {
+      if (isVigilError(error) && error.code === 'camera_network_not_allowed') return 'network_not_allowed';
+      return 'host_unresolved';
+    }
+  }
+
+  #launch(generation: number): void {
     this.#armStall(generation);
     this.#process = spawnFfmpeg(this.#args, {
       onData: (chunk) => {
         if (generation !== this.#generation) return;
         for (const jpeg of this.#splitter.push(chunk)) this.#onFrame(jpeg, generation);
       },
-      onExit: (code, signal) => {
+      onExit: (code, signal, lastError) => {
         if (generation !== this.#generation) return;
         // A file that played to its end without `loop` is done, not broken.
         const ended = code === 0 && !this.camera.loop && parseCameraUrl(this.camera.url).kind === 'file';
@@ -199,11 +266,13 @@ export class CameraSupervisor {
           this.#setState(CameraState.OFFLINE, 'stream_ended');
           return;
         }
+        // Why, when ffmpeg said: a refused connection, a certificate, a 401 ... (the status's reason).
+        const reason = (code !== 0 && cameraFailureReason(lastError)) || 'ffmpeg_exit';
         this.logger.warn(
-          { camera: this.camera.id, deployment: this.camera.deploymentId, code, signal },
+          { camera: this.camera.id, deployment: this.camera.deploymentId, code, signal, reason },
           'ffmpeg exited; restarting',
         );
-        this.#fail(generation, 'ffmpeg_exit');
+        this.#fail(generation, reason, 'ffmpeg_exit');
       },
       onSpawnError: (error) => {
         if (generation !== this.#generation) return;
@@ -217,7 +286,7 @@ export class CameraSupervisor {
     );
   }
 
-  #fail(generation: number, code: string): void {
+  #fail(generation: number, code: string, restartReason = RESTART_REASONS[code] ?? 'other'): void {
     if (generation !== this.#generation || this.#stopped) return;
     this.#generation++;
     clearTimeout(this.#stallTimer);
@@ -225,7 +294,7 @@ export class CameraSupervisor {
     this.#process = undefined;
     void dying?.stop(500);
     this.#failures++;
-    this.#record((m) => m.cameraRestarts.inc({ ...this.#labels, reason: RESTART_REASONS[code] ?? 'other' }));
+    this.#record((m) => m.cameraRestarts.inc({ ...this.#labels, reason: restartReason }));
     this.#setState(CameraState.OFFLINE, code);
     const delay = backoffDelay(this.#failures, this.#options.backoff);
     this.#restartTimer = setTimeout(() => {

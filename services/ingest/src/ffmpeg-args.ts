@@ -9,6 +9,10 @@ export interface FfmpegInputOptions {
   loop: boolean;
   /** MJPEG quality 2 (best) .. 31; 3 keeps a 1080p frame near 130 KB (proto/README.md). */
   jpegQuality?: number;
+  /** CA bundle that signs rtsps:// and https:// cameras (VIGIL_CAMERA_CA_FILE); unset: the system's. */
+  caFile?: string | undefined;
+  /** http(s): follow no redirect (an allow-list of camera networks is configured). */
+  refuseRedirects?: boolean;
 }
 
 /** Default `-q:v` for the frames on the bus (measured in proto/README.md). */
@@ -26,6 +30,13 @@ export function buildFfmpegArgs(source: ParsedCameraUrl, options: FfmpegInputOpt
     if (options.loop) args.push('-stream_loop', '-1');
   }
   if (source.kind === 'rtsp') args.push('-rtsp_transport', 'tcp');
+  // TLS cameras are verified: certificate chain and host name (ffmpeg's default is to trust anyone).
+  if (source.protocols.split(',').includes('tls')) {
+    args.push('-tls_verify', '1');
+    if (options.caFile) args.push('-ca_file', options.caFile);
+  }
+  // A redirect could lead anywhere, past the allowed camera networks.
+  if (source.kind === 'http' && options.refuseRedirects) args.push('-max_redirects', '0');
   args.push('-protocol_whitelist', source.protocols, '-i', source.input);
   args.push(
     '-an',

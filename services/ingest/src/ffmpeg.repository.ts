@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -22,6 +22,27 @@ export function ffmpegPath(): string {
   return resolved;
 }
 
+const optionsSeen = new Map<string, boolean>();
+
+/**
+ * Whether this ffmpeg knows `option` in `-h <topic>` (e.g. `protocol=http`, `max_redirects`): the
+ * static fallback build is older than the system's. Asked once per topic and option.
+ */
+export function ffmpegHasOption(topic: string, option: string): boolean {
+  const key = `${topic} ${option}`;
+  let known = optionsSeen.get(key);
+  if (known === undefined) {
+    const help = spawnSync(ffmpegPath(), ['-hide_banner', '-h', topic], {
+      encoding: 'utf8',
+      env: ffmpegEnvironment(),
+      timeout: 10_000,
+    });
+    known = new RegExp(`^\\s*-${option}\\s`, 'm').test(help.stdout ?? '');
+    optionsSeen.set(key, known);
+  }
+  return known;
+}
+
 export interface FfmpegProcess {
   readonly pid: number | undefined;
   /** Stops with SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
@@ -30,10 +51,13 @@ export interface FfmpegProcess {
 
 export interface FfmpegHandlers {
   onData(chunk: Buffer): void;
-  /** The last line ffmpeg wrote on stderr before exiting, for the status's error code. */
+  /** The last lines ffmpeg wrote on stderr before exiting, for the status's error code. */
   onExit(code: number | null, signal: NodeJS.Signals | null, lastError: string): void;
   onSpawnError(error: Error): void;
 }
+
+/** Lines of ffmpeg's stderr kept for the status reason. */
+const STDERR_LINES_KEPT = 3;
 
 /** Grace ffmpeg gets to flush and close sockets after SIGTERM. */
 export const STOP_GRACE_MS = 3000;
@@ -74,8 +98,9 @@ export function spawnFfmpeg(args: string[], handlers: FfmpegHandlers): FfmpegPro
   child.stdout?.on('data', (chunk: Buffer) => handlers.onData(chunk));
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {
-    const lines = text.trim().split('\n');
-    lastError = (lines[lines.length - 1] ?? lastError).slice(0, 300);
+    // The last few lines: a TLS or name failure is explained a line before ffmpeg's "I/O error".
+    const lines = `${lastError}\n${text}`.trim().split('\n').slice(-STDERR_LINES_KEPT);
+    lastError = lines.map((line) => line.slice(0, 300)).join('\n');
   });
   return {
     pid: child.pid,

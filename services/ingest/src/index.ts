@@ -15,6 +15,7 @@ export {
   REPLICA_LOCK_CLASS,
 } from './camera-lease.repository.js';
 export { type CameraLeases, type LeaseEvent, SingleProcessLeases } from './camera-leases.js';
+export { CameraNetworks, cameraFailureReason } from './camera-network.js';
 export {
   ANALYSIS_WINDOW_MS,
   type CameraHealthState,
@@ -35,6 +36,6 @@ export { isValidCameraUrl, type ParsedCameraUrl, parseCameraUrl, redactCameraUrl
 export { CONTROL_TOKEN, DEPLOYMENT_CONTROL_SUBJECTS, notifyDeploymentChanged } from './control.js';
 export { ffmpegPath } from './ffmpeg.repository.js';
 export { buildFfmpegArgs, DEFAULT_JPEG_QUALITY } from './ffmpeg-args.js';
-export { CameraLeaseLostError, InvalidCameraUrlError } from './ingest.errors.js';
+export { CameraLeaseLostError, CameraNetworkError, InvalidCameraUrlError } from './ingest.errors.js';
 export { DEFAULT_RECONCILE_INTERVAL_MS, type IngestOptions, IngestService } from './ingest.service.js';
 export { MjpegSplitter } from './mjpeg-splitter.js';

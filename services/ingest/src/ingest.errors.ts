@@ -18,3 +18,14 @@ export class CameraLeaseLostError extends VigilError {
     super('camera_lease_lost', `camera leases lost: ${reason}`, 503);
   }
 }
+
+/**
+ * A camera Vigil will not connect to: its host does not resolve (`camera_host_unresolved`) or is
+ * off the networks an admin allowed (`camera_network_not_allowed`, VIGIL_CAMERA_NETWORKS).
+ */
+export class CameraNetworkError extends VigilError {
+  override readonly name = 'CameraNetworkError';
+  constructor(code: 'camera_host_unresolved' | 'camera_network_not_allowed', message: string) {
+    super(code, message, 400);
+  }
+}

@@ -7,6 +7,7 @@ import {
   ValidationError,
 } from '@vigil/core';
 import {
+  type CameraNetworks,
   type CameraStatusView,
   NOT_ANALYSED_REASONS,
   type NotAnalysedReason,
@@ -51,6 +52,8 @@ export interface DeploymentSettings {
   snapshotGraceHours: number;
   /** The embedding model id of the loaded profile; resolved when first needed. */
   modelId: () => string;
+  /** VIGIL_CAMERA_NETWORKS: cameras elsewhere are refused (400 `camera_network_not_allowed`). */
+  cameraNetworks?: CameraNetworks;
 }
 
 export interface DeploymentInput {
@@ -273,6 +276,8 @@ export class DeploymentService {
   /** Adds a camera; the URL must be one ingest can open safely (`invalid_camera_url` otherwise). */
   async addCamera(actor: AuthUser, id: string, input: CameraInput): Promise<CameraView> {
     parseCameraUrl(input.url);
+    // Checked here for a clear answer, and again by ingest before every connection (DNS changes).
+    if (this.settings.cameraNetworks?.restricted) await this.settings.cameraNetworks.check(input.url);
     let camera: Camera | undefined;
     const deployment = await this.#change(
       actor,
