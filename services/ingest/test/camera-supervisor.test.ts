@@ -120,7 +120,9 @@ describe(`camera supervisor on real ffmpeg (${backendName})`, () => {
       await waitFor(() => liveFrames >= 10, 20_000);
       expect(deadCamera.status.state).not.toBe(CameraState.ONLINE);
       expect(deadCamera.status.framesTotal).toBe(0);
-      expect(statuses.some((s) => s.state === CameraState.OFFLINE && s.code === 'connection_refused')).toBe(true);
+      expect(statuses.some((s) => s.state === CameraState.OFFLINE && s.code === 'connection_refused')).toBe(
+        true,
+      );
       expect(statuses.some((s) => s.state === CameraState.ONLINE)).toBe(false);
       expect(liveCamera.status.state).toBe(CameraState.ONLINE);
       expect(liveCamera.status.restarts).toBe(0);
