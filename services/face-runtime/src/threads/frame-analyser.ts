@@ -35,10 +35,3 @@ export interface CropEmbedder {
   readonly cropSize?: [number, number];
   embed(crops: readonly Uint8Array[]): Promise<Float32Array[]>;
 }
-
-/** Runs `fn`, ignoring a metric that refused its labels: a metric never stops a frame. */
-export function record(fn: () => void): void {
-  try {
-    fn();
-  } catch {}
-}
