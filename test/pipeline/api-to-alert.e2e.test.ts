@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authoriseDeployment, createAuthoriser } from '../../services/api/test/authorisation.fixture.js';
 import { type System, startSystem } from '../../services/cli/src/system.js';
 import { apiCaller, E2E_THRESHOLD, enrolmentForm, loginToken, stillVideo } from './pipeline.fixtures.js';
 
@@ -70,6 +71,13 @@ describe(`the whole system: enrol and deploy through the API, alert from the cam
       loop: false,
     });
     expect(camera.status).toBe(201);
+    const authoriser = await createAuthoriser(api, (t) =>
+      apiCaller(
+        () => `${system.url}`,
+        () => t,
+      ),
+    );
+    await authoriseDeployment(api, authoriser, id);
     expect((await api('POST', `/deployments/${id}/start`)).status).toBe(200);
 
     const alerts = await waitFor(

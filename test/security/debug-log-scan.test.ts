@@ -7,6 +7,7 @@ import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authoriseDeployment, createAuthoriser } from '../../services/api/test/authorisation.fixture.js';
 import { type System, startSystem } from '../../services/cli/src/system.js';
 import { E2E_THRESHOLD, enrolmentForm, stillVideo } from '../pipeline/pipeline.fixtures.js';
 import { type PrivateNats, startPrivateNats } from './private-nats.js';
@@ -141,6 +142,9 @@ describe(`debug-level log scan of a whole pipeline run (${backendName})`, () => 
       loop: false,
     });
     expect(camera.status).toBe(201);
+    const as = (token: string) => (method: string, route: string, body?: unknown) =>
+      call(token, method, route, body);
+    await authoriseDeployment(as(admin), await createAuthoriser(as(admin), as), id);
     expect((await call(admin, 'POST', `/deployments/${id}/start`)).status).toBe(200);
 
     const operatorToken = await login('scan-operator', OPERATOR_PASSWORD);
