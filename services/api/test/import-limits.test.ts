@@ -6,6 +6,7 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IMAGE_BYTES } from '../src/subjects/enrolment.service.js';
 import { multipart } from './face-fixtures.js';
+import { importFinished } from './import-fixtures.js';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
 
 /**
@@ -64,19 +65,7 @@ describe(`import limits (${backendName})`, () => {
       headers: bearer(t.tokens.admin),
       payload,
     });
-  const finished = (id: string) =>
-    waitFor(
-      async () => {
-        const response = await t.app.inject({
-          method: 'GET',
-          url: `/api/v1/imports/${id}`,
-          headers: bearer(t.tokens.admin),
-        });
-        return response.json().status !== 'running' ? response.json() : undefined;
-      },
-      60_000,
-      100,
-    );
+  const finished = (id: string) => importFinished(t, id);
 
   beforeAll(async () => {
     t = await createTestApp();

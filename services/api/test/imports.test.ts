@@ -5,6 +5,7 @@ import { backendName, waitFor } from '@vigil/core/testing';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faceCrop, loadEngine, multipart, samplePhoto } from './face-fixtures.js';
+import { importFinished } from './import-fixtures.js';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
 
 describe(`bulk import (${backendName})`, () => {
@@ -34,19 +35,7 @@ describe(`bulk import (${backendName})`, () => {
       payload: body.payload,
     });
   };
-  const finished = (id: string) =>
-    waitFor(
-      async () => {
-        const response = await t.app.inject({
-          method: 'GET',
-          url: `/api/v1/imports/${id}`,
-          headers: bearer(t.tokens.admin),
-        });
-        return response.json().status !== 'running' ? response.json() : undefined;
-      },
-      60_000,
-      100,
-    );
+  const finished = (id: string) => importFinished(t, id);
 
   beforeAll(async () => {
     t = await createTestApp({ faceEngine: await loadEngine() });
