@@ -100,6 +100,30 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       await harness.shots(second, 'operator-verified');
     }, 60_000);
 
+    it('lets an administrator require two-person verification on a deployment before it starts', async () => {
+      const planned = await createDeployment(harness.system.db, 'Station forecourt operation');
+      await harness.system.db.query(`UPDATE deployments SET status = 'planned' WHERE id = $1`, [
+        planned.deploymentId,
+      ]);
+      const p = await harness.page('admin');
+      await harness.login(p, 'admin', ADMIN_PASSWORD);
+      await p.goto(`${harness.system.url}/#/deployments`);
+      await p.click('button[data-deployment]:has-text("Station forecourt operation")');
+      const box = p.locator('#two-person-setting');
+      await expect
+        .poll(() => p.textContent('#two-person-note'))
+        .toContain('Off: one operator confirms an alert.');
+      expect(await box.isChecked()).toBe(false);
+      await box.check();
+      await expect.poll(() => p.textContent('#two-person-note')).toContain('two different operators');
+      const policy = await harness.call<{ required: boolean }>(
+        'GET',
+        `/deployments/${planned.deploymentId}/verification`,
+      );
+      expect(policy.required).toBe(true);
+      await harness.shots(p, 'admin-two-person-setting');
+    }, 60_000);
+
     it('gives oversight the published record with CSV and JSON downloads, a printable page and the evidence pack', async () => {
       const p = await as('oversight-officer');
       await p.click('nav a[href="#/oversight"]');

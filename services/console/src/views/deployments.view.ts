@@ -3,6 +3,7 @@ import { clear, formatTime, h } from '../dom.js';
 import type { View } from '../main.js';
 import { authorisationPanel, type LawfulDeployment, termsFields } from './deployment-authorisation.js';
 import { type Deployment, type DeploymentStatus, errorText, listDeployments, message } from './shared.js';
+import { verificationSetting } from './verification-panel.js';
 
 interface Watchlist {
   id: string;
@@ -429,6 +430,7 @@ export const deploymentsView: View = (root) => {
         h('div', { class: 'toolbar' }, startButton, stopButton),
         confirmArea,
         authorisationPanel(deployment as Deployment & LawfulDeployment, act),
+        verificationSetting(deployment),
         attach,
         operators,
         cameraForm,

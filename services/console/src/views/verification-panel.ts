@@ -95,3 +95,50 @@ export class VerificationPanel {
     if (card) card.dataset.verified = String(state.actionable);
   }
 }
+
+/**
+ * The administrator's switch for the rule on one deployment (Deployments view): on until the
+ * deployment ends, off only before it starts, as the API allows.
+ */
+export function verificationSetting(deployment: { id: string; status: string }): HTMLElement {
+  const box = h('input', { type: 'checkbox', id: 'two-person-setting', disabled: true });
+  const note = h('span', { class: 'muted', id: 'two-person-note', role: 'status' });
+  const explain = (required: boolean) => {
+    box.disabled = deployment.status === 'stopped' || (required && deployment.status !== 'planned');
+    note.textContent = required
+      ? deployment.status === 'planned'
+        ? ' Alerts need two different operators to confirm them before anyone acts.'
+        : ' On for this deployment: it can only be turned off before a deployment starts.'
+      : deployment.status === 'stopped'
+        ? ' Not used by this deployment.'
+        : ' Off: one operator confirms an alert.';
+  };
+  api<{ required: boolean }>(`/deployments/${deployment.id}/verification`).then(
+    (policy) => {
+      box.checked = policy.required;
+      explain(policy.required);
+    },
+    (error) => {
+      note.textContent = errorText(error);
+    },
+  );
+  box.addEventListener('change', () => {
+    const wanted = box.checked;
+    api<{ required: boolean }>(`/deployments/${deployment.id}/verification`, {
+      method: 'PUT',
+      body: { required: wanted },
+    }).then(
+      (policy) => explain(policy.required),
+      (error) => {
+        box.checked = !wanted;
+        note.textContent = errorText(error);
+      },
+    );
+  });
+  return h(
+    'div',
+    { class: 'two-person-setting' },
+    h('label', { class: 'check', for: 'two-person-setting' }, box, ' Two-person verification'),
+    note,
+  );
+}
