@@ -91,8 +91,7 @@ export const alertScreenBenchmark: Benchmark = {
         };
         new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach(mark))).observe(document.body, { childList: true, subtree: true });
       })()`);
-      const started = await live.api('POST', `/deployments/${id}/start`);
-      if (started.status !== 200) throw new Error(`start refused: ${JSON.stringify(started.json)}`);
+      await live.startDeployment(id);
       await sleep(seconds * 1000);
       const seen = (await page.evaluate('window.__seen')) as Record<string, number>;
       await live.api('POST', `/deployments/${id}/stop`);

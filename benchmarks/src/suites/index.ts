@@ -6,6 +6,7 @@ import { matchingBenchmark } from './matching.bench.js';
 import { modelSpeedBenchmark } from './model-speed.bench.js';
 import { pipelineBenchmark } from './pipeline.bench.js';
 import { smallFacesBenchmark } from './small-faces.bench.js';
+import { videoBenchmark } from './video.bench.js';
 
 /** Every benchmark, in report order. */
 export const BENCHMARKS: Benchmark[] = [
@@ -16,4 +17,5 @@ export const BENCHMARKS: Benchmark[] = [
   alertScreenBenchmark,
   accuracyBenchmark,
   smallFacesBenchmark,
+  videoBenchmark,
 ];

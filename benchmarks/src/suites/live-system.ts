@@ -6,6 +6,11 @@ import { type System, startSystem } from '@vigil/cli';
 import { createLogger, loadConfig } from '@vigil/core';
 import { ffmpegPath } from '@vigil/ingest';
 import sharp from 'sharp';
+import {
+  type ApiCall,
+  authoriseDeployment,
+  createAuthoriser,
+} from '../../../services/api/test/authorisation.fixture.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read field by field.
 type Json = any;
@@ -17,6 +22,8 @@ const ADMIN_PASSWORD = 'bench-admin-password-1';
  * embedder, matcher in this process, inference in worker threads), driven over its HTTP API.
  */
 export class LiveSystem {
+  #authoriser: ApiCall | undefined;
+
   private constructor(
     readonly system: System,
     private readonly token: string,
@@ -62,6 +69,32 @@ export class LiveSystem {
     return { status: response.status, json: text ? JSON.parse(text) : undefined };
   }
 
+  /** One API call as the holder of `token`. */
+  #caller(token: string): ApiCall {
+    return async (method, route, body) => {
+      const init: RequestInit = { method, headers: { authorization: `Bearer ${token}` } };
+      if (body !== undefined) {
+        init.body = JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] = 'application/json';
+      }
+      const response = await fetch(`${this.system.url}/api/v1${route}`, init);
+      const text = await response.text();
+      return { status: response.status, json: text ? JSON.parse(text) : undefined };
+    };
+  }
+
+  /**
+   * Starts a deployment the way a force must (issue 24): an authoriser user (created once) approves its
+   * watchlist entries and grants the admin's request for authorisation, then the admin starts it.
+   */
+  async startDeployment(deploymentId: string): Promise<void> {
+    const admin = this.#caller(this.token);
+    this.#authoriser ??= await createAuthoriser(admin, (token) => this.#caller(token), 'bench-authoriser');
+    await authoriseDeployment(admin, this.#authoriser, deploymentId);
+    const start = await this.api('POST', `/deployments/${deploymentId}/start`);
+    if (start.status !== 200) throw new Error(`start refused: ${JSON.stringify(start.json)}`);
+  }
+
   /** Enrols one subject with one image; the status and the time the route took. */
   async enrol(
     watchlistId: string,
@@ -81,7 +114,9 @@ export class LiveSystem {
   /** Every alert of a deployment, newest first. */
   async alerts(
     deploymentId: string,
-  ): Promise<{ capturedAt: string; createdAt: string; subjectId: string; cameraId: string }[]> {
+  ): Promise<
+    { capturedAt: string; createdAt: string; subjectId: string; cameraId: string; score: number }[]
+  > {
     const all = [];
     let before: string | undefined;
     for (;;) {

@@ -82,8 +82,7 @@ async function runScenario(
     });
     if (camera.status !== 201) throw new Error(`camera refused: ${JSON.stringify(camera.json)}`);
   }
-  const start = await live.api('POST', `/deployments/${id}/start`);
-  if (start.status !== 200) throw new Error(`start refused: ${JSON.stringify(start.json)}`);
+  await live.startDeployment(id);
   // Warm-up: ffmpeg starts and the first frames reach the workers.
   const warmUntil = Date.now() + 30_000;
   while (
