@@ -55,6 +55,10 @@ export class AlertFeed {
     });
     this.#socket.on('adjudication', (adjudication) => handlers.adjudication(adjudication));
     this.#socket.on('dispatch', (dispatch) => handlers.dispatch?.(dispatch));
+    // Access withdrawn while connected (unassigned, demoted): the feed says so instead of going quiet.
+    this.#socket.on('unsubscribed', (notice) => {
+      if (notice.deploymentId === this.deploymentId) handlers.connection('refused', notice.error.message);
+    });
   }
 
   async #subscribe(): Promise<SubscribeAck | undefined> {
