@@ -11,6 +11,7 @@ import { ffmpegPath } from '@vigil/ingest';
 import { decodeAlert } from '@vigil/proto';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authoriseDeployment, createAuthoriser } from '../../services/api/test/authorisation.fixture.js';
 import { apiCaller, E2E_THRESHOLD, enrolmentForm, SAMPLES } from '../pipeline/pipeline.fixtures.js';
 
 /**
@@ -323,6 +324,13 @@ describe.runIf(split)(
         ok: boolean;
       };
       expect(ack.ok).toBe(true);
+      const authoriser = await createAuthoriser(api, (t) =>
+        apiCaller(
+          () => apiUrl,
+          () => t,
+        ),
+      );
+      await authoriseDeployment(api, authoriser, deploymentId);
       expect((await api('POST', `/deployments/${deploymentId}/start`)).status).toBe(200);
 
       // Both detectors and both matchers take a share of the stream, and the first alert arrives.

@@ -197,6 +197,20 @@ describe(`deployment authorisation (${backendName})`, () => {
     expect((await admin('POST', `/deployments/${later.id}/start`)).json.error.code).toBe(
       'authorisation_required',
     );
+
+    // The threshold is part of the terms too, whichever route changes it.
+    const other = await plannedDeployment(t, admin, authoriser);
+    const asked = (await admin('POST', `/deployments/${other.id}/authorisation`, {})).json;
+    await authoriser('POST', `/authorisations/${asked.id}/decision`, {
+      decision: 'granted',
+      rationale: 'ok',
+    });
+    const raised = await admin('PATCH', `/deployments/${other.id}/threshold`, { threshold: 0.7 });
+    expect(raised.status, JSON.stringify(raised.json)).toBe(200);
+    expect((await admin('GET', `/deployments/${other.id}`)).json.authorisation).toMatchObject({
+      id: asked.id,
+      status: 'withdrawn',
+    });
   });
 
   it('lets an urgent request start at once with a 24-hour deadline; a refusal stops it and deletes its snapshot, alerts and crops at once', async () => {

@@ -50,13 +50,13 @@ describe(`bulk import (${backendName})`, () => {
   it('imports a ZIP with labels.csv in the background, enrolling good rows and reporting each failed one', async () => {
     const watchlistId = await newWatchlist('Bulk');
     const csv = [
-      'label,category,priority,file,notes',
-      'Alice,wanted,red,images/a.jpg,"notes, with a comma"',
-      'Bob,missing,amber,b.jpg;images/c.jpg,',
-      'Group,other,green,group.jpg,',
-      'Ghost,wanted,red,nothere.jpg,',
-      'Villain,villain,red,d.jpg,',
-      'Huge,wanted,red,huge.jpg,',
+      'label,category,priority,file,notes,reason,review_by',
+      'Alice,wanted,red,images/a.jpg,"notes, with a comma",Wanted on warrant W/1,2099-01-31',
+      'Bob,missing,amber,b.jpg;images/c.jpg,,,',
+      'Group,other,green,group.jpg,,,',
+      'Ghost,wanted,red,nothere.jpg,,,',
+      'Villain,villain,red,d.jpg,,,',
+      'Huge,wanted,red,huge.jpg,,,',
     ].join('\r\n');
     const archive = zipSync({
       'labels.csv': Buffer.from(csv),
@@ -92,6 +92,12 @@ describe(`bulk import (${backendName})`, () => {
     expect(Object.keys(byLabel).sort()).toEqual(['Alice', 'Bob']);
     expect(byLabel.Bob.images).toHaveLength(2);
     expect(byLabel.Alice.notes).toBe('notes, with a comma');
+    // Provenance columns (issue 24): recorded, and the entry still awaits a second person's approval.
+    expect(byLabel.Alice).toMatchObject({
+      reason: 'Wanted on warrant W/1',
+      reviewBy: '2099-01-31',
+      approvedBy: null,
+    });
     const list = await t.app.inject({
       method: 'GET',
       url: `/api/v1/watchlists/${watchlistId}/imports`,

@@ -278,6 +278,21 @@ export class AuthorisationRepository {
     );
   }
 
+  /**
+   * Withdraws the deployment's newest request when it is pending or granted: its terms (place,
+   * window, purpose, legal basis, threshold, watchlists) have just changed. Returns its id, if any.
+   */
+  async withdrawOpen(deploymentId: string, tx = this.db): Promise<string | undefined> {
+    const latest = await this.latest(deploymentId, tx);
+    if (!latest || (latest.status !== 'pending' && latest.status !== 'granted')) return undefined;
+    await this.decide(
+      latest.id,
+      { status: 'withdrawn', decidedBy: null, rationale: 'the terms changed after the request' },
+      tx,
+    );
+    return latest.id;
+  }
+
   /** Pending urgent requests whose decision deadline has passed. */
   async overdue(): Promise<{ id: string; deploymentId: string }[]> {
     const { rows } = await this.db.query<{ id: string; deployment_id: string }>(

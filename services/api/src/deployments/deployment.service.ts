@@ -494,13 +494,6 @@ export class DeploymentService {
 
 /** Withdraws a deployment's pending or granted authorisation, whose terms have just changed. */
 async function withdrawAuthorisation(tx: Queryable, id: string): Promise<Record<string, unknown>> {
-  const authorisations = new AuthorisationRepository(tx);
-  const latest = await authorisations.latest(id, tx);
-  if (!latest || (latest.status !== 'pending' && latest.status !== 'granted')) return {};
-  await authorisations.decide(
-    latest.id,
-    { status: 'withdrawn', decidedBy: null, rationale: 'the terms changed after the request' },
-    tx,
-  );
-  return { authorisationWithdrawn: latest.id };
+  const withdrawn = await new AuthorisationRepository(tx).withdrawOpen(id, tx);
+  return withdrawn ? { authorisationWithdrawn: withdrawn } : {};
 }

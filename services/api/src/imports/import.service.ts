@@ -67,6 +67,9 @@ const TEXT_COLUMNS = [
   'source',
   'legal_basis',
   'expires_at',
+  'reason',
+  'image_taken_on',
+  'review_by',
 ] as const;
 
 interface ImportRowSpec {

@@ -1,5 +1,6 @@
 import { AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
+import { AuthorisationRepository } from '../deployments/authorisation.repository.js';
 import { DeploymentStateError, ThresholdBelowFloorError } from '../errors.js';
 import { isUuid } from '../uuid.js';
 
@@ -49,6 +50,11 @@ export class ThresholdService {
         throw new DeploymentStateError('the deployment has stopped; its threshold is part of its record');
       const previousThreshold = rounded(Number(current.threshold));
       await tx.query('UPDATE deployments SET threshold = $2 WHERE id = $1', [deploymentId, threshold]);
+      // A planned deployment's authorisation was given for the old threshold: it must be asked again.
+      const withdrawn =
+        current.status === 'planned'
+          ? await new AuthorisationRepository(tx).withdrawOpen(deploymentId, tx)
+          : undefined;
       await this.#audit.append(
         {
           actorId: actor.id,
@@ -62,6 +68,7 @@ export class ThresholdService {
             floor: this.floor,
             status: current.status,
             reason,
+            ...(withdrawn ? { authorisationWithdrawn: withdrawn } : {}),
           },
         },
         tx,
