@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  falseMatchRates,
   identificationRates,
   mayBeSamePerson,
   protocolFiles,
@@ -57,6 +58,21 @@ describe('LFW watchlist protocol', () => {
     expect(fused[1]).toBeCloseTo(Math.SQRT1_2, 6);
     expect(tracks.fused.gallery).toBe(protocol.gallery);
     expect(tracks.fused.nonMated).toBe(protocol.nonMated);
+  });
+
+  it('counts false matches over every non-mated search against every listed person', () => {
+    const protocol = watchlistProtocol({ people });
+    const embeddings = new Map<string, Float32Array>([
+      ['Ann_Lee/1.jpg', at(0)],
+      ['Bob_Roe/1.jpg', at(90)],
+      ['Cy_Doe/1.jpg', at(180)],
+      ['Dan_Fox/1.jpg', at(60)], // cos 0.5 with Ann, 0.87 with Bob, -0.5 with Cy
+    ]);
+    // Eve_Kim has no embedding (no face found): no comparison.
+    const rates = falseMatchRates(protocol, embeddings, [0.9, 0.4, 0.8]);
+    expect(rates.comparisons).toBe(3);
+    expect(rates.points.map((p) => p.threshold)).toEqual([0.4, 0.8, 0.9]);
+    expect(rates.points.map((p) => p.fmr)).toEqual([2 / 3, 1 / 3, 0]);
   });
 
   it('takes names with the same parts, or one within the other, as maybe one person', () => {

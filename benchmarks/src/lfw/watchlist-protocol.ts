@@ -194,6 +194,38 @@ function bestMatch(
   return best;
 }
 
+/**
+ * The false match rate at each threshold: of every comparison between a non-mated search and a
+ * gallery entry (people not on the list against every listed person), the share scoring at or above
+ * it. A deployment's expected false alerts follow from it for any list size: FPIR = 1 - (1 - FMR)^N.
+ */
+export function falseMatchRates(
+  protocol: WatchlistProtocol,
+  embeddings: ReadonlyMap<string, Float32Array | undefined>,
+  thresholds: readonly number[],
+): { comparisons: number; points: { threshold: number; fmr: number }[] } {
+  const gallery = protocol.gallery.flatMap((g) => embeddings.get(g.file) ?? []);
+  const sorted = [...thresholds].sort((a, b) => a - b);
+  const atOrAbove = new Array<number>(sorted.length).fill(0);
+  let comparisons = 0;
+  for (const search of protocol.nonMated) {
+    const probe = embeddings.get(search.file);
+    if (!probe) continue;
+    for (const entry of gallery) {
+      const score = dot(probe, entry);
+      comparisons++;
+      for (let i = 0; i < sorted.length && score >= (sorted[i] as number); i++) (atOrAbove[i] as number)++;
+    }
+  }
+  return {
+    comparisons,
+    points: sorted.map((threshold, i) => ({
+      threshold,
+      fmr: (atOrAbove[i] as number) / Math.max(1, comparisons),
+    })),
+  };
+}
+
 /** Smallest float above `value`: a threshold that `value` itself does not reach. */
 function justAbove(value: number): number {
   return value + Math.max(Math.abs(value) * 1e-7, 1e-9);

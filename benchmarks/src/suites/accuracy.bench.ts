@@ -16,6 +16,7 @@ import { round } from '../harness/statistics.js';
 import { EmbeddingCache } from '../lfw/embedding-cache.repository.js';
 import { imagesToEmbed, type LfwDataset, openLfw } from '../lfw/lfw-dataset.js';
 import {
+  falseMatchRates,
   type IdentificationResult,
   identificationRates,
   protocolFiles,
@@ -38,6 +39,8 @@ const NPL_ANCHOR = { tpir: 0.89, fpir: 1 / 6000, threshold: 0.6, watchlist: 10_0
 const FPIRS = [1 / 100, 1 / 1000];
 /** Watchlist sizes: the first 100 and 1,000 enrolled people, and all of them (1,680). */
 const WATCHLIST_SIZES = [100, 1000, undefined];
+/** Thresholds the false match rate is reported at: 0.20 to 0.95 by 0.01. */
+const FMR_THRESHOLDS = Array.from({ length: 76 }, (_, i) => round(0.2 + i / 100, 2));
 /** Issue 21's targets for the default profile on the whole list. */
 const DEFAULT_TARGETS = { rank1: 0.98, tpirAtOneInThousand: 0.9 };
 /** Time a full run may spend embedding photos the cache lacks, per profile. */
@@ -65,6 +68,11 @@ interface ProfileAccuracy {
   identification: (Omit<IdentificationResult, 'nonMatedScores' | 'matedScores'> & {
     atDefaultThreshold: { threshold: number; tpir: number; fpir: number };
   })[];
+  /**
+   * Per-comparison false match rates by threshold (non-mated searches x every entry): what a
+   * deployment's expected false alerts are computed from for its own list size.
+   */
+  falseMatchRates?: { comparisons: number; points: { threshold: number; fmr: number }[] };
   /** People with a third photo searched by one view and by the fused two (the whole list). */
   tracks?: { searches: number; single: OperatingFigures; fused: OperatingFigures };
 }
@@ -254,6 +262,10 @@ export const accuracyBenchmark: Benchmark = {
         );
         result.identification = identification;
         if (profile === 'default') result.tracks = fusedTracks(protocol, dataset, cache, engine.threshold);
+        if (protocolFilesCached(protocol, cache)) {
+          const embeddings = new Map([...cache.entries].map(([file, entry]) => [file, entry.embedding]));
+          result.falseMatchRates = falseMatchRates(protocol, embeddings, FMR_THRESHOLDS);
+        }
         detCurves.set(profile, curves);
         results.push(result);
         context.log(`${profile}: ${result.images.cached}/${result.images.wanted} photos embedded`);
@@ -309,6 +321,16 @@ export const accuracyBenchmark: Benchmark = {
           value: `fused ${at(fused)}`,
           reference: `one view ${at(single)}`,
           note: `the matcher's per-track fusion (equal weights here); at the profile threshold ${fused.atDefaultThreshold.threshold}: TPIR ${percent(fused.atDefaultThreshold.tpir, 1)} fused, ${percent(single.atDefaultThreshold.tpir, 1)} one view`,
+        });
+      }
+      const fmr = r.falseMatchRates?.points.find((p) => Math.abs(p.threshold - r.defaultThreshold) < 1e-6);
+      if (fmr && r.falseMatchRates) {
+        const perThousand = (n: number) => round(1000 * (1 - (1 - fmr.fmr) ** n), 2);
+        summary.push({
+          metric: `False match rate, ${r.profile}, at its threshold ${r.defaultThreshold}; expected false alerts per 1,000 faces`,
+          value: `${fmr.fmr.toExponential(2)}; ${perThousand(1000)} (1,000 entries), ${perThousand(10_000)} (10,000)`,
+          reference: 'NPL (NEC at the Met): about 1 in 60,000 faces at 1,000 images, 1 in 6,000 at 10,000',
+          note: `${r.falseMatchRates.comparisons.toLocaleString('en')} non-mated comparisons; FPIR = 1 - (1 - FMR)^N`,
         });
       }
       const curves = detCurves.get(r.profile) ?? [];
