@@ -81,7 +81,7 @@ function writeAtomically(file: string, data: Uint8Array | string): void {
   fs.renameSync(temporary, file);
 }
 
-/** `accurate.json`: the default profile's views before they became the default (2026-12-03). */
+/** Profile files earlier builds wrote that no profile name resolves to any more: deleted from the build. */
 const RETIRED_PROFILE_FILES = ['accurate.json'];
 
 /** `profile` with its files inside `outputDir` and the embedder `floatEmbedder`: for calibration. */

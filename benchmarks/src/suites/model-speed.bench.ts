@@ -90,7 +90,7 @@ export const modelSpeedBenchmark: Benchmark = {
       { profile: 'default', threads: config.VIGIL_ORT_THREADS },
     ];
     if (cores > config.VIGIL_ORT_THREADS) runs.push({ profile: 'default', threads: cores });
-    // dlib's descriptor over its turned views (the default until 2026-12-06), and over the crop and
+    // dlib's descriptor over its turned views (the `dlib` profile), and over the crop and
     // mirror only: the same detector and landmarks, other embedders.
     runs.push({ profile: 'dlib', threads: config.VIGIL_ORT_THREADS });
     runs.push({ profile: 'fast', threads: config.VIGIL_ORT_THREADS });
