@@ -33,6 +33,7 @@ export {
 } from './oversight/retention.service.js';
 export { type DeploymentStats, type OversightStats, StatsService } from './oversight/stats.service.js';
 export { ThresholdService } from './oversight/threshold.service.js';
+export { type UseLog, UseLogService, useLogCsv } from './oversight/use-log.service.js';
 export { type AuthHook, bearerToken } from './plugins/auth.plugin.js';
 export { AUTH_ERRORS, errorResponses, errorSchema, uuidParams } from './routes/schemas.js';
 export {

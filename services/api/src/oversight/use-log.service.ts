@@ -44,9 +44,9 @@ export class UseLogService {
     };
   }
 
-  /** The log with its export on the audit trail. */
+  /** The log with its export on the audit trail; `actor.id` is null for the command line. */
   async export(
-    actor: AuthUser,
+    actor: Pick<AuthUser, 'username'> & { id: string | null },
     deploymentId: string,
     window: { from?: Date; to?: Date },
     format: 'json' | 'csv',

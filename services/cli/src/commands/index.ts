@@ -10,6 +10,7 @@ import { migrateCommand } from './migrate.command.js';
 import { reembedCommand } from './reembed.command.js';
 import { retentionCommand } from './retention.command.js';
 import { serveCommand } from './serve.command.js';
+import { useLogCommand } from './use-log.command.js';
 
 /** Every `vigil` sub-command, by name. */
 export const commands: Record<string, Command> = {
@@ -24,4 +25,5 @@ export const commands: Record<string, Command> = {
   retention: retentionCommand,
   calibrate: calibrateCommand,
   reembed: reembedCommand,
+  'use-log': useLogCommand,
 };
