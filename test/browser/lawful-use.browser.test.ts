@@ -77,7 +77,8 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       expect(await verificationOf(first)).toContain('Nobody has yet');
       await first.click(`.alert-card[data-alert-id="${alertId}"] button[data-outcome="confirmed"]`);
       await expect.poll(() => verificationOf(first)).toContain('Confirmed by op-first');
-      expect(await verificationOf(first)).toContain('Waiting for a second operator');
+      // Who is awaited: the deployment's other operator.
+      expect(await verificationOf(first)).toContain('Waiting for a second operator (op-second)');
       await harness.shots(first, 'operator-waiting');
 
       // The same operator again is refused in words.

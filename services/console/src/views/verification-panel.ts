@@ -11,12 +11,18 @@ export interface VerificationState {
   waitingFor: number;
 }
 
-/** What the operator reads on a card: who has confirmed, and who is still awaited. */
-export function verificationText(state: VerificationState | undefined): string {
+/**
+ * What the operator reads on a card: who has confirmed, and who is still awaited (the deployment's
+ * other operators, when known).
+ */
+export function verificationText(state: VerificationState | undefined, operators: string[] = []): string {
   const who = (state?.confirmations ?? []).map((c) => `${c.username} (${formatTime(c.createdAt)})`);
   if (!state || who.length === 0) return 'Needs two operators to confirm before anyone acts. Nobody has yet.';
   if (state.actionable) return `Verified by ${who.join(' and ')}: may be acted on.`;
-  return `Confirmed by ${who.join(', ')}. Waiting for a second operator to confirm before anyone acts.`;
+  const confirmed = new Set(state.confirmations.map((c) => c.username));
+  const others = operators.filter((name) => !confirmed.has(name));
+  const awaited = others.length > 0 ? ` (${others.join(' or ')})` : '';
+  return `Confirmed by ${who.join(', ')}. Waiting for a second operator${awaited} to confirm before anyone acts.`;
 }
 
 /**
@@ -27,6 +33,8 @@ export function verificationText(state: VerificationState | undefined): string {
 export class VerificationPanel {
   readonly #states = new Map<string, VerificationState>();
   #required = false;
+  /** The deployment's operators, who may give the awaited confirmation. */
+  #operators: string[] = [];
 
   constructor(
     private readonly deploymentId: string,
@@ -44,6 +52,10 @@ export class VerificationPanel {
       `/deployments/${this.deploymentId}/verifications`,
     );
     this.#required = result.required;
+    if (this.#required && this.#operators.length === 0)
+      this.#operators = (
+        await api<{ username: string }[]>(`/deployments/${this.deploymentId}/officers`).catch(() => [])
+      ).map((o) => o.username);
     for (const state of result.alerts) this.#update(state);
   }
 
@@ -67,7 +79,7 @@ export class VerificationPanel {
         hidden: !this.#required,
         role: 'status',
       },
-      this.#required ? verificationText(state) : '',
+      this.#required ? verificationText(state, this.#operators) : '',
     );
     return element;
   }
