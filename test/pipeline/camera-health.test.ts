@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildApp } from '@vigil/api';
-import { type Bus, createLogger, loadConfig } from '@vigil/core';
+import { type Bus, createLogger, createMetrics, loadConfig } from '@vigil/core';
 import {
   backendName,
   createTestBus,
@@ -109,9 +109,11 @@ describe(`camera status tells frames read from frames analysed (${backendName})`
     expect(started.statusCode, started.body).toBe(200);
 
     const counters = new DeploymentCounters(testDb.db, logger, 100);
+    const metrics = createMetrics({ role: 'ingest', processMetrics: false });
     const ingest = new IngestService(new CameraRepository(testDb.db), bus, logger, {
       reconcileIntervalMs: 600_000,
       statusIntervalMs: 250,
+      metrics,
       accounting: {
         read: (deploymentId, cameraId, frames) =>
           counters.add(deploymentId, cameraId, { framesRead: frames }),
@@ -156,6 +158,9 @@ describe(`camera status tells frames read from frames analysed (${backendName})`
         publish_failed: 0,
         detector_busy: 0,
       });
+      expect(await metrics.registry.getSingleMetricAsString('vigil_frames_dropped_total')).toContain(
+        'reason="detector_unavailable"',
+      );
       await counters.flush();
       const stats = (await call('GET', `/api/v1/deployments/${id}/stats`)).json();
       expect(stats.framesRead).toBeGreaterThan(0);
