@@ -4,9 +4,11 @@
  * desktop and phone size go to `test-artifacts/browser/roles/`.
  */
 import fs from 'node:fs';
+import { loadDataCipher } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeployment, storeAlert } from '../../services/api/test/realtime-fixtures.js';
 import { CHROMIUM, type ConsoleHarness, startConsoleHarness } from './console.fixture.js';
 
 const ADMIN_PASSWORD = 'roles test admin password';
@@ -35,6 +37,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(
     beforeAll(async () => {
       harness = await startConsoleHarness({ artifacts: 'browser/roles', adminPassword: ADMIN_PASSWORD });
       await harness.createUser('op-one', USER_PASSWORD, 'operator');
+      await harness.createUser('op-two', USER_PASSWORD, 'operator');
     }, 240_000);
 
     afterAll(async () => {
@@ -169,5 +172,114 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       await harness.shots(p, '4-deployment-stopped');
       expect(harness.cspViolations).toEqual([]);
     }, 120_000);
+
+    it('lets one operator take an alert so the other sees who has it, filters the list, says why it is empty, shows times in words and enlarges the faces (issue #23 operator)', async () => {
+      const { system } = harness;
+      const deployment = await createDeployment(system.db, 'Operator test deployment');
+      // Stopped: its made-up camera is not for the ingest to run; its alerts still list.
+      await system.db.query("UPDATE deployments SET status = 'stopped' WHERE id = $1", [
+        deployment.deploymentId,
+      ]);
+      const users = await harness.call<{ id: string; username: string }[]>('GET', '/users');
+      const ids = users.filter((u) => u.username.startsWith('op-')).map((u) => u.id);
+      await harness.call('POST', `/deployments/${deployment.deploymentId}/operators`, { userIds: ids });
+      const cipher = loadDataCipher({
+        dataKey: system.config.VIGIL_DATA_KEY,
+        dataDir: system.config.dataDir,
+      });
+      const first = await storeAlert(system.db, system.bus, cipher, deployment);
+      const second = await storeAlert(system.db, system.bus, cipher, deployment);
+
+      const pages: Page[] = [];
+      for (const username of ['op-one', 'op-two']) {
+        const p = await harness.page(username);
+        await harness.login(p, username, USER_PASSWORD);
+        await p.goto(`${system.url}/#/operator?deployment=${deployment.deploymentId}`);
+        await p.locator(`.alert-card[data-alert-id="${first.id}"]`).waitFor();
+        await expect.poll(() => p.getAttribute('#connection', 'data-state')).toBe('connected');
+        pages.push(p);
+      }
+      const [one, two] = pages as [Page, Page];
+      const cardOf = (p: Page, id: string) => p.locator(`.alert-card[data-alert-id="${id}"]`);
+
+      // When, in words, with the exact time on hover.
+      const seen = cardOf(one, first.id).locator('time.when');
+      expect(await seen.textContent()).toMatch(/^(just now|\d+ min ago)$/);
+      expect(await seen.getAttribute('title')).toMatch(/\d/);
+
+      await cardOf(one, first.id).locator('button.claim-button').click();
+      await expect
+        .poll(() => cardOf(one, first.id).locator('.claim-text').textContent())
+        .toBe('You are handling this alert.');
+      // The other operator's card says so within a moment, over the socket.
+      await expect
+        .poll(() => cardOf(two, first.id).locator('.claim-text').textContent(), { timeout: 15_000 })
+        .toBe('op-one is handling this alert.');
+      expect(await cardOf(two, first.id).locator('button.claim-button').isDisabled()).toBe(true);
+      await harness.shots(two, '5-operator-claimed-by-other');
+
+      await two.selectOption('#alert-filter', 'unclaimed');
+      expect(await cardOf(two, first.id).isHidden()).toBe(true);
+      expect(await cardOf(two, second.id).isVisible()).toBe(true);
+      await two.selectOption('#alert-filter', 'mine');
+      await expect
+        .poll(() => two.textContent('#alert-empty'))
+        .toBe('None of the 2 alerts is taken by me. Choose “All alerts” to see them.');
+      await two.selectOption('#alert-filter', 'all');
+      expect(await two.isHidden('#alert-empty')).toBe(true);
+
+      // Giving it back frees it for the other operator.
+      await cardOf(one, first.id).locator('button.claim-button').click();
+      await expect
+        .poll(() => cardOf(two, first.id).locator('.claim-text').textContent(), { timeout: 15_000 })
+        .toBe('Nobody is handling this alert yet.');
+
+      await cardOf(one, first.id).locator('.faces').click();
+      const dialog = one.locator('dialog.crop-dialog');
+      await dialog.waitFor();
+      expect(await dialog.locator('img').first().getAttribute('src')).toMatch(/^data:image\/jpeg;base64,/);
+      await harness.shots(one, '6-operator-enlarged');
+      const size = await dialog.locator('img').first().boundingBox();
+      expect(size?.width).toBeGreaterThan(300);
+      await dialog.locator('button.close-dialog').click();
+      await expect.poll(() => one.locator('dialog.crop-dialog').count()).toBe(0);
+
+      // Passed to op-two as the officer on the ground: their phone shows the camera's face beside
+      // the watchlist photo (it showed the watchlist photo alone).
+      const opTwo = users.find((u) => u.username === 'op-two');
+      await harness.call('POST', `/alerts/${first.id}/dispatch`, { officerId: opTwo?.id });
+      await two.setViewportSize({ width: 390, height: 844 });
+      await two.goto(`${system.url}/#/officer`);
+      const officerCard = two.locator(`.officer-card[data-alert-id="${first.id}"]`);
+      await officerCard.waitFor();
+      expect(await officerCard.locator('img.probe').getAttribute('src')).toMatch(/^data:image\/jpeg;base64,/);
+      expect(await officerCard.locator('time.when').first().textContent()).toMatch(
+        /^(just now|\d+ min ago)$/,
+      );
+      await harness.shots(two, '8-officer-crop-beside-photo');
+
+      // A deployment without alerts says what is happening rather than showing nothing.
+      const quiet = await createDeployment(system.db, 'Quiet deployment');
+      await system.db.query("UPDATE deployments SET status = 'stopped' WHERE id = $1", [quiet.deploymentId]);
+      await harness.call('POST', `/deployments/${quiet.deploymentId}/operators`, { userIds: ids });
+      await one.goto(`${system.url}/#/operator?deployment=${quiet.deploymentId}`);
+      await one.reload();
+      await expect
+        .poll(() => one.textContent('#alert-empty'))
+        .toMatch(/^No alerts yet\. This deployment is stopped: no camera is being watched\./);
+      await harness.shots(one, '7-operator-empty');
+
+      // The phone layout: nothing wider than the screen.
+      await two.setViewportSize({ width: 390, height: 844 });
+      const overflow = await two.evaluate(() => {
+        const page = globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number } };
+          innerWidth: number;
+        };
+        return page.document.documentElement.scrollWidth - page.innerWidth;
+      });
+      expect(overflow).toBeLessThanOrEqual(0);
+      expect(harness.cspViolations).toEqual([]);
+    }, 180_000);
   },
 );

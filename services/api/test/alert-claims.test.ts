@@ -103,4 +103,32 @@ describe(`claiming an alert (${backendName})`, () => {
     expect(refused.json().error.code).toBe('not_assigned');
     expect((await call('POST', '999999999', t.tokens.operator)).statusCode).toBe(404);
   });
+
+  it("gives the officer the camera's crop beside the watchlist photo, and audits that they saw it (issue #23 officer)", async () => {
+    const { id } = await storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+    const passed = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/alerts/${id}/dispatch`,
+      headers: bearer(t.tokens.operator),
+      payload: { officerId: second.id },
+    });
+    expect(passed.statusCode).toBe(201);
+    const mine = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/dispatches/mine',
+      headers: bearer(second.token),
+    });
+    const item = mine.json().find((d: { alertId: string }) => d.alertId === id);
+    expect(item.alert.probeImage).toMatch(/^data:image\/jpeg;base64,/);
+    expect(item.alert.referenceImageUrl).toMatch(/^\/api\/v1\/reference-images\//);
+    const views = await new AuditRepository(t.deps.db).list({
+      action: 'alert_crop.view',
+      actorName: 'second-operator',
+    });
+    expect(
+      views.some(
+        (entry) => entry.details.via === 'officer' && (entry.details.alertIds as string[]).includes(id),
+      ),
+    ).toBe(true);
+  });
 });

@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import type {
   AdjudicationPayload,
   AlertPayload,
+  ClaimPayload,
   ClientToServerEvents,
   DispatchPayload,
   ServerToClientEvents,
@@ -9,12 +10,13 @@ import type {
 } from '../../api/src/realtime/realtime-events.js';
 import { loadSession } from './session.js';
 
-export type { AdjudicationPayload, AlertPayload, DispatchPayload };
+export type { AdjudicationPayload, AlertPayload, ClaimPayload, DispatchPayload };
 
 export interface AlertFeedHandlers {
   alert(alert: AlertPayload): void;
   adjudication(adjudication: AdjudicationPayload): void;
   dispatch?(dispatch: DispatchPayload): void;
+  claim?(claim: ClaimPayload): void;
   connection(state: 'connected' | 'disconnected' | 'refused', detail?: string): void;
 }
 
@@ -59,6 +61,7 @@ export class AlertFeed {
     this.#socket.on('unsubscribed', (notice) => {
       if (notice.deploymentId === this.deploymentId) handlers.connection('refused', notice.error.message);
     });
+    this.#socket.on('claim', (claim) => handlers.claim?.(claim));
   }
 
   async #subscribe(): Promise<SubscribeAck | undefined> {

@@ -272,7 +272,7 @@ export class AlertRepository {
   }
 
   /** Alerts passed to one officer, newest first, with what they need on the ground. */
-  async dispatchedTo(officerId: string, limit: number): Promise<DispatchedAlertRecord[]> {
+  async dispatchedTo(officerId: string, limit: number, withProbe = false): Promise<DispatchedAlertRecord[]> {
     const result = await this.db.query<
       DispatchRow &
         AlertRow & {
@@ -285,7 +285,7 @@ export class AlertRepository {
           location: string;
         }
     >(
-      `SELECT ${alertColumns(false)}, x.id::text AS dispatch_id, x.alert_id::text AS alert_id_text,
+      `SELECT ${alertColumns(withProbe)}, x.id::text AS dispatch_id, x.alert_id::text AS alert_id_text,
               x.officer_id, o.username AS officer_name, x.dispatched_by, d.username AS dispatched_by_name,
               x.note AS dispatch_note, x.created_at AS dispatch_created_at, s.notes AS description,
               dep.name AS deployment_name, dep.location

@@ -164,7 +164,7 @@ export class AlertService {
     user: AuthUser,
     deploymentId: string,
     records: readonly AlertRecord[],
-    via: 'list' | 'socket_replay' | 'socket_live',
+    via: 'list' | 'socket_replay' | 'socket_live' | 'officer',
   ): Promise<void> {
     const alertIds = records.filter((record) => record.encryptedProbe).map((record) => record.id);
     if (alertIds.length === 0) return;
@@ -377,13 +377,21 @@ export class AlertService {
     return record;
   }
 
-  /** The alerts passed to the caller, newest first, with the reference photo's URL and location. */
+  /**
+   * The alerts passed to the caller, newest first: the camera's crop beside the reference photo's URL,
+   * and the location. The crops shown are audited as viewed, one entry per deployment.
+   */
   async dispatchedTo(user: AuthUser, limit: number): Promise<OfficerAlertView[]> {
-    const rows: DispatchedAlertRecord[] = await this.#alerts.dispatchedTo(user.id, limit);
+    const rows: DispatchedAlertRecord[] = await this.#alerts.dispatchedTo(user.id, limit, true);
+    const byDeployment = new Map<string, AlertRecord[]>();
+    for (const { alert } of rows)
+      byDeployment.set(alert.deploymentId, [...(byDeployment.get(alert.deploymentId) ?? []), alert]);
+    for (const [deploymentId, records] of byDeployment)
+      await this.recordCropViews(user, deploymentId, records, 'officer');
     const adjudications = await this.#alerts.adjudicationsOf(rows.map((row) => row.alertId));
     return rows.map(({ alert, description, deploymentName, location, outcome, ...dispatch }) => ({
       ...dispatch,
-      alert: this.#view(alert, adjudications, false),
+      alert: this.#view(alert, adjudications, true),
       description,
       deploymentName,
       location,

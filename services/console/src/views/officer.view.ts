@@ -1,8 +1,10 @@
 import { AlertFeed, type AlertPayload } from '../alerts.socket.js';
 import { api, protectedImage } from '../api.client.js';
-import { clear, formatTime, h } from '../dom.js';
+import { clear, h } from '../dom.js';
 import type { View } from '../main.js';
 import { playAlarm } from '../sound.js';
+import { timeElement } from '../time.js';
+import { enlargeOnClick } from './crop-viewer.js';
 import { errorText, message, OUTCOME_LABELS, OUTCOMES } from './shared.js';
 
 interface OfficerAlert {
@@ -14,11 +16,11 @@ interface OfficerAlert {
   description: string;
   deploymentName: string;
   location: string;
-  alert: Omit<AlertPayload, 'probeImage'> & { cameraName: string | null };
+  alert: Omit<AlertPayload, 'probeImage'> & { cameraName: string | null; probeImage?: string };
   outcome: { outcome: keyof typeof OUTCOME_LABELS; username: string; createdAt: string } | null;
 }
 
-/** For an officer's phone: the alerts an operator passed to them, with the reference photo, and the outcome. */
+/** For an officer's phone: the alerts passed to them, the camera's face beside the watchlist photo, and the outcome. */
 export const officerView: View = (root) => {
   const list = h('ol', { id: 'officer-alerts', class: 'officer-list' });
   root.classList.add('narrow');
@@ -44,6 +46,20 @@ export const officerView: View = (root) => {
           },
           () => {},
         );
+      const faces = h(
+        'div',
+        { class: 'faces' },
+        h(
+          'figure',
+          {},
+          item.alert.probeImage
+            ? h('img', { class: 'probe', src: item.alert.probeImage, alt: 'Face seen by the camera' })
+            : h('div', { class: 'probe missing' }, 'no crop'),
+          h('figcaption', {}, 'Camera'),
+        ),
+        h('figure', {}, photo, h('figcaption', {}, 'Watchlist')),
+      );
+      enlargeOnClick(faces, `${item.alert.label}: the camera's face beside the watchlist photo`);
       list.append(
         h(
           'li',
@@ -52,7 +68,7 @@ export const officerView: View = (root) => {
             'data-alert-id': item.alertId,
             tabindex: '0',
           },
-          photo,
+          faces,
           h(
             'h3',
             {},
@@ -64,7 +80,10 @@ export const officerView: View = (root) => {
           h(
             'p',
             { class: 'muted' },
-            `Seen ${formatTime(item.alert.capturedAt)} · from ${item.dispatchedByName}`,
+            'Seen ',
+            timeElement(item.alert.capturedAt),
+            ` · passed by ${item.dispatchedByName} `,
+            timeElement(item.createdAt),
           ),
           item.note ? h('p', { class: 'note-text' }, item.note) : null,
           h(

@@ -1,8 +1,17 @@
-import { type AdjudicationPayload, AlertFeed, type AlertPayload } from '../alerts.socket.js';
+import {
+  type AdjudicationPayload,
+  AlertFeed,
+  type AlertPayload,
+  type ClaimPayload,
+} from '../alerts.socket.js';
 import { api, protectedImage } from '../api.client.js';
 import { clear, formatTime, h } from '../dom.js';
 import type { View } from '../main.js';
 import { playAlarm } from '../sound.js';
+import { refreshTimes, timeElement } from '../time.js';
+import { ClaimControl } from './alert-claim.js';
+import { AlertFilters } from './alert-filters.js';
+import { enlargeOnClick } from './crop-viewer.js';
 import {
   type DeploymentStatus,
   deploymentPicker,
@@ -19,13 +28,14 @@ interface ListedAlert extends Omit<AlertPayload, 'probeImage'> {
   probeImage?: string;
   cameraName?: string | null;
   adjudications: AdjudicationPayload[];
+  claim?: ClaimPayload | null;
 }
 
 /** Camera health is polled this often; alerts themselves arrive over socket.io. */
 const STATUS_POLL_MS = 5000;
 
 /** Live alert feed of one deployment: probe beside reference, one-click outcomes, camera health. */
-export const operatorView: View = (root) => {
+export const operatorView: View = (root, session) => {
   let feed: AlertFeed | undefined;
   let poll: ReturnType<typeof setInterval> | undefined;
   const cameraNames = new Map<string, string>();
@@ -39,6 +49,8 @@ export const operatorView: View = (root) => {
     'aria-label': 'Alerts',
   });
   const toolbar = h('div', { class: 'toolbar' });
+  const filters = new AlertFilters(list, session.user.username);
+  const claimControls = new Map<string, ClaimControl>();
   const help = h(
     'p',
     { class: 'muted shortcuts' },
@@ -46,7 +58,7 @@ export const operatorView: View = (root) => {
     OUTCOMES.map((o, i) => `${i + 1} ${OUTCOME_LABELS[o]}`).join(', '),
     '.',
   );
-  root.append(h('h2', {}, 'Operator'), toolbar, health, help, list);
+  root.append(h('h2', {}, 'Operator'), toolbar, health, help, filters.empty, list);
   let officers: { id: string; username: string }[] = [];
   let verification: VerificationPanel | undefined;
 
@@ -59,6 +71,13 @@ export const operatorView: View = (root) => {
   async function refreshStatus(deploymentId: string): Promise<void> {
     try {
       const status = await api<DeploymentStatus>(`/deployments/${deploymentId}/status`);
+      const online = status.cameras.filter((camera) => camera.status === 'online').length;
+      filters.watching =
+        status.status === 'running'
+          ? `Vigil is watching ${status.cameras.length} camera${status.cameras.length === 1 ? '' : 's'} (${online} online) and has looked at ${status.facesProcessed} faces.`
+          : `This deployment is ${status.status}: no camera is being watched.`;
+      filters.apply();
+      refreshTimes(list);
       clear(health);
       health.append(
         h(
@@ -137,6 +156,7 @@ export const operatorView: View = (root) => {
     card.dataset.adjudications = JSON.stringify(existing);
     card.dataset.outcome = adjudication.outcome;
     card.querySelector('.outcome')?.replaceWith(outcomeLine(existing));
+    filters.apply();
   }
 
   function alertCard(alert: ListedAlert): HTMLElement {
@@ -155,6 +175,20 @@ export const operatorView: View = (root) => {
       h('option', { value: '' }, 'Pass to officer…'),
       officers.map((o) => h('option', { value: o.id }, o.username)),
     );
+    const faces = h(
+      'div',
+      { class: 'faces' },
+      h(
+        'figure',
+        {},
+        alert.probeImage
+          ? h('img', { class: 'probe', src: alert.probeImage, alt: 'Face seen by the camera' })
+          : h('div', { class: 'probe missing' }, 'no crop'),
+        h('figcaption', {}, 'Camera'),
+      ),
+      h('figure', {}, reference, h('figcaption', {}, 'Watchlist')),
+    );
+    enlargeOnClick(faces, `${alert.label}: the camera's face beside the watchlist photo`);
     const card = h(
       'li',
       {
@@ -163,19 +197,7 @@ export const operatorView: View = (root) => {
         'data-alert-id': alert.id,
         'aria-label': `${alert.priority} alert: ${alert.label}, score ${alert.score.toFixed(3)}, ${camera}`,
       },
-      h(
-        'div',
-        { class: 'faces' },
-        h(
-          'figure',
-          {},
-          alert.probeImage
-            ? h('img', { class: 'probe', src: alert.probeImage, alt: 'Face seen by the camera' })
-            : h('div', { class: 'probe missing' }, 'no crop'),
-          h('figcaption', {}, 'Camera'),
-        ),
-        h('figure', {}, reference, h('figcaption', {}, 'Watchlist')),
-      ),
+      faces,
       h(
         'div',
         { class: 'details' },
@@ -195,7 +217,7 @@ export const operatorView: View = (root) => {
           h('dt', {}, 'Camera'),
           h('dd', {}, camera),
           h('dt', {}, 'Seen'),
-          h('dd', {}, formatTime(alert.capturedAt)),
+          h('dd', {}, timeElement(alert.capturedAt)),
         ),
         outcomeLine(alert.adjudications),
         verification?.line(alert.id),
@@ -258,6 +280,9 @@ export const operatorView: View = (root) => {
         h('p', { class: 'action-status', role: 'status' }),
       ),
     );
+    const claim = new ClaimControl(alert.id, card, session.user, alert.claim ?? null, () => filters.apply());
+    claimControls.set(alert.id, claim);
+    card.querySelector('.outcome')?.after(claim.element);
     card.dataset.adjudications = JSON.stringify(alert.adjudications);
     if (alert.adjudications.length > 0)
       card.dataset.outcome = alert.adjudications[alert.adjudications.length - 1]!.outcome;
@@ -273,6 +298,7 @@ export const operatorView: View = (root) => {
       (child) => BigInt((child as HTMLElement).dataset.alertId ?? '0') < BigInt(alert.id),
     );
     list.insertBefore(card, after ?? null);
+    filters.apply();
     if (live) {
       card.classList.add('fresh');
       if (alert.priority === 'red') playAlarm();
@@ -301,6 +327,7 @@ export const operatorView: View = (root) => {
   async function open(deploymentId: string): Promise<void> {
     stop();
     cards.clear();
+    claimControls.clear();
     clear(list);
     history.replaceState(null, '', `#/operator?deployment=${deploymentId}`);
     await refreshStatus(deploymentId);
@@ -332,6 +359,7 @@ export const operatorView: View = (root) => {
       {
         alert: (alert) => addAlert({ ...alert, adjudications: [] }, true),
         adjudication: showAdjudication,
+        claim: (claim) => claimControls.get(claim.alertId)?.update(claim),
         connection: (state, detail) => {
           connection.textContent = state === 'connected' ? 'live' : detail ? `${state}: ${detail}` : state;
           connection.dataset.state = state;
@@ -344,13 +372,19 @@ export const operatorView: View = (root) => {
   listDeployments().then(
     (deployments) => {
       if (deployments.length === 0) {
-        toolbar.append(message('No deployment is assigned to you.'));
+        toolbar.append(
+          message(
+            'No deployment is assigned to you. An admin assigns operators under Deployments; alerts appear here once one is.',
+          ),
+        );
         return;
       }
       toolbar.append(
         h('label', { for: 'deployment-picker' }, 'Deployment '),
         deploymentPicker(deployments, (id) => void open(id)),
         connection,
+        h('label', { for: 'alert-filter' }, 'Show '),
+        filters.select,
       );
       const picker = toolbar.querySelector<HTMLSelectElement>('#deployment-picker');
       if (picker) void open(picker.value);
