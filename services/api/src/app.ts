@@ -259,9 +259,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     cameraStatus,
   );
   // socket.io (/socket.io, namespace /alerts) on this server, and app.alerts for the alert routes.
-  const authorisations = new AuthorisationService(deps.db, deployments, {
-    urgentDecisionHours: config.VIGIL_URGENT_DECISION_HOURS,
-  });
+  const authorisations = new AuthorisationService(
+    deps.db,
+    deployments,
+    { urgentDecisionHours: config.VIGIL_URGENT_DECISION_HOURS },
+    deps.bus,
+  );
   // Every API process runs the schedule: each stop locks the deployment's row, so two never both act.
   const schedule = startAuthorisationSchedule({
     service: authorisations,

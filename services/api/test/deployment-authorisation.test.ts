@@ -1,8 +1,10 @@
-import { AuditRepository } from '@vigil/core';
+import { AuditRepository, type StoredMessage } from '@vigil/core';
 import { backendName, waitFor } from '@vigil/core/testing';
+import { decodeAlert } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiCall, approveWatchlist } from './authorisation.fixture.js';
 import { createWatchlist, recordAlert, type SeededSubject, testCipher } from './oversight/fixtures.js';
+import { storeAlert } from './realtime-fixtures.js';
 import { createTestApp, injectCaller, type TestApp } from './test-app.js';
 
 const MODEL = 'test-model';
@@ -42,6 +44,20 @@ async function plannedDeployment(
     url: 'rtsp://127.0.0.1:1/none',
   });
   return { id: created.json.id, cameraId: camera.json.id, subjects: list.subjects };
+}
+
+/** How many of the deployment's alerts the durable alert stream (the live feed's source) holds. */
+async function streamed(t: TestApp, deploymentId: string): Promise<number> {
+  let held = 0;
+  await t.deps.bus.durable.erase((message: StoredMessage) => {
+    try {
+      if (decodeAlert(message.data).deploymentId === deploymentId) held++;
+    } catch {
+      // Not an alert (another test's message on a shared server).
+    }
+    return false;
+  });
+  return held;
 }
 
 async function snapshotAndAlerts(t: TestApp, id: string): Promise<{ entries: number; alerts: number }> {
@@ -228,7 +244,16 @@ describe(`deployment authorisation (${backendName})`, () => {
         subject,
         capturedAt: new Date(),
       });
-    expect(await snapshotAndAlerts(t, id)).toEqual({ entries: 2, alerts: 2 });
+    // One as the matcher stores it: its row and its copy on the durable alert stream.
+    const [first] = subjects;
+    await storeAlert(t.deps.db, t.deps.bus, t.deps.cipher!, {
+      deploymentId: id,
+      cameraId,
+      subjectId: first!.id,
+      referenceImageId: first!.referenceImageIds[0]!,
+    });
+    expect(await snapshotAndAlerts(t, id)).toEqual({ entries: 2, alerts: 3 });
+    expect(await streamed(t, id)).toBe(1);
 
     const refused = await authoriser('POST', `/authorisations/${request.id}/decision`, {
       decision: 'refused',
@@ -240,13 +265,14 @@ describe(`deployment authorisation (${backendName})`, () => {
     expect(deployment).toMatchObject({ status: 'stopped', stopReason: 'authorisation_refused' });
     expect(deployment.purgedAt).toBeTruthy();
     expect(await snapshotAndAlerts(t, id)).toEqual({ entries: 0, alerts: 0 });
+    expect(await streamed(t, id)).toBe(0);
     const [audit] = await new AuditRepository(t.deps.db).list({
       action: 'deployment.authorisation_refused',
       targetId: id,
     });
     expect(audit?.details).toMatchObject({
       stopReason: 'authorisation_refused',
-      deleted: { entries: 2, alerts: 2, crops: 2 },
+      deleted: { entries: 2, alerts: 3, crops: 3 },
     });
   });
 });

@@ -336,12 +336,13 @@ export class AuthorisationRepository {
 
   /**
    * Alerts a matcher stored after its deployment's data was deleted (its cached status said running
-   * for a moment longer): deleted on the next check. Returns how many.
+   * for a moment longer): deleted on the next check. Returns each deleted alert's deployment.
    */
-  async deleteLateAlerts(): Promise<number> {
-    const { rowCount } = await this.db.query(
-      'DELETE FROM alerts WHERE deployment_id IN (SELECT id FROM deployments WHERE purged_at IS NOT NULL)',
+  async deleteLateAlerts(): Promise<string[]> {
+    const { rows } = await this.db.query<{ deployment_id: string }>(
+      `DELETE FROM alerts WHERE deployment_id IN (SELECT id FROM deployments WHERE purged_at IS NOT NULL)
+       RETURNING deployment_id`,
     );
-    return rowCount;
+    return rows.map((row) => row.deployment_id);
   }
 }

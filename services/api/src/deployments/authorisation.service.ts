@@ -1,5 +1,6 @@
 import {
   AuditRepository,
+  type Bus,
   ConflictError,
   type Database,
   ForbiddenError,
@@ -9,6 +10,7 @@ import {
 } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
 import { DeploymentStateError } from '../errors.js';
+import { AlertFeedRepository } from '../realtime/alert-feed.repository.js';
 import { isUuid } from '../uuid.js';
 import {
   type Authorisation,
@@ -41,14 +43,25 @@ const SYSTEM_ACTOR: Actor = { id: null, username: 'system:authorisation' };
 export class AuthorisationService {
   readonly #authorisations: AuthorisationRepository;
   readonly #audit: AuditRepository;
+  readonly #alertStream: AlertFeedRepository | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly deployments: DeploymentService,
     private readonly settings: AuthorisationSettings,
+    /** The bus whose durable alert stream loses a purged deployment's alerts too. */
+    bus?: Bus,
   ) {
     this.#authorisations = new AuthorisationRepository(db);
     this.#audit = new AuditRepository(db);
+    this.#alertStream = bus ? new AlertFeedRepository(bus) : undefined;
+  }
+
+  /** The stream's copies of the deployments' alerts (label, subject, time) go with their rows. */
+  async #eraseStreamed(deploymentIds: string[]): Promise<void> {
+    if (!this.#alertStream || deploymentIds.length === 0) return;
+    const ids = new Set(deploymentIds);
+    await this.#alertStream.eraseAlerts((alert) => ids.has(alert.deploymentId));
   }
 
   /**
@@ -159,7 +172,10 @@ export class AuthorisationService {
         }
       },
     );
-    if (stopped) this.deployments.announceStopped(found.deploymentId);
+    if (stopped) {
+      this.deployments.announceStopped(found.deploymentId);
+      await this.#eraseStreamed([found.deploymentId]);
+    }
     return (await this.#authorisations.find(authorisationId))!;
   }
 
@@ -200,7 +216,10 @@ export class AuthorisationService {
           },
         )
         .then(() => true, ignoreHandled);
-      if (stopped) this.deployments.announceStopped(due.deploymentId);
+      if (stopped) {
+        this.deployments.announceStopped(due.deploymentId);
+        await this.#eraseStreamed([due.deploymentId]);
+      }
       if (done) lapsed.push(due.id);
     }
     const ended: string[] = [];
@@ -216,14 +235,17 @@ export class AuthorisationService {
         ended.push(id);
       }
     }
-    const lateAlerts = await this.#authorisations.deleteLateAlerts();
-    if (lateAlerts > 0)
+    const late = await this.#authorisations.deleteLateAlerts();
+    const lateAlerts = late.length;
+    if (lateAlerts > 0) {
+      await this.#eraseStreamed([...new Set(late)]);
       await this.#audit.append({
         actorId: null,
         actorName: SYSTEM_ACTOR.username,
         action: 'deployment.late_alerts_deleted',
-        details: { alerts: lateAlerts },
+        details: { alerts: lateAlerts, deploymentIds: [...new Set(late)] },
       });
+    }
     return { lapsed, ended, lateAlerts };
   }
 }
