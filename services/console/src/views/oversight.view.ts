@@ -51,10 +51,41 @@ function barChart(title: string, data: [string, number][]): Element {
   return h('figure', { class: 'chart-figure' }, chart as unknown as Node, h('figcaption', {}, title));
 }
 
+/** Why frames read were not analysed, in an oversight reader's words (reasons of GET .../stats). */
+const NOT_ANALYSED_WORDS: Record<string, string> = {
+  publish_failed: 'while the message bus was down',
+  detector_unavailable: 'with no face detector running',
+  detector_busy: 'dropped by a detector that was behind',
+  queue_full: 'dropped because the camera reader fell behind',
+};
+
+interface WatchedFigures {
+  framesRead?: number;
+  framesProcessed?: number;
+  watchedShare?: number | null;
+  framesNotAnalysed?: { total: number; byReason: Record<string, number> };
+}
+
+/** How much of what the cameras saw was analysed, and why the rest was not, in one sentence. */
+export function watchedSentence(figures: WatchedFigures): string {
+  const read = figures.framesRead ?? 0;
+  if (read === 0 || figures.watchedShare === null || figures.watchedShare === undefined)
+    return 'Frames read by the cameras were not counted in this period.';
+  const count = (n: number) => n.toLocaleString('en-GB');
+  const share = `${Math.floor(figures.watchedShare * 1000) / 10}%`;
+  const missed = Object.entries(figures.framesNotAnalysed?.byReason ?? {})
+    .filter(([, frames]) => frames > 0)
+    .sort(([, a], [, b]) => b - a)
+    .map(([reason, frames]) => `${count(frames)} ${NOT_ANALYSED_WORDS[reason] ?? reason}`);
+  const watched = `Watched: ${share} of the ${count(read)} frames the cameras gave were analysed.`;
+  return missed.length > 0 ? `${watched} Not analysed: ${missed.join('; ')}.` : watched;
+}
+
 function statsBlock(title: string, stats: Record<string, unknown>): HTMLElement {
   const block = h('div', { class: 'card stats' }, h('h3', {}, title));
   // Per deployment the outcomes are top-level; across deployments they sit under `totals`.
   const totals = stats.totals as Record<string, unknown> | undefined;
+  block.append(h('p', { class: 'watched' }, watchedSentence((totals ?? stats) as WatchedFigures)));
   const outcomes = (stats.outcomes ?? totals?.outcomes) as Record<string, number> | undefined;
   if (outcomes && typeof outcomes === 'object')
     block.append(
