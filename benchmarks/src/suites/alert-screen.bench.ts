@@ -2,13 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CONSOLE_DIST } from '@vigil/api';
-import { loadConfig } from '@vigil/core';
-import { FaceEngine } from '@vigil/face-runtime';
 import { chromium } from 'playwright-core';
 import type { Benchmark, BenchmarkContext, BenchmarkOutcome } from '../harness/benchmark.js';
 import { round, summarise } from '../harness/statistics.js';
 import { LiveSystem, makeVideo } from './live-system.js';
-import { type Box, faceCrop, samplePhotos, toFrame } from './sample-frames.js';
+import { faceCrop, largestSampleFaces, samplePhotos, toFrame } from './sample-frames.js';
 
 /** Debian's Chromium, driven by playwright-core (no browser download). */
 const CHROMIUM = '/usr/bin/chromium';
@@ -32,21 +30,12 @@ export const alertScreenBenchmark: Benchmark = {
       return skipped(`the console is not built (${CONSOLE_DIST}); run npm run build`);
     const seconds = context.mode === 'quick' ? 20 : 45;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-screen-'));
-    const engine = await FaceEngine.load({
-      ...FaceEngine.optionsFromConfig(loadConfig()),
-      modelsDir: context.modelsDir,
-    });
     let live: LiveSystem | undefined;
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     try {
+      // The largest face of each sample photo: enrolled, and the one the single-face video shows.
       const photos = samplePhotos();
-      const largest: { file: string; box: Box }[] = [];
-      for (const file of photos) {
-        const face = (await engine.detect(fs.readFileSync(file))).faces[0];
-        if (face) largest.push({ file, box: face.face.box });
-      }
-      const threshold = engine.threshold;
-      await engine.dispose();
+      const { faces: largest, threshold } = await largestSampleFaces(context.modelsDir);
       const video = await makeVideo(dir, 'crowd', await Promise.all(photos.map((f) => toFrame(f))));
       live = await LiveSystem.start(dir);
       const watchlist = await live.api('POST', '/watchlists', {
@@ -128,7 +117,6 @@ export const alertScreenBenchmark: Benchmark = {
     } finally {
       await browser.close().catch(() => undefined);
       await live?.stop();
-      await engine.dispose().catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   },

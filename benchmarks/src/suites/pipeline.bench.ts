@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '@vigil/core';
-import { FaceEngine } from '@vigil/face-runtime';
 import type {
   Benchmark,
   BenchmarkContext,
@@ -13,7 +11,7 @@ import type {
 import { median, round, summarise } from '../harness/statistics.js';
 import { RESULTS_DIR } from '../paths.js';
 import { LiveSystem, makeVideo, residentMemory, sumMetric } from './live-system.js';
-import { type Box, faceCrop, samplePhotos, singleFaceFrame, toFrame } from './sample-frames.js';
+import { faceCrop, largestSampleFaces, samplePhotos, singleFaceFrame, toFrame } from './sample-frames.js';
 
 /** The camera the issue names: 1080p at 10 fps. */
 const CAMERA_FPS = 10;
@@ -162,21 +160,11 @@ export const pipelineBenchmark: Benchmark = {
   title: 'Live pipeline: 1080p cameras at 10 fps through ingest, detector, embedder and matcher',
   async run(context: BenchmarkContext): Promise<BenchmarkOutcome> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-pipeline-'));
-    const engine = await FaceEngine.load({
-      ...FaceEngine.optionsFromConfig(loadConfig()),
-      modelsDir: context.modelsDir,
-    });
     let live: LiveSystem | undefined;
     try {
       // The largest face of each sample photo: enrolled, and the one the single-face video shows.
       const photos = samplePhotos();
-      const largest: { file: string; box: Box }[] = [];
-      for (const file of photos) {
-        const face = (await engine.detect(fs.readFileSync(file))).faces[0];
-        if (face) largest.push({ file, box: face.face.box });
-      }
-      const threshold = engine.threshold;
-      await engine.dispose();
+      const { faces: largest, threshold } = await largestSampleFaces(context.modelsDir);
       const crowd = await makeVideo(dir, 'crowd', await Promise.all(photos.map((f) => toFrame(f))));
       const single = await makeVideo(
         dir,
@@ -310,7 +298,6 @@ export const pipelineBenchmark: Benchmark = {
       return { status: 'ok', summary, notes, data: { enrolled, threshold, scenarios: results }, charts };
     } finally {
       await live?.stop();
-      await engine.dispose().catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   },

@@ -1,5 +1,8 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { loadConfig } from '@vigil/core';
+import { FaceEngine } from '@vigil/face-runtime';
 import sharp from 'sharp';
 
 const require = createRequire(import.meta.url);
@@ -82,4 +85,24 @@ export async function singleFaceFrame(file: string, box: Box, factor = 2): Promi
     ])
     .jpeg({ quality: 90 })
     .toBuffer();
+}
+
+/**
+ * The largest face of each face-api sample photo as the profile in `modelsDir`'s config finds it, and
+ * that profile's default threshold: what the live benchmarks enrol and show their cameras.
+ */
+export async function largestSampleFaces(
+  modelsDir: string,
+): Promise<{ faces: { file: string; box: Box }[]; threshold: number }> {
+  const engine = await FaceEngine.load({ ...FaceEngine.optionsFromConfig(loadConfig()), modelsDir });
+  try {
+    const faces: { file: string; box: Box }[] = [];
+    for (const file of samplePhotos()) {
+      const face = (await engine.detect(fs.readFileSync(file))).faces[0];
+      if (face) faces.push({ file, box: face.face.box });
+    }
+    return { faces, threshold: engine.threshold };
+  } finally {
+    await engine.dispose();
+  }
 }
