@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { RetentionService, retentionPolicy } from '@vigil/api';
-import { loadConfig, ValidationError } from '@vigil/core';
+import { type Bus, loadConfig, openBus, ValidationError } from '@vigil/core';
 import { openExistingDatabase } from './audit.command.js';
 import type { Command } from './command.js';
 
@@ -21,8 +21,22 @@ export const retentionCommand: Command = {
     if (positionals[0] !== 'run') throw new ValidationError('usage: vigil retention run [--compact]');
     const config = loadConfig();
     const db = await openExistingDatabase(config);
+    // With NATS, what the run deletes is erased from the alert stream too, as the API's schedule does.
+    let bus: Bus | undefined;
     try {
-      const report = await new RetentionService(db, retentionPolicy(config)).run(
+      bus = config.NATS_URL
+        ? await openBus({
+            natsUrl: config.NATS_URL,
+            name: 'vigil-retention',
+            credsFile: config.NATS_CREDS,
+            user: config.NATS_USER,
+            password: config.NATS_PASSWORD,
+            caFile: config.NATS_CA,
+            alertReplicas: config.VIGIL_ALERT_STREAM_REPLICAS,
+            alertMaxAgeDays: config.VIGIL_ALERT_RETENTION_DAYS,
+          })
+        : undefined;
+      const report = await new RetentionService(db, retentionPolicy(config), undefined, bus).run(
         {
           id: null,
           username: 'cli:retention',
@@ -32,6 +46,7 @@ export const retentionCommand: Command = {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return report.skipped ? 75 : 0;
     } finally {
+      await bus?.close();
       await db.close();
     }
   },
