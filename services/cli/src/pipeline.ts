@@ -19,7 +19,7 @@ import {
 } from '@vigil/face-runtime';
 import { startDetectorWorker } from '@vigil/detector';
 import { startEmbedderWorker } from '@vigil/embedder';
-import { CameraRepository, IngestService } from '@vigil/ingest';
+import { CameraNetworks, CameraRepository, IngestService } from '@vigil/ingest';
 import {
   AlertRepository,
   DeploymentCounters,
@@ -148,6 +148,9 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
   if (roles.ingest) {
     const ingest = new IngestService(new CameraRepository(db), bus, logger, {
       metrics,
+      // Cameras only on the allowed networks, TLS ones verified against this CA (issue #22).
+      cameraNetworks: new CameraNetworks(config.VIGIL_CAMERA_NETWORKS),
+      cameraCaFile: config.VIGIL_CAMERA_CA_FILE,
       // Frames read and never analysed, by reason: how much of a deployment was watched.
       accounting: {
         read: (deploymentId, cameraId, frames) =>
