@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { DataCipher } from '@vigil/core';
-import { backendName, uniqueToken } from '@vigil/core/testing';
+import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assignOperator,
+  baseUrlOf,
   createDeployment,
   createOperator,
+  RecordingClient,
   removeAlertConsumer,
   storeAlert,
   type TestDeployment,
@@ -138,6 +140,25 @@ describe(`two-person verification of alerts (${backendName})`, () => {
       actionable: true,
       waitingFor: 0,
     });
+  });
+
+  it('tells every operator live when the second confirmation makes the alert a confirmed one', async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const watcher = new RecordingClient(baseUrlOf(t.app), first.token);
+    try {
+      await watcher.connected();
+      expect((await watcher.subscribe(guarded.deploymentId)).ok).toBe(true);
+      const alert = await storeAlert(t.deps.db, t.deps.bus, cipher, guarded);
+      await call(first.token, 'POST', `/alerts/${alert.id}/verifications`, {});
+      await call(second.token, 'POST', `/alerts/${alert.id}/verifications`, {});
+      await waitFor(() => watcher.adjudications.find((a) => a.alertId === alert.id));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const events = watcher.adjudications.filter((a) => a.alertId === alert.id);
+      // One event, for the outcome: the first confirmation alone is not an outcome.
+      expect(events.map((a) => [a.outcome, a.username])).toEqual([['confirmed', 'second-verifier']]);
+    } finally {
+      watcher.close();
+    }
   });
 
   it('keeps both decisions, with who and when, on the use log and the audit trail', async () => {
