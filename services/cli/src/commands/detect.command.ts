@@ -45,42 +45,50 @@ export async function loadEngineForFiles(
   return { engine, files };
 }
 
+/**
+ * `vigil detect` and `vigil embed`: loads the engine for the command's files and writes one JSON
+ * line per file, `describe`'s object or the contract's error line; exit status 1 when any file failed.
+ */
+export async function linePerFile(
+  args: string[],
+  usage: string,
+  describe: (engine: FaceEngine, file: string) => Promise<object>,
+): Promise<number> {
+  const { engine, files } = await loadEngineForFiles(args, usage);
+  let status = 0;
+  try {
+    for (const file of files) {
+      try {
+        process.stdout.write(`${JSON.stringify(await describe(engine, file))}\n`);
+      } catch (error) {
+        status = 1;
+        process.stdout.write(`${errorLine(file, error)}\n`);
+      }
+    }
+  } finally {
+    await engine.dispose();
+  }
+  return status;
+}
+
 export const detectCommand: Command = {
   summary: 'detect faces: IMAGE... [--list FILE|-] [--model PROFILE]; one JSON line per image',
-  async run(args) {
-    const { engine, files } = await loadEngineForFiles(
-      args,
-      'vigil detect IMAGE... [--list FILE|-] [--model PROFILE]',
-    );
-    let status = 0;
-    try {
-      for (const file of files) {
-        try {
-          const analysis = await engine.detect(await fs.readFile(file));
-          const faces = analysis.faces.map(({ face }) => ({
-            box: face.box.map((v) => round(v)),
-            score: round(face.score, 4),
-            landmarks: face.landmarks.map(([x, y]) => [round(x), round(y)]),
-            quality: {
-              interOcular: round(face.quality.interOcular),
-              sharpness: round(face.quality.sharpness),
-              yaw: round(face.quality.yaw),
-              pitch: round(face.quality.pitch),
-              score: round(face.quality.score, 4),
-              brightness: round(face.quality.brightness),
-            },
-          }));
-          process.stdout.write(
-            `${JSON.stringify({ file, width: analysis.width, height: analysis.height, faces })}\n`,
-          );
-        } catch (error) {
-          status = 1;
-          process.stdout.write(`${errorLine(file, error)}\n`);
-        }
-      }
-    } finally {
-      await engine.dispose();
-    }
-    return status;
-  },
+  run: (args) =>
+    linePerFile(args, 'vigil detect IMAGE... [--list FILE|-] [--model PROFILE]', async (engine, file) => {
+      const analysis = await engine.detect(await fs.readFile(file));
+      const faces = analysis.faces.map(({ face }) => ({
+        box: face.box.map((v) => round(v)),
+        score: round(face.score, 4),
+        landmarks: face.landmarks.map(([x, y]) => [round(x), round(y)]),
+        quality: {
+          interOcular: round(face.quality.interOcular),
+          sharpness: round(face.quality.sharpness),
+          yaw: round(face.quality.yaw),
+          pitch: round(face.quality.pitch),
+          score: round(face.quality.score, 4),
+          brightness: round(face.quality.brightness),
+        },
+      }));
+      return { file, width: analysis.width, height: analysis.height, faces };
+    }),
 };
