@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger, loadConfig } from '@vigil/core';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { createLogger, loadConfig, type NatsBus } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { CameraStatusTracker } from '@vigil/ingest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,10 +11,11 @@ import { createDeployment } from '../../services/api/test/realtime-fixtures.js';
 import { type System, startSystem } from '../../services/cli/src/system.js';
 
 /**
- * Issue #22 item 6 end to end: VIGIL_CAMERA_NETWORKS, read by `vigil serve --role ingest`, keeps
- * ingest from connecting to a camera elsewhere, and the camera's status says so.
+ * Issue #22 end to end through `vigil serve --role ingest` (startSystem): VIGIL_CAMERA_NETWORKS keeps
+ * ingest from connecting to a camera elsewhere (item 6), and VIGIL_ALERT_RETENTION_DAYS sets the alert
+ * stream's age (item 8).
  */
-describe(`camera settings reach the ingest role (${backendName})`, () => {
+describe(`issue #22 settings reach the roles (${backendName})`, () => {
   let dir: string;
   let testDb: TestDatabase | undefined;
   let system: System;
@@ -24,6 +27,7 @@ describe(`camera settings reach the ingest role (${backendName})`, () => {
       VIGIL_DATA_DIR: dir,
       LOG_LEVEL: 'silent',
       VIGIL_CAMERA_NETWORKS: '10.0.0.0/8',
+      VIGIL_ALERT_RETENTION_DAYS: '9',
       ...(testDb?.url ? { DATABASE_URL: testDb.url } : {}),
       ...(process.env.NATS_URL ? { NATS_URL: process.env.NATS_URL } : {}),
     });
@@ -52,5 +56,12 @@ describe(`camera settings reach the ingest role (${backendName})`, () => {
     } finally {
       tracker.stop();
     }
+  });
+
+  it.skipIf(!process.env.NATS_URL)('keeps the alert stream for VIGIL_ALERT_RETENTION_DAYS', async () => {
+    // The stream is set up on the bus's first use of it.
+    await system.bus.durable.erase(() => false);
+    const jsm = await jetstreamManager((system.bus as NatsBus).connection);
+    expect((await jsm.streams.info('VIGIL_ALERTS')).config.max_age).toBe(nanos(9 * 86_400_000));
   });
 });
