@@ -7,6 +7,8 @@ import { CHROMIUM, type ConsoleHarness, dropFiles, startConsoleHarness } from '.
 
 const ADMIN_PASSWORD = 'lawful deployments admin password';
 const USER_PASSWORD = 'lawful deployments user password 42';
+/** A server round trip and the view's redraw; generous, as the test machine is shared. */
+const WAIT = { timeout: 15_000 };
 
 /** A `datetime-local` value for now + `minutes`, in this machine's (and the browser's) time zone. */
 function localInput(minutes: number): string {
@@ -92,7 +94,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(`lawful deployments in the console (${ba
     await second.click('button[data-watchlist]:has-text("Op Granite")');
     await second.click('#subject-grid button.approve');
     const approved = second.locator('#subject-grid .provenance').first();
-    await expect.poll(() => approved.getAttribute('data-approved')).toBe('yes');
+    await expect.poll(() => approved.getAttribute('data-approved'), WAIT).toBe('yes');
     expect(await approved.textContent()).toContain('Approved by manager-two');
     await harness.shots(second, '2-second-manager-approved');
 
@@ -117,10 +119,10 @@ describe.runIf(fs.existsSync(CHROMIUM))(`lawful deployments in the console (${ba
     await admin.click('#start-deployment');
     await admin.click('#start-anyway');
     await expect
-      .poll(() => admin.textContent('#deployment-feedback'))
+      .poll(() => admin.textContent('#deployment-feedback'), WAIT)
       .toMatch(/authorising officer must grant/);
     await admin.click('#request-authorisation');
-    await expect.poll(() => admin.getAttribute('#authorisation-status', 'data-status')).toBe('pending');
+    await expect.poll(() => admin.getAttribute('#authorisation-status', 'data-status'), WAIT).toBe('pending');
     const asked = admin.locator('#request-composition');
     await asked.waitFor();
     expect(await asked.locator('[data-count=subjects]').textContent()).toBe('1');
@@ -143,7 +145,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(`lawful deployments in the console (${ba
     await harness.shots(officer, '4-authoriser-pending');
     await request.locator('button[data-decision=granted]').click();
     await expect
-      .poll(() => officer.textContent('#authorisation-feedback'))
+      .poll(() => officer.textContent('#authorisation-feedback'), WAIT)
       .toBe('Give your reasons before deciding.');
     await request
       .locator('textarea')
@@ -158,10 +160,11 @@ describe.runIf(fs.existsSync(CHROMIUM))(`lawful deployments in the console (${ba
 
     // The admin starts it: the make-up is recorded, numbers only.
     await admin.click('button[data-deployment]:has-text("Granite high street")');
-    await expect.poll(() => admin.getAttribute('#authorisation-status', 'data-status')).toBe('granted');
+    await expect.poll(() => admin.getAttribute('#authorisation-status', 'data-status'), WAIT).toBe('granted');
     await admin.click('#start-deployment');
     await admin.click('#start-anyway');
-    await expect.poll(() => admin.textContent('#deployment-status')).toBe('running');
+    await expect.poll(() => admin.textContent('#deployment-feedback'), WAIT).toBe('Deployment started.');
+    await expect.poll(() => admin.textContent('#deployment-status'), WAIT).toBe('running');
     const atStart = admin.locator('#deployment-composition');
     await atStart.waitFor();
     expect(await atStart.locator('[data-count=subjects]').textContent()).toBe('1');
