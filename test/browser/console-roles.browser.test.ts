@@ -281,5 +281,42 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       expect(overflow).toBeLessThanOrEqual(0);
       expect(harness.cspViolations).toEqual([]);
     }, 180_000);
+
+    it('counts the subjects of each watchlist, pages them and searches their names and notes (issue #23 watchlist manager)', async () => {
+      await harness.createUser('manager', USER_PASSWORD, 'watchlist_manager');
+      const list = await harness.call<{ id: string }>('POST', '/watchlists', { name: 'Thirty people' });
+      for (let i = 1; i <= 30; i++)
+        await harness.system.db.query(
+          "INSERT INTO subjects (watchlist_id, label, category, priority, notes) VALUES ($1, $2, 'missing', 'amber', $3)",
+          [list.id, `Subject ${String(i).padStart(2, '0')}`, i === 7 ? 'last seen by the river' : ''],
+        );
+      const p = await harness.page('manager');
+      await harness.login(p, 'manager', USER_PASSWORD);
+      await p.goto(`${harness.system.url}/#/watchlists`);
+      const entry = p.locator(`li:has(button[data-watchlist="${list.id}"])`);
+      await expect.poll(() => entry.locator('.subject-count').textContent()).toBe('30 subjects');
+      await p.click(`button[data-watchlist="${list.id}"]`);
+      const cards = p.locator('#subject-grid li[data-subject-id]');
+      await expect.poll(() => cards.count()).toBe(24);
+      expect(await p.textContent('#subjects-page')).toBe('Subjects 1-24');
+      expect(await p.isDisabled('#subjects-previous')).toBe(true);
+      await p.click('#subjects-next');
+      await expect.poll(() => cards.count()).toBe(6);
+      expect(await p.textContent('#subjects-page')).toBe('Subjects 25-30');
+      expect(await p.isDisabled('#subjects-next')).toBe(true);
+
+      await p.fill('#subject-search', 'river');
+      await p.click('#subject-search-form button[type=submit]');
+      await expect.poll(() => cards.count()).toBe(1);
+      expect(await cards.first().textContent()).toContain('Subject 07');
+      expect(await p.textContent('#subjects-page')).toBe('Matching “river”: 1-1');
+      await harness.shots(p, '9-watchlist-search');
+      await p.fill('#subject-search', 'nobody');
+      await p.click('#subject-search-form button[type=submit]');
+      await expect
+        .poll(() => p.textContent('#subject-grid'))
+        .toBe("No subject's name or notes contain “nobody”.");
+      expect(harness.cspViolations).toEqual([]);
+    }, 120_000);
   },
 );

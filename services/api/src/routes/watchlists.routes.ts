@@ -250,7 +250,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number; offset?: number } }>(
+  app.get<{ Params: { id: string }; Querystring: { limit?: number; offset?: number; q?: string } }>(
     '/watchlists/:id/subjects',
     {
       onRequest: managers,
@@ -263,6 +263,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             offset: { type: 'integer', minimum: 0, default: 0 },
+            q: { type: 'string', minLength: 1, maxLength: 200, description: 'Label or notes contain this' },
           },
           additionalProperties: false,
         },
@@ -276,6 +277,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
       enrolment.list(request.params.id, {
         limit: request.query.limit ?? 100,
         offset: request.query.offset ?? 0,
+        q: request.query.q,
       }),
   );
 

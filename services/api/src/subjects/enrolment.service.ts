@@ -292,7 +292,7 @@ export class EnrolmentService {
     return subject;
   }
 
-  async list(watchlistId: string, page: { limit: number; offset: number }): Promise<Subject[]> {
+  async list(watchlistId: string, page: { limit: number; offset: number; q?: string }): Promise<Subject[]> {
     if (!isUuid(watchlistId) || !(await this.#watchlists.find(watchlistId)))
       throw new NotFoundError('watchlist');
     return this.#subjects.listByWatchlist(watchlistId, page);

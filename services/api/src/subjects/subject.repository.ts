@@ -196,10 +196,18 @@ export class SubjectRepository {
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
-  async listByWatchlist(watchlistId: string, page: { limit: number; offset: number }): Promise<Subject[]> {
+  /** A page of a watchlist's subjects, oldest first; `q` keeps those whose label or notes contain it. */
+  async listByWatchlist(
+    watchlistId: string,
+    page: { limit: number; offset: number; q?: string },
+  ): Promise<Subject[]> {
+    // The search text is matched literally: LIKE's wildcards in it are escaped.
+    const pattern = page.q ? `%${page.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
     const { rows } = await this.db.query<SubjectRow>(
-      `${SELECT} WHERE s.watchlist_id = $1 ORDER BY s.created_at, s.id LIMIT $2 OFFSET $3`,
-      [watchlistId, page.limit, page.offset],
+      `${SELECT} WHERE s.watchlist_id = $1
+         AND ($4::text IS NULL OR s.label ILIKE $4 ESCAPE '\\' OR s.notes ILIKE $4 ESCAPE '\\')
+       ORDER BY s.created_at, s.id LIMIT $2 OFFSET $3`,
+      [watchlistId, page.limit, page.offset, pattern],
     );
     return rows.map(fromRow);
   }

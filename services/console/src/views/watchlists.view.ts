@@ -10,7 +10,11 @@ interface Watchlist {
   id: string;
   name: string;
   description?: string;
+  subjectCount: number;
 }
+
+/** Subjects a page: a screen of cards; the search runs on the server, over the whole list. */
+const SUBJECT_PAGE = 24;
 interface Subject extends SubjectProvenance {
   priority: string;
   notes: string;
@@ -93,6 +97,12 @@ export const watchlistsView: View = (root, session) => {
               { type: 'button', class: 'link', 'data-watchlist': w.id, onclick: () => void show(w) },
               w.name,
             ),
+            ' ',
+            h(
+              'span',
+              { class: 'badge subject-count' },
+              `${w.subjectCount} ${w.subjectCount === 1 ? 'subject' : 'subjects'}`,
+            ),
           ),
         ),
       ),
@@ -104,24 +114,68 @@ export const watchlistsView: View = (root, session) => {
   async function show(watchlist: Watchlist): Promise<void> {
     clear(detail);
     const grid = h('ul', { class: 'subject-grid', id: 'subject-grid' });
+    const search = h('input', {
+      id: 'subject-search',
+      type: 'search',
+      maxlength: 200,
+      placeholder: 'Name or notes',
+      'aria-label': 'Search subjects',
+    });
+    const previous = h('button', { type: 'button', id: 'subjects-previous', class: 'small' }, 'Previous');
+    const next = h('button', { type: 'button', id: 'subjects-next', class: 'small' }, 'Next');
+    const pageText = h('span', { id: 'subjects-page', class: 'muted', role: 'status' });
+    let offset = 0;
+    const searchForm = h(
+      'form',
+      { class: 'toolbar', id: 'subject-search-form', role: 'search' },
+      search,
+      h('button', { type: 'submit', class: 'small' }, 'Search'),
+      previous,
+      next,
+      pageText,
+    );
+    searchForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      offset = 0;
+      void loadSubjects();
+    });
+    previous.addEventListener('click', () => {
+      offset = Math.max(0, offset - SUBJECT_PAGE);
+      void loadSubjects();
+    });
+    next.addEventListener('click', () => {
+      offset += SUBJECT_PAGE;
+      void loadSubjects();
+    });
     detail.append(
       h('h3', {}, watchlist.name),
       enrolForm(watchlist, () => void loadSubjects()),
       importForm(watchlist, () => void loadSubjects()),
       h('h4', {}, 'Subjects'),
+      searchForm,
       grid,
     );
     async function loadSubjects(): Promise<void> {
       let subjects: Subject[];
+      const q = search.value.trim();
       try {
-        subjects = await api<Subject[]>(`/watchlists/${watchlist.id}/subjects?limit=1000`);
+        // One more than a page: whether there is a next page.
+        const page = `limit=${SUBJECT_PAGE + 1}&offset=${offset}${q ? `&q=${encodeURIComponent(q)}` : ''}`;
+        subjects = await api<Subject[]>(`/watchlists/${watchlist.id}/subjects?${page}`);
       } catch (error) {
         clear(grid);
         grid.append(message(errorText(error), 'error'));
         return;
       }
+      const more = subjects.length > SUBJECT_PAGE;
+      subjects = subjects.slice(0, SUBJECT_PAGE);
+      previous.disabled = offset === 0;
+      next.disabled = !more;
+      const range = subjects.length > 0 ? `${offset + 1}-${offset + subjects.length}` : 'none';
+      pageText.textContent = q ? `Matching “${q}”: ${range}` : `Subjects ${range}`;
       clear(grid);
-      if (subjects.length === 0) grid.append(message('No subjects yet.'));
+      if (subjects.length === 0)
+        grid.append(message(q ? `No subject's name or notes contain “${q}”.` : 'No subjects yet.'));
       for (const subject of subjects) {
         const photo = h('img', { alt: `Photo of ${subject.label}`, class: 'thumb' });
         const first = subject.images[0];
