@@ -19,6 +19,8 @@ import {
   loadAuditSigner,
   loadDataCipher,
   type ReadinessRegistry,
+  type TemplateKeys,
+  templateKeys,
   type VigilMetrics,
 } from '@vigil/core';
 import { resolveProfile } from '@vigil/face-runtime';
@@ -86,6 +88,8 @@ export interface AppDependencies {
   /** Seals reference images; defaults to `loadDataCipher` from VIGIL_DATA_KEY or the key file. */
   cipher?: DataCipher;
   /**
+  /** Rotate stored templates; default: derived from the data key (`templateKeys(cipher)`). */
+  templates?: TemplateKeys;
    * Camera status for `GET /deployments/:id/status`; by default a CameraStatusTracker (@vigil/ingest)
    * subscribed to the bus's status subjects for the app's lifetime.
    */
@@ -229,7 +233,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   app.addHook('onClose', async () => checkpoints.stop());
   const watchlists = new WatchlistService(deps.db);
-  const enrolment = new EnrolmentService(deps.db, cipher, deps.faceEngine);
+  const templates = deps.templates ?? templateKeys(cipher);
+  const enrolment = new EnrolmentService(deps.db, cipher, deps.faceEngine, templates);
   const imports = new ImportService(deps.db, enrolment, deps.logger);
   await imports.recoverInterrupted();
   app.addHook('onClose', async () => imports.close());
@@ -251,6 +256,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       cameraNetworks: new CameraNetworks(config.VIGIL_CAMERA_NETWORKS),
       modelId: () => {
         modelId ??= resolveProfile(config.VIGIL_MODEL_PROFILE, {
+      templates,
           modelsDir: config.VIGIL_MODELS_DIR,
         }).modelId;
         return modelId;

@@ -1,4 +1,4 @@
-import { AuditRepository, allSubjects, subject } from '@vigil/core';
+import { AuditRepository, allSubjects, loadDataCipher, subject, templateKeys } from '@vigil/core';
 import { backendName, waitFor } from '@vigil/core/testing';
 import { SnapshotRepository } from '@vigil/matcher';
 import { CameraState, decodeDeploymentChanged, encodeCameraStatus } from '@vigil/proto';
@@ -198,7 +198,9 @@ describe(`deployments (${backendName})`, () => {
     // The matcher's query finds the enrolled person in the frozen snapshot.
     const engine = await loadEngine();
     const probe = (await engine.analyse(faces[1]!, { maxFaces: 1 })).faces[0]!.embedding!;
-    const matches = await new SnapshotRepository(t.deps.db).matchExact(
+    // The snapshot is rotated with its deployment's salt: the matcher holds the template key too.
+    const templates = templateKeys(loadDataCipher({ dataDir: t.dataDir }));
+    const matches = await new SnapshotRepository(t.deps.db, { templates }).matchExact(
       id,
       engine.profile.modelId,
       probe,

@@ -1,4 +1,5 @@
-import { AuditRepository, DataCipher, referenceImageContext } from '@vigil/core';
+import { createHash } from 'node:crypto';
+import { AuditRepository, DataCipher, referenceImageContext, templateKeys } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +172,30 @@ describe(`enrolment (${backendName})`, () => {
       expect.objectContaining({ index: 1, code: 'duplicate_image' }),
     ]);
     expect(await counts()).toEqual(before);
+  });
+
+  it('keys content hashes (not the public SHA-256 of the photo) and still knows photos enrolled under SHA-256', async () => {
+    const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+    const keyed = templateKeys(cipher).current.contentHash(faces[0]!);
+    const { rows } = await t.deps.db.query<{
+      content_hash: string;
+      subject_id: string;
+      watchlist_id: string;
+    }>(
+      'SELECT content_hash, subject_id, watchlist_id FROM reference_images WHERE content_hash = ANY($1::text[])',
+      [[keyed, sha256(faces[0]!)]],
+    );
+    expect(rows.map((row) => row.content_hash)).toEqual([keyed]);
+    // A row from before keyed hashes: its SHA-256 still makes a new upload of the photo a duplicate.
+    const legacy = await sharp(faces[1]!).jpeg({ quality: 70 }).toBuffer();
+    await t.deps.db.query(
+      `INSERT INTO reference_images (subject_id, watchlist_id, content_hash, mime_type, width, height, quality, encrypted_data)
+       VALUES ($1, $2, $3, 'image/jpeg', 1, 1, '{}', $4)`,
+      [rows[0]?.subject_id, rows[0]?.watchlist_id, sha256(legacy), cipher.seal(legacy)],
+    );
+    const again = await enrol({ ...fields, label: 'Legacy again' }, [{ filename: 'l.jpg', data: legacy }]);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('duplicate_image');
   });
 
   it('answers each unusable image with its 422 code and writes nothing when any image fails', async () => {

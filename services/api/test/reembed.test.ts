@@ -1,4 +1,4 @@
-import { AuditRepository, DataCipher } from '@vigil/core';
+import { AuditRepository, DataCipher, templateKeys } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import type { FaceEngine } from '@vigil/face-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,7 +60,13 @@ describe(`re-embedding stored reference images under a new model (${backendName}
   it('adds an embedding of the new model for every stored image, keeps the old ones, and audits the run', async () => {
     const before = await embeddingCounts();
     expect(before).toEqual({ [engine.profile.modelId]: 3 });
-    const result = await reembedReferenceImages({ db: t.deps.db, cipher, engine: nextEngine() });
+    const result = await reembedReferenceImages({
+      db: t.deps.db,
+      cipher,
+      engine: nextEngine(),
+      // The app's template keys, as `vigil reembed` derives them from the same data key.
+      templates: templateKeys(cipher),
+    });
     expect(result).toEqual({ model: NEXT_MODEL, embedded: 3, alreadyEmbedded: 0, failed: [] });
     expect(await embeddingCounts()).toEqual({ [engine.profile.modelId]: 3, [NEXT_MODEL]: 3 });
 
@@ -87,7 +93,13 @@ describe(`re-embedding stored reference images under a new model (${backendName}
   });
 
   it('finds nothing to do on a second run', async () => {
-    const result = await reembedReferenceImages({ db: t.deps.db, cipher, engine: nextEngine() });
+    const result = await reembedReferenceImages({
+      db: t.deps.db,
+      cipher,
+      engine: nextEngine(),
+      // The app's template keys, as `vigil reembed` derives them from the same data key.
+      templates: templateKeys(cipher),
+    });
     expect(result).toEqual({ model: NEXT_MODEL, embedded: 0, alreadyEmbedded: 3, failed: [] });
     expect(await embeddingCounts()).toEqual({ [engine.profile.modelId]: 3, [NEXT_MODEL]: 3 });
   });
@@ -109,7 +121,13 @@ describe(`re-embedding stored reference images under a new model (${backendName}
        VALUES ($1, $2, 'foreign', 'image/jpeg', 320, 240, '{}'::jsonb, $3) RETURNING id`,
       [subjectIds[1], image?.watchlist_id, new DataCipher(Buffer.alloc(32, 1)).seal(await faceCrop(6, 2))],
     );
-    const result = await reembedReferenceImages({ db: t.deps.db, cipher, engine: nextEngine() });
+    const result = await reembedReferenceImages({
+      db: t.deps.db,
+      cipher,
+      engine: nextEngine(),
+      // The app's template keys, as `vigil reembed` derives them from the same data key.
+      templates: templateKeys(cipher),
+    });
     expect(result.embedded).toBe(0);
     expect(result.failed).toEqual([
       expect.objectContaining({

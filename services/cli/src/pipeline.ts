@@ -7,6 +7,7 @@ import {
   type Logger,
   loadDataCipher,
   type ReadinessRegistry,
+  templateKeys,
   type VigilMetrics,
 } from '@vigil/core';
 import { FaceEngine, LIVE_GATE } from '@vigil/face-runtime';
@@ -94,7 +95,7 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
     const alerts = new AlertRepository(db);
     const service = new MatcherService(
       {
-        snapshots: new SnapshotRepository(db),
+        snapshots: new SnapshotRepository(db, { templates: templateKeys(cipher) }),
         alerts,
         counters,
         cipher,

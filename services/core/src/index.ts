@@ -37,6 +37,17 @@ export {
   referenceImageContext,
 } from './crypto/data-cipher.js';
 export { type RotationResult, rotateDataKey } from './crypto/key-rotation.js';
+export {
+  orthogonalMatrix,
+  snapshotProbe,
+  snapshotTemplate,
+  storedTemplate,
+  TemplateKeyError,
+  TemplateKeys,
+  TemplateProtector,
+  TemplateRotation,
+  templateKeys,
+} from './crypto/template-rotation.js';
 export { DatabaseConnectionError } from './db/database.errors.js';
 export { type Database, fromVectorText, type Queryable, toVectorParam } from './db/database.js';
 export { listMigrations, type Migration, migrate, splitStatements } from './db/migrate.js';

@@ -4,8 +4,11 @@ import {
   AuditRepository,
   alertCropContext,
   DataCipher,
+  fromVectorText,
   referenceImageContext,
   rotateDataKey,
+  templateKeys,
+  toVectorParam,
 } from '../src/index.js';
 import { backendName, createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
@@ -89,5 +92,75 @@ describe(`data key rotation (${backendName})`, () => {
     expect(after.rows.map((r) => Buffer.from(r.encrypted_data).toString('hex'))).toEqual(
       before.rows.map((r) => Buffer.from(r.encrypted_data).toString('hex')),
     );
+  });
+});
+
+describe(`data key rotation moves rotated templates to the new key (${backendName})`, () => {
+  let t: TestDatabase;
+  afterAll(async () => t?.drop());
+
+  it('re-rotates store templates and running snapshots: each still decodes to the same vector', async () => {
+    t = await createTestDatabase();
+    const oldKey = randomBytes(32);
+    const oldCipher = new DataCipher(oldKey);
+    const old = templateKeys(oldCipher).current;
+    const face = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i + 1) / 5.6);
+    const salt = randomBytes(32);
+    const w = await t.db.query<{ id: string }>(`INSERT INTO watchlists (name) VALUES ('w') RETURNING id`);
+    const s = await t.db.query<{ id: string }>(
+      `INSERT INTO subjects (watchlist_id, label, category, priority) VALUES ($1, 'x', 'wanted', 'red') RETURNING id`,
+      [w.rows[0]?.id],
+    );
+    const image = await t.db.query<{ id: string }>(
+      `INSERT INTO reference_images (subject_id, watchlist_id, content_hash, mime_type, width, height, quality, encrypted_data)
+       VALUES ($1, $2, 'h', 'image/jpeg', 1, 1, '{}', $3) RETURNING id`,
+      [
+        s.rows[0]?.id,
+        w.rows[0]?.id,
+        oldCipher.seal(Buffer.from('img'), referenceImageContext(s.rows[0]?.id as string, 'h')),
+      ],
+    );
+    await t.db.query(
+      `INSERT INTO embeddings (reference_image_id, subject_id, model, embedding, template_key_id) VALUES ($1, $2, 'm', $3::vector, $4)`,
+      [image.rows[0]?.id, s.rows[0]?.id, toVectorParam(old.store(64).apply(face)), old.keyId],
+    );
+    // A template from before rotation (in the clear) is rotated by the key rotation too.
+    await t.db.query(
+      `INSERT INTO embeddings (reference_image_id, subject_id, model, embedding) VALUES ($1, $2, 'legacy', $3::vector)`,
+      [image.rows[0]?.id, s.rows[0]?.id, toVectorParam(face)],
+    );
+    const d = await t.db.query<{ id: string }>(
+      `INSERT INTO deployments (name, threshold, model, status, template_salt, template_key_id)
+       VALUES ('d', 0.5, 'm', 'running', $1, $2) RETURNING id`,
+      [salt, old.keyId],
+    );
+    await t.db.query(
+      `INSERT INTO snapshot_entries (deployment_id, subject_id, reference_image_id, label, category, priority, model, embedding)
+       VALUES ($1, $2, $3, 'x', 'wanted', 'red', 'm', $4::vector)`,
+      [d.rows[0]?.id, s.rows[0]?.id, image.rows[0]?.id, toVectorParam(old.deployment(salt, 64).apply(face))],
+    );
+
+    const newKey = randomBytes(32);
+    const result = await rotateDataKey({ db: t.db, current: oldCipher, currentKeys: [oldKey], newKey });
+    expect(result).toMatchObject({ templates: 2, snapshotEntries: 1 });
+    const next = templateKeys(new DataCipher(newKey)).current;
+    const stored = await t.db.query<{ embedding: string; key: string }>(
+      'SELECT embedding::text AS embedding, template_key_id AS key FROM embeddings',
+    );
+    expect(stored.rows).toHaveLength(2);
+    for (const row of stored.rows) {
+      expect(row.key).toBe(next.keyId);
+      const back = next.store(64).invert(Float32Array.from(fromVectorText(row.embedding)));
+      expect(Math.max(...back.map((x, i) => Math.abs(x - (face[i] ?? 0))))).toBeLessThan(1e-5);
+    }
+    const entry = await t.db.query<{ embedding: string }>(
+      'SELECT embedding::text AS embedding FROM snapshot_entries',
+    );
+    const probe = next
+      .deployment(salt, 64)
+      .invert(Float32Array.from(fromVectorText(entry.rows[0]?.embedding as string)));
+    expect(Math.max(...probe.map((x, i) => Math.abs(x - (face[i] ?? 0))))).toBeLessThan(1e-5);
+    const deployment = await t.db.query<{ key: string }>('SELECT template_key_id AS key FROM deployments');
+    expect(deployment.rows[0]?.key).toBe(next.keyId);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Database, toVectorParam } from '@vigil/core';
+import { type Database, snapshotProbe, type TemplateKeys, toVectorParam } from '@vigil/core';
 
 /** What the matcher needs to know about a deployment. */
 export interface DeploymentInfo {
@@ -26,6 +26,11 @@ export const HNSW_CANDIDATES = 40;
 export const HNSW_EF_SEARCH = 200;
 
 const MODEL_ID = /^[A-Za-z0-9._-]{1,100}$/;
+/** Deployments whose template salt a process keeps at hand: far more than run at once. */
+const CACHED_SALTS = 1000;
+
+/** What a deployment's snapshot was rotated with: its salt and the key's id; null for a snapshot in the clear. */
+type SnapshotTemplate = { salt: Buffer; keyId: string } | null;
 
 function hnswIndexName(model: string, dimensions: number): string {
   return `snapshot_hnsw_${createHash('sha256').update(`${model}/${dimensions}`).digest('hex').slice(0, 16)}`;
@@ -38,8 +43,40 @@ function hnswIndexName(model: string, dimensions: number): string {
  */
 export class SnapshotRepository {
   readonly #indexes = new Map<string, Promise<void>>();
+  readonly #salts = new Map<string, SnapshotTemplate>();
+  readonly #templates: TemplateKeys | undefined;
 
-  constructor(private readonly db: Database) {}
+  /**
+   * `templates` (derived from the data key) rotates each probe into its deployment's snapshot space;
+   * a snapshot frozen with a salt cannot be searched without them (TemplateKeyError).
+   */
+  constructor(
+    private readonly db: Database,
+    options: { templates?: TemplateKeys } = {},
+  ) {
+    this.#templates = options.templates;
+  }
+
+  /** The probe as the deployment's snapshot holds templates: rotated with its salt, or as given. */
+  async #probe(deploymentId: string, vector: ArrayLike<number>): Promise<ArrayLike<number>> {
+    let template = this.#salts.get(deploymentId);
+    if (template === undefined) {
+      const { rows } = await this.db.query<{
+        status: string;
+        template_salt: Uint8Array | null;
+        template_key_id: string | null;
+      }>('SELECT status, template_salt, template_key_id FROM deployments WHERE id = $1', [deploymentId]);
+      const row = rows[0];
+      template =
+        row?.template_salt && row.template_key_id
+          ? { salt: Buffer.from(row.template_salt), keyId: row.template_key_id }
+          : null;
+      if (this.#salts.size >= CACHED_SALTS) this.#salts.clear();
+      // The salt is written when the deployment starts: until then it is asked again.
+      if (row && row.status !== 'planned') this.#salts.set(deploymentId, template);
+    }
+    return snapshotProbe(this.#templates, template, vector);
+  }
 
   async deployment(deploymentId: string): Promise<DeploymentInfo | undefined> {
     const { rows } = await this.db.query<{
@@ -69,6 +106,7 @@ export class SnapshotRepository {
   ): Promise<SnapshotMatch[]> {
     // The threshold filters inside the scan (as a cosine distance), so only matches are sorted
     // and de-duplicated: with nearly every face a non-match, the cost is one pass of distances.
+    const probe = await this.#probe(deploymentId, vector);
     const { rows } = await this.db.query<MatchRow>(
       `SELECT subject_id, reference_image_id, label, category, priority, score FROM (
          SELECT DISTINCT ON (subject_id) subject_id, reference_image_id, label, category, priority,
@@ -80,7 +118,7 @@ export class SnapshotRepository {
        ) best
        WHERE score >= $6
        ORDER BY score DESC`,
-      [toVectorParam(vector), deploymentId, model, vector.length, 1 - threshold + 1e-9, threshold],
+      [toVectorParam(probe), deploymentId, model, vector.length, 1 - threshold + 1e-9, threshold],
     );
     return rows.map(toMatch);
   }
@@ -97,6 +135,7 @@ export class SnapshotRepository {
       return this.matchExact(deploymentId, model, vector, threshold);
     }
     await this.ensureHnswIndex(model, dims);
+    const probe = await this.#probe(deploymentId, vector);
     // The model id is inlined (checked against MODEL_ID above) so the planner can use the partial index.
     return this.db.transaction(async (tx) => {
       await tx.query(`SET LOCAL hnsw.ef_search = ${HNSW_EF_SEARCH}`);
@@ -109,7 +148,7 @@ export class SnapshotRepository {
           WHERE model = '${model}' AND vector_dims(embedding) = ${dims} AND deployment_id = $2
           ORDER BY (embedding::vector(${dims})) <=> $1::vector(${dims})
           LIMIT ${HNSW_CANDIDATES}`,
-        [toVectorParam(vector), deploymentId],
+        [toVectorParam(probe), deploymentId],
       );
       const best = new Map<string, SnapshotMatch>();
       for (const row of rows) {

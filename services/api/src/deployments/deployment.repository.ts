@@ -1,7 +1,28 @@
-import type { Queryable } from '@vigil/core';
+import { randomBytes } from 'node:crypto';
+import {
+  fromVectorText,
+  type Queryable,
+  snapshotTemplate,
+  type TemplateKeys,
+  toVectorParam,
+} from '@vigil/core';
 import type { AuthorisationStatus, WatchlistComposition } from './authorisation.repository.js';
 
 export type DeploymentStatus = 'planned' | 'running' | 'stopped';
+
+/** Store rows copied into a snapshot per round trip: bounds the vectors held in memory at once. */
+const FREEZE_PAGE = 500;
+
+interface FreezeRow {
+  subject_id: string;
+  reference_image_id: string;
+  label: string;
+  category: string;
+  priority: string;
+  model: string;
+  embedding: string;
+  template_key_id: string | null;
+}
 export type StopReason = 'manual' | 'window_ended' | 'authorisation_refused' | 'authorisation_lapsed';
 
 /** The deployment's newest request for authorisation, as the deployment shows it. */
@@ -343,24 +364,65 @@ export class DeploymentRepository {
 
   /**
    * Freezes the snapshot: the current embeddings (of `model`) of `subjectIds` among the non-expired
-   * subjects of the deployment's watchlists, and the non-biometric log of who was on the list.
+   * subjects of the deployment's watchlists, and the non-biometric log of who was on the list. With
+   * `templates`, the deployment gets a random salt and its entries the salt's rotation (see core's
+   * snapshotTemplate): unlinkable to the store and to other deployments, and gone with the salt.
    */
   async freezeSnapshot(
     id: string,
     model: string,
     subjectIds: string[],
     tx = this.db,
+    templates?: TemplateKeys,
   ): Promise<{ entries: number; subjects: number }> {
-    const entries = await tx.query(
-      `INSERT INTO snapshot_entries (deployment_id, subject_id, reference_image_id, label, category, priority, model, embedding)
-       SELECT $1, s.id, e.reference_image_id, s.label, s.category, s.priority, e.model, e.embedding
-         FROM deployment_watchlists dw
-         JOIN subjects s ON s.watchlist_id = dw.watchlist_id
-         JOIN embeddings e ON e.subject_id = s.id
-        WHERE dw.deployment_id = $1 AND e.model = $2 AND (s.expires_at IS NULL OR s.expires_at > now())
-          AND s.id = ANY($3::uuid[])`,
-      [id, model, subjectIds],
-    );
+    const salt = templates ? randomBytes(32) : null;
+    await tx.query('UPDATE deployments SET template_salt = $2, template_key_id = $3 WHERE id = $1', [
+      id,
+      salt,
+      templates?.current.keyId ?? null,
+    ]);
+    let entries = 0;
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const { rows } = await tx.query<FreezeRow>(
+        `SELECT s.id AS subject_id, e.reference_image_id, s.label, s.category, s.priority, e.model,
+                e.embedding::text AS embedding, e.template_key_id
+           FROM deployment_watchlists dw
+           JOIN subjects s ON s.watchlist_id = dw.watchlist_id
+           JOIN embeddings e ON e.subject_id = s.id
+          WHERE dw.deployment_id = $1 AND e.model = $2 AND (s.expires_at IS NULL OR s.expires_at > now())
+            AND s.id = ANY($3::uuid[]) AND e.reference_image_id > $4
+          ORDER BY e.reference_image_id LIMIT $5`,
+        [id, model, subjectIds, after, FREEZE_PAGE],
+      );
+      if (rows.length === 0) break;
+      const vectors = rows.map((row) =>
+        toVectorParam(
+          snapshotTemplate(templates, salt, {
+            vector: Float32Array.from(fromVectorText(row.embedding)),
+            keyId: row.template_key_id,
+          }),
+        ),
+      );
+      const inserted = await tx.query(
+        `INSERT INTO snapshot_entries (deployment_id, subject_id, reference_image_id, label, category, priority, model, embedding)
+         SELECT $1, u.subject_id, u.reference_image_id, u.label, u.category, u.priority, u.model, u.embedding::vector
+           FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+             AS u(subject_id, reference_image_id, label, category, priority, model, embedding)`,
+        [
+          id,
+          rows.map((row) => row.subject_id),
+          rows.map((row) => row.reference_image_id),
+          rows.map((row) => row.label),
+          rows.map((row) => row.category),
+          rows.map((row) => row.priority),
+          rows.map((row) => row.model),
+          vectors,
+        ],
+      );
+      entries += inserted.rowCount;
+      after = rows[rows.length - 1]!.reference_image_id;
+    }
     const subjects = await tx.query(
       `INSERT INTO deployment_subject_log (deployment_id, subject_id, watchlist_id, label, category, priority)
        SELECT DISTINCT $1::uuid, s.id, s.watchlist_id, s.label, s.category, s.priority
@@ -369,7 +431,7 @@ export class DeploymentRepository {
        ON CONFLICT DO NOTHING`,
       [id],
     );
-    return { entries: entries.rowCount, subjects: subjects.rowCount };
+    return { entries, subjects: subjects.rowCount };
   }
 
   async markStarted(id: string, composition: WatchlistComposition, tx = this.db): Promise<void> {

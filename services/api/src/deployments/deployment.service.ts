@@ -4,6 +4,7 @@ import {
   type Database,
   NotFoundError,
   type Queryable,
+  type TemplateKeys,
   ValidationError,
 } from '@vigil/core';
 import {
@@ -52,6 +53,8 @@ export interface DeploymentSettings {
   snapshotGraceHours: number;
   /** The embedding model id of the loaded profile; resolved when first needed. */
   modelId: () => string;
+  /** Rotates each snapshot with a salt of its own at start; without it snapshots are frozen in the clear (tests). */
+  templates?: TemplateKeys;
   /** VIGIL_CAMERA_NETWORKS: cameras elsewhere are refused (400 `camera_network_not_allowed`). */
   cameraNetworks?: CameraNetworks;
 }
@@ -355,7 +358,7 @@ export class DeploymentService {
       const make = composition(subjects);
       const repository = new DeploymentRepository(tx);
       const included = subjects.filter((subject) => subject.excluded === null).map((subject) => subject.id);
-      frozen = await repository.freezeSnapshot(id, current.model, included, tx);
+      frozen = await repository.freezeSnapshot(id, current.model, included, tx, this.settings.templates);
       await repository.markStarted(id, make, tx);
       return {
         snapshotSubjects: frozen.subjects,

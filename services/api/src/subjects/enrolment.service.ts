@@ -7,6 +7,8 @@ import {
   isVigilError,
   NotFoundError,
   referenceImageContext,
+  storedTemplate,
+  type TemplateKeys,
   ValidationError,
 } from '@vigil/core';
 import { assessEnrolmentImage, type FaceEngine } from '@vigil/face-runtime';
@@ -145,6 +147,8 @@ export class EnrolmentService {
     private readonly db: Database,
     private readonly cipher: DataCipher,
     private readonly engine: EnrolmentEngine | undefined,
+    /** Rotates templates and keys content hashes; without it both are stored as before (tests). */
+    private readonly templates?: TemplateKeys,
   ) {
     this.#subjects = new SubjectRepository(db);
     this.#watchlists = new WatchlistRepository(db);
@@ -167,8 +171,12 @@ export class EnrolmentService {
     if (!engine) throw new EngineUnavailableError();
 
     const failures: ImageFailure[] = [];
-    const hashes = images.map((image) => createHash('sha256').update(image.data).digest('hex'));
-    const known = await this.#subjects.existingHashes(watchlistId, hashes);
+    const sha256 = images.map((image) => createHash('sha256').update(image.data).digest('hex'));
+    const hashes = this.templates
+      ? images.map((image) => this.templates!.current.contentHash(image.data))
+      : sha256;
+    // Images enrolled before content hashes were keyed are known by their SHA-256.
+    const known = await this.#subjects.existingHashes(watchlistId, [...new Set([...hashes, ...sha256])]);
     const accepted: {
       hash: string;
       image: UploadedImage;
@@ -183,7 +191,7 @@ export class EnrolmentService {
       const fail = (code: string, message: string) =>
         failures.push({ index, filename: image.filename, code, message });
       const hash = hashes[index]!;
-      if (known.has(hash) || hashes.indexOf(hash) < index) {
+      if (known.has(hash) || known.has(sha256[index]!) || hashes.indexOf(hash) < index) {
         fail('duplicate_image', 'this image is already enrolled in the watchlist');
         continue;
       }
@@ -228,6 +236,7 @@ export class EnrolmentService {
         const subjectId = await subjects.insertSubject({ ...parsed, watchlistId, addedBy: actor.id }, tx);
         const stored: EnrolmentResult['images'] = [];
         for (const item of accepted) {
+          const template = storedTemplate(this.templates?.current, item.embedding);
           const id = await subjects.insertImage(
             {
               subjectId,
@@ -240,10 +249,12 @@ export class EnrolmentService {
               // Bound to the subject and content hash of its row: a blob moved to another subject does not open.
               sealed: this.cipher.seal(item.stored, referenceImageContext(subjectId, item.hash)),
               model,
-              embedding: item.embedding,
+              embedding: template.vector,
+              templateKeyId: template.keyId,
             },
             tx,
           );
+          if (template.keyId) template.vector.fill(0);
           stored.push({ id, quality: item.quality });
         }
         await this.#audit.append(

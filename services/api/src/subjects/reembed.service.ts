@@ -4,6 +4,8 @@ import {
   type DataCipher,
   isVigilError,
   referenceImageContext,
+  storedTemplate,
+  type TemplateKeys,
   toVectorParam,
 } from '@vigil/core';
 import { assessEnrolmentImage } from '@vigil/face-runtime';
@@ -42,6 +44,8 @@ export async function reembedReferenceImages(options: {
   db: Database;
   cipher: DataCipher;
   engine: EnrolmentEngine;
+  /** Rotates the new templates as enrolment does; without it they are stored in the clear (tests). */
+  templates?: TemplateKeys;
   actorName?: string;
   onProgress?: (done: number, total: number) => void;
 }): Promise<ReembedResult> {
@@ -83,12 +87,14 @@ export async function reembedReferenceImages(options: {
       if (!verdict.ok) {
         fail(verdict.code, verdict.message);
       } else if (verdict.face.embedding) {
+        const stored = storedTemplate(options.templates?.current, verdict.face.embedding);
         const inserted = await db.query(
-          `INSERT INTO embeddings (reference_image_id, subject_id, model, embedding)
-           SELECT id, subject_id, $2, $3::vector FROM reference_images WHERE id = $1
+          `INSERT INTO embeddings (reference_image_id, subject_id, model, embedding, template_key_id)
+           SELECT id, subject_id, $2, $3::vector, $4 FROM reference_images WHERE id = $1
            ON CONFLICT (reference_image_id, model) DO NOTHING`,
-          [image.id, model, toVectorParam(verdict.face.embedding)],
+          [image.id, model, toVectorParam(stored.vector), stored.keyId],
         );
+        if (stored.keyId) stored.vector.fill(0);
         if (inserted.rowCount > 0) result.embedded += 1;
         else result.alreadyEmbedded += 1;
       }

@@ -155,7 +155,9 @@ export class SubjectRepository {
       quality: Record<string, number>;
       sealed: Buffer;
       model: string;
+      /** As the store keeps it (see core's storedTemplate): rotated under that key, or in the clear (null). */
       embedding: Float32Array;
+      templateKeyId: string | null;
     },
     tx = this.db,
   ): Promise<string> {
@@ -175,8 +177,8 @@ export class SubjectRepository {
     );
     const id = rows[0]!.id;
     await tx.query(
-      'INSERT INTO embeddings (reference_image_id, subject_id, model, embedding) VALUES ($1, $2, $3, $4::vector)',
-      [id, image.subjectId, image.model, toVectorParam(image.embedding)],
+      'INSERT INTO embeddings (reference_image_id, subject_id, model, embedding, template_key_id) VALUES ($1, $2, $3, $4::vector, $5)',
+      [id, image.subjectId, image.model, toVectorParam(image.embedding), image.templateKeyId],
     );
     return id;
   }

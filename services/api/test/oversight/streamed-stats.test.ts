@@ -1,4 +1,4 @@
-import { AuditRepository, createLogger } from '@vigil/core';
+import { AuditRepository, createLogger, templateKeys } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import {
   AlertRepository,
@@ -93,7 +93,8 @@ describe(`statistics after a streamed run (${backendName})`, () => {
     const counters = new DeploymentCounters(db, logger, 60_000);
     const matcher = new MatcherService(
       {
-        snapshots: new SnapshotRepository(db),
+        // The app froze the snapshot rotated with its template keys, derived from this data key.
+        snapshots: new SnapshotRepository(db, { templates: templateKeys(cipher) }),
         alerts: new AlertRepository(db),
         counters,
         cipher,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { reembedReferenceImages } from '@vigil/api';
-import { keyFilePaths, loadConfig, loadDataCipher, ValidationError } from '@vigil/core';
+import { keyFilePaths, loadConfig, loadDataCipher, templateKeys, ValidationError } from '@vigil/core';
 import { FaceEngine } from '@vigil/face-runtime';
 import { openExistingDatabase } from './audit.command.js';
 import type { Command } from './command.js';
@@ -34,6 +34,7 @@ export const reembedCommand: Command = {
           db,
           cipher,
           engine,
+          templates: templateKeys(cipher),
           actorName: 'cli:reembed',
           onProgress: (done, total) => {
             if (done % 100 === 0 || done === total) process.stderr.write(`${done}/${total} images\n`);

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { VigilError } from '../errors.js';
@@ -97,6 +97,16 @@ export class DataCipher {
         cause: error,
       });
     }
+  }
+
+  /**
+   * Keys for `purpose` derived from the data key (HMAC-SHA-256), the current key's first, then the
+   * previous keys' (during a rotation): subkeys that never reveal the data key itself.
+   */
+  derivedKeys(purpose: string): Buffer[] {
+    return [this.#key, ...this.#old.values()].map((key) =>
+      createHmac('sha256', key).update(purpose).digest(),
+    );
   }
 
   /** True when `sealed` was sealed with the current key (rotation skips those). */

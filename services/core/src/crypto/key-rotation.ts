@@ -1,6 +1,7 @@
 import { AuditRepository } from '../audit/audit.repository.js';
-import type { Database, Queryable } from '../db/database.js';
+import { type Database, fromVectorText, type Queryable, toVectorParam } from '../db/database.js';
 import { alertCropContext, DataCipher, referenceImageContext } from './data-cipher.js';
+import { snapshotTemplate, TemplateKeyError, type TemplateKeys, templateKeys } from './template-rotation.js';
 
 /** Rows re-encrypted per query, so a large store never sits in memory at once. */
 const PAGE = 200;
@@ -10,6 +11,9 @@ export interface RotationResult {
   newKeyId: string;
   referenceImages: number;
   alertCrops: number;
+  /** Store templates and running snapshots' templates moved to the new key's rotations. */
+  templates: number;
+  snapshotEntries: number;
 }
 
 /** Each sealed column with the columns its context is made of (see data-cipher's contexts). */
@@ -33,17 +37,34 @@ interface ContextRow {
   b: string | null;
 }
 
+/** First ids for keyset paging: below every uuid, below every bigint. */
+const UUID_START = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The rows of `sql` a page at a time, in id order: `sql` takes `params`, then the last id seen and
+ * the page size as its two last parameters.
+ */
+async function* pages<T extends { id: string | number }>(
+  tx: Queryable,
+  sql: string,
+  params: unknown[],
+  start: string,
+): AsyncGenerator<T[]> {
+  let after = start;
+  for (;;) {
+    const { rows } = await tx.query<T>(sql, [...params, after, PAGE]);
+    if (rows.length === 0) return;
+    yield rows;
+    after = String(rows[rows.length - 1]?.id);
+  }
+}
+
 async function resealColumn(tx: Queryable, table: keyof typeof SEALED, cipher: DataCipher): Promise<number> {
   const { column, contextColumns, context } = SEALED[table];
   let count = 0;
-  let after = table === 'alerts' ? '0' : '00000000-0000-0000-0000-000000000000';
-  for (;;) {
-    const { rows } = await tx.query<ContextRow>(
-      `SELECT id, ${column} AS blob, ${contextColumns} FROM ${table}
-        WHERE ${column} IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`,
-      [after, PAGE],
-    );
-    if (rows.length === 0) return count;
+  const sql = `SELECT id, ${column} AS blob, ${contextColumns} FROM ${table}
+    WHERE ${column} IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`;
+  for await (const rows of pages<ContextRow>(tx, sql, [], table === 'alerts' ? '0' : UUID_START)) {
     for (const row of rows) {
       // Blobs sealed before they were bound to their rows are resealed bound, under any key.
       if (!cipher.isCurrent(row.blob) || !cipher.isBound(row.blob)) {
@@ -57,12 +78,79 @@ async function resealColumn(tx: Queryable, table: keyof typeof SEALED, cipher: D
         count++;
       }
     }
-    after = String(rows[rows.length - 1]?.id);
   }
+  return count;
 }
 
 /**
- * Re-encrypts every reference image and alert crop with `newKey`, bound to its row, in one transaction with its audit
+ * Moves store templates under any other key, or in the clear (written before templates were
+ * rotated), into the new key's rotation.
+ */
+async function rerotateStore(tx: Queryable, from: TemplateKeys, to: TemplateKeys): Promise<number> {
+  const target = to.current;
+  let count = 0;
+  const sql = `SELECT id, embedding::text AS embedding, template_key_id FROM embeddings
+    WHERE template_key_id IS DISTINCT FROM $1 AND id > $2 ORDER BY id LIMIT $3`;
+  type Row = { id: string; embedding: string; template_key_id: string | null };
+  for await (const rows of pages<Row>(tx, sql, [target.keyId], UUID_START)) {
+    for (const row of rows) {
+      const clear = snapshotTemplate(from, null, {
+        vector: Float32Array.from(fromVectorText(row.embedding)),
+        keyId: row.template_key_id,
+      });
+      await tx.query('UPDATE embeddings SET embedding = $1::vector, template_key_id = $2 WHERE id = $3', [
+        toVectorParam(target.store(clear.length).apply(clear)),
+        target.keyId,
+        row.id,
+      ]);
+      clear.fill(0);
+      count++;
+    }
+  }
+  return count;
+}
+
+/** Moves each salted snapshot kept under another key to the new key's rotation of the same salt. */
+async function rerotateSnapshots(tx: Queryable, from: TemplateKeys, to: TemplateKeys): Promise<number> {
+  const target = to.current;
+  const { rows: deployments } = await tx.query<{ id: string; salt: Uint8Array; key_id: string }>(
+    `SELECT id, template_salt AS salt, template_key_id AS key_id FROM deployments
+      WHERE template_salt IS NOT NULL AND template_key_id <> $1`,
+    [target.keyId],
+  );
+  let count = 0;
+  const sql = `SELECT id::text AS id, embedding::text AS embedding FROM snapshot_entries
+    WHERE deployment_id = $1 AND id > $2 ORDER BY id LIMIT $3`;
+  for (const deployment of deployments) {
+    const salt = Buffer.from(deployment.salt);
+    const old = from.byId(deployment.key_id);
+    if (!old)
+      throw new TemplateKeyError(
+        `deployment ${deployment.id}'s snapshot key ${deployment.key_id} is not held`,
+      );
+    for await (const rows of pages<{ id: string; embedding: string }>(tx, sql, [deployment.id], '0')) {
+      for (const row of rows) {
+        const vector = fromVectorText(row.embedding);
+        const clear = old.deployment(salt, vector.length).invert(vector);
+        await tx.query('UPDATE snapshot_entries SET embedding = $1::vector WHERE id = $2', [
+          toVectorParam(target.deployment(salt, clear.length).apply(clear)),
+          row.id,
+        ]);
+        clear.fill(0);
+        count++;
+      }
+    }
+    await tx.query('UPDATE deployments SET template_key_id = $1 WHERE id = $2', [
+      target.keyId,
+      deployment.id,
+    ]);
+  }
+  return count;
+}
+
+/**
+ * Re-encrypts every reference image and alert crop with `newKey`, bound to its row, and moves
+ * rotated templates (store and running snapshots) to the new key's rotations, in one transaction with its audit
  * entry: either everything is sealed with the new key and the rotation is on record, or nothing
  * changed. `current` must open every existing blob.
  */
@@ -78,7 +166,18 @@ export async function rotateDataKey(options: {
   return options.db.transaction(async (tx) => {
     const referenceImages = await resealColumn(tx, 'reference_images', next);
     const alertCrops = await resealColumn(tx, 'alerts', next);
-    const result = { oldKeyId: options.current.keyId, newKeyId: next.keyId, referenceImages, alertCrops };
+    // Template keys derive from the data key: the old ones map templates back, the new one forward.
+    const [from, to] = [templateKeys(next), templateKeys(new DataCipher(options.newKey))];
+    const templates = await rerotateStore(tx, from, to);
+    const snapshotEntries = await rerotateSnapshots(tx, from, to);
+    const result = {
+      oldKeyId: options.current.keyId,
+      newKeyId: next.keyId,
+      referenceImages,
+      alertCrops,
+      templates,
+      snapshotEntries,
+    };
     await audit.append(
       {
         actorName: options.actorName ?? 'cli',
