@@ -17,6 +17,8 @@ import { CHROMIUM, type ConsoleHarness, startConsoleHarness } from './console.fi
 
 const ADMIN_PASSWORD = 'lawful use test admin password';
 const USER_PASSWORD = 'lawful use test user password 42';
+/** Polls wait this long: the operator view refreshes every 5 s, and a shared test machine is slow. */
+const SLOW = { timeout: 20_000 };
 
 describe.runIf(fs.existsSync(CHROMIUM))(
   `console: two-person verification and published record (${backendName})`,
@@ -76,7 +78,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       expect(await first.isVisible('#two-person-badge')).toBe(true);
       expect(await verificationOf(first)).toContain('Nobody has yet');
       await first.click(`.alert-card[data-alert-id="${alertId}"] button[data-outcome="confirmed"]`);
-      await expect.poll(() => verificationOf(first)).toContain('Confirmed by op-first');
+      await expect.poll(() => verificationOf(first), SLOW).toContain('Confirmed by op-first');
       // Who is awaited: the deployment's other operator.
       expect(await verificationOf(first)).toContain('Waiting for a second operator (op-second)');
       await harness.shots(first, 'operator-waiting');
@@ -84,20 +86,20 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       // The same operator again is refused in words.
       await first.click(`.alert-card[data-alert-id="${alertId}"] button[data-outcome="confirmed"]`);
       await expect
-        .poll(() => first.textContent(`.alert-card[data-alert-id="${alertId}"] .action-status`))
+        .poll(() => first.textContent(`.alert-card[data-alert-id="${alertId}"] .action-status`), SLOW)
         .toContain('a different operator must confirm it');
 
       const second = await as('op-second');
       await openOperator(second);
       expect(await verificationOf(second)).toContain('Confirmed by op-first');
       await second.click(`.alert-card[data-alert-id="${alertId}"] button[data-outcome="confirmed"]`);
-      await expect.poll(() => verificationOf(second)).toContain('Verified by op-first');
+      await expect.poll(() => verificationOf(second), SLOW).toContain('Verified by op-first');
       expect(await verificationOf(second)).toContain('op-second');
       await expect
-        .poll(() => second.textContent(`.alert-card[data-alert-id="${alertId}"] .outcome`))
+        .poll(() => second.textContent(`.alert-card[data-alert-id="${alertId}"] .outcome`), SLOW)
         .toContain('Confirmed — op-second');
       // The first operator's screen catches up within one poll.
-      await expect.poll(() => verificationOf(first), { timeout: 12_000 }).toContain('may be acted on');
+      await expect.poll(() => verificationOf(first), SLOW).toContain('may be acted on');
       await harness.shots(second, 'operator-verified');
     }, 60_000);
 
@@ -112,11 +114,11 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       await p.click('button[data-deployment]:has-text("Station forecourt operation")');
       const box = p.locator('#two-person-setting');
       await expect
-        .poll(() => p.textContent('#two-person-note'))
+        .poll(() => p.textContent('#two-person-note'), SLOW)
         .toContain('Off: one operator confirms an alert.');
       expect(await box.isChecked()).toBe(false);
       await box.check();
-      await expect.poll(() => p.textContent('#two-person-note')).toContain('two different operators');
+      await expect.poll(() => p.textContent('#two-person-note'), SLOW).toContain('two different operators');
       const policy = await harness.call<{ required: boolean }>(
         'GET',
         `/deployments/${planned.deploymentId}/verification`,
@@ -158,7 +160,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       expect(evidence.audit.verification.ok).toBe(true);
       expect(evidence.useLog.entries.map((e: { event: string }) => e.event)).toContain('verification');
       await expect
-        .poll(() => p.textContent('#record-feedback'))
+        .poll(() => p.textContent('#record-feedback'), SLOW)
         .toContain('Evidence pack of Market Square operation');
 
       // Printed, the page is the record alone.
