@@ -306,11 +306,13 @@ describe('fault suite: each role SIGKILLed and restarted, ffmpeg killed (issue 2
       [deploymentId],
     );
     expect(counts.rows[0]?.n).toBe(counts.rows[0]?.keys);
-    // The ended deployment's series leave the scrapes of the processes that held them (matcher: issue 26).
-    for (const name of ['matcher', 'ingest'] as const) {
+    // The ended deployment's series leave every process's scrape (issue 26: the split roles kept them).
+    for (const name of ['ingest', 'detector', 'embedder', 'matcher'] as const) {
       const exposed = async () =>
         (await roles.scrape(roles.get(name))).some((sample) => sample.labels.deployment === deploymentId);
-      await waitFor(async () => !(await exposed()), 15_000, 250);
+      await waitFor(async () => !(await exposed()), 15_000, 250).catch(() =>
+        expect.fail(`${name} still exposes the stopped deployment's series`),
+      );
     }
   }, 60_000);
 });

@@ -10,16 +10,17 @@ import {
   templateKeys,
   type VigilMetrics,
 } from '@vigil/core';
-import { FaceEngine, LIVE_GATE } from '@vigil/face-runtime';
+import { startDetectorWorker } from '@vigil/detector';
+import { startEmbedderWorker } from '@vigil/embedder';
 import {
   type CropEmbedder,
   engineAnalyser,
   engineEmbedder,
+  FaceEngine,
   type FrameAnalyser,
   InferenceThread,
+  LIVE_GATE,
 } from '@vigil/face-runtime';
-import { startDetectorWorker } from '@vigil/detector';
-import { startEmbedderWorker } from '@vigil/embedder';
 import { CameraNetworks, CameraRepository, IngestService } from '@vigil/ingest';
 import {
   AlertRepository,
@@ -29,6 +30,7 @@ import {
   SnapshotRepository,
   startMatcherWorker,
 } from '@vigil/matcher';
+import { forgetStoppedDeployments } from './forget-stopped.js';
 
 export interface PipelineContext {
   config: Config;
@@ -37,9 +39,9 @@ export interface PipelineContext {
   bus: Bus;
   metrics: VigilMetrics;
   readiness: ReadinessRegistry;
-  /** Which of ingest, detector, embedder, matcher this process runs. */
   /** Seals alert crops (the matcher); the system's, shared with the API; loaded here when absent. */
   cipher?: DataCipher;
+  /** Which of ingest, detector, embedder, matcher this process runs. */
   roles: { ingest: boolean; detector: boolean; embedder: boolean; matcher: boolean };
   /** Run inference in worker threads (the all-in-one process, VIGIL_INFERENCE_THREADS). */
   threads: boolean;
@@ -162,6 +164,10 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
     });
     await ingest.start();
     stops.push(() => ingest.stop());
+  }
+  if (roles.detector || roles.embedder) {
+    const stopForgetting = forgetStoppedDeployments(bus, metrics);
+    stops.push(async () => stopForgetting());
   }
   // Queue depths and drops of this process's bounded subscriptions, for /metrics.
   const gauges = setInterval(() => {

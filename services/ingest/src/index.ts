@@ -33,7 +33,12 @@ export {
   type SupervisorOptions,
 } from './camera-supervisor.service.js';
 export { isValidCameraUrl, type ParsedCameraUrl, parseCameraUrl, redactCameraUrl } from './camera-url.js';
-export { CONTROL_TOKEN, DEPLOYMENT_CONTROL_SUBJECTS, notifyDeploymentChanged } from './control.js';
+export {
+  CONTROL_TOKEN,
+  DEPLOYMENT_CONTROL_SUBJECTS,
+  notifyDeploymentChanged,
+  onDeploymentStopped,
+} from './control.js';
 export { ffmpegPath } from './ffmpeg.repository.js';
 export { buildFfmpegArgs, DEFAULT_JPEG_QUALITY } from './ffmpeg-args.js';
 export { CameraLeaseLostError, CameraNetworkError, InvalidCameraUrlError } from './ingest.errors.js';
