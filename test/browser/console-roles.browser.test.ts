@@ -318,5 +318,60 @@ describe.runIf(fs.existsSync(CHROMIUM))(
         .toBe("No subject's name or notes contain “nobody”.");
       expect(harness.cspViolations).toEqual([]);
     }, 120_000);
+
+    it('gives an officer on the ground a phone view of what operators pass them, and nothing else (issue #23 officer)', async () => {
+      const { system } = harness;
+      const officer = await harness.createUser('officer-one', USER_PASSWORD, 'officer');
+      const deployment = await createDeployment(system.db, 'Officer test deployment');
+      await system.db.query("UPDATE deployments SET status = 'stopped' WHERE id = $1", [
+        deployment.deploymentId,
+      ]);
+      const opOne = (await harness.call<{ id: string; username: string }[]>('GET', '/users')).find(
+        (u) => u.username === 'op-one',
+      );
+      await harness.call('POST', `/deployments/${deployment.deploymentId}/operators`, {
+        userIds: [opOne?.id, officer.id],
+      });
+      const cipher = loadDataCipher({
+        dataKey: system.config.VIGIL_DATA_KEY,
+        dataDir: system.config.dataDir,
+      });
+      const alert = await storeAlert(system.db, system.bus, cipher, deployment);
+
+      const phone = await harness.page('officer-one', { width: 390, height: 844 });
+      await harness.login(phone, 'officer-one', USER_PASSWORD);
+      // The officer lands on their own view; the operators' views are not theirs.
+      await expect
+        .poll(() =>
+          phone.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash),
+        )
+        .toBe('#/officer');
+      expect(await phone.locator('nav a').allTextContents()).toEqual(['Officer', 'Account']);
+
+      const operator = await harness.page('op-one-officer');
+      await harness.login(operator, 'op-one', USER_PASSWORD);
+      await operator.goto(`${system.url}/#/operator?deployment=${deployment.deploymentId}`);
+      const card = operator.locator(`.alert-card[data-alert-id="${alert.id}"]`);
+      await card.waitFor();
+      await card.locator('select.officer').selectOption({ label: 'officer-one' });
+      await card.locator('.dispatch-button').click();
+      await expect.poll(() => card.locator('.action-status').textContent()).toBe('Passed to the officer.');
+
+      const officerCard = phone.locator(`.officer-card[data-alert-id="${alert.id}"]`);
+      await officerCard.waitFor({ timeout: 15_000 });
+      expect(await officerCard.locator('img.probe').getAttribute('src')).toMatch(/^data:image\/jpeg;base64,/);
+      await officerCard.locator('button[data-outcome="engaged"]').click();
+      await expect.poll(() => officerCard.locator('.outcome').textContent()).toBe('Engaged — officer-one');
+      const overflow = await phone.evaluate(() => {
+        const page = globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number } };
+          innerWidth: number;
+        };
+        return page.document.documentElement.scrollWidth - page.innerWidth;
+      });
+      expect(overflow).toBeLessThanOrEqual(0);
+      await harness.shots(phone, '10-officer-role');
+      expect(harness.cspViolations).toEqual([]);
+    }, 120_000);
   },
 );

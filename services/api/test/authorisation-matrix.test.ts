@@ -29,7 +29,7 @@ const EXPECTED: Record<string, UserRole[]> = {
   'GET /api/v1/watchlists/{id}/subjects': ['watchlist_manager', 'admin'],
   'GET /api/v1/subjects/{id}': ['watchlist_manager', 'admin'],
   'DELETE /api/v1/subjects/{id}': ['watchlist_manager', 'admin'],
-  'GET /api/v1/reference-images/{id}': ['watchlist_manager', 'admin', 'operator'],
+  'GET /api/v1/reference-images/{id}': ['watchlist_manager', 'admin', 'operator', 'officer'],
   'POST /api/v1/deployments': ['admin'],
   'GET /api/v1/deployments': ['admin', 'operator', 'oversight', 'authoriser'],
   'GET /api/v1/deployments/{id}': ['admin', 'operator', 'oversight', 'authoriser'],
@@ -81,10 +81,10 @@ const EXPECTED: Record<string, UserRole[]> = {
   'GET /api/v1/oversight/calibrations': ['oversight', 'admin'],
   'POST /api/v1/oversight/calibrations': ['admin'],
   // The contract names operators; admins may record an outcome too.
-  'POST /api/v1/alerts/{id}/adjudication': ['operator', 'admin'],
+  'POST /api/v1/alerts/{id}/adjudication': ['operator', 'admin', 'officer'],
   'GET /api/v1/deployments/{id}/officers': ['operator', 'admin'],
   'POST /api/v1/alerts/{id}/dispatch': ['operator', 'admin'],
-  'GET /api/v1/dispatches/mine': ['operator', 'admin'],
+  'GET /api/v1/dispatches/mine': ['operator', 'admin', 'officer'],
   // The console's New deployment form takes its default threshold and floor from here.
   'GET /api/v1/model': ALL,
   // Issue 24: an admin asks, an authorising officer (a role apart from admin) decides; watchlist

@@ -46,7 +46,7 @@ export async function createTestApp(
   await app.ready();
   const tokens = {} as Record<UserRole, string>;
   tokens.admin = await login(app, 'admin', ADMIN_PASSWORD);
-  for (const role of ['watchlist_manager', 'operator', 'oversight', 'authoriser'] as const) {
+  for (const role of ['watchlist_manager', 'operator', 'oversight', 'authoriser', 'officer'] as const) {
     const created = await app.inject({
       method: 'POST',
       url: '/api/v1/users',

@@ -27,7 +27,7 @@ interface Route {
 
 const ROUTES: Route[] = [
   { path: 'operator', title: 'Operator', roles: ['operator', 'admin'], view: operatorView },
-  { path: 'officer', title: 'Officer', roles: ['operator', 'admin'], view: officerView },
+  { path: 'officer', title: 'Officer', roles: ['officer', 'operator', 'admin'], view: officerView },
   { path: 'watchlists', title: 'Watchlists', roles: ['watchlist_manager', 'admin'], view: watchlistsView },
   { path: 'deployments', title: 'Deployments', roles: ['admin'], view: deploymentsView },
   { path: 'oversight', title: 'Oversight', roles: ['oversight', 'admin'], view: oversightView },

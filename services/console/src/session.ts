@@ -2,7 +2,7 @@
 export interface SessionUser {
   id: string;
   username: string;
-  role: 'admin' | 'watchlist_manager' | 'operator' | 'oversight' | 'authoriser';
+  role: 'admin' | 'watchlist_manager' | 'operator' | 'oversight' | 'authoriser' | 'officer';
 }
 
 const KEY = 'vigil.session';

@@ -272,6 +272,14 @@ export class AlertRepository {
   }
 
   /** Alerts passed to one officer, newest first, with what they need on the ground. */
+  async wasDispatchedTo(alertId: string, officerId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      'SELECT 1 FROM alert_dispatches WHERE alert_id = $1 AND officer_id = $2 LIMIT 1',
+      [alertId, officerId],
+    );
+    return rows.length > 0;
+  }
+
   async dispatchedTo(officerId: string, limit: number, withProbe = false): Promise<DispatchedAlertRecord[]> {
     const result = await this.db.query<
       DispatchRow &

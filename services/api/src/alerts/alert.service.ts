@@ -50,6 +50,8 @@ export interface OfficerAlertView extends DispatchPayload {
 export const MAX_REPLAY = 1000;
 const REPLAY_PAGE = 200;
 const BIGINT_TEXT = /^[0-9]{1,19}$/;
+/** Who an alert may be passed to: officers, and operators on the ground as before the officer role. */
+const RECEIVES_DISPATCHES = new Set(['officer', 'operator']);
 
 /** Scores and thresholds are float32 in the message and `real` in the table: 4 decimals read the same from both. */
 const round4 = (value: number): number => Math.round(value * 10_000) / 10_000;
@@ -109,7 +111,12 @@ export class AlertService {
   async #alertFor(user: AuthUser, alertId: string, withProbe = false): Promise<AlertRecord> {
     const alert = BIGINT_TEXT.test(alertId) ? await this.#alerts.find(alertId, { withProbe }) : undefined;
     if (!alert) throw new NotFoundError('alert');
-    if (!(await this.mayReceive(user, alert.deploymentId))) throw new NotAssignedError();
+    // An officer acts on the alerts passed to them, and only those.
+    const allowed =
+      user.role === 'officer'
+        ? await this.#alerts.wasDispatchedTo(alert.id, user.id)
+        : await this.mayReceive(user, alert.deploymentId);
+    if (!allowed) throw new NotAssignedError();
     return alert;
   }
 
@@ -336,11 +343,20 @@ export class AlertService {
     return payload;
   }
 
-  /** Users an alert of this deployment can be passed to. */
+  /** Users an alert of this deployment can be passed to: its officers first, then its operators. */
   async officers(user: AuthUser, deploymentId: string): Promise<{ id: string; username: string }[]> {
     await this.assertMayReceive(user, deploymentId);
-    const users = await this.#alerts.assignedUsers(deploymentId);
-    return users.filter((u) => u.role === 'operator').map(({ id, username }) => ({ id, username }));
+    const users = (await this.#alerts.assignedUsers(deploymentId)).filter((u) =>
+      RECEIVES_DISPATCHES.has(u.role),
+    );
+    users.sort((a, b) => Number(b.role === 'officer') - Number(a.role === 'officer'));
+    return users.map(({ id, username }) => ({ id, username }));
+  }
+
+  /** An officer assigned to the deployment receives what is passed to them (never its whole feed). */
+  async mayReceiveDispatch(user: AuthUser, deploymentId: string): Promise<boolean> {
+    if (user.role !== 'officer') return this.mayReceive(user, deploymentId);
+    return this.#alerts.isAssigned(user.id, deploymentId);
   }
 
   /** Passes an alert to an officer on the ground (an operator assigned to the same deployment). */
@@ -351,7 +367,7 @@ export class AlertService {
   ): Promise<DispatchPayload> {
     const alert = await this.#alertFor(user, alertId);
     const officers = await this.#alerts.assignedUsers(alert.deploymentId);
-    if (!officers.some((officer) => officer.id === input.officerId && officer.role === 'operator'))
+    if (!officers.some((officer) => officer.id === input.officerId && RECEIVES_DISPATCHES.has(officer.role)))
       throw new InvalidOfficerError();
     const note = input.note ?? '';
     const record: DispatchRecord = await this.db.transaction(async (tx) => {

@@ -166,8 +166,8 @@ export class DeploymentService {
     for (const id of unique) {
       const user = users.find((u) => u.id === id);
       if (!user) throw new ValidationError(`unknown user ${id}`, 'unknown_user');
-      if (user.role !== 'operator' && user.role !== 'admin')
-        throw new ValidationError(`user ${user.username} is not an operator`, 'not_an_operator');
+      if (user.role !== 'operator' && user.role !== 'officer' && user.role !== 'admin')
+        throw new ValidationError(`user ${user.username} is not an operator or officer`, 'not_an_operator');
     }
     return unique;
   }

@@ -175,6 +175,12 @@ export class RealtimeService {
     } else if (event.type !== 'adjudication' && event.type !== 'claim') return;
     await Promise.all(
       [...targets].map(async (socket) => {
+        if (event.type === 'dispatch' && socket.data.user?.role === 'officer') {
+          // An officer is sent what is passed to them, never the deployment's other events.
+          if (event.payload.officerId !== socket.data.user.id) return;
+          if (await this.#mayReceiveDispatch(socket, deploymentId)) socket.emit('dispatch', event.payload);
+          return;
+        }
         if (!(await this.#mayStillReceive(socket, deploymentId))) return;
         if (event.type === 'adjudication') socket.emit('adjudication', event.payload);
         else if (event.type === 'claim') socket.emit('claim', event.payload);
@@ -207,6 +213,12 @@ export class RealtimeService {
     if (await this.alerts.mayReceive(socket.data.user, deploymentId)) return true;
     this.#withdraw(socket, deploymentId);
     return false;
+  }
+
+  /** Whether an officer's socket may still be sent what is passed to them on this deployment. */
+  async #mayReceiveDispatch(socket: AlertSocket, deploymentId: string): Promise<boolean> {
+    if (!(await this.#sessionAlive(socket))) return false;
+    return this.alerts.mayReceiveDispatch(socket.data.user, deploymentId);
   }
 
   /** Refreshes the socket's user from its session (role changes), or disconnects it when the session ended. */

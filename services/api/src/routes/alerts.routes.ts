@@ -149,7 +149,7 @@ export async function alertsRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: { id: string }; Body: { outcome: Outcome; note?: string } }>(
     '/alerts/:id/adjudication',
     {
-      onRequest: app.requireRoles('operator', 'admin'),
+      onRequest: app.requireRoles('operator', 'admin', 'officer'),
       schema: {
         tags: ['alerts'],
         summary: 'Record what happened after an alert',
@@ -260,7 +260,7 @@ export async function alertsRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { limit?: number } }>(
     '/dispatches/mine',
     {
-      onRequest: app.requireRoles('operator', 'admin'),
+      onRequest: app.requireRoles('operator', 'admin', 'officer'),
       schema: {
         tags: ['alerts'],
         summary: 'Alerts passed to me for engagement, newest first (the Officer view)',

@@ -324,7 +324,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
   app.get<{ Params: { id: string } }>(
     '/reference-images/:id',
     {
-      onRequest: app.requireRoles('watchlist_manager', 'admin', 'operator'),
+      onRequest: app.requireRoles('watchlist_manager', 'admin', 'operator', 'officer'),
       schema: {
         tags: ['subjects'],
         summary: 'A reference image (decrypted); every view is audited',

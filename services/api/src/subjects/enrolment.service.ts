@@ -335,7 +335,11 @@ export class EnrolmentService {
   async viewImage(actor: AuthUser, id: string): Promise<{ mimeType: string; data: Buffer }> {
     const image = isUuid(id) ? await this.#subjects.findImage(id) : undefined;
     if (!image) throw new NotFoundError('reference image');
-    if (actor.role === 'operator' && !(await this.#subjects.operatorMaySee(actor.id, image.subjectId)))
+    // Operators and officers see the photos of subjects on their deployments' lists.
+    if (
+      (actor.role === 'operator' || actor.role === 'officer') &&
+      !(await this.#subjects.operatorMaySee(actor.id, image.subjectId))
+    )
       throw new NotFoundError('reference image');
     const data = this.cipher.open(image.sealed, referenceImageContext(image.subjectId, image.contentHash));
     await this.#audit.append({

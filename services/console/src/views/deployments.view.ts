@@ -216,8 +216,15 @@ export const deploymentsView: View = (root) => {
       'select',
       { id: 'operator-select', 'aria-label': 'Operator' },
       users
-        .filter((u) => u.role === 'operator' && !u.disabled && !deployment.operatorIds.includes(u.id))
-        .map((u) => h('option', { value: u.id }, u.username)),
+        .filter(
+          (u) =>
+            (u.role === 'operator' || u.role === 'officer') &&
+            !u.disabled &&
+            !deployment.operatorIds.includes(u.id),
+        )
+        .map((u) =>
+          h('option', { value: u.id }, u.role === 'officer' ? `${u.username} (officer)` : u.username),
+        ),
     );
     const operators = h(
       'form',
