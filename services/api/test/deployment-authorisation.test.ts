@@ -275,6 +275,26 @@ describe(`deployment authorisation (${backendName})`, () => {
       deleted: { entries: 2, alerts: 3, crops: 3 },
     });
   });
+  it('deletes the data of an urgent deployment stopped by hand before the refusal', async () => {
+    const { id, cameraId, subjects } = await plannedDeployment(t, admin, authoriser);
+    const request = (await admin('POST', `/deployments/${id}/authorisation`, { urgent: true })).json;
+    expect((await admin('POST', `/deployments/${id}/start`)).status).toBe(200);
+    await recordAlert(t.deps.db, t.deps.cipher!, {
+      deploymentId: id,
+      cameraId,
+      subject: subjects[0]!,
+      capturedAt: new Date(),
+    });
+    expect((await admin('POST', `/deployments/${id}/stop`)).json.stopReason).toBe('manual');
+    const refused = await authoriser('POST', `/authorisations/${request.id}/decision`, {
+      decision: 'refused',
+      rationale: 'Not necessary',
+    });
+    expect(refused.status, JSON.stringify(refused.json)).toBe(200);
+    expect(await snapshotAndAlerts(t, id)).toEqual({ entries: 0, alerts: 0 });
+    expect((await admin('GET', `/deployments/${id}`)).json).toMatchObject({ stopReason: 'manual' });
+    expect((await admin('GET', `/deployments/${id}`)).json.purgedAt).toBeTruthy();
+  });
 });
 
 describe(`authorisation schedule (${backendName})`, () => {

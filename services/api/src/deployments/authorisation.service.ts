@@ -6,6 +6,7 @@ import {
   ForbiddenError,
   type Logger,
   NotFoundError,
+  type Queryable,
   ValidationError,
 } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
@@ -18,6 +19,7 @@ import {
   type AuthorisationStatus,
   composition,
 } from './authorisation.repository.js';
+import type { Deployment } from './deployment.repository.js';
 import type { Actor, DeploymentService } from './deployment.service.js';
 
 export interface AuthorisationSettings {
@@ -144,6 +146,7 @@ export class AuthorisationService {
     const found = isUuid(authorisationId) ? await this.#authorisations.find(authorisationId) : undefined;
     if (!found) throw new NotFoundError('authorisation');
     let stopped = false;
+    let purged: Record<string, unknown> | undefined;
     await this.deployments.change(
       actor,
       found.deploymentId,
@@ -166,16 +169,17 @@ export class AuthorisationService {
           { status: input.decision, decidedBy: actor.id, rationale },
           tx,
         );
-        if (input.decision === 'refused' && deployment.status === 'running') {
+        if (input.decision !== 'refused') return;
+        if (deployment.status === 'running') {
           stopped = true;
           return this.deployments.stopIn(tx, deployment, 'authorisation_refused');
         }
+        purged = await purgeStopped(tx, deployment);
+        return purged;
       },
     );
-    if (stopped) {
-      this.deployments.announceStopped(found.deploymentId);
-      await this.#eraseStreamed([found.deploymentId]);
-    }
+    if (stopped) this.deployments.announceStopped(found.deploymentId);
+    if (stopped || purged) await this.#eraseStreamed([found.deploymentId]);
     return (await this.#authorisations.find(authorisationId))!;
   }
 
@@ -195,6 +199,7 @@ export class AuthorisationService {
     const lapsed: string[] = [];
     for (const due of await this.#authorisations.overdue()) {
       let stopped = false;
+      let erase = false;
       const done = await this.deployments
         .change(
           SYSTEM_ACTOR,
@@ -210,16 +215,18 @@ export class AuthorisationService {
               { status: 'lapsed', decidedBy: null, rationale: 'no decision by the urgent deadline' },
               tx,
             );
-            if (deployment.status !== 'running') return;
-            stopped = true;
+            if (deployment.status !== 'running') {
+              const purged = await purgeStopped(tx, deployment);
+              erase = purged !== undefined;
+              return purged;
+            }
+            stopped = erase = true;
             return this.deployments.stopIn(tx, deployment, 'authorisation_lapsed');
           },
         )
         .then(() => true, ignoreHandled);
-      if (stopped) {
-        this.deployments.announceStopped(due.deploymentId);
-        await this.#eraseStreamed([due.deploymentId]);
-      }
+      if (stopped) this.deployments.announceStopped(due.deploymentId);
+      if (erase) await this.#eraseStreamed([due.deploymentId]);
       if (done) lapsed.push(due.id);
     }
     const ended: string[] = [];
@@ -248,6 +255,18 @@ export class AuthorisationService {
     }
     return { lapsed, ended, lateAlerts };
   }
+}
+
+/**
+ * A deployment that started on an urgent request and was stopped by hand before the refusal (or the
+ * deadline): its data goes all the same. Returns audit details; nothing for one that never ran.
+ */
+async function purgeStopped(
+  tx: Queryable,
+  deployment: Deployment,
+): Promise<Record<string, unknown> | undefined> {
+  if (deployment.status !== 'stopped' || deployment.purgedAt !== null) return undefined;
+  return { deleted: await new AuthorisationRepository(tx).purge(deployment.id, tx) };
 }
 
 /** Another process (or an operator) got there first: nothing to do, nothing to audit. */
