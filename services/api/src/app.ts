@@ -324,7 +324,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         db: deps.db,
         records,
         useLog,
-        evidencePacks: new EvidencePackService(deps.db, { deployments, records, useLog, thresholdFloor }),
+        evidencePacks: new EvidencePackService(deps.db, {
+          deployments,
+          records,
+          useLog,
+          thresholdFloor,
+          auditTrail,
+        }),
       });
     },
     { prefix: '/api/v1' },

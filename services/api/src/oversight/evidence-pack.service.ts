@@ -1,7 +1,8 @@
-import { AuditRepository, type AuditRow, type AuditVerification, type Database } from '@vigil/core';
+import { AuditRepository, type AuditRow, type Database } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
 import { type Authorisation, AuthorisationRepository } from '../deployments/authorisation.repository.js';
 import type { DeploymentService } from '../deployments/deployment.service.js';
+import type { AuditTrailService, AuditTrailVerification } from './audit-trail.service.js';
 import { CalibrationRepository, type StoredCalibration } from './calibration.repository.js';
 import { PRIORITIES, type PublishedRecord, type PublishedRecordService } from './published-record.service.js';
 import { CATEGORIES } from './stats.service.js';
@@ -16,6 +17,9 @@ export interface ChainCheckpoint {
   headHash: string;
   entries: number;
   at: string;
+  /** With the audit trail's checkpointing: the audit key's id and its HMAC over the above (docs/audit.md). */
+  keyId?: string;
+  signature?: string;
 }
 
 /** A request for authorisation with the decision, and how many watchlist entries it covered. */
@@ -57,7 +61,8 @@ export interface EvidencePack {
     entries: AuditRow[];
     truncated: boolean;
     checkpoint: ChainCheckpoint | null;
-    verification: AuditVerification;
+    /** Held to the signed checkpoint when the server checkpoints (docs/audit.md). */
+    verification: AuditTrailVerification;
   };
 }
 
@@ -77,6 +82,8 @@ export class EvidencePackService {
       records: PublishedRecordService;
       useLog: UseLogService;
       thresholdFloor: number;
+      /** Signs the checkpoint and holds the verification to it; without it both come from the chain alone. */
+      auditTrail?: AuditTrailService;
     },
   ) {
     this.#audit = new AuditRepository(db);
@@ -92,7 +99,7 @@ export class EvidencePackService {
         this.services.useLog.forDeployment(deploymentId),
         this.#composition(deploymentId),
         this.#auditRows(deploymentId),
-        this.#audit.verify(),
+        this.services.auditTrail?.verify() ?? this.#audit.verify(),
         this.#checkpoint(),
       ]);
     const calibration = (await this.#calibrations.latestFor(deployment.model)) ?? null;
@@ -169,6 +176,8 @@ export class EvidencePackService {
   }
 
   async #checkpoint(): Promise<ChainCheckpoint | null> {
+    // Signed with the audit key; null when the chain no longer extends its last signed checkpoint.
+    if (this.services.auditTrail) return (await this.services.auditTrail.checkpoint()) ?? null;
     const { rows } = await this.db.query<{
       id: string;
       hash: string;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { auditHash, type DataCipher, loadConfig } from '@vigil/core';
+import { auditHash, type DataCipher, loadAuditSigner, loadConfig } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetentionService } from '../../src/oversight/retention.service.js';
@@ -304,6 +304,8 @@ describe(`published record, use log and evidence pack (${backendName})`, () => {
       Math.max(...pack.audit.entries.map((e: { id: number }) => e.id)),
     );
     expect(pack.audit.verification.ok).toBe(true);
+    // Signed with the server's audit key (outside the database), so the oversight body can show it later.
+    expect(loadAuditSigner({ dataDir: t.dataDir }).isGenuine(pack.audit.checkpoint)).toBe(true);
     for (const name of NAMES) expect(response.body).not.toContain(name);
     expect(response.body).not.toContain('data:image');
     const exported = await t.deps.db.query<{ id: string }>(
