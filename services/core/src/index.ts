@@ -56,6 +56,6 @@ export { PgliteDatabase } from './db/pglite.repository.js';
 export { PostgresDatabase } from './db/postgres.repository.js';
 export * from './errors.js';
 export * from './face.js';
+export { formatLogLine, type LogFormat, resolveLogFormat } from './log-text.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export * from './metrics/index.js';
-export { formatLogLine, type LogFormat, resolveLogFormat } from './log-text.js';
