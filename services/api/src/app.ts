@@ -43,6 +43,7 @@ import { ThresholdService } from './oversight/threshold.service.js';
 import { UseLogService } from './oversight/use-log.service.js';
 import { authPlugin } from './plugins/auth.plugin.js';
 import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
+import { shapeOpenApiDocument } from './plugins/openapi-document.js';
 import { responseHeadersPlugin } from './plugins/response-headers.plugin.js';
 import { realtimePlugin } from './realtime/realtime.plugin.js';
 import { alertsRoutes } from './routes/alerts.routes.js';
@@ -63,8 +64,8 @@ import { usersRoutes } from './routes/users.routes.js';
 import { verificationRoutes } from './routes/verification.routes.js';
 import { watchlistRoutes } from './routes/watchlists.routes.js';
 import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
-import { WatchlistService } from './watchlists/watchlist.service.js';
 import { SubjectApprovalService } from './subjects/subject-approval.service.js';
+import { WatchlistService } from './watchlists/watchlist.service.js';
 
 export interface AppDependencies {
   config: Config;
@@ -87,18 +88,18 @@ export interface AppDependencies {
   faceEngine?: EnrolmentEngine;
   /** Seals reference images; defaults to `loadDataCipher` from VIGIL_DATA_KEY or the key file. */
   cipher?: DataCipher;
-  /**
   /** Rotate stored templates; default: derived from the data key (`templateKeys(cipher)`). */
   templates?: TemplateKeys;
+  /**
    * Camera status for `GET /deployments/:id/status`; by default a CameraStatusTracker (@vigil/ingest)
    * subscribed to the bus's status subjects for the app's lifetime.
    */
   cameraStatus?: CameraStatusSource;
   /** Embedding model id of new deployments; defaults to the face engine's, else VIGIL_MODEL_PROFILE's. */
   modelId?: string;
-  /** Overrides of the login lockout limits (tests). */
   /** Milliseconds between passes of the authorisation schedule (windows' ends, urgent deadlines); tests shorten it. */
   authorisationCheckMs?: number;
+  /** Overrides of the login lockout limits (tests). */
   authOptions?: Partial<AuthOptions> & { loginRateLimitPerMinute?: number };
 }
 
@@ -201,6 +202,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transformObject: shapeOpenApiDocument,
   });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -254,9 +256,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       thresholdFloor,
       snapshotGraceHours: config.VIGIL_SNAPSHOT_GRACE_HOURS,
       cameraNetworks: new CameraNetworks(config.VIGIL_CAMERA_NETWORKS),
+      templates,
       modelId: () => {
         modelId ??= resolveProfile(config.VIGIL_MODEL_PROFILE, {
-      templates,
           modelsDir: config.VIGIL_MODELS_DIR,
         }).modelId;
         return modelId;
@@ -264,7 +266,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     cameraStatus,
   );
-  // socket.io (/socket.io, namespace /alerts) on this server, and app.alerts for the alert routes.
   const authorisations = new AuthorisationService(
     deps.db,
     deployments,
@@ -278,6 +279,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     logger: deps.logger,
   });
   app.addHook('onClose', async () => schedule.stop());
+  // socket.io (/socket.io, namespace /alerts) on this server, and app.alerts for the alert routes.
   await app.register(realtimePlugin, {
     db: deps.db,
     bus: deps.bus,
@@ -304,10 +306,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(modelRoutes, { model });
       await api.register(fastifyMultipart, { throwFileSizeLimit: true });
       await api.register(watchlistRoutes, { watchlists, enrolment });
-      await api.register(deploymentRoutes, { deployments });
       await api.register(provenanceRoutes, { approvals: new SubjectApprovalService(deps.db) });
-      await api.register(importRoutes, { imports });
+      await api.register(deploymentRoutes, { deployments });
       await api.register(authorisationRoutes, { authorisations });
+      await api.register(importRoutes, { imports });
       // Oversight (F): statistics, audit trail, retention on demand, threshold changes.
       await api.register(statsRoutes, { stats: new StatsService(deps.db) });
       await api.register(auditRoutes, { auditTrail });
