@@ -128,6 +128,8 @@ const fields = z.object({
     .default('vigil-api'),
   /** pino level: fatal, error, warn, info, debug, trace. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log lines: `text` for a person, `json` for a collector; `auto`: text when stdout is a terminal. */
+  VIGIL_LOG_FORMAT: z.enum(['auto', 'text', 'json']).default('auto'),
 });
 
 const schema = fields.refine((c) => Boolean(c.VIGIL_TLS_CERT) === Boolean(c.VIGIL_TLS_KEY), {
@@ -138,8 +140,6 @@ export type Config = z.infer<typeof schema> & { dataDir: string };
 
 const KNOWN_KEYS = new Set(Object.keys(fields.shape));
 
-  /** Log lines: `text` for a person, `json` for a collector; `auto`: text when stdout is a terminal. */
-  VIGIL_LOG_FORMAT: z.enum(['auto', 'text', 'json']).default('auto'),
 /**
  * Reads the configuration from `env`, failing with one ConfigError that lists every unknown
  * `VIGIL_*` variable and every bad value.
