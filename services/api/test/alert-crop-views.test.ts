@@ -87,6 +87,22 @@ describe(`alert crops: audited views, bound to their rows (${backendName})`, () 
     });
   });
 
+  it('an alert pushed live to a subscribed console leaves an audit row for that viewer (regression: none)', async () => {
+    const c = new RecordingClient(baseUrlOf(t.app), t.tokens.operator);
+    clients.push(c);
+    await c.connected();
+    expect(await c.subscribe(deployment.deploymentId)).toMatchObject({ ok: true });
+    const live = await storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+    await waitFor(() => c.alerts.some((alert) => alert.id === live.id), 20_000);
+    const views = await cropViews();
+    expect(views[0]).toMatchObject({
+      actorId: operatorId,
+      targetId: deployment.deploymentId,
+      details: { via: 'socket_live', alertIds: [live.id] },
+    });
+    alertIds.push(live.id);
+  });
+
   it('a crop moved into another alert row does not open there, and a crop sealed before binding still does', async () => {
     const [a, b] = alertIds;
     await t.deps.db.query(

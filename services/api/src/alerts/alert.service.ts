@@ -8,7 +8,7 @@ import {
 } from '@vigil/core';
 import type { Alert } from '@vigil/proto';
 import type { AuthUser } from '../auth/roles.js';
-import type { AlertFeedRepository } from '../realtime/alert-feed.repository.js';
+import type { AlertFeed } from '../realtime/alert-feed.js';
 import type {
   AdjudicationPayload,
   AlertPayload,
@@ -87,7 +87,7 @@ export class AlertService {
   constructor(
     private readonly db: Database,
     private readonly cipher: DataCipher,
-    private readonly feed: AlertFeedRepository,
+    private readonly feed: AlertFeed,
   ) {
     this.#alerts = new AlertRepository(db);
     this.#claims = new AlertClaimRepository(db);
@@ -182,6 +182,19 @@ export class AlertService {
       targetType: 'deployment',
       targetId: deploymentId,
       details: { via, alertIds },
+    });
+  }
+
+  /** Records that `user` is about to be shown a live alert's face crop (nothing when it has none). */
+  async recordLiveCropView(user: AuthUser, alert: AlertPayload): Promise<void> {
+    if (!alert.probeImage) return;
+    await this.#audit.append({
+      actorId: user.id,
+      actorName: user.username,
+      action: 'alert_crop.view',
+      targetType: 'deployment',
+      targetId: alert.deploymentId,
+      details: { via: 'socket_live', alertIds: [alert.id] },
     });
   }
 

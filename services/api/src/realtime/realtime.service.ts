@@ -5,7 +5,7 @@ import { type AlertService, MAX_REPLAY } from '../alerts/alert.service.js';
 import type { VerifiedToken } from '../auth/auth.service.js';
 import type { AuthUser } from '../auth/roles.js';
 import { isUuid } from '../uuid.js';
-import type { AccessChange, LiveEvent } from './alert-feed.repository.js';
+import type { AccessChange, LiveEvent } from './alert-feed.js';
 import type {
   AlertPayload,
   ClientToServerEvents,
@@ -116,9 +116,15 @@ export class RealtimeService {
         if (this.#send(socket, subscription, alert)) replayed++;
       }
     }
-    const waiting = subscription.buffer ?? [];
+    // Alerts that arrive while the buffered ones are sent (each send awaits its audit row) queue
+    // behind them, so the client sees every alert in order.
+    let waiting = subscription.buffer ?? [];
+    while (waiting.length > 0) {
+      subscription.buffer = [];
+      for (const alert of waiting) await this.#sendLive(socket, subscription, alert);
+      waiting = subscription.buffer;
+    }
     subscription.buffer = null;
-    for (const alert of waiting) this.#send(socket, subscription, alert);
     return { ok: true, deploymentId, replayed, truncated: replayed >= MAX_REPLAY };
   }
 
@@ -131,6 +137,13 @@ export class RealtimeService {
     if (sockets?.size === 0) this.#subscribers.delete(deploymentId);
     void socket.leave(deploymentRoom(deploymentId));
     return { ok: true };
+  }
+
+  /** Sends a live alert (replays are audited by page), the view of its face crop audited first. */
+  async #sendLive(socket: AlertSocket, subscription: Subscription, alert: AlertPayload): Promise<void> {
+    if (subscription.sent.has(alert.id)) return;
+    await this.alerts.recordLiveCropView(socket.data.user, alert);
+    this.#send(socket, subscription, alert);
   }
 
   #send(socket: AlertSocket, subscription: Subscription, alert: AlertPayload): boolean {
@@ -158,7 +171,7 @@ export class RealtimeService {
         // Live alerts that arrive during a replay wait in the buffer; subscribe checked this socket.
         if (subscription.buffer) subscription.buffer.push(alert);
         else if (await this.#mayStillReceive(socket, message.deploymentId))
-          this.#send(socket, subscription, alert);
+          await this.#sendLive(socket, subscription, alert);
       }),
     );
   }
