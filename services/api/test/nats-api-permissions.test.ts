@@ -8,7 +8,7 @@ import { NatsBus, subject } from '@vigil/core';
 import { freePort, waitFor } from '@vigil/core/testing';
 import { type Alert, decodeAlert, encodeAlert } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertFeedRepository } from '../src/realtime/alert-feed.repository.js';
+import { AlertFeed } from '../src/realtime/alert-feed.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const natsServerInstalled = () => spawnSync('nats-server', ['--version']).status === 0;
@@ -99,8 +99,8 @@ describe.skipIf(!natsServerInstalled())('the api NATS user of deploy/nats/nats-s
   });
 
   it('fans live alerts and events out between API processes', async () => {
-    const one = new AlertFeedRepository(await connectAs('api'));
-    const other = new AlertFeedRepository(await connectAs('api'));
+    const one = new AlertFeed(await connectAs('api'));
+    const other = new AlertFeed(await connectAs('api'));
     const heard: string[] = [];
     other.subscribe({
       alert: (a) => {
@@ -123,7 +123,7 @@ describe.skipIf(!natsServerInstalled())('the api NATS user of deploy/nats/nats-s
 
   it("erases a subject's alerts that the matcher stored", async () => {
     const matcher = await connectAs('matcher');
-    const api = new AlertFeedRepository(await connectAs('api'));
+    const api = new AlertFeed(await connectAs('api'));
     const deploymentId = crypto.randomUUID();
     const gone = crypto.randomUUID();
     const kept = crypto.randomUUID();

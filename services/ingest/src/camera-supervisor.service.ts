@@ -12,8 +12,8 @@ import { AnalysisLedger, type NotAnalysedReason } from './analysis-ledger.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { CameraNetworks, cameraFailureReason } from './camera-network.js';
 import { type ParsedCameraUrl, parseCameraUrl, redactCameraUrl } from './camera-url.js';
-import { type FfmpegProcess, ffmpegHasOption, spawnFfmpeg } from './ffmpeg.repository.js';
 import { buildFfmpegArgs } from './ffmpeg-args.js';
+import { type FfmpegProcess, ffmpegHasOption, spawnFfmpeg } from './ffmpeg-process.js';
 import { MjpegSplitter } from './mjpeg-splitter.js';
 
 /** One camera as ingest runs it (a row of `cameras` of a running deployment). */
@@ -412,12 +412,9 @@ export class CameraSupervisor {
     );
   }
 
-  /** A metric never stops a camera: one that refuses its labels (not UUIDs) is skipped. */
+  /** Records a metric where this camera has a registry (a metric call never throws). */
   #record(fn: (metrics: VigilMetrics) => void): void {
-    if (!this.#metrics) return;
-    try {
-      fn(this.#metrics);
-    } catch {}
+    if (this.#metrics) fn(this.#metrics);
   }
 
   #setState(state: CameraState, errorCode: string): void {

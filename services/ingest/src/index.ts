@@ -39,8 +39,8 @@ export {
   notifyDeploymentChanged,
   onDeploymentStopped,
 } from './control.js';
-export { ffmpegPath } from './ffmpeg.repository.js';
 export { buildFfmpegArgs, DEFAULT_JPEG_QUALITY } from './ffmpeg-args.js';
+export { ffmpegPath } from './ffmpeg-process.js';
 export { CameraLeaseLostError, CameraNetworkError, InvalidCameraUrlError } from './ingest.errors.js';
 export { DEFAULT_RECONCILE_INTERVAL_MS, type IngestOptions, IngestService } from './ingest.service.js';
 export { MjpegSplitter } from './mjpeg-splitter.js';

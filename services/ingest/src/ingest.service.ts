@@ -165,13 +165,7 @@ export class IngestService {
     await this.#leases.release(id);
     const { deploymentId } = entry.supervisor.camera;
     this.#forgotten.push(deploymentId);
-    this.#forgetCamera(deploymentId, id);
-  }
-
-  #forgetCamera(deploymentId: string, cameraId: string): void {
-    try {
-      this.options.metrics?.forgetCamera(deploymentId, cameraId);
-    } catch {}
+    this.options.metrics?.forgetCamera(deploymentId, id);
   }
 
   /** Stops every camera (leases lost, or the role stopping). */

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ffmpegPath } from './ffmpeg.repository.js';
+import { ffmpegPath } from './ffmpeg-process.js';
 import { MjpegSplitter } from './mjpeg-splitter.js';
 
 const FRAMES = 6;

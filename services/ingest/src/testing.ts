@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { ffmpegPath } from './ffmpeg.repository.js';
+import { ffmpegPath } from './ffmpeg-process.js';
 
 /**
  * Writes a short H.264 test pattern (ffmpeg's `testsrc2`) to `file`, for tests that run a file

@@ -24,7 +24,7 @@ export {
   type MatcherSettings,
   type MatchOutcome,
 } from './matcher.service.js';
-export { encodeProbeJpeg, PROBE_JPEG_QUALITY } from './probe-image.repository.js';
+export { encodeProbeJpeg, PROBE_JPEG_QUALITY } from './probe-image.js';
 export {
   type DeploymentInfo,
   HNSW_CANDIDATES,

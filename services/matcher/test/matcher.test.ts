@@ -31,7 +31,7 @@ import { AlertRepository } from '../src/alert.repository.js';
 import { DeploymentCounters } from '../src/deployment-counters.repository.js';
 import { startMatcherWorker } from '../src/matcher.handler.js';
 import { MatcherService } from '../src/matcher.service.js';
-import { encodeProbeJpeg } from '../src/probe-image.repository.js';
+import { encodeProbeJpeg } from '../src/probe-image.js';
 import { SnapshotRepository } from '../src/snapshot.repository.js';
 
 const MODEL = 'test-model-v1';

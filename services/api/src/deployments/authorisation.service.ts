@@ -11,7 +11,7 @@ import {
 } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
 import { DeploymentStateError } from '../errors.js';
-import { AlertFeedRepository } from '../realtime/alert-feed.repository.js';
+import { AlertFeed } from '../realtime/alert-feed.js';
 import { isUuid } from '../uuid.js';
 import {
   type Authorisation,
@@ -45,7 +45,7 @@ const SYSTEM_ACTOR: Actor = { id: null, username: 'system:authorisation' };
 export class AuthorisationService {
   readonly #authorisations: AuthorisationRepository;
   readonly #audit: AuditRepository;
-  readonly #alertStream: AlertFeedRepository | undefined;
+  readonly #alertStream: AlertFeed | undefined;
 
   constructor(
     private readonly db: Database,
@@ -56,7 +56,7 @@ export class AuthorisationService {
   ) {
     this.#authorisations = new AuthorisationRepository(db);
     this.#audit = new AuditRepository(db);
-    this.#alertStream = bus ? new AlertFeedRepository(bus) : undefined;
+    this.#alertStream = bus ? new AlertFeed(bus) : undefined;
   }
 
   /** The stream's copies of the deployments' alerts (label, subject, time) go with their rows. */

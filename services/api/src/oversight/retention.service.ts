@@ -1,5 +1,5 @@
 import { AuditRepository, type Bus, type Database, type Logger } from '@vigil/core';
-import { AlertFeedRepository } from '../realtime/alert-feed.repository.js';
+import { AlertFeed } from '../realtime/alert-feed.js';
 import {
   type DeletedAlerts,
   type DeletedSnapshot,
@@ -56,7 +56,7 @@ const DAY_MS = 86_400_000;
 export class RetentionService {
   readonly #retention: RetentionRepository;
   readonly #audit: AuditRepository;
-  readonly #alertStream: AlertFeedRepository | undefined;
+  readonly #alertStream: AlertFeed | undefined;
 
   constructor(
     private readonly db: Database,
@@ -67,7 +67,7 @@ export class RetentionService {
   ) {
     this.#retention = new RetentionRepository(db);
     this.#audit = new AuditRepository(db);
-    this.#alertStream = bus ? new AlertFeedRepository(bus) : undefined;
+    this.#alertStream = bus ? new AlertFeed(bus) : undefined;
   }
 
   /**

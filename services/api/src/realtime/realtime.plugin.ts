@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Server } from 'socket.io';
 import { AlertService } from '../alerts/alert.service.js';
-import { type AccessChange, AlertFeedRepository } from './alert-feed.repository.js';
+import { type AccessChange, AlertFeed } from './alert-feed.js';
 import {
   type AlertNamespace,
   LIVE_ALERT_MAX_AGE_MS,
@@ -42,7 +42,7 @@ const TOKEN_RECHECK_MS = 60_000;
 export const realtimePlugin = fp<RealtimePluginOptions>(
   async (app: FastifyInstance, options) => {
     const logger = options.logger.child({ component: 'realtime' });
-    const feed = new AlertFeedRepository(options.bus);
+    const feed = new AlertFeed(options.bus);
     const alerts = new AlertService(options.db, options.cipher, feed);
     app.decorate('alerts', alerts);
 

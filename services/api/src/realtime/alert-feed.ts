@@ -35,7 +35,7 @@ const ALL_LIVE_EVENTS = `vigil.${SUBJECT_VERSION}.*.live-events.api`;
 const LIVE_MAX_PENDING = 10_000;
 
 /** The bus side of live alerts: the durable alert stream in, core fan-out subjects across API processes. */
-export class AlertFeedRepository {
+export class AlertFeed {
   constructor(private readonly bus: Bus) {}
 
   /**
