@@ -69,8 +69,10 @@ export function shapeOpenApiDocument(documentObject: SwaggerDocumentObject): Ope
     paths?: Record<string, Record<string, Json>>;
     components?: Json;
   };
-  const components = (document.components ??= {}) as Json;
-  const schemas = (components.schemas ??= {}) as Json;
+  document.components ??= {};
+  const components = document.components;
+  components.schemas ??= {};
+  const schemas = components.schemas as Json;
   const seen = new Map<string, string>();
   // /health, /ready and /metrics are also served under /api/v1: those copies get `Api` in their id.
   const counts = new Map<string, number>();
