@@ -373,5 +373,58 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       await harness.shots(phone, '10-officer-role');
       expect(harness.cspViolations).toEqual([]);
     }, 120_000);
+
+    it('gives oversight statistics in words over a date range, and an audit trail with details, filters, paging and a CSV export (issue #23 oversight)', async () => {
+      await harness.createUser('overseer', USER_PASSWORD, 'oversight');
+      const p = await harness.page('overseer');
+      const requests: string[] = [];
+      p.on('request', (request) => requests.push(request.url()));
+      await harness.login(p, 'overseer', USER_PASSWORD);
+      await p.click('nav a[href="#/oversight"]');
+      const figures = p.locator('#overall-stats table');
+      await figures.waitFor();
+      const labels = await figures.locator('th').allTextContents();
+      expect(labels).toContain('Faces compared with the watchlist');
+      // No internal field names (camelCase, snake_case), no identifiers.
+      for (const cell of await figures.locator('th, td').allTextContents())
+        expect(cell).not.toMatch(/\b[a-z]+[A-Z][a-zA-Z]*\b|\w_\w|[0-9a-f]{8}-[0-9a-f]{4}-/);
+
+      await p.fill('#stats-from', '2026-01-01');
+      await p.fill('#stats-to', '2026-12-31');
+      await p.click('#stats-range button[type=submit]');
+      await expect
+        .poll(() => requests.some((url) => url.includes('/oversight/stats?from=2026-01-01&to=2027-01-01')))
+        .toBe(true);
+
+      const rows = p.locator('#audit-trail tbody tr');
+      await expect.poll(() => rows.count()).toBeGreaterThan(0);
+      await p.fill('#audit-who', 'admin');
+      await p.selectOption('#audit-what', 'user.create');
+      await p.click('#audit-filters button[type=submit]');
+      await expect
+        .poll(async () => [
+          ...new Set(
+            await rows.evaluateAll((all) =>
+              all.map((r) => (r as unknown as { dataset: { action: string } }).dataset.action),
+            ),
+          ),
+        ])
+        .toEqual(['user.create']);
+      const first = await rows.first().textContent();
+      expect(first).toContain('created a user');
+      // Who was created, and with which role, in the details.
+      expect(first).toContain('user overseer');
+      expect(first).toContain('role: oversight');
+      await harness.shots(p, '11-oversight-audit');
+
+      const [download] = await Promise.all([p.waitForEvent('download'), p.click('#audit-export')]);
+      expect(download.suggestedFilename()).toMatch(/^vigil-audit-\d{4}-\d{2}-\d{2}\.csv$/);
+      const csv = fs.readFileSync((await download.path()) ?? '', 'utf8');
+      const lines = csv.trim().split('\r\n');
+      expect(lines[0]).toBe('id,time,who,what,action,target type,target,details');
+      expect(lines.length - 1).toBe(await rows.count());
+      expect(lines[1]).toContain('created a user');
+      expect(harness.cspViolations).toEqual([]);
+    }, 120_000);
   },
 );

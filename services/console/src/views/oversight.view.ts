@@ -1,28 +1,18 @@
 import { api } from '../api.client.js';
-import { clear, formatTime, h, svg } from '../dom.js';
+import { clear, h, svg } from '../dom.js';
+import { downloadFromApi } from '../download.js';
 import type { View } from '../main.js';
+import { auditTrailSection } from './audit-trail.js';
 import { publishedRecordSection } from './published-record.js';
-import { deploymentPicker, errorText, listDeployments, message } from './shared.js';
-
-interface AuditRow {
-  id: number;
-  at: string;
-  actorName: string;
-  action: string;
-  targetType: string;
-  targetId: string;
-}
-
-/** Numbers of a stats object, flattened to `a.b` keys. */
-function flatten(value: unknown, prefix = ''): [string, string][] {
-  if (value === null || value === undefined) return [[prefix, '—']];
-  if (Array.isArray(value)) return [[prefix, `${value.length} rows`]];
-  if (typeof value === 'object')
-    return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) =>
-      flatten(inner, prefix ? `${prefix}.${key}` : key),
-    );
-  return [[prefix, typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(4) : String(value)]];
-}
+import {
+  deploymentPicker,
+  errorText,
+  listDeployments,
+  message,
+  OUTCOME_LABELS,
+  type Outcome,
+} from './shared.js';
+import { statRows } from './stat-words.js';
 
 /** A horizontal bar chart in inline SVG. */
 function barChart(title: string, data: [string, number][]): Element {
@@ -91,7 +81,10 @@ function statsBlock(title: string, stats: Record<string, unknown>): HTMLElement 
     block.append(
       barChart(
         'Alerts by outcome',
-        Object.entries(outcomes).map(([k, v]) => [k, Number(v)]),
+        Object.entries(outcomes).map(([k, v]) => [
+          k in OUTCOME_LABELS ? OUTCOME_LABELS[k as Outcome] : k === 'unresolved' ? 'No outcome yet' : k,
+          Number(v),
+        ]),
       ),
     );
   const hours = (stats.series ?? stats.hours) as { hour: string; alerts: number }[] | undefined;
@@ -114,31 +107,54 @@ function statsBlock(title: string, stats: Record<string, unknown>): HTMLElement 
       h(
         'tbody',
         {},
-        flatten(stats)
-          .filter(([key]) => !key.startsWith('outcomes.') && !key.startsWith('totals.outcomes.'))
-          .map(([key, value]) => h('tr', {}, h('th', { scope: 'row' }, key), h('td', {}, value))),
+        statRows(stats).map(([label, value]) =>
+          h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, value)),
+        ),
       ),
     ),
   );
   return block;
 }
 
-/** Statistics per deployment and overall, and the hash-chained audit trail. */
+/** Statistics per deployment and overall over a date range, and the hash-chained audit trail. */
 export const oversightView: View = (root) => {
   const deploymentStats = h('section', { id: 'deployment-stats' });
   const overall = h('section', { id: 'overall-stats' });
   const audit = h('section', { id: 'audit', 'aria-label': 'Audit trail' });
   const toolbar = h('div', { class: 'toolbar' });
+  const from = h('input', { id: 'stats-from', type: 'date', 'aria-label': 'Statistics from' });
+  const to = h('input', { id: 'stats-to', type: 'date', 'aria-label': 'Statistics until' });
+  const range = h(
+    'form',
+    { class: 'toolbar', id: 'stats-range' },
+    h('label', { for: 'stats-from' }, 'From'),
+    from,
+    h('label', { for: 'stats-to' }, 'Until'),
+    to,
+    h('button', { type: 'submit', class: 'small' }, 'Show'),
+    h('button', { type: 'button', id: 'stats-csv', class: 'small' }, 'Download CSV'),
+  );
+  /** `?from=&to=` of the chosen days ("until" a day includes it), or nothing. */
+  const period = (extra: Record<string, string> = {}) => {
+    const params = new URLSearchParams(extra);
+    if (from.value) params.set('from', from.value);
+    if (to.value) params.set('to', new Date(Date.parse(to.value) + 86_400_000).toISOString().slice(0, 10));
+    const text = params.toString();
+    return text ? `?${text}` : '';
+  };
+  let selected: string | undefined;
   root.append(
     h('h2', {}, 'Oversight'),
     toolbar,
+    range,
     h('div', { class: 'columns' }, deploymentStats, overall),
     publishedRecordSection(),
     audit,
   );
 
-  const showDeployment = (id: string) =>
-    api<Record<string, unknown>>(`/deployments/${id}/stats`).then(
+  const showDeployment = (id: string) => {
+    selected = id;
+    return api<Record<string, unknown>>(`/deployments/${id}/stats${period()}`).then(
       (stats) => {
         clear(deploymentStats);
         deploymentStats.append(statsBlock('This deployment', stats));
@@ -148,41 +164,46 @@ export const oversightView: View = (root) => {
         deploymentStats.append(message(errorText(error), 'error'));
       },
     );
+  };
+  const showOverall = () =>
+    api<Record<string, unknown>>(`/oversight/stats${period()}`).then(
+      (stats) => {
+        clear(overall);
+        overall.append(statsBlock('All deployments', stats));
+      },
+      (error) => {
+        clear(overall);
+        overall.append(message(errorText(error), 'error'));
+      },
+    );
+  range.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (selected) void showDeployment(selected);
+    void showOverall();
+  });
+  range.querySelector('#stats-csv')?.addEventListener('click', () => {
+    const path = selected ? `/deployments/${selected}/stats` : '/oversight/stats';
+    void downloadFromApi(`${path}${period({ format: 'csv' })}`, 'vigil-statistics.csv').catch((error) => {
+      deploymentStats.append(message(errorText(error), 'error'));
+    });
+  });
 
+  const names = new Map<string, string>();
   listDeployments().then(
     (deployments) => {
+      for (const d of deployments) names.set(d.id, d.location ? `${d.name} (${d.location})` : d.name);
+      audit.append(auditTrailSection(names));
       if (deployments.length === 0) return;
       const picker = deploymentPicker(deployments, (id) => void showDeployment(id));
       toolbar.append(h('label', { for: 'deployment-picker' }, 'Deployment '), picker);
       void showDeployment(picker.value);
     },
-    () => {},
+    () => audit.append(auditTrailSection(names)),
   );
-  api<Record<string, unknown>>('/oversight/stats').then(
-    (stats) => overall.append(statsBlock('All deployments', stats)),
-    (error) => overall.append(message(errorText(error), 'error')),
-  );
+  void showOverall();
 
   const verify = h('p', { id: 'audit-verify', role: 'status' }, 'Checking the hash chain…');
-  const rows = h('tbody', {});
-  audit.append(
-    h('h3', {}, 'Audit trail'),
-    verify,
-    h(
-      'table',
-      { class: 'audit' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          ['When', 'Who', 'Action', 'Target'].map((c) => h('th', { scope: 'col' }, c)),
-        ),
-      ),
-      rows,
-    ),
-  );
+  audit.append(h('h3', {}, 'Audit trail'), verify);
   api<{ ok: boolean; entries: number; firstBad?: { id: number; reason: string } }>('/audit/verify').then(
     (result) => {
       verify.textContent = result.ok
@@ -193,22 +214,6 @@ export const oversightView: View = (root) => {
     (error) => {
       verify.textContent = errorText(error);
     },
-  );
-  api<{ entries: AuditRow[] }>('/audit?limit=100').then(
-    (page) => {
-      for (const row of page.entries)
-        rows.append(
-          h(
-            'tr',
-            {},
-            h('td', {}, formatTime(row.at)),
-            h('td', {}, row.actorName),
-            h('td', {}, row.action),
-            h('td', {}, `${row.targetType} ${row.targetId}`),
-          ),
-        );
-    },
-    (error) => audit.append(message(errorText(error), 'error')),
   );
   return undefined;
 };
