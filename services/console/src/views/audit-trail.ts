@@ -1,6 +1,7 @@
 import { api } from '../api.client.js';
 import { clear, h } from '../dom.js';
 import { csvField, saveFile } from '../download.js';
+import { dateRange } from './date-range.js';
 import { errorText } from './shared.js';
 
 interface AuditEntry {
@@ -104,8 +105,7 @@ export function auditTrailSection(names: Map<string, string>): HTMLElement {
     h('option', { value: '' }, 'Everything'),
     Object.entries(ACTIONS).map(([action, label]) => h('option', { value: action }, label)),
   );
-  const from = h('input', { id: 'audit-from', type: 'date', 'aria-label': 'From' });
-  const to = h('input', { id: 'audit-to', type: 'date', 'aria-label': 'Until' });
+  const days = dateRange('audit', 'Entries');
   const rows = h('tbody', {});
   const status = h('p', { id: 'audit-status', class: 'muted', role: 'status' });
   const older = h('button', { type: 'button', id: 'audit-older', class: 'small' }, 'Older entries');
@@ -118,10 +118,7 @@ export function auditTrailSection(names: Map<string, string>): HTMLElement {
     who,
     h('label', { for: 'audit-what' }, 'What'),
     what,
-    h('label', { for: 'audit-from' }, 'From'),
-    from,
-    h('label', { for: 'audit-to' }, 'Until'),
-    to,
+    days.elements,
     h('button', { type: 'submit', class: 'small' }, 'Show'),
     exportButton,
   );
@@ -130,9 +127,7 @@ export function auditTrailSection(names: Map<string, string>): HTMLElement {
     const params = new URLSearchParams({ limit: String(PAGE) });
     if (who.value.trim()) params.set('actor', who.value.trim());
     if (what.value) params.set('action', what.value);
-    if (from.value) params.set('from', from.value);
-    // "Until" a day includes that day.
-    if (to.value) params.set('to', new Date(Date.parse(to.value) + 86_400_000).toISOString().slice(0, 10));
+    days.apply(params);
     if (beforeId) params.set('beforeId', String(beforeId));
     return params.toString();
   }

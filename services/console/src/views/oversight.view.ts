@@ -3,6 +3,7 @@ import { clear, h, svg } from '../dom.js';
 import { downloadFromApi } from '../download.js';
 import type { View } from '../main.js';
 import { auditTrailSection } from './audit-trail.js';
+import { dateRange } from './date-range.js';
 import { publishedRecordSection } from './published-record.js';
 import {
   deploymentPicker,
@@ -122,24 +123,17 @@ export const oversightView: View = (root) => {
   const overall = h('section', { id: 'overall-stats' });
   const audit = h('section', { id: 'audit', 'aria-label': 'Audit trail' });
   const toolbar = h('div', { class: 'toolbar' });
-  const from = h('input', { id: 'stats-from', type: 'date', 'aria-label': 'Statistics from' });
-  const to = h('input', { id: 'stats-to', type: 'date', 'aria-label': 'Statistics until' });
+  const days = dateRange('stats', 'Statistics');
   const range = h(
     'form',
     { class: 'toolbar', id: 'stats-range' },
-    h('label', { for: 'stats-from' }, 'From'),
-    from,
-    h('label', { for: 'stats-to' }, 'Until'),
-    to,
+    days.elements,
     h('button', { type: 'submit', class: 'small' }, 'Show'),
     h('button', { type: 'button', id: 'stats-csv', class: 'small' }, 'Download CSV'),
   );
-  /** `?from=&to=` of the chosen days ("until" a day includes it), or nothing. */
+  /** `?from=&to=` of the chosen days, with `extra`, or nothing. */
   const period = (extra: Record<string, string> = {}) => {
-    const params = new URLSearchParams(extra);
-    if (from.value) params.set('from', from.value);
-    if (to.value) params.set('to', new Date(Date.parse(to.value) + 86_400_000).toISOString().slice(0, 10));
-    const text = params.toString();
+    const text = days.apply(new URLSearchParams(extra)).toString();
     return text ? `?${text}` : '';
   };
   let selected: string | undefined;
