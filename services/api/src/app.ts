@@ -35,6 +35,7 @@ import {
 import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
 import { ImportService } from './imports/import.service.js';
 import { AuditTrailService, startAuditCheckpoints } from './oversight/audit-trail.service.js';
+import { CalibrationRepository } from './oversight/calibration.repository.js';
 import { EvidencePackService } from './oversight/evidence-pack.service.js';
 import { PublishedRecordService } from './oversight/published-record.service.js';
 import { RetentionService, retentionPolicy } from './oversight/retention.service.js';
@@ -303,7 +304,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         loginRateLimitPerMinute: deps.authOptions?.loginRateLimitPerMinute ?? LOGIN_RATE_LIMIT_PER_MINUTE,
       });
       await api.register(usersRoutes);
-      await api.register(modelRoutes, { model });
+      await api.register(modelRoutes, {
+        model,
+        latestCalibration: (modelId) => new CalibrationRepository(deps.db).latestFor(modelId),
+      });
       await api.register(fastifyMultipart, { throwFileSizeLimit: true });
       await api.register(watchlistRoutes, { watchlists, enrolment });
       await api.register(provenanceRoutes, { approvals: new SubjectApprovalService(deps.db) });
@@ -320,7 +324,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(alertsRoutes);
       // Lawful use (issue 24): two-person verification, the use log, published record, evidence pack.
       await api.register(verificationRoutes, { db: deps.db });
-      const records = new PublishedRecordService(deps.db, new StatsService(deps.db));
+      const records = new PublishedRecordService(
+        deps.db,
+        new StatsService(deps.db),
+        model.modelId && model.falseMatchRates
+          ? { model: model.modelId, rates: model.falseMatchRates }
+          : undefined,
+      );
       const useLog = new UseLogService(deps.db, config.VIGIL_USE_LOG_RETENTION_DAYS);
       await api.register(publishedRecordRoutes, {
         db: deps.db,
@@ -378,6 +388,7 @@ function modelSettings(deps: AppDependencies, config: Config): ModelSettings {
     modelId: deps.modelId ?? profile?.modelId ?? null,
     defaultThreshold: Math.max(profile?.defaultThreshold ?? thresholdFloor, thresholdFloor),
     thresholdFloor,
+    falseMatchRates: profile?.falseMatchRates ?? null,
   };
 }
 

@@ -3,10 +3,30 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EnrolmentEngine } from '../src/subjects/enrolment.service.js';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
 
+const RATES = {
+  dataset: 'test faces: 100 not listed x 1,000 listed',
+  comparisons: 100_000,
+  measuredOn: '2026-12-06',
+  points: [
+    { threshold: 0.5, fmr: 1e-4 },
+    { threshold: 0.55, fmr: 1e-5 },
+  ],
+};
+
 /** A loaded engine as far as GET /model looks: its profile (an ArcFace-like cosine profile). */
-function engineWithProfile(defaultThreshold: number, thresholdFloor: number): EnrolmentEngine {
+function engineWithProfile(
+  defaultThreshold: number,
+  thresholdFloor: number,
+  falseMatchRates?: typeof RATES,
+): EnrolmentEngine {
   return {
-    profile: { name: 'test-profile', modelId: 'test-model-1', defaultThreshold, thresholdFloor },
+    profile: {
+      name: 'test-profile',
+      modelId: 'test-model-1',
+      defaultThreshold,
+      thresholdFloor,
+      falseMatchRates,
+    },
     analyse: () => Promise.reject(new Error('not used')),
   } as unknown as EnrolmentEngine;
 }
@@ -32,6 +52,7 @@ describe(`GET /api/v1/model (${backendName})`, () => {
       modelId: 'test-model-1',
       defaultThreshold: 0.55,
       thresholdFloor: 0.5,
+      falseMatchRates: null,
     });
     const created = await t.app.inject({
       method: 'POST',
@@ -53,5 +74,32 @@ describe(`GET /api/v1/model (${backendName})`, () => {
       headers: bearer(t.tokens.operator),
     });
     expect(response.json()).toMatchObject({ defaultThreshold: 0.6, thresholdFloor: 0.6 });
+  });
+
+  it("answers the profile's false match rates, and a calibration stored for the model in their place (issue #21)", async () => {
+    t = await createTestApp({ faceEngine: engineWithProfile(0.55, 0.5, RATES) });
+    const model = async () =>
+      (
+        await t!.app.inject({ method: 'GET', url: '/api/v1/model', headers: bearer(t!.tokens.operator) })
+      ).json();
+    expect((await model()).falseMatchRates).toEqual({ source: 'profile', ...RATES });
+    const stored = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/oversight/calibrations',
+      headers: bearer(t.tokens.admin),
+      payload: {
+        model: 'test-model-1',
+        dataset: 'our own custody images',
+        nonMatedComparisons: 2_000_000,
+        rows: [{ threshold: 0.55, fmr: 2e-6, tpir: 0.9 }],
+      },
+    });
+    expect(stored.statusCode, stored.body).toBe(201);
+    expect((await model()).falseMatchRates).toMatchObject({
+      source: 'calibration',
+      dataset: 'our own custody images',
+      comparisons: 2_000_000,
+      points: [{ threshold: 0.55, fmr: 2e-6 }],
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { AuditRepository, type Database } from '@vigil/core';
+import type { FalseMatchRates } from '@vigil/face-runtime';
 import type { AuthUser } from '../auth/roles.js';
 import {
   type CalibrationPoint,
@@ -57,12 +58,32 @@ export class PublishedRecordService {
   readonly #calibrations: CalibrationRepository;
   readonly #audit: AuditRepository;
 
+  /**
+   * `profileRates`: the loaded model profile's own false match rates, used for its model where no
+   * calibration was stored (`vigil calibrate` on the force's own data replaces them).
+   */
   constructor(
     private readonly db: Database,
     private readonly stats: StatsService,
+    private readonly profileRates?: { model: string; rates: FalseMatchRates },
   ) {
     this.#calibrations = new CalibrationRepository(db);
     this.#audit = new AuditRepository(db);
+  }
+
+  /** The profile's rates as a calibration of `model`, when they are that model's. */
+  #profileCalibration(model: string): StoredCalibration | undefined {
+    const profile = this.profileRates;
+    if (!profile || profile.model !== model) return undefined;
+    return {
+      id: `profile:${profile.model}`,
+      model: profile.model,
+      dataset: `${profile.rates.dataset} (the model profile's own measurement)`,
+      nonMatedComparisons: profile.rates.comparisons,
+      rows: profile.rates.points,
+      createdBy: null,
+      createdAt: profile.rates.measuredOn,
+    };
   }
 
   async deployment(id: string, window: TimeWindow = {}): Promise<PublishedRecord> {
@@ -140,7 +161,7 @@ export class PublishedRecordService {
       for (const row of priorities.rows)
         if (row.deployment_id === s.deploymentId && row.priority in byPriority)
           byPriority[row.priority as keyof typeof byPriority] += Number(row.subjects);
-      const calibration = calibrations.find((c) => c.model === s.model);
+      const calibration = calibrations.find((c) => c.model === s.model) ?? this.#profileCalibration(s.model);
       return {
         deploymentId: s.deploymentId,
         deployment: s.name,

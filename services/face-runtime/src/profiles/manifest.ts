@@ -113,6 +113,22 @@ export interface FaceView {
   shift?: [number, number];
 }
 
+/**
+ * False match rates measured for a profile: at each threshold, the share of comparisons between a
+ * person not on a list and a listed person that scored at or above it. A deployment's expected false
+ * alerts follow for its own list size N: per face, 1 - (1 - FMR)^N.
+ */
+export interface FalseMatchRates {
+  /** What was compared, in words (data set, people listed and not). */
+  dataset: string;
+  /** Comparisons the rates are measured on. */
+  comparisons: number;
+  /** When they were measured (ISO date). */
+  measuredOn: string;
+  /** Ascending thresholds. */
+  points: { threshold: number; fmr: number }[];
+}
+
 export interface ModelProfile {
   /** Profile name, e.g. `default`; also the model id stored beside every embedding. */
   name: string;
@@ -129,6 +145,8 @@ export interface ModelProfile {
    * the profile's 1:1 verification threshold, different people match more often than not.
    */
   thresholdFloor?: number;
+  /** The false match rates behind the threshold, for the console and the published record. */
+  falseMatchRates?: FalseMatchRates;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   BUILD_DIR,
   type DetectorManifest,
   type FaceView,
+  type FalseMatchRates,
   type ModelProfile,
   readProfile,
   type TensorNormalisation,
@@ -226,6 +227,48 @@ export const DEFAULT_THRESHOLD = 0.56;
 export const DEFAULT_THRESHOLD_FLOOR = 0.49;
 
 /**
+ * The default profile's false match rates on LFW 1:N (benchmarks/src/lfw/watchlist-protocol.ts):
+ * each of the 4,043 one-photo people against each of the 1,680 enrolled people, 6,792,240
+ * comparisons, embedded as shipped (`npm run bench -- --only accuracy`, 2026-12-06). Each pair is
+ * [threshold, comparisons at or above it]. From 0.59 up the count stays at a handful: those few
+ * pairs are one person under two LFW names, so the rate there is a floor, not a measurement.
+ */
+const DEFAULT_FALSE_MATCHES: readonly [threshold: number, count: number][] = [
+  [0.4, 1073],
+  [0.41, 773],
+  [0.42, 529],
+  [0.43, 358],
+  [0.44, 239],
+  [0.45, 159],
+  [0.46, 117],
+  [0.47, 86],
+  [0.48, 56],
+  [0.49, 36],
+  [0.5, 28],
+  [0.51, 21],
+  [0.52, 14],
+  [0.53, 9],
+  [0.54, 7],
+  [0.55, 5],
+  [0.56, 4],
+  [0.58, 4],
+  [0.6, 3],
+  [0.7, 3],
+  [0.75, 1],
+];
+const DEFAULT_COMPARISONS = 6_792_240;
+
+export const DEFAULT_FALSE_MATCH_RATES: FalseMatchRates = {
+  dataset: 'LFW deep-funneled: 4,043 people not listed against 1,680 listed (issue 21 protocol)',
+  comparisons: DEFAULT_COMPARISONS,
+  measuredOn: '2026-12-06',
+  points: DEFAULT_FALSE_MATCHES.map(([threshold, count]) => ({
+    threshold,
+    fmr: count / DEFAULT_COMPARISONS,
+  })),
+};
+
+/**
  * faceplugin's RFB detector as the default profile runs it. The network takes any size once its
  * anchors are computed outside it (faceplugin.converter.ts). A 1080p camera frame goes in at
  * 768x432, where a face 40 px wide in the frame is 16 px, above the smallest anchor (10 px): recall
@@ -268,7 +311,7 @@ export function rfbDetector(): DetectorManifest {
  * The default profile as build.ts writes it: faceplugin's RFB detector finds each face down to 40 px
  * wide in a 1080p frame, face-api's 68-point landmarks align it (the 5 points ArcFace's template
  * names, taken from the 68), and faceplugin's ArcFace-style embedder describes it from its 112x112
- * crop and the crop's mirror image. Chosen on 1:N (docs/decisions/001-default-embedder.md).
+ * crop and the crop's mirror image. Chosen on 1:N (docs/decisions/001-default-profile-chosen-on-1n.md).
  */
 export function defaultProfile(): ModelProfile {
   const { landmarks } = fastProfile();
@@ -295,6 +338,7 @@ export function defaultProfile(): ModelProfile {
     },
     defaultThreshold: DEFAULT_THRESHOLD,
     thresholdFloor: DEFAULT_THRESHOLD_FLOOR,
+    falseMatchRates: DEFAULT_FALSE_MATCH_RATES,
   };
 }
 
