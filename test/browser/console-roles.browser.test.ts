@@ -9,6 +9,7 @@ import { backendName } from '@vigil/core/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, storeAlert } from '../../services/api/test/realtime-fixtures.js';
+import { enrolmentImage } from '../pipeline/pipeline.fixtures.js';
 import { CHROMIUM, type ConsoleHarness, startConsoleHarness } from './console.fixture.js';
 
 const ADMIN_PASSWORD = 'roles test admin password';
@@ -316,6 +317,34 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       await expect
         .poll(() => p.textContent('#subject-grid'))
         .toBe("No subject's name or notes contain “nobody”.");
+
+      // A subject's photos with their quality in words.
+      const enrolled = await harness.call<{ id: string }>('POST', '/watchlists', { name: 'Enrolled list' });
+      const form = new FormData();
+      form.append('label', 'Photo Person');
+      form.append('category', 'wanted');
+      form.append('priority', 'red');
+      form.append(
+        'image',
+        new Blob([new Uint8Array(enrolmentImage(harness.dir))], { type: 'image/jpeg' }),
+        'enrol.jpg',
+      );
+      const response = await fetch(`${harness.system.url}/api/v1/watchlists/${enrolled.id}/subjects`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${harness.adminToken}` },
+        body: form,
+      });
+      expect(response.status).toBe(201);
+      await p.reload();
+      await p.click(`button[data-watchlist="${enrolled.id}"]`);
+      await p.click('#subject-grid li[data-subject-id] .subject-photos-button');
+      const photos = p.locator('dialog.subject-dialog .subject-photos > li');
+      await expect.poll(() => photos.count()).toBe(1);
+      const quality = await photos.first().locator('.quality li').allTextContents();
+      expect(quality.some((line) => /^Eyes \d+ px apart/.test(line))).toBe(true);
+      expect(quality.some((line) => /^Face found with \d+% confidence$/.test(line))).toBe(true);
+      await expect.poll(() => photos.first().locator('img').getAttribute('src')).toMatch(/^blob:/);
+      await harness.shots(p, '12-subject-photos');
       expect(harness.cspViolations).toEqual([]);
     }, 120_000);
 

@@ -5,6 +5,7 @@ import { extractStills } from '../video-stills.js';
 import { imageFailureText } from './image-failures.js';
 import { provenanceFields, provenanceView, type SubjectProvenance } from './provenance.js';
 import { errorText, message } from './shared.js';
+import { showSubjectPhotos } from './subject-photos.js';
 
 interface Watchlist {
   id: string;
@@ -196,6 +197,15 @@ export const watchlistsView: View = (root, session) => {
               'span',
               { class: 'muted' },
               `${subject.category} · ${subject.priority} · ${subject.images.length} image(s)`,
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'small subject-photos-button',
+                onclick: () => showSubjectPhotos(subject),
+              },
+              'Photos and quality',
             ),
             provenanceView(subject, session, () => void loadSubjects(), feedback),
             h(
