@@ -2,12 +2,14 @@ import { api } from '../api.client.js';
 import { clear, formatTime, h } from '../dom.js';
 import type { View } from '../main.js';
 import { authorisationPanel, type LawfulDeployment, termsFields } from './deployment-authorisation.js';
+import { expectedFalseAlertsText, type FalseMatchRates } from './expected-false-alerts.js';
 import { type Deployment, type DeploymentStatus, errorText, listDeployments, message } from './shared.js';
 import { verificationSetting } from './verification-panel.js';
 
 interface Watchlist {
   id: string;
   name: string;
+  subjectCount: number;
 }
 interface User {
   id: string;
@@ -21,11 +23,12 @@ interface Camera {
   url: string;
   fps: number;
 }
-/** `GET /model`: the loaded profile's default threshold and the floor the server enforces. */
+/** `GET /model`: the loaded profile's default threshold, the floor the server enforces, its false match rates. */
 interface ModelSettings {
   profile: string | null;
   defaultThreshold: number;
   thresholdFloor: number;
+  falseMatchRates: FalseMatchRates | null;
 }
 
 /** The open deployment's camera status is asked for this often (as in the Operator view). */
@@ -55,18 +58,33 @@ export const deploymentsView: View = (root) => {
     required: true,
   });
   const thresholdHint = h('p', { class: 'muted hint', id: 'threshold-hint' });
+  // What the threshold means for the lists chosen: false alerts per 1,000 faces at their size.
+  const falseAlertsHint = h('p', { class: 'hint', id: 'expected-false-alerts', role: 'status' });
+  let rates: FalseMatchRates | null | undefined;
+  const showFalseAlerts = () => {
+    if (rates === undefined) return;
+    const chosen = new Set(
+      [...listChoices.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value),
+    );
+    const entries = watchlists.filter((w) => chosen.has(w.id)).reduce((n, w) => n + w.subjectCount, 0);
+    falseAlertsHint.textContent = expectedFalseAlertsText(rates, Number(threshold.value), entries);
+  };
+  threshold.addEventListener('input', showFalseAlerts);
   // The profile's default and floor come from the server: they change with the model.
   api<ModelSettings>('/model').then(
     (model) => {
       if (!threshold.value) threshold.value = String(model.defaultThreshold);
       threshold.min = String(model.thresholdFloor);
       thresholdHint.textContent = `Model profile “${model.profile ?? 'unknown'}”: default ${model.defaultThreshold}, lowest allowed ${model.thresholdFloor}.`;
+      rates = model.falseMatchRates;
+      showFalseAlerts();
     },
     (error) => {
       thresholdHint.textContent = `Default threshold unavailable: ${errorText(error)}`;
     },
   );
   const listChoices = h('fieldset', { id: 'new-deployment-watchlists' }, h('legend', {}, 'Watchlists'));
+  listChoices.addEventListener('change', showFalseAlerts);
   const terms = termsFields('new-deployment');
   const create = h(
     'form',
@@ -81,6 +99,7 @@ export const deploymentsView: View = (root) => {
     threshold,
     thresholdHint,
     listChoices,
+    falseAlertsHint,
     h('button', { type: 'submit', class: 'primary' }, 'Create'),
   );
   create.addEventListener('submit', (event) => {
@@ -133,10 +152,11 @@ export const deploymentsView: View = (root) => {
           'label',
           { class: 'check' },
           h('input', { type: 'checkbox', value: w.id, name: 'watchlist' }),
-          ` ${w.name}`,
+          ` ${w.name} (${w.subjectCount})`,
         ),
       ),
     );
+    showFalseAlerts();
     clear(listArea);
     listArea.append(
       h(

@@ -259,7 +259,7 @@ const DEFAULT_FALSE_MATCHES: readonly [threshold: number, count: number][] = [
 const DEFAULT_COMPARISONS = 6_792_240;
 
 export const DEFAULT_FALSE_MATCH_RATES: FalseMatchRates = {
-  dataset: 'LFW deep-funneled: 4,043 people not listed against 1,680 listed (issue 21 protocol)',
+  dataset: 'LFW press photos, 4,043 people not on the list against 1,680 on it',
   comparisons: DEFAULT_COMPARISONS,
   measuredOn: '2026-12-06',
   points: DEFAULT_FALSE_MATCHES.map(([threshold, count]) => ({
