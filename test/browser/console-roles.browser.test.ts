@@ -345,6 +345,16 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       expect(quality.some((line) => /^Face found with \d+% confidence$/.test(line))).toBe(true);
       await expect.poll(() => photos.first().locator('img').getAttribute('src')).toMatch(/^blob:/);
       await harness.shots(p, '12-subject-photos');
+
+      // The entry's label and priority changed from the same page; the card follows.
+      await p.fill('#edit-label', 'Photo Person (edited)');
+      await p.selectOption('#edit-priority', 'amber');
+      await p.click('#edit-subject button[type=submit]');
+      await expect.poll(() => p.textContent('#edit-status')).toBe('Saved.');
+      await p.click('dialog.subject-dialog .close-dialog');
+      await expect
+        .poll(() => p.locator('#subject-grid li.subject.priority-amber strong').textContent())
+        .toBe('Photo Person (edited)');
       expect(harness.cspViolations).toEqual([]);
     }, 120_000);
 

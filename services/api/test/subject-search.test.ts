@@ -1,9 +1,10 @@
+import { AuditRepository } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
 
 // Issue #23: a watchlist manager with hundreds of subjects needs to find one, a page at a time.
-describe(`searching and paging a watchlist's subjects (${backendName})`, () => {
+describe(`searching, paging and editing a watchlist's subjects (${backendName})`, () => {
   let t: TestApp;
   let watchlistId: string;
 
@@ -69,6 +70,49 @@ describe(`searching and paging a watchlist's subjects (${backendName})`, () => {
         headers: bearer(t.tokens.watchlist_manager),
       });
       expect(response.statusCode).toBe(400);
+    }
+  });
+
+  it("changes a subject's label, category, priority and notes, audits from and to, and withdraws its approval", async () => {
+    const { rows } = await t.deps.db.query<{ id: string }>(
+      "SELECT id FROM subjects WHERE label = 'Jane Roe' AND watchlist_id = $1",
+      [watchlistId],
+    );
+    const id = rows[0]?.id;
+    const approver = (await t.deps.db.query<{ id: string }>("SELECT id FROM users WHERE username = 'admin'"))
+      .rows[0]?.id;
+    await t.deps.db.query('UPDATE subjects SET approved_by = $2, approved_at = now() WHERE id = $1', [
+      id,
+      approver,
+    ]);
+    const changed = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/subjects/${id}`,
+      headers: bearer(t.tokens.watchlist_manager),
+      payload: { label: 'Jane R. Roe', priority: 'amber', notes: 'tall, red coat, limps' },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json()).toMatchObject({
+      label: 'Jane R. Roe',
+      category: 'wanted',
+      priority: 'amber',
+      notes: 'tall, red coat, limps',
+      approvedBy: null,
+    });
+    const [entry] = await new AuditRepository(t.deps.db).list({ targetType: 'subject', targetId: id });
+    expect(entry?.details).toMatchObject({
+      from: { label: 'Jane Roe', priority: 'red' },
+      to: { label: 'Jane R. Roe', priority: 'amber' },
+      approvalWithdrawn: true,
+    });
+    for (const payload of [{ label: '   ' }, { priority: 'purple' }, { label: '' }]) {
+      const refused = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/subjects/${id}`,
+        headers: bearer(t.tokens.watchlist_manager),
+        payload,
+      });
+      expect(refused.statusCode, JSON.stringify(payload)).toBe(400);
     }
   });
 });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { SUBJECT_CATEGORIES, SUBJECT_PRIORITIES } from '../subjects/subject.repository.js';
 import type { ProvenanceChanges, SubjectApprovalService } from '../subjects/subject-approval.service.js';
 import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
 import { subjectSchema } from './watchlists.routes.js';
@@ -22,7 +23,8 @@ export async function provenanceRoutes(
       onRequest: app.requireRoles('watchlist_manager', 'admin'),
       schema: {
         tags: ['subjects'],
-        summary: "Record why an entry is on the list, its image's source and date, and its review date",
+        summary:
+          "Record why an entry is on the list, its image's source and date, its review date; change its label, category, priority or notes",
         description:
           'Any change withdraws the entry’s approval: it is left out of snapshots until approved again.',
         params: uuidParams,
@@ -33,6 +35,10 @@ export async function provenanceRoutes(
             source: { type: 'string', maxLength: 500 },
             imageTakenOn: { ...day, type: ['string', 'null'] },
             reviewBy: day,
+            label: { type: 'string', minLength: 1, maxLength: 200 },
+            category: { type: 'string', enum: [...SUBJECT_CATEGORIES] },
+            priority: { type: 'string', enum: [...SUBJECT_PRIORITIES] },
+            notes: { type: 'string', maxLength: 2000 },
           },
           additionalProperties: false,
           minProperties: 1,

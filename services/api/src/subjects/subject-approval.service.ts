@@ -1,16 +1,35 @@
-import { AuditRepository, ConflictError, type Database, ForbiddenError, NotFoundError } from '@vigil/core';
+import {
+  AuditRepository,
+  ConflictError,
+  type Database,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
 import { isUuid } from '../uuid.js';
 import { parseDay } from './provenance.js';
-import { type Subject, SubjectRepository } from './subject.repository.js';
+import {
+  type Subject,
+  type SubjectCategory,
+  type SubjectPriority,
+  SubjectRepository,
+} from './subject.repository.js';
 
-/** What a watchlist manager may record about where an entry comes from. */
+/** What a watchlist manager may record about where an entry comes from, and what it says. */
 export interface ProvenanceChanges {
   reason?: string;
   source?: string;
   imageTakenOn?: string | null;
   reviewBy?: string;
+  label?: string;
+  category?: SubjectCategory;
+  priority?: SubjectPriority;
+  notes?: string;
 }
+
+/** The entry's own fields: the audit records each one's value before and after. */
+const DESCRIBED = ['label', 'category', 'priority'] as const;
 
 /**
  * An entry's provenance and its approval by a second person. An entry is searched in a snapshot
@@ -38,10 +57,28 @@ export class SubjectApprovalService {
       ...(input.reviewBy !== undefined
         ? { reviewBy: parseDay(input.reviewBy, 'reviewBy', { after: now }) ?? undefined }
         : {}),
+      ...(input.label !== undefined ? { label: input.label.trim() } : {}),
+      ...(input.category !== undefined ? { category: input.category } : {}),
+      ...(input.priority !== undefined ? { priority: input.priority } : {}),
+      ...(input.notes !== undefined ? { notes: input.notes.trim() } : {}),
     };
+    if (changes.label === '') throw new ValidationError('a label may not be empty', 'invalid_label');
     return this.#change(actor, id, 'subject.provenance', async (repository, subject) => {
       await repository.updateProvenance(id, changes);
-      return { changed: Object.keys(changes), approvalWithdrawn: subject.approvedBy !== null };
+      // From and to for the entry's label, category and priority: what oversight reads in the trail.
+      const described = DESCRIBED.filter(
+        (key) => changes[key] !== undefined && changes[key] !== subject[key],
+      );
+      return {
+        changed: Object.keys(changes),
+        ...(described.length > 0
+          ? {
+              from: Object.fromEntries(described.map((key) => [key, subject[key]])),
+              to: Object.fromEntries(described.map((key) => [key, changes[key]])),
+            }
+          : {}),
+        approvalWithdrawn: subject.approvedBy !== null,
+      };
     });
   }
 

@@ -217,13 +217,24 @@ export class SubjectRepository {
   /** Records provenance; any change withdraws the entry's approval, which someone must give again. */
   async updateProvenance(
     id: string,
-    changes: { reason?: string; source?: string; imageTakenOn?: string | null; reviewBy?: string },
+    changes: {
+      reason?: string;
+      source?: string;
+      imageTakenOn?: string | null;
+      reviewBy?: string;
+      label?: string;
+      category?: SubjectCategory;
+      priority?: SubjectPriority;
+      notes?: string;
+    },
     tx = this.db,
   ): Promise<void> {
     await tx.query(
       `UPDATE subjects SET reason = COALESCE($2, reason), source = COALESCE($3, source),
          image_taken_on = CASE WHEN $4::boolean THEN $5::date ELSE image_taken_on END,
-         review_by = COALESCE($6::date, review_by), approved_by = NULL, approved_at = NULL
+         review_by = COALESCE($6::date, review_by), approved_by = NULL, approved_at = NULL,
+         label = COALESCE($7, label), category = COALESCE($8, category),
+         priority = COALESCE($9, priority), notes = COALESCE($10, notes)
        WHERE id = $1`,
       [
         id,
@@ -232,6 +243,10 @@ export class SubjectRepository {
         changes.imageTakenOn !== undefined,
         changes.imageTakenOn ?? null,
         changes.reviewBy ?? null,
+        changes.label ?? null,
+        changes.category ?? null,
+        changes.priority ?? null,
+        changes.notes ?? null,
       ],
     );
   }

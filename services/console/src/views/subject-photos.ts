@@ -1,7 +1,10 @@
-import { protectedImage } from '../api.client.js';
+import { api, protectedImage } from '../api.client.js';
 import { h } from '../dom.js';
+import { sentence } from './roles.js';
+import { errorText } from './shared.js';
 
 interface SubjectImages {
+  id: string;
   label: string;
   category: string;
   priority: string;
@@ -34,8 +37,70 @@ export function qualityWords(quality: Record<string, unknown>): string[] {
   return lines;
 }
 
-/** A subject's page in a dialog: what is recorded about them and each enrolled photo with its quality. */
-export function showSubjectPhotos(subject: SubjectImages): void {
+/** The entry's own fields, editable (PATCH /subjects/:id; a change withdraws its approval). */
+function editForm(
+  subject: SubjectImages,
+  choices: { categories: string[]; priorities: string[] },
+  saved: () => void,
+): HTMLFormElement {
+  const label = h('input', { id: 'edit-label', required: true, maxlength: 200, value: subject.label });
+  const select = (id: string, options: string[], current: string) =>
+    h(
+      'select',
+      { id },
+      options.map((o) => h('option', { value: o, selected: o === current }, o)),
+    );
+  const category = select('edit-category', choices.categories, subject.category);
+  const priority = select('edit-priority', choices.priorities, subject.priority);
+  const notes = h('textarea', { id: 'edit-notes', maxlength: 2000 }, subject.notes);
+  const status = h('p', { class: 'action-status', role: 'status', id: 'edit-status' });
+  const form = h(
+    'form',
+    { id: 'edit-subject' },
+    h('h4', {}, 'Change this entry'),
+    h('label', { for: 'edit-label' }, 'Label'),
+    label,
+    h('label', { for: 'edit-category' }, 'Category'),
+    category,
+    h('label', { for: 'edit-priority' }, 'Priority'),
+    priority,
+    h('label', { for: 'edit-notes' }, 'Description / notes'),
+    notes,
+    h(
+      'p',
+      { class: 'muted hint' },
+      'Saving withdraws the entry’s approval: a second person approves it again.',
+    ),
+    h('button', { type: 'submit', class: 'primary' }, 'Save'),
+    status,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    api(`/subjects/${subject.id}`, {
+      method: 'PATCH',
+      body: { label: label.value, category: category.value, priority: priority.value, notes: notes.value },
+    }).then(
+      () => {
+        status.textContent = 'Saved.';
+        saved();
+      },
+      (error) => {
+        status.textContent = sentence(errorText(error));
+      },
+    );
+  });
+  return form;
+}
+
+/**
+ * A subject's page in a dialog: what is recorded about them, each enrolled photo with its quality,
+ * and a form to change the entry's label, category, priority and notes.
+ */
+export function showSubjectPhotos(
+  subject: SubjectImages,
+  choices: { categories: string[]; priorities: string[] },
+  saved: () => void,
+): void {
   const close = h('button', { type: 'button', class: 'close-dialog' }, 'Close');
   const dialog = h(
     'dialog',
@@ -71,6 +136,7 @@ export function showSubjectPhotos(subject: SubjectImages): void {
       }),
     ),
     subject.images.length === 0 ? h('p', { class: 'muted' }, 'No photo enrolled.') : null,
+    editForm(subject, choices, saved),
     close,
   );
   close.addEventListener('click', () => dialog.close());

@@ -203,7 +203,10 @@ export const watchlistsView: View = (root, session) => {
               {
                 type: 'button',
                 class: 'small subject-photos-button',
-                onclick: () => showSubjectPhotos(subject),
+                onclick: () =>
+                  showSubjectPhotos(subject, { categories: CATEGORIES, priorities: PRIORITIES }, () => {
+                    void loadSubjects();
+                  }),
               },
               'Photos and quality',
             ),
