@@ -9,24 +9,10 @@ import {
 import type { AuthUser } from '../auth/roles.js';
 import { isUuid } from '../uuid.js';
 import { parseDay } from './provenance.js';
-import {
-  type Subject,
-  type SubjectCategory,
-  type SubjectPriority,
-  SubjectRepository,
-} from './subject.repository.js';
+import { type Subject, type SubjectChanges, SubjectRepository } from './subject.repository.js';
 
 /** What a watchlist manager may record about where an entry comes from, and what it says. */
-export interface ProvenanceChanges {
-  reason?: string;
-  source?: string;
-  imageTakenOn?: string | null;
-  reviewBy?: string;
-  label?: string;
-  category?: SubjectCategory;
-  priority?: SubjectPriority;
-  notes?: string;
-}
+export type ProvenanceChanges = SubjectChanges;
 
 /** The entry's own fields: the audit records each one's value before and after. */
 const DESCRIBED = ['label', 'category', 'priority'] as const;

@@ -5,6 +5,18 @@ export type SubjectCategory = (typeof SUBJECT_CATEGORIES)[number];
 export const SUBJECT_PRIORITIES = ['red', 'amber', 'green'] as const;
 export type SubjectPriority = (typeof SUBJECT_PRIORITIES)[number];
 
+/** What a watchlist manager may change of an entry: its provenance, and what it says. */
+export interface SubjectChanges {
+  reason?: string;
+  source?: string;
+  imageTakenOn?: string | null;
+  reviewBy?: string;
+  label?: string;
+  category?: SubjectCategory;
+  priority?: SubjectPriority;
+  notes?: string;
+}
+
 export interface SubjectInput {
   watchlistId: string;
   label: string;
@@ -215,20 +227,7 @@ export class SubjectRepository {
   }
 
   /** Records provenance; any change withdraws the entry's approval, which someone must give again. */
-  async updateProvenance(
-    id: string,
-    changes: {
-      reason?: string;
-      source?: string;
-      imageTakenOn?: string | null;
-      reviewBy?: string;
-      label?: string;
-      category?: SubjectCategory;
-      priority?: SubjectPriority;
-      notes?: string;
-    },
-    tx = this.db,
-  ): Promise<void> {
+  async updateProvenance(id: string, changes: SubjectChanges, tx = this.db): Promise<void> {
     await tx.query(
       `UPDATE subjects SET reason = COALESCE($2, reason), source = COALESCE($3, source),
          image_taken_on = CASE WHEN $4::boolean THEN $5::date ELSE image_taken_on END,
