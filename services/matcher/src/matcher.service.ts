@@ -154,18 +154,22 @@ export class MatcherService {
     this.deps.metrics?.matches.inc({ deployment: deploymentId });
     const probeJpeg = await this.deps.encodeProbe(embedding.crop, embedding.cropWidth, embedding.cropHeight);
     const dedupeKey = `${deploymentId}/${cameraId}/${frame.sequence}/${frame.capturedAtMs}/${embedding.trackId}/${best.subjectId}`;
+    // What the alert says, as stored and as published.
+    const match = {
+      deploymentId,
+      cameraId,
+      subjectId: best.subjectId,
+      referenceImageId: best.referenceImageId,
+      trackId: embedding.trackId,
+      label: best.label,
+      category: best.category,
+      priority: best.priority,
+      score: best.score,
+      threshold: info.threshold,
+    };
     const result = await this.deps.alerts.store(
       {
-        deploymentId,
-        cameraId,
-        subjectId: best.subjectId,
-        referenceImageId: best.referenceImageId,
-        trackId: embedding.trackId,
-        label: best.label,
-        category: best.category,
-        priority: best.priority,
-        score: best.score,
-        threshold: info.threshold,
+        ...match,
         capturedAt: new Date(frame.capturedAtMs),
         // Bound to the alert's row: a crop moved to another alert does not open.
         encryptedProbe: this.deps.cipher.seal(probeJpeg, alertCropContext(dedupeKey)),
@@ -187,16 +191,7 @@ export class MatcherService {
       kind: 'alert',
       alert: {
         id: result.stored.id,
-        deploymentId,
-        cameraId,
-        subjectId: best.subjectId,
-        referenceImageId: best.referenceImageId,
-        trackId: embedding.trackId,
-        label: best.label,
-        category: best.category,
-        priority: best.priority,
-        score: best.score,
-        threshold: info.threshold,
+        ...match,
         capturedAtMs: frame.capturedAtMs,
         createdAtMs: result.stored.createdAt.getTime(),
         probeJpeg,
