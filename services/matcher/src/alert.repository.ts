@@ -1,4 +1,4 @@
-import type { Database } from '@vigil/core';
+import type { Database, Queryable } from '@vigil/core';
 import type { MatchedAlert } from './matcher.service.js';
 
 export interface NewAlert {
@@ -17,6 +17,13 @@ export interface NewAlert {
   encryptedProbe: Uint8Array;
   /** Same message, same key: a redelivered embedding stores nothing new. */
   dedupeKey: string;
+  /** How good the view behind the crop is (`viewQuality`); unknown when absent. */
+  probeQuality?: number;
+  /**
+   * Seals the same crop bound to another alert's row. With it, a view of a track that already
+   * alerted replaces that alert's crop when it is clearly better (see CROP_UPGRADE_RATIO).
+   */
+  sealProbeFor?: (dedupeKey: string) => Uint8Array;
 }
 
 export interface StoredAlert {
@@ -27,7 +34,60 @@ export interface StoredAlert {
 /** Why a match stored no alert: the message was stored before, the subject alerted on this camera within the cooldown, or on this track. */
 export type SuppressionReason = 'cooldown' | 'duplicate' | 'same_track';
 
-export type StoreResult = { stored: StoredAlert } | { suppressed: SuppressionReason };
+/**
+ * A view replaces its track's crop only when its quality is at least this much higher (15%): views
+ * of one person differ a little from frame to frame, and a crop that changes on every frame would
+ * only distract the operator.
+ */
+export const CROP_UPGRADE_RATIO = 1.15;
+
+export type StoreResult =
+  | { stored: StoredAlert }
+  /** `upgraded`: the track's alert whose crop this view replaced. */
+  | { suppressed: SuppressionReason; upgraded?: StoredAlert };
+
+interface TrackAlertRow {
+  id: string | number;
+  created_at: Date | string;
+  dedupe_key: string;
+  probe_quality: number | null;
+}
+
+/**
+ * A later view of a track that already alerted: its crop replaces the alert's when the view is
+ * clearly better and nobody has acted on the alert yet (an outcome recorded, or passed to an
+ * officer: what someone acted on stays what they saw). The score kept is the higher one.
+ */
+async function replaceCropIfBetter(
+  tx: Queryable,
+  first: TrackAlertRow,
+  alert: NewAlert,
+): Promise<StoreResult> {
+  const seal = alert.sealProbeFor;
+  const quality = alert.probeQuality;
+  const clearlyBetter =
+    quality !== undefined &&
+    (first.probe_quality === null || quality >= first.probe_quality * CROP_UPGRADE_RATIO);
+  if (!seal || !clearlyBetter) return { suppressed: 'same_track' };
+  // The row is locked before the check: an outcome being recorded now holds a key-share lock on it
+  // (its foreign key), so it is waited for and then seen.
+  await tx.query('SELECT 1 FROM alerts WHERE id = $1 FOR UPDATE', [first.id]);
+  const acted = await tx.query(
+    `SELECT 1 WHERE EXISTS (SELECT 1 FROM adjudications WHERE alert_id = $1)
+                 OR EXISTS (SELECT 1 FROM alert_dispatches WHERE alert_id = $1)`,
+    [first.id],
+  );
+  if (acted.rows.length > 0) return { suppressed: 'same_track' };
+  // Sealed bound to the track's row, as its first crop was: it opens only as that alert's crop.
+  await tx.query(
+    'UPDATE alerts SET encrypted_probe = $2, probe_quality = $3, score = greatest(score, $4) WHERE id = $1',
+    [first.id, Buffer.from(seal(first.dedupe_key)), quality, alert.score],
+  );
+  return {
+    suppressed: 'same_track',
+    upgraded: { id: String(first.id), createdAt: new Date(first.created_at) },
+  };
+}
 
 /** The alerts table, as the matcher writes it. */
 export class AlertRepository {
@@ -35,7 +95,9 @@ export class AlertRepository {
 
   /**
    * Stores an alert unless this very message was stored before, the same subject already alerted
-   * on this track (one alert per person passing, however long they stay in view), or on the same
+   * on this track (one alert per person passing, however long they stay in view: a clearly better
+   * view replaces that alert's crop unless an outcome was recorded or it was passed to an officer,
+   * so what someone acted on stays what they saw), or on the same
    * camera within `cooldownSeconds` of this capture (a person who leaves and comes back, or whose
    * track the tracker split). One transaction, serialised per camera and subject by an advisory
    * lock, so two matchers racing on one face store one row.
@@ -45,14 +107,15 @@ export class AlertRepository {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
         `${alert.deploymentId}/${alert.cameraId}/${alert.subjectId}`,
       ]);
-      const sameTrack = await tx.query<{ dedupe_key: string }>(
-        `SELECT dedupe_key FROM alerts
+      const sameTrack = await tx.query<TrackAlertRow>(
+        `SELECT id, created_at, dedupe_key, probe_quality FROM alerts
           WHERE deployment_id = $1 AND camera_id = $2 AND subject_id = $3 AND track_id = $4
-          LIMIT 1`,
+          ORDER BY id LIMIT 1`,
         [alert.deploymentId, alert.cameraId, alert.subjectId, alert.trackId],
       );
       const first = sameTrack.rows[0];
-      if (first) return { suppressed: first.dedupe_key === alert.dedupeKey ? 'duplicate' : 'same_track' };
+      if (first?.dedupe_key === alert.dedupeKey) return { suppressed: 'duplicate' };
+      if (first) return replaceCropIfBetter(tx, first, alert);
       const recent = await tx.query(
         `SELECT 1 FROM alerts
           WHERE deployment_id = $1 AND camera_id = $2 AND subject_id = $3
@@ -73,8 +136,9 @@ export class AlertRepository {
       }
       const { rows } = await tx.query<{ id: string | number; created_at: Date | string }>(
         `INSERT INTO alerts (deployment_id, camera_id, subject_id, reference_image_id, track_id, label,
-                             category, priority, score, threshold, captured_at, encrypted_probe, dedupe_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                             category, priority, score, threshold, captured_at, encrypted_probe, dedupe_key,
+                             probe_quality)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (dedupe_key) DO NOTHING
          RETURNING id, created_at`,
         [
@@ -91,6 +155,7 @@ export class AlertRepository {
           alert.capturedAt.toISOString(),
           Buffer.from(alert.encryptedProbe),
           alert.dedupeKey,
+          alert.probeQuality ?? null,
         ],
       );
       const row = rows[0];

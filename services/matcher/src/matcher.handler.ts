@@ -8,7 +8,7 @@ import {
 } from '@vigil/core';
 import { decodeDeploymentChanged, decodeEmbedding, type Embedding, encodeAlert } from '@vigil/proto';
 import type { AlertRepository, UnpublishedAlert } from './alert.repository.js';
-import type { MatcherService } from './matcher.service.js';
+import type { MatcherService, UpgradedCrop } from './matcher.service.js';
 
 export interface MatcherWorkerOptions {
   bus: Bus;
@@ -43,6 +43,18 @@ export async function publishAlert(bus: Bus, alert: UnpublishedAlert): Promise<v
   );
 }
 
+/**
+ * Tells the API that an alert's crop was replaced (an Alert message holding its ids only), so
+ * consoles showing it fetch the new one. Core NATS: a lost notice leaves the earlier crop on screen
+ * until the next reload, nothing worse.
+ */
+function publishCropUpgraded(bus: Bus, crop: UpgradedCrop): void {
+  bus.publish(
+    subject('crops', crop.deploymentId, crop.cameraId),
+    encodeAlert({ id: crop.alertId, deploymentId: crop.deploymentId, cameraId: crop.cameraId }),
+  );
+}
+
 export interface MatcherWorker {
   readonly subscription: BusSubscription;
   stop(): Promise<void>;
@@ -66,6 +78,8 @@ export function startMatcherWorker(options: MatcherWorkerOptions): MatcherWorker
         return;
       }
       const outcome = await service.handle(embedding);
+      if (outcome.kind === 'suppressed' && outcome.cropUpgraded)
+        publishCropUpgraded(bus, outcome.cropUpgraded);
       if (outcome.kind !== 'alert') return;
       const { alert } = outcome;
       alert.probeJpeg.fill(0);

@@ -4,6 +4,7 @@ import {
   type DataCipher,
   type Logger,
   type VigilMetrics,
+  viewQuality,
 } from '@vigil/core';
 import type { Embedding } from '@vigil/proto';
 import type { AlertRepository, SuppressionReason } from './alert.repository.js';
@@ -41,6 +42,12 @@ export const FORGET_GRACE_MS = 5000;
 const ENDED = 'deployment_ended';
 allowLabelTokens('reason', ENDED);
 
+/** The view's quality (`viewQuality`), when the detector measured it: what orders a track's crops. */
+function probeQuality(embedding: Embedding): { probeQuality?: number } {
+  const quality = embedding.quality ? viewQuality(embedding.quality) : Number.NaN;
+  return Number.isFinite(quality) ? { probeQuality: quality } : {};
+}
+
 /** An alert as stored, for the durable stream and the operators. */
 export interface MatchedAlert {
   id: string;
@@ -59,10 +66,18 @@ export interface MatchedAlert {
   probeJpeg: Uint8Array;
 }
 
+/** An alert whose crop a better view of its track replaced. */
+export interface UpgradedCrop {
+  alertId: string;
+  deploymentId: string;
+  cameraId: string;
+}
+
 export type MatchOutcome =
   | { kind: 'no_match' }
   | { kind: 'alert'; alert: MatchedAlert }
-  | { kind: 'suppressed'; reason: SuppressionReason }
+  /** `cropUpgraded`: this better view's crop replaced that of the track's alert. */
+  | { kind: 'suppressed'; reason: SuppressionReason; cropUpgraded?: UpgradedCrop }
   | { kind: 'dropped'; reason: 'not_running' | 'other' };
 
 export interface MatcherDependencies {
@@ -174,13 +189,24 @@ export class MatcherService {
         // Bound to the alert's row: a crop moved to another alert does not open.
         encryptedProbe: this.deps.cipher.seal(probeJpeg, alertCropContext(dedupeKey)),
         dedupeKey,
+        ...probeQuality(embedding),
+        sealProbeFor: (rowKey) => this.deps.cipher.seal(probeJpeg, alertCropContext(rowKey)),
       },
       this.settings.cooldownSeconds,
     );
     if ('suppressed' in result) {
       probeJpeg.fill(0);
       this.deps.metrics?.alertsSuppressed.inc({ deployment: deploymentId, reason: result.suppressed });
-      return { kind: 'suppressed', reason: result.suppressed };
+      if (!result.upgraded) return { kind: 'suppressed', reason: result.suppressed };
+      this.deps.logger.info(
+        { deployment: deploymentId, camera: cameraId, alert: result.upgraded.id },
+        'alert crop replaced by a better view of its track',
+      );
+      return {
+        kind: 'suppressed',
+        reason: result.suppressed,
+        cropUpgraded: { alertId: result.upgraded.id, deploymentId, cameraId },
+      };
     }
     this.deps.metrics?.alerts.inc({ deployment: deploymentId, camera: cameraId });
     this.deps.logger.info(

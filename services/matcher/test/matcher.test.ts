@@ -24,6 +24,7 @@ import {
   EmbeddingSchema,
   encodeDeploymentChanged,
   encodeEmbedding,
+  QualitySchema,
 } from '@vigil/proto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -503,5 +504,128 @@ describe(`matcher (${backendName})`, () => {
     }
     const { rows } = await db.query(`SELECT 1 FROM alerts WHERE deployment_id = $1`, [deploymentId]);
     expect(rows).toHaveLength(0);
+  });
+
+  describe('one alert per person passing, with the best crop', () => {
+    /** A view of the walker: its crop one flat grey (`shade`), its quality set by the eye distance. */
+    function view(
+      deploymentId: string,
+      cameraId: string,
+      sequence: number,
+      interOcular: number,
+      shade: number,
+    ) {
+      const e = embedding(deploymentId, cameraId, near(unitVector(1), sequence, 0.3), sequence, 'walker');
+      e.crop.fill(shade);
+      e.quality = create(QualitySchema, {
+        interOcular,
+        sharpness: 60,
+        yaw: 0,
+        pitch: 0,
+        score: 0.9,
+        brightness: 120,
+      });
+      return e;
+    }
+    async function storedCrop(deploymentId: string) {
+      const { rows } = await db.query<{
+        id: string;
+        encrypted_probe: Buffer;
+        dedupe_key: string;
+        probe_quality: number | null;
+        score: number;
+      }>(
+        `SELECT id::text AS id, encrypted_probe, dedupe_key, probe_quality, score FROM alerts WHERE deployment_id = $1`,
+        [deploymentId],
+      );
+      expect(rows).toHaveLength(1);
+      const row = rows[0] as (typeof rows)[number];
+      // Opened with the row's own context: the crop is this alert's, whichever view it came from.
+      const jpeg = cipher.open(row.encrypted_probe, alertCropContext(row.dedupe_key));
+      const { channels } = await sharp(jpeg).stats();
+      return { ...row, shade: Math.round(channels[0]?.mean ?? -1) };
+    }
+
+    /** The first view's crop (shade 60) and quality are still the alert's. */
+    async function expectFirstCropKept(deploymentId: string, quality: number) {
+      const kept = await storedCrop(deploymentId);
+      expect(kept.shade).toBeCloseTo(60, -1);
+      expect(kept.probe_quality).toBeCloseTo(quality, 3);
+    }
+
+    it("replaces the alert's crop with a clearly better view of its track, still one alert", async () => {
+      const { deploymentId, cameraId } = await makeDeployment();
+      const matcher = service();
+      const first = await matcher.handle(view(deploymentId, cameraId, 40, 20, 60));
+      expect(first.kind).toBe('alert');
+      const before = await storedCrop(deploymentId);
+      expect(before.shade).toBeCloseTo(60, -1);
+      expect(before.probe_quality).toBeCloseTo(0.3, 3);
+      const better = await matcher.handle(view(deploymentId, cameraId, 41, 60, 200));
+      expect(better).toEqual({
+        kind: 'suppressed',
+        reason: 'same_track',
+        cropUpgraded: { alertId: before.id, deploymentId, cameraId },
+      });
+      const after = await storedCrop(deploymentId);
+      expect(after.id).toBe(before.id);
+      expect(after.shade).toBeCloseTo(200, -1);
+      expect(after.probe_quality).toBeCloseTo(0.9, 3);
+      expect(after.score).toBeGreaterThanOrEqual(before.score);
+    });
+
+    it('keeps the crop when a later view is worse or barely better (under 15%)', async () => {
+      const { deploymentId, cameraId } = await makeDeployment();
+      const matcher = service();
+      expect((await matcher.handle(view(deploymentId, cameraId, 50, 40, 60))).kind).toBe('alert');
+      // 0.6 stored: 0.3 is worse, 0.66 only 10% better.
+      const worse = await matcher.handle(view(deploymentId, cameraId, 51, 20, 200));
+      expect(worse).toEqual({ kind: 'suppressed', reason: 'same_track' });
+      const barely = await matcher.handle(view(deploymentId, cameraId, 52, 44, 200));
+      expect(barely).toEqual({ kind: 'suppressed', reason: 'same_track' });
+      await expectFirstCropKept(deploymentId, 0.6);
+    });
+
+    it('never replaces the crop of an alert someone acted on (an outcome recorded)', async () => {
+      const { deploymentId, cameraId } = await makeDeployment();
+      const matcher = service();
+      const first = await matcher.handle(view(deploymentId, cameraId, 60, 20, 60));
+      if (first.kind !== 'alert') throw new Error(`expected an alert, got ${first.kind}`);
+      await db.query(`INSERT INTO adjudications (alert_id, outcome) VALUES ($1, 'confirmed')`, [
+        first.alert.id,
+      ]);
+      const better = await matcher.handle(view(deploymentId, cameraId, 61, 60, 200));
+      expect(better).toEqual({ kind: 'suppressed', reason: 'same_track' });
+      await expectFirstCropKept(deploymentId, 0.3);
+    });
+
+    it("tells the API on the bus which alert's crop was replaced, without the crop", async () => {
+      const { deploymentId, cameraId } = await makeDeployment();
+      const worker = startMatcherWorker({ bus, service: service(), logger, alerts: new AlertRepository(db) });
+      const notices: ReturnType<typeof decodeAlert>[] = [];
+      const listener = bus.subscribe(deploymentSubjects('crops', deploymentId), (m) => {
+        notices.push(decodeAlert(m.data));
+      });
+      try {
+        const publish = (e: Embedding) =>
+          bus.publish(subject('embeddings', deploymentId, cameraId), encodeEmbedding(e));
+        publish(view(deploymentId, cameraId, 70, 20, 60));
+        await waitFor(
+          async () =>
+            (await db.query(`SELECT 1 FROM alerts WHERE deployment_id = $1`, [deploymentId])).rows.length ===
+            1,
+          15_000,
+        );
+        publish(view(deploymentId, cameraId, 71, 60, 200));
+        await waitFor(() => notices.length >= 1, 15_000);
+        const { id } = await storedCrop(deploymentId);
+        expect(notices.map((n) => [n.id, n.deploymentId, n.cameraId, n.probeJpeg.length])).toEqual([
+          [id, deploymentId, cameraId, 0],
+        ]);
+      } finally {
+        listener.unsubscribe();
+        await worker.stop();
+      }
+    });
   });
 });

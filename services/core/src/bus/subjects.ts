@@ -4,7 +4,16 @@
  */
 export const SUBJECT_VERSION = 'v1';
 
-export type SubjectKind = 'frames' | 'faces' | 'embeddings' | 'alerts' | 'status' | 'counters' | 'control';
+/** `crops`: an alert's face crop was replaced by a better view of its track (core NATS, never retained). */
+export type SubjectKind =
+  | 'frames'
+  | 'faces'
+  | 'embeddings'
+  | 'alerts'
+  | 'status'
+  | 'counters'
+  | 'control'
+  | 'crops';
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
