@@ -16,8 +16,10 @@ import type {
   AdjudicationPayload,
   AlertPayload,
   ClientToServerEvents,
+  PurgedPayload,
   ServerToClientEvents,
   SubscribeAck,
+  VerificationPayload,
 } from '../src/realtime/realtime-events.js';
 import { login, ROLE_PASSWORD } from './test-app.js';
 
@@ -145,6 +147,8 @@ export type AlertClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 export class RecordingClient {
   readonly alerts: AlertPayload[] = [];
   readonly adjudications: AdjudicationPayload[] = [];
+  readonly verifications: VerificationPayload[] = [];
+  readonly purged: PurgedPayload[] = [];
   /** Subscriptions the server ended (access withdrawn). */
   readonly withdrawn: string[] = [];
   /** Why the socket was disconnected, once it was. */
@@ -161,6 +165,8 @@ export class RecordingClient {
     });
     this.socket.on('alert', (alert) => this.alerts.push(alert));
     this.socket.on('adjudication', (adjudication) => this.adjudications.push(adjudication));
+    this.socket.on('verification', (verification) => this.verifications.push(verification));
+    this.socket.on('purged', (purged) => this.purged.push(purged));
     this.socket.on('unsubscribed', (notice) => this.withdrawn.push(notice.deploymentId));
     this.socket.on('disconnect', (reason) => {
       this.disconnectReason = reason;

@@ -15,6 +15,7 @@ import type {
   ClaimPayload,
   DispatchPayload,
   Outcome,
+  VerificationPayload,
 } from '../realtime/realtime-events.js';
 import { isUuid } from '../uuid.js';
 import { assertActionable } from '../verification/verification.service.js';
@@ -354,6 +355,11 @@ export class AlertService {
     const payload = adjudicationPayload(record);
     this.feed.publishEvent(record.deploymentId, { type: 'adjudication', payload });
     return payload;
+  }
+
+  /** Sends an alert's verification state live to every client on its deployment. */
+  announceVerification(payload: VerificationPayload): void {
+    this.feed.publishEvent(payload.deploymentId, { type: 'verification', payload });
   }
 
   /** Users an alert of this deployment can be passed to: its officers first, then its operators. */

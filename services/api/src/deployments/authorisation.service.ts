@@ -12,6 +12,7 @@ import {
 import type { AuthUser } from '../auth/roles.js';
 import { DeploymentStateError } from '../errors.js';
 import { AlertFeed } from '../realtime/alert-feed.js';
+import type { PurgeReason } from '../realtime/realtime-events.js';
 import { isUuid } from '../uuid.js';
 import {
   type Authorisation,
@@ -45,25 +46,34 @@ const SYSTEM_ACTOR: Actor = { id: null, username: 'system:authorisation' };
 export class AuthorisationService {
   readonly #authorisations: AuthorisationRepository;
   readonly #audit: AuditRepository;
-  readonly #alertStream: AlertFeed | undefined;
+  readonly #feed: AlertFeed | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly deployments: DeploymentService,
     private readonly settings: AuthorisationSettings,
-    /** The bus whose durable alert stream loses a purged deployment's alerts too. */
+    /** The bus whose durable alert stream loses a purged deployment's alerts too, and that tells consoles. */
     bus?: Bus,
   ) {
     this.#authorisations = new AuthorisationRepository(db);
     this.#audit = new AuditRepository(db);
-    this.#alertStream = bus ? new AlertFeed(bus) : undefined;
+    this.#feed = bus ? new AlertFeed(bus) : undefined;
   }
 
   /** The stream's copies of the deployments' alerts (label, subject, time) go with their rows. */
   async #eraseStreamed(deploymentIds: string[]): Promise<void> {
-    if (!this.#alertStream || deploymentIds.length === 0) return;
+    if (!this.#feed || deploymentIds.length === 0) return;
     const ids = new Set(deploymentIds);
-    await this.#alertStream.eraseAlerts((alert) => ids.has(alert.deploymentId));
+    await this.#feed.eraseAlerts((alert) => ids.has(alert.deploymentId));
+  }
+
+  /**
+   * A deployment's data was deleted: its copies on the stream go, and every console showing its
+   * alerts is told to drop them (`purged`).
+   */
+  async #purged(deploymentId: string, reason: PurgeReason): Promise<void> {
+    await this.#eraseStreamed([deploymentId]);
+    this.#feed?.publishEvent(deploymentId, { type: 'purged', payload: { deploymentId, reason } });
   }
 
   /**
@@ -179,7 +189,7 @@ export class AuthorisationService {
       },
     );
     if (stopped) this.deployments.announceStopped(found.deploymentId);
-    if (stopped || purged) await this.#eraseStreamed([found.deploymentId]);
+    if (stopped || purged) await this.#purged(found.deploymentId, 'authorisation_refused');
     return (await this.#authorisations.find(authorisationId))!;
   }
 
@@ -226,7 +236,7 @@ export class AuthorisationService {
         )
         .then(() => true, ignoreHandled);
       if (stopped) this.deployments.announceStopped(due.deploymentId);
-      if (erase) await this.#eraseStreamed([due.deploymentId]);
+      if (erase) await this.#purged(due.deploymentId, 'authorisation_lapsed');
       if (done) lapsed.push(due.id);
     }
     const ended: string[] = [];

@@ -1,12 +1,20 @@
 import { ALERT_STREAM_SUBJECTS, type Bus, type BusSubscription, SUBJECT_VERSION } from '@vigil/core';
 import { type Alert, decodeAlert } from '@vigil/proto';
-import type { AdjudicationPayload, ClaimPayload, DispatchPayload } from './realtime-events.js';
+import type {
+  AdjudicationPayload,
+  ClaimPayload,
+  DispatchPayload,
+  PurgedPayload,
+  VerificationPayload,
+} from './realtime-events.js';
 
 /** A live event one API process tells every API process about, so each emits it to its own sockets. */
 export type LiveEvent =
   | { type: 'adjudication'; payload: AdjudicationPayload }
   | { type: 'dispatch'; payload: DispatchPayload }
   | { type: 'claim'; payload: ClaimPayload }
+  | { type: 'verification'; payload: VerificationPayload }
+  | { type: 'purged'; payload: PurgedPayload }
   | { type: 'access'; payload: AccessChange };
 
 /**

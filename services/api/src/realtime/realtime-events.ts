@@ -61,6 +61,35 @@ export interface ClaimPayload {
   claimedAt: string | null;
 }
 
+/** One operator's confirmation of an alert on a two-person deployment. */
+export interface ConfirmationPayload {
+  userId: string | null;
+  username: string;
+  note: string;
+  createdAt: string;
+}
+
+/** An alert's two-person verification after an operator confirmed it: who has, and how many more are needed. */
+export interface VerificationPayload {
+  alertId: string;
+  deploymentId: string;
+  required: boolean;
+  confirmations: ConfirmationPayload[];
+  /** Two different operators have confirmed it: it may be acted on. */
+  actionable: boolean;
+  /** Confirmations still needed before it may be acted on. */
+  waitingFor: number;
+}
+
+/** Why a deployment's alerts were deleted while it ran: its authorisation was refused or lapsed. */
+export type PurgeReason = 'authorisation_refused' | 'authorisation_lapsed';
+
+/** A deployment whose alerts and crops the server deleted: clients drop every alert of it they hold. */
+export interface PurgedPayload {
+  deploymentId: string;
+  reason: PurgeReason;
+}
+
 export interface SubscribeRequest {
   deploymentId: string;
   /** The id of the last alert this client received: the server first sends every later one. */
@@ -84,6 +113,10 @@ export interface ServerToClientEvents {
   adjudication: (adjudication: AdjudicationPayload) => void;
   dispatch: (dispatch: DispatchPayload) => void;
   claim: (claim: ClaimPayload) => void;
+  /** An operator confirmed an alert of a two-person deployment. */
+  verification: (verification: VerificationPayload) => void;
+  /** The deployment's alerts were deleted (authorisation refused or lapsed): drop them. */
+  purged: (purged: PurgedPayload) => void;
   /** A subscription the server ended because the user's access to the deployment was withdrawn. */
   unsubscribed: (notice: { deploymentId: string; error: RealtimeError }) => void;
 }

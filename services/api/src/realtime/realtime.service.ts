@@ -45,6 +45,9 @@ interface Subscription {
   sent: Set<string>;
 }
 
+/** Events sent to every subscriber of their deployment (a dispatch also reaches its officer). */
+const DEPLOYMENT_EVENTS = new Set<LiveEvent['type']>(['adjudication', 'claim', 'verification', 'purged']);
+
 export const deploymentRoom = (deploymentId: string) => `deployment:${deploymentId}`;
 export const userRoom = (userId: string) => `user:${userId}`;
 
@@ -176,7 +179,7 @@ export class RealtimeService {
     );
   }
 
-  /** An adjudication, dispatch, claim or access change recorded by any API process. */
+  /** An adjudication, dispatch, claim, verification, purge or access change recorded by any API process. */
   async deliverEvent(event: LiveEvent): Promise<void> {
     if (event?.type === 'access') return this.accessChanged(event.payload ?? {});
     if (!isUuid(event?.payload?.deploymentId)) return;
@@ -185,7 +188,7 @@ export class RealtimeService {
     if (event.type === 'dispatch' && isUuid(event.payload.officerId)) {
       for (const socket of this.namespace.sockets.values())
         if (socket.data.user?.id === event.payload.officerId) targets.add(socket);
-    } else if (event.type !== 'adjudication' && event.type !== 'claim') return;
+    } else if (!DEPLOYMENT_EVENTS.has(event.type)) return;
     await Promise.all(
       [...targets].map(async (socket) => {
         if (event.type === 'dispatch' && socket.data.user?.role === 'officer') {
@@ -197,6 +200,8 @@ export class RealtimeService {
         if (!(await this.#mayStillReceive(socket, deploymentId))) return;
         if (event.type === 'adjudication') socket.emit('adjudication', event.payload);
         else if (event.type === 'claim') socket.emit('claim', event.payload);
+        else if (event.type === 'verification') socket.emit('verification', event.payload);
+        else if (event.type === 'purged') socket.emit('purged', event.payload);
         else socket.emit('dispatch', event.payload);
       }),
     );

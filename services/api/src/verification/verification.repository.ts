@@ -1,12 +1,8 @@
 import type { Queryable } from '@vigil/core';
+import type { ConfirmationPayload } from '../realtime/realtime-events.js';
 
 /** One operator's confirmation of an alert. */
-export interface Confirmation {
-  userId: string | null;
-  username: string;
-  note: string;
-  createdAt: string;
-}
+export type Confirmation = ConfirmationPayload;
 
 interface ConfirmationRow {
   alert_id: string;

@@ -4,7 +4,7 @@ import { type AdjudicationRecord, AlertRepository } from '../alerts/alert.reposi
 import type { AlertService } from '../alerts/alert.service.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DeploymentStateError } from '../errors.js';
-import type { Outcome } from '../realtime/realtime-events.js';
+import type { Outcome, VerificationPayload } from '../realtime/realtime-events.js';
 import { isUuid } from '../uuid.js';
 import {
   AlreadyVerifiedError,
@@ -25,15 +25,8 @@ export const ACTING_OUTCOMES: readonly Outcome[] = ['confirmed', 'engaged', 'arr
 /** Alerts the console's operator view is told the verification state of, newest first. */
 const RECENT_ALERTS = 200;
 
-export interface VerificationState {
-  alertId: string;
-  required: boolean;
-  confirmations: Confirmation[];
-  /** Two different operators have confirmed it (always true where verification is not required). */
-  actionable: boolean;
-  /** Confirmations still needed before it may be acted on. */
-  waitingFor: number;
-}
+/** An alert's verification state (`actionable` is always true where verification is not required). */
+export type VerificationState = Omit<VerificationPayload, 'deploymentId'>;
 
 export interface VerificationPolicy {
   deploymentId: string;
@@ -142,8 +135,9 @@ export class VerificationService {
   }
 
   /**
-   * Records the caller's confirmation. The second different operator's confirmation also records
-   * the `confirmed` outcome (audited, sent live as `adjudication`).
+   * Records the caller's confirmation, sent live as `verification` to the deployment's clients. The
+   * second different operator's confirmation also records the `confirmed` outcome (audited, sent
+   * live as `adjudication`).
    */
   async confirm(actor: AuthUser, alertId: string, note = ''): Promise<VerificationState> {
     const alert = BIGINT_TEXT.test(alertId) ? await this.#alerts.find(alertId) : undefined;
@@ -198,6 +192,8 @@ export class VerificationService {
       }
       return after;
     });
+    // Every operator's card shows who has verified at once; the outcome follows as `adjudication`.
+    this.alerts.announceVerification({ ...result, deploymentId: alert.deploymentId });
     if (outcome) this.alerts.announceAdjudication(outcome);
     return result;
   }
