@@ -1,6 +1,7 @@
 import { backendName } from '@vigil/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EnrolmentEngine } from '../src/subjects/enrolment.service.js';
+import { createDeployment, createWatchlist, testCipher } from './oversight/fixtures.js';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
 
 const RATES = {
@@ -18,11 +19,12 @@ function engineWithProfile(
   defaultThreshold: number,
   thresholdFloor: number,
   falseMatchRates?: typeof RATES,
+  modelId = 'test-model-1',
 ): EnrolmentEngine {
   return {
     profile: {
       name: 'test-profile',
-      modelId: 'test-model-1',
+      modelId,
       defaultThreshold,
       thresholdFloor,
       falseMatchRates,
@@ -100,6 +102,34 @@ describe(`GET /api/v1/model (${backendName})`, () => {
       dataset: 'our own custody images',
       comparisons: 2_000_000,
       points: [{ threshold: 0.55, fmr: 2e-6 }],
+    });
+  });
+
+  it("gives a published record the profile's expected false alerts when no calibration was stored (issue #21)", async () => {
+    // The fixtures' deployments are of model `test-model`: the profile here is that model's.
+    t = await createTestApp({
+      faceEngine: engineWithProfile(0.55, 0.5, RATES, 'test-model'),
+      cipher: testCipher(),
+    });
+    const list = await createWatchlist(t.deps.db, testCipher(), [{ label: 'A', category: 'wanted' }]);
+    const deployment = await createDeployment(t.deps.db, {
+      watchlistId: list.id,
+      cameras: 1,
+      threshold: 0.56,
+      startedAt: new Date(Date.now() - 3_600_000),
+      stoppedAt: new Date(),
+    });
+    const response = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/deployments/${deployment.id}/published-record`,
+      headers: bearer(t.tokens.oversight),
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().expectedFalseAlerts).toMatchObject({
+      calibrationId: 'profile:test-model',
+      calibratedThreshold: 0.55,
+      falseMatchRate: 1e-5,
+      calibratedAt: '2026-12-06T00:00:00.000Z',
     });
   });
 });

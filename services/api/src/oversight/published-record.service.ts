@@ -82,7 +82,8 @@ export class PublishedRecordService {
       nonMatedComparisons: profile.rates.comparisons,
       rows: profile.rates.points,
       createdBy: null,
-      createdAt: profile.rates.measuredOn,
+      // A date-time, as stored calibrations have: midnight UTC of the day measured.
+      createdAt: new Date(`${profile.rates.measuredOn}T00:00:00Z`).toISOString(),
     };
   }
 

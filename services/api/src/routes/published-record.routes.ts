@@ -89,7 +89,7 @@ const recordSchema = {
         },
       ],
       description:
-        'From the newest calibration of the model (POST /oversight/calibrations); null without one',
+        "From the newest calibration of the model (POST /oversight/calibrations), else the model profile's own false match rates; null without either",
     },
   },
   required: [
