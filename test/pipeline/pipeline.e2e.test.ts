@@ -208,9 +208,18 @@ describe(`live pipeline end to end: video file camera to alerts (${backendName})
     );
   });
 
-  it('leaves no row of a non-matching face: only alerts and counters grew', async () => {
+  it('leaves no row of a non-matching face: only alerts, their log of use and counters grew', async () => {
     const grew = Object.keys(after).filter((table) => after[table] !== before[table]);
-    expect(grew.sort()).toEqual(['alerts', 'deployment_counters']);
+    // Frames not analysed are counts per camera and reason; a queue that never filled writes none.
+    expect(grew.filter((table) => table !== 'deployment_frames_not_analysed').sort()).toEqual([
+      'alerts',
+      'deployment_counters',
+      'deployment_use_log',
+    ]);
+    // The log of each use holds one row per alert (its input), nothing about a face that matched nothing.
+    expect((after.deployment_use_log ?? 0) - (before.deployment_use_log ?? 0)).toBe(
+      (after.alerts ?? 0) - (before.alerts ?? 0),
+    );
     const alerts = await testDb.db.query(`SELECT 1 FROM alerts`);
     expect(after.alerts).toBe(alerts.rows.length);
     expect(after.alerts).toBe((before.alerts ?? 0) + (published.get(watched.deploymentId)?.length ?? 0));
