@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { AuditRepository, DataCipher } from '@vigil/core';
+import { AuditRepository, alertCropContext, DataCipher } from '@vigil/core';
 import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
+import { AlertRepository, type NewAlert, publishCropUpgraded } from '@vigil/matcher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CropPayload } from '../src/realtime/realtime-events.js';
 import {
   assignOperator,
   baseUrlOf,
@@ -121,4 +123,62 @@ describe(`alert crops: audited views, bound to their rows (${backendName})`, () 
     const legacyAlert = readable.json().alerts.find((alert: { id: string }) => alert.id === b);
     expect(legacyAlert.probeImage).toBe(`data:image/jpeg;base64,${legacy.toString('base64')}`);
   });
+
+  it("tells a subscribed console when a better view replaced an alert's crop, and the list serves the new one, audited (issue #21 item 3)", async () => {
+    const client = new RecordingClient(baseUrlOf(t.app), t.tokens.operator);
+    clients.push(client);
+    const notices: CropPayload[] = [];
+    client.socket.on('crop', (crop) => notices.push(crop));
+    await client.connected();
+    expect(await client.subscribe(deployment.deploymentId)).toMatchObject({ ok: true });
+    const alerts = new AlertRepository(t.deps.db);
+    // No cooldown: this file's other alerts are of the same camera and subject.
+    const first = await alerts.store(walkerView(cipher, deployment, 1, 0.3, jpeg(1)), 0);
+    if (!('stored' in first)) throw new Error('the first view was not stored');
+    const better = await alerts.store(walkerView(cipher, deployment, 2, 0.9, jpeg(2)), 0);
+    expect(better).toMatchObject({ suppressed: 'same_track', upgraded: { id: first.stored.id } });
+    const { id } = first.stored;
+    const { deploymentId, cameraId } = deployment;
+    publishCropUpgraded(t.deps.bus, { alertId: id, deploymentId, cameraId });
+    await waitFor(() => notices.length >= 1);
+    expect(notices).toEqual([{ alertId: id, deploymentId }]);
+
+    // What the console does on the notice: that one alert, with its crop, through the list route.
+    const response = await list(`limit=1&includeProbe=true&before=${BigInt(id) + BigInt(1)}`);
+    expect(response.statusCode).toBe(200);
+    const [listed] = response.json().alerts;
+    expect(listed).toMatchObject({ id, probeImage: `data:image/jpeg;base64,${jpeg(2).toString('base64')}` });
+    expect((await cropViews())[0]?.details).toEqual({ via: 'list', alertIds: [id] });
+  });
 });
+
+const jpeg = (fill: number) => Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Array(32).fill(fill), 0xff, 0xd9]);
+
+/** One view of the walker, stored as the matcher stores it (sealed to its own row, with its quality). */
+function walkerView(
+  cipher: DataCipher,
+  deployment: TestDeployment,
+  sequence: number,
+  quality: number,
+  crop: Buffer,
+): NewAlert {
+  const { deploymentId, cameraId, subjectId } = deployment;
+  const dedupeKey = `${deploymentId}/${cameraId}/${sequence}/walker/${subjectId}`;
+  return {
+    deploymentId,
+    cameraId,
+    subjectId,
+    referenceImageId: deployment.referenceImageId,
+    trackId: 'walker',
+    label: 'Jane Roe',
+    category: 'wanted',
+    priority: 'red',
+    score: 0.61,
+    threshold: 0.5,
+    capturedAt: new Date(),
+    encryptedProbe: cipher.seal(crop, alertCropContext(dedupeKey)),
+    dedupeKey,
+    probeQuality: quality,
+    sealProbeFor: (rowKey) => cipher.seal(crop, alertCropContext(rowKey)),
+  };
+}

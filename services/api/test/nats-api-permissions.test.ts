@@ -6,9 +6,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NatsBus, subject } from '@vigil/core';
 import { freePort, waitFor } from '@vigil/core/testing';
+import { publishCropUpgraded } from '@vigil/matcher';
 import { type Alert, decodeAlert, encodeAlert } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertFeed } from '../src/realtime/alert-feed.js';
+import type { CropPayload } from '../src/realtime/realtime-events.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const natsServerInstalled = () => spawnSync('nats-server', ['--version']).status === 0;
@@ -109,6 +111,9 @@ describe.skipIf(!natsServerInstalled())('the api NATS user of deploy/nats/nats-s
       event: (e) => {
         heard.push(`event:${e.type}`);
       },
+      crop: (c) => {
+        heard.push(`crop:${c.alertId}`);
+      },
     });
     await buses[1]!.flush();
     const deploymentId = crypto.randomUUID();
@@ -142,5 +147,18 @@ describe.skipIf(!natsServerInstalled())('the api NATS user of deploy/nats/nats-s
       return false;
     });
     expect(left).toEqual([kept]);
+  });
+
+  it("hears the matcher's notice that an alert's crop was replaced (issue #21 item 3)", async () => {
+    const matcher = await connectAs('matcher');
+    const api = new AlertFeed(await connectAs('api'));
+    const heard: CropPayload[] = [];
+    api.subscribe({ alert: () => {}, event: () => {}, crop: (c) => void heard.push(c) });
+    await api.flush();
+    const deploymentId = crypto.randomUUID();
+    publishCropUpgraded(matcher, { alertId: '7', deploymentId, cameraId: crypto.randomUUID() });
+    await matcher.flush();
+    await waitFor(() => heard.length === 1, 5000);
+    expect(heard).toEqual([{ alertId: '7', deploymentId }]);
   });
 });

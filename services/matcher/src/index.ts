@@ -1,5 +1,6 @@
 export {
   AlertRepository,
+  CROP_UPGRADE_RATIO,
   type NewAlert,
   type StoredAlert,
   type StoreResult,
@@ -13,6 +14,7 @@ export {
   type MatcherWorker,
   type MatcherWorkerOptions,
   publishAlert,
+  publishCropUpgraded,
   startMatcherWorker,
 } from './matcher.handler.js';
 export {
@@ -23,6 +25,7 @@ export {
   MatcherService,
   type MatcherSettings,
   type MatchOutcome,
+  type UpgradedCrop,
 } from './matcher.service.js';
 export { encodeProbeJpeg, PROBE_JPEG_QUALITY } from './probe-image.js';
 export {

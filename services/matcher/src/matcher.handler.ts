@@ -48,7 +48,7 @@ export async function publishAlert(bus: Bus, alert: UnpublishedAlert): Promise<v
  * consoles showing it fetch the new one. Core NATS: a lost notice leaves the earlier crop on screen
  * until the next reload, nothing worse.
  */
-function publishCropUpgraded(bus: Bus, crop: UpgradedCrop): void {
+export function publishCropUpgraded(bus: Bus, crop: UpgradedCrop): void {
   bus.publish(
     subject('crops', crop.deploymentId, crop.cameraId),
     encodeAlert({ id: crop.alertId, deploymentId: crop.deploymentId, cameraId: crop.cameraId }),

@@ -1,8 +1,15 @@
-import { ALERT_STREAM_SUBJECTS, type Bus, type BusSubscription, SUBJECT_VERSION } from '@vigil/core';
+import {
+  ALERT_STREAM_SUBJECTS,
+  allSubjects,
+  type Bus,
+  type BusSubscription,
+  SUBJECT_VERSION,
+} from '@vigil/core';
 import { type Alert, decodeAlert } from '@vigil/proto';
 import type {
   AdjudicationPayload,
   ClaimPayload,
+  CropPayload,
   DispatchPayload,
   PurgedPayload,
   VerificationPayload,
@@ -39,6 +46,15 @@ const ACCESS_EVENT_SUBJECT = `vigil.${SUBJECT_VERSION}.access.live-events.api`;
 const ALL_LIVE_ALERTS = `vigil.${SUBJECT_VERSION}.*.live-alerts.*`;
 const ALL_LIVE_EVENTS = `vigil.${SUBJECT_VERSION}.*.live-events.api`;
 
+/** The alert in `data`, or undefined when it is not one this version can read. */
+function readAlert(data: Uint8Array): Alert | undefined {
+  try {
+    return decodeAlert(data);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Live events waiting per API process before new ones are dropped (clients catch up with `since`). */
 const LIVE_MAX_PENDING = 10_000;
 
@@ -57,14 +73,9 @@ export class AlertFeed {
     return this.bus.durable.consume(
       { durableName: consumerName, filter: ALERT_STREAM_SUBJECTS[0], ackWaitSeconds: 30 },
       async (message) => {
-        let alert: Alert;
-        try {
-          alert = decodeAlert(message.data);
-        } catch {
-          // Not an alert we can read: acknowledged and dropped, never retried forever.
-          return;
-        }
-        await handler(alert, message.data);
+        const alert = readAlert(message.data);
+        // Not an alert we can read: acknowledged and dropped, never retried forever.
+        if (alert) await handler(alert, message.data);
       },
     );
   }
@@ -83,20 +94,13 @@ export class AlertFeed {
   subscribe(handlers: {
     alert: (alert: Alert) => void | Promise<void>;
     event: (event: LiveEvent) => void | Promise<void>;
+    crop: (crop: CropPayload) => void | Promise<void>;
   }): BusSubscription[] {
     return [
-      this.bus.subscribe(
-        ALL_LIVE_ALERTS,
-        async (message) => {
-          let alert: Alert;
-          try {
-            alert = decodeAlert(message.data);
-          } catch {
-            return;
-          }
-          await handlers.alert(alert);
-        },
-        { maxPending: LIVE_MAX_PENDING },
+      this.#subscribeAlerts(ALL_LIVE_ALERTS, handlers.alert),
+      // The matcher's notice that an alert's crop was replaced (its ids only): every API process hears it.
+      this.#subscribeAlerts(allSubjects('crops'), (notice) =>
+        handlers.crop({ alertId: notice.id, deploymentId: notice.deploymentId }),
       ),
       this.bus.subscribe(
         ALL_LIVE_EVENTS,
@@ -114,19 +118,26 @@ export class AlertFeed {
     ];
   }
 
+  /** `Alert` messages on `pattern`, unreadable ones dropped. */
+  #subscribeAlerts(pattern: string, handler: (alert: Alert) => void | Promise<void>): BusSubscription {
+    return this.bus.subscribe(
+      pattern,
+      async (message) => {
+        const alert = readAlert(message.data);
+        if (alert) await handler(alert);
+      },
+      { maxPending: LIVE_MAX_PENDING },
+    );
+  }
+
   /**
    * Erases from the durable stream every alert `match` selects (label, subject, camera and time
    * included), so none outlives its database row; unreadable messages are left to the stream's age.
    */
   eraseAlerts(match: (alert: Alert, storedAtMs: number) => boolean): Promise<number> {
     return this.bus.durable.erase((message) => {
-      let alert: Alert;
-      try {
-        alert = decodeAlert(message.data);
-      } catch {
-        return false;
-      }
-      return match(alert, message.storedAtMs);
+      const alert = readAlert(message.data);
+      return alert !== undefined && match(alert, message.storedAtMs);
     });
   }
 

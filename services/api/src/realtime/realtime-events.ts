@@ -90,6 +90,12 @@ export interface PurgedPayload {
   reason: PurgeReason;
 }
 
+/** A better view of the alert's track replaced its face crop: a client showing it fetches it again. */
+export interface CropPayload {
+  alertId: string;
+  deploymentId: string;
+}
+
 export interface SubscribeRequest {
   deploymentId: string;
   /** The id of the last alert this client received: the server first sends every later one. */
@@ -113,6 +119,8 @@ export interface ServerToClientEvents {
   adjudication: (adjudication: AdjudicationPayload) => void;
   dispatch: (dispatch: DispatchPayload) => void;
   claim: (claim: ClaimPayload) => void;
+  /** The alert's face crop was replaced by a better view of its track: fetch it again. */
+  crop: (crop: CropPayload) => void;
   /** An operator confirmed an alert of a two-person deployment. */
   verification: (verification: VerificationPayload) => void;
   /** The deployment's alerts were deleted (authorisation refused or lapsed): drop them. */

@@ -95,6 +95,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     const live = feed.subscribe({
       alert: (alert) => realtime.deliverAlert(alert),
       event: (event) => realtime.deliverEvent(event),
+      crop: (crop) => realtime.deliverCrop(crop),
     });
 
     let consumer: { stop(): Promise<void> } | undefined;

@@ -9,6 +9,7 @@ import type { AccessChange, LiveEvent } from './alert-feed.js';
 import type {
   AlertPayload,
   ClientToServerEvents,
+  CropPayload,
   ServerToClientEvents,
   SubscribeAck,
   SubscribeRequest,
@@ -203,6 +204,18 @@ export class RealtimeService {
         else if (event.type === 'verification') socket.emit('verification', event.payload);
         else if (event.type === 'purged') socket.emit('purged', event.payload);
         else socket.emit('dispatch', event.payload);
+      }),
+    );
+  }
+
+  /** An alert whose crop a better view of its track replaced: its deployment's subscribers fetch it again. */
+  async deliverCrop(crop: CropPayload): Promise<void> {
+    if (!isUuid(crop?.deploymentId) || !/^[0-9]{1,19}$/.test(String(crop.alertId))) return;
+    const sockets = this.#subscribers.get(crop.deploymentId);
+    if (!sockets) return;
+    await Promise.all(
+      [...sockets.keys()].map(async (socket) => {
+        if (await this.#mayStillReceive(socket, crop.deploymentId)) socket.emit('crop', crop);
       }),
     );
   }
