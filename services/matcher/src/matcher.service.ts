@@ -138,26 +138,35 @@ export class MatcherService {
       });
       return { kind: 'dropped', reason: 'not_running' };
     }
-    // Decided per person: the probe is the quality-weighted mean of every view of this track so far.
-    const probe = embedding.trackId
+    // Decided per person: the view alone, and once the track has more than one, the quality-weighted
+    // mean of all its views: a second independent view adds to the first, and a clear view is not
+    // dragged down by the turned or distant ones before it. The better of the two decides.
+    const fused = embedding.trackId
       ? this.#fusion.add(
           `${deploymentId}/${cameraId}/${embedding.trackId}`,
           `${frame.sequence}/${frame.capturedAtMs}`,
           embedding.vector,
           viewWeight(embedding.quality),
           Date.now(),
-        ).vector
-      : embedding.vector;
+        )
+      : undefined;
+    const probes: ArrayLike<number>[] = [embedding.vector];
+    if (fused && fused.views > 1) probes.push(fused.vector);
+    const search = (probe: ArrayLike<number>) =>
+      cached.size >= this.settings.hnswMinSize
+        ? this.deps.snapshots.matchHnsw(deploymentId, info.model, probe, info.threshold)
+        : this.deps.snapshots.matchExact(deploymentId, info.model, probe, info.threshold);
     const timer = this.deps.metrics?.databaseSeconds.startTimer({ stage: 'match_query' });
-    let matches: SnapshotMatch[];
+    let matches: SnapshotMatch[] = [];
     try {
-      matches =
-        cached.size >= this.settings.hnswMinSize
-          ? await this.deps.snapshots.matchHnsw(deploymentId, info.model, probe, info.threshold)
-          : await this.deps.snapshots.matchExact(deploymentId, info.model, probe, info.threshold);
+      for (const probe of probes) {
+        const found = await search(probe);
+        if ((found[0]?.score ?? Number.NEGATIVE_INFINITY) > (matches[0]?.score ?? Number.NEGATIVE_INFINITY))
+          matches = found;
+      }
     } finally {
       timer?.();
-      if (probe !== embedding.vector) probe.fill(0);
+      fused?.vector.fill(0);
     }
     this.deps.metrics?.matchQueries.inc({ deployment: deploymentId });
     const best = matches[0];

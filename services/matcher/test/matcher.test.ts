@@ -628,4 +628,29 @@ describe(`matcher (${backendName})`, () => {
       }
     });
   });
+
+  it('lets a clear view decide even after a poor one: the view alone and the track mean, the better one', async () => {
+    const { deploymentId, cameraId } = await makeDeployment();
+    const face = unitVector(1);
+    const poor = near(face, 601, 9.9); // turned or far: cosine about 0.1
+    const clear = near(face, 602, 1); // cosine about 0.7
+    const clearScore = cosine(clear, face);
+    expect(clearScore).toBeGreaterThan(THRESHOLD);
+    const mean = poor.map((x, i) => x + (clear[i] as number));
+    const norm = Math.hypot(...mean);
+    expect(
+      cosine(
+        mean.map((x) => x / norm),
+        face,
+      ),
+    ).toBeLessThan(THRESHOLD);
+    const matcher = service();
+    expect((await matcher.handle(embedding(deploymentId, cameraId, poor, 40, 'turning'))).kind).toBe(
+      'no_match',
+    );
+    const outcome = await matcher.handle(embedding(deploymentId, cameraId, clear, 41, 'turning'));
+    expect(outcome.kind).toBe('alert');
+    // The clear view's own score: handle() zero-fills the vectors it is given.
+    if (outcome.kind === 'alert') expect(outcome.alert.score).toBeCloseTo(clearScore, 3);
+  });
 });
