@@ -43,9 +43,12 @@ export interface ConsoleHarness {
   createUser(username: string, password: string, role: string): Promise<{ id: string }>;
   /**
    * Authorises a deployment through the API (authorisation.fixture): its entries approved, the
-   * request made as the admin and granted by an authoriser user created on first use.
+   * request made as the admin (urgent when asked) and granted by an authoriser user created on first
+   * use, unless `grant` is false. Returns the request.
    */
-  authorise(deploymentId: string): Promise<void>;
+  authorise(deploymentId: string, options?: { urgent?: boolean; grant?: boolean }): Promise<{ id: string }>;
+  /** The authoriser's decision on a pending request, through the API. */
+  decide(authorisationId: string, decision: 'granted' | 'refused', rationale: string): Promise<void>;
   /** A full-page PNG under `test-artifacts/browser/<folder>/<name>.png`. */
   shot(p: Page, name: string): Promise<void>;
   /** The page at desktop size (`<name>-desktop.png`), then at phone size (`<name>-phone.png`), then back. */
@@ -165,9 +168,18 @@ export async function startConsoleHarness(options: {
     },
     call,
     createUser: (username, password, role) => call('POST', '/users', { username, password, role }),
-    async authorise(deploymentId) {
+    async authorise(deploymentId, options = {}) {
       authoriser ??= createAuthoriser(as(adminToken), as, 'fixture-authoriser');
-      await authoriseDeployment(as(adminToken), await authoriser, deploymentId);
+      return authoriseDeployment(as(adminToken), await authoriser, deploymentId, options);
+    },
+    async decide(authorisationId, decision, rationale) {
+      authoriser ??= createAuthoriser(as(adminToken), as, 'fixture-authoriser');
+      const response = await (await authoriser)('POST', `/authorisations/${authorisationId}/decision`, {
+        decision,
+        rationale,
+      });
+      if (response.status !== 200)
+        throw new Error(`decision: ${response.status} ${JSON.stringify(response.json).slice(0, 300)}`);
     },
     shot,
     async shots(p, name) {

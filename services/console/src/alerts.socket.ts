@@ -5,18 +5,30 @@ import type {
   ClaimPayload,
   ClientToServerEvents,
   DispatchPayload,
+  PurgedPayload,
   ServerToClientEvents,
   SubscribeAck,
+  VerificationPayload,
 } from '../../api/src/realtime/realtime-events.js';
 import { loadSession } from './session.js';
 
-export type { AdjudicationPayload, AlertPayload, ClaimPayload, DispatchPayload };
+export type {
+  AdjudicationPayload,
+  AlertPayload,
+  ClaimPayload,
+  DispatchPayload,
+  PurgedPayload,
+  VerificationPayload,
+};
 
 export interface AlertFeedHandlers {
   alert(alert: AlertPayload): void;
   adjudication(adjudication: AdjudicationPayload): void;
   dispatch?(dispatch: DispatchPayload): void;
   claim?(claim: ClaimPayload): void;
+  verification?(verification: VerificationPayload): void;
+  /** The deployment's alerts were deleted on the server (authorisation refused or lapsed). */
+  purged?(purged: PurgedPayload): void;
   connection(state: 'connected' | 'disconnected' | 'refused', detail?: string): void;
 }
 
@@ -62,6 +74,12 @@ export class AlertFeed {
       if (notice.deploymentId === this.deploymentId) handlers.connection('refused', notice.error.message);
     });
     this.#socket.on('claim', (claim) => handlers.claim?.(claim));
+    this.#socket.on('verification', (verification) => {
+      if (verification.deploymentId === this.deploymentId) handlers.verification?.(verification);
+    });
+    this.#socket.on('purged', (purged) => {
+      if (purged.deploymentId === this.deploymentId) handlers.purged?.(purged);
+    });
   }
 
   async #subscribe(): Promise<SubscribeAck | undefined> {

@@ -3,6 +3,7 @@ import {
   AlertFeed,
   type AlertPayload,
   type ClaimPayload,
+  type PurgedPayload,
 } from '../alerts.socket.js';
 import { api, protectedImage } from '../api.client.js';
 import { clear, formatTime, h } from '../dom.js';
@@ -58,7 +59,9 @@ export const operatorView: View = (root, session) => {
     OUTCOMES.map((o, i) => `${i + 1} ${OUTCOME_LABELS[o]}`).join(', '),
     '.',
   );
-  root.append(h('h2', {}, 'Operator'), toolbar, health, help, filters.empty, list);
+  /** Says why the cards went when the server deleted the deployment's alerts. */
+  const purgedNotice = h('p', { id: 'purged-notice', class: 'error', role: 'alert', hidden: true });
+  root.append(h('h2', {}, 'Operator'), toolbar, health, help, purgedNotice, filters.empty, list);
   let officers: { id: string; username: string }[] = [];
   let verification: VerificationPanel | undefined;
 
@@ -145,6 +148,20 @@ export const operatorView: View = (root, session) => {
         if (status) status.textContent = errorText(error);
       },
     );
+  }
+
+  /** The deployment's alerts were deleted on the server: its cards go, and the operator is told why. */
+  function showPurged(purged: PurgedPayload): void {
+    cards.clear();
+    claimControls.clear();
+    clear(list);
+    const why =
+      purged.reason === 'authorisation_refused'
+        ? 'The authorising officer refused this deployment.'
+        : 'No authorising officer decided on this urgent deployment by its deadline, so it was stopped.';
+    purgedNotice.textContent = `${why} Its alerts and face images have been deleted and can no longer be shown or acted on.`;
+    purgedNotice.hidden = false;
+    filters.apply();
   }
 
   function showAdjudication(adjudication: AdjudicationPayload): void {
@@ -329,6 +346,7 @@ export const operatorView: View = (root, session) => {
     cards.clear();
     claimControls.clear();
     clear(list);
+    purgedNotice.hidden = true;
     history.replaceState(null, '', `#/operator?deployment=${deploymentId}`);
     await refreshStatus(deploymentId);
     const panel = new VerificationPanel(deploymentId, (id) => cards.get(id));
@@ -336,11 +354,7 @@ export const operatorView: View = (root, session) => {
     await panel.refresh().catch(() => {});
     toolbar.querySelector('#two-person-badge')?.remove();
     toolbar.append(panel.badge());
-    // Another operator's confirmation shows here within one poll.
-    poll = setInterval(() => {
-      void refreshStatus(deploymentId);
-      if (panel.required) void panel.refresh().catch(() => {});
-    }, STATUS_POLL_MS);
+    poll = setInterval(() => void refreshStatus(deploymentId), STATUS_POLL_MS);
     officers = await api<{ id: string; username: string }[]>(`/deployments/${deploymentId}/officers`).catch(
       () => [],
     );
@@ -360,7 +374,16 @@ export const operatorView: View = (root, session) => {
         alert: (alert) => addAlert({ ...alert, adjudications: [] }, true),
         adjudication: showAdjudication,
         claim: (claim) => claimControls.get(claim.alertId)?.update(claim),
+        // Another operator's confirmation shows on the card as soon as it is recorded.
+        verification: (state) => panel.update(state),
+        purged: (purged) => {
+          showPurged(purged);
+          void refreshStatus(deploymentId);
+        },
         connection: (state, detail) => {
+          // Back after a break: confirmations given meanwhile were not sent to this console.
+          if (state === 'connected' && connection.dataset.state === 'disconnected' && panel.required)
+            void panel.refresh().catch(() => {});
           connection.textContent = state === 'connected' ? 'live' : detail ? `${state}: ${detail}` : state;
           connection.dataset.state = state;
         },

@@ -1,15 +1,10 @@
+import type { VerificationPayload } from '../alerts.socket.js';
 import { api } from '../api.client.js';
 import { formatTime, h } from '../dom.js';
 import { errorText } from './shared.js';
 
-/** One alert's two-person verification, as `GET /deployments/:id/verifications` gives it. */
-export interface VerificationState {
-  alertId: string;
-  required: boolean;
-  confirmations: { userId: string | null; username: string; createdAt: string }[];
-  actionable: boolean;
-  waitingFor: number;
-}
+/** One alert's two-person verification, as `GET /deployments/:id/verifications` and the socket give it. */
+export type VerificationState = Omit<VerificationPayload, 'deploymentId'>;
 
 /**
  * What the operator reads on a card: who has confirmed, and who is still awaited (the deployment's
@@ -56,7 +51,7 @@ export class VerificationPanel {
       this.#operators = (
         await api<{ username: string }[]>(`/deployments/${this.deploymentId}/officers`).catch(() => [])
       ).map((o) => o.username);
-    for (const state of result.alerts) this.#update(state);
+    for (const state of result.alerts) this.update(state);
   }
 
   /** The badge beside the deployment picker. */
@@ -91,7 +86,7 @@ export class VerificationPanel {
         method: 'POST',
         body: note ? { note } : {},
       });
-      this.#update(state);
+      this.update(state);
       return true;
     } catch (error) {
       if (status) status.textContent = errorText(error);
@@ -99,7 +94,11 @@ export class VerificationPanel {
     }
   }
 
-  #update(state: VerificationState): void {
+  /** Redraws the alert's line: from the caller's own confirmation, or another operator's sent live. */
+  update(state: VerificationState): void {
+    // Confirmations only accumulate: a state that arrives after a fuller one is stale.
+    const held = this.#states.get(state.alertId);
+    if (held && held.confirmations.length > state.confirmations.length) return;
     this.#states.set(state.alertId, state);
     const card = this.cardOf(state.alertId);
     const current = card?.querySelector('.verification');
