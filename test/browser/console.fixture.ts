@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '@vigil/core';
+import { type DataCipher, loadConfig, loadDataCipher } from '@vigil/core';
 import { createTestDatabase, type TestDatabase, uniqueToken } from '@vigil/core/testing';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import {
@@ -17,7 +17,11 @@ import {
   authoriseDeployment,
   createAuthoriser,
 } from '../../services/api/test/authorisation.fixture.js';
-import { removeAlertConsumer } from '../../services/api/test/realtime-fixtures.js';
+import {
+  createDeployment,
+  removeAlertConsumer,
+  type TestDeployment,
+} from '../../services/api/test/realtime-fixtures.js';
 import { type System, startSystem } from '../../services/cli/src/system.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -49,6 +53,11 @@ export interface ConsoleHarness {
   authorise(deploymentId: string, options?: { urgent?: boolean; grant?: boolean }): Promise<{ id: string }>;
   /** The authoriser's decision on a pending request, through the API. */
   decide(authorisationId: string, decision: 'granted' | 'refused', rationale: string): Promise<void>;
+  /**
+   * A deployment with a camera and a listed subject, stopped (its made-up camera is not for the ingest
+   * to run; its alerts still list and stream), and the data cipher its alert crops are sealed with.
+   */
+  stoppedDeployment(name: string): Promise<{ deployment: TestDeployment; cipher: DataCipher }>;
   /** A full-page PNG under `test-artifacts/browser/<folder>/<name>.png`. */
   shot(p: Page, name: string): Promise<void>;
   /** The page at desktop size (`<name>-desktop.png`), then at phone size (`<name>-phone.png`), then back. */
@@ -180,6 +189,17 @@ export async function startConsoleHarness(options: {
       });
       if (response.status !== 200)
         throw new Error(`decision: ${response.status} ${JSON.stringify(response.json).slice(0, 300)}`);
+    },
+    async stoppedDeployment(name) {
+      const deployment = await createDeployment(system.db, name);
+      await system.db.query("UPDATE deployments SET status = 'stopped' WHERE id = $1", [
+        deployment.deploymentId,
+      ]);
+      const cipher = loadDataCipher({
+        dataKey: system.config.VIGIL_DATA_KEY,
+        dataDir: system.config.dataDir,
+      });
+      return { deployment, cipher };
     },
     shot,
     async shots(p, name) {

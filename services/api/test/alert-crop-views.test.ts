@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { AuditRepository, alertCropContext, DataCipher } from '@vigil/core';
+import { AuditRepository, DataCipher } from '@vigil/core';
 import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
-import { AlertRepository, type NewAlert, publishCropUpgraded } from '@vigil/matcher';
+import { AlertRepository, publishCropUpgraded } from '@vigil/matcher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CropPayload } from '../src/realtime/realtime-events.js';
 import {
@@ -12,6 +12,7 @@ import {
   removeAlertConsumer,
   storeAlert,
   type TestDeployment,
+  trackView,
   userId,
 } from './realtime-fixtures.js';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
@@ -133,9 +134,15 @@ describe(`alert crops: audited views, bound to their rows (${backendName})`, () 
     expect(await client.subscribe(deployment.deploymentId)).toMatchObject({ ok: true });
     const alerts = new AlertRepository(t.deps.db);
     // No cooldown: this file's other alerts are of the same camera and subject.
-    const first = await alerts.store(walkerView(cipher, deployment, 1, 0.3, jpeg(1)), 0);
+    const first = await alerts.store(
+      trackView(cipher, deployment, { sequence: 1, quality: 0.3, crop: jpeg(1) }),
+      0,
+    );
     if (!('stored' in first)) throw new Error('the first view was not stored');
-    const better = await alerts.store(walkerView(cipher, deployment, 2, 0.9, jpeg(2)), 0);
+    const better = await alerts.store(
+      trackView(cipher, deployment, { sequence: 2, quality: 0.9, crop: jpeg(2) }),
+      0,
+    );
     expect(better).toMatchObject({ suppressed: 'same_track', upgraded: { id: first.stored.id } });
     const { id } = first.stored;
     const { deploymentId, cameraId } = deployment;
@@ -153,32 +160,3 @@ describe(`alert crops: audited views, bound to their rows (${backendName})`, () 
 });
 
 const jpeg = (fill: number) => Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Array(32).fill(fill), 0xff, 0xd9]);
-
-/** One view of the walker, stored as the matcher stores it (sealed to its own row, with its quality). */
-function walkerView(
-  cipher: DataCipher,
-  deployment: TestDeployment,
-  sequence: number,
-  quality: number,
-  crop: Buffer,
-): NewAlert {
-  const { deploymentId, cameraId, subjectId } = deployment;
-  const dedupeKey = `${deploymentId}/${cameraId}/${sequence}/walker/${subjectId}`;
-  return {
-    deploymentId,
-    cameraId,
-    subjectId,
-    referenceImageId: deployment.referenceImageId,
-    trackId: 'walker',
-    label: 'Jane Roe',
-    category: 'wanted',
-    priority: 'red',
-    score: 0.61,
-    threshold: 0.5,
-    capturedAt: new Date(),
-    encryptedProbe: cipher.seal(crop, alertCropContext(dedupeKey)),
-    dedupeKey,
-    probeQuality: quality,
-    sealProbeFor: (rowKey) => cipher.seal(crop, alertCropContext(rowKey)),
-  };
-}

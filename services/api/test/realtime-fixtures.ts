@@ -9,6 +9,7 @@ import {
   subject,
 } from '@vigil/core';
 import { createTestBus } from '@vigil/core/testing';
+import type { NewAlert } from '@vigil/matcher';
 import { encodeAlert } from '@vigil/proto';
 import type { FastifyInstance } from 'fastify';
 import { io, type Socket } from 'socket.io-client';
@@ -139,6 +140,36 @@ export async function storeAlert(
     }),
   );
   return { id, probe };
+}
+
+/**
+ * One view of a person walking past the deployment's camera (track `walker`), as the matcher hands it
+ * to its AlertRepository: the crop sealed to its own row and, for a better view, to the track's.
+ */
+export function trackView(
+  cipher: DataCipher,
+  deployment: TestDeployment,
+  view: { sequence: number; quality: number; crop: Buffer; score?: number },
+): NewAlert {
+  const { deploymentId, cameraId, subjectId } = deployment;
+  const dedupeKey = `${deploymentId}/${cameraId}/${view.sequence}/walker/${subjectId}`;
+  return {
+    deploymentId,
+    cameraId,
+    subjectId,
+    referenceImageId: deployment.referenceImageId,
+    trackId: 'walker',
+    label: 'Jane Roe',
+    category: 'wanted',
+    priority: 'red',
+    score: view.score ?? 0.61,
+    threshold: 0.5,
+    capturedAt: new Date(),
+    encryptedProbe: cipher.seal(view.crop, alertCropContext(dedupeKey)),
+    dedupeKey,
+    probeQuality: view.quality,
+    sealProbeFor: (rowKey) => cipher.seal(view.crop, alertCropContext(rowKey)),
+  };
 }
 
 export type AlertClient = Socket<ServerToClientEvents, ClientToServerEvents>;

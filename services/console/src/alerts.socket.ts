@@ -4,6 +4,7 @@ import type {
   AlertPayload,
   ClaimPayload,
   ClientToServerEvents,
+  CropPayload,
   DispatchPayload,
   PurgedPayload,
   ServerToClientEvents,
@@ -26,6 +27,8 @@ export interface AlertFeedHandlers {
   adjudication(adjudication: AdjudicationPayload): void;
   dispatch?(dispatch: DispatchPayload): void;
   claim?(claim: ClaimPayload): void;
+  /** A better view of the alert's track replaced its crop. */
+  crop?(crop: CropPayload): void;
   verification?(verification: VerificationPayload): void;
   /** The deployment's alerts were deleted on the server (authorisation refused or lapsed). */
   purged?(purged: PurgedPayload): void;
@@ -74,6 +77,9 @@ export class AlertFeed {
       if (notice.deploymentId === this.deploymentId) handlers.connection('refused', notice.error.message);
     });
     this.#socket.on('claim', (claim) => handlers.claim?.(claim));
+    this.#socket.on('crop', (crop) => {
+      if (crop.deploymentId === this.deploymentId) handlers.crop?.(crop);
+    });
     this.#socket.on('verification', (verification) => {
       if (verification.deploymentId === this.deploymentId) handlers.verification?.(verification);
     });

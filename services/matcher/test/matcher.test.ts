@@ -586,18 +586,35 @@ describe(`matcher (${backendName})`, () => {
       await expectFirstCropKept(deploymentId, 0.6);
     });
 
-    it('never replaces the crop of an alert someone acted on (an outcome recorded)', async () => {
-      const { deploymentId, cameraId } = await makeDeployment();
-      const matcher = service();
-      const first = await matcher.handle(view(deploymentId, cameraId, 60, 20, 60));
-      if (first.kind !== 'alert') throw new Error(`expected an alert, got ${first.kind}`);
-      await db.query(`INSERT INTO adjudications (alert_id, outcome) VALUES ($1, 'confirmed')`, [
-        first.alert.id,
-      ]);
-      const better = await matcher.handle(view(deploymentId, cameraId, 61, 60, 200));
-      expect(better).toEqual({ kind: 'suppressed', reason: 'same_track' });
-      await expectFirstCropKept(deploymentId, 0.3);
-    });
+    /** What someone did with an alert: after it, the crop they saw stays. */
+    const actions: Record<string, (alertId: string) => Promise<unknown>> = {
+      'an outcome recorded': (alertId) =>
+        db.query(`INSERT INTO adjudications (alert_id, outcome) VALUES ($1, 'confirmed')`, [alertId]),
+      'passed to an officer': async (alertId) => {
+        const officer = await db.query<{ id: string }>(
+          `INSERT INTO users (username, password_hash, role) VALUES ($1, 'x', 'officer') RETURNING id`,
+          [`officer-${randomUUID()}`],
+        );
+        await db.query(`INSERT INTO alert_dispatches (alert_id, officer_id) VALUES ($1, $2)`, [
+          alertId,
+          officer.rows[0]?.id,
+        ]);
+      },
+    };
+
+    it.each(Object.keys(actions))(
+      'never replaces the crop of an alert someone acted on (%s)',
+      async (action) => {
+        const { deploymentId, cameraId } = await makeDeployment();
+        const matcher = service();
+        const first = await matcher.handle(view(deploymentId, cameraId, 60, 20, 60));
+        if (first.kind !== 'alert') throw new Error(`expected an alert, got ${first.kind}`);
+        await actions[action]?.(first.alert.id);
+        const better = await matcher.handle(view(deploymentId, cameraId, 61, 60, 200));
+        expect(better).toEqual({ kind: 'suppressed', reason: 'same_track' });
+        await expectFirstCropKept(deploymentId, 0.3);
+      },
+    );
 
     it("tells the API on the bus which alert's crop was replaced, without the crop", async () => {
       const { deploymentId, cameraId } = await makeDeployment();

@@ -35,6 +35,9 @@ interface ListedAlert extends Omit<AlertPayload, 'probeImage'> {
 /** Camera health is polled this often; alerts themselves arrive over socket.io. */
 const STATUS_POLL_MS = 5000;
 
+const scoreText = (alert: Pick<AlertPayload, 'score' | 'threshold'>) =>
+  `${alert.score.toFixed(3)} (threshold ${alert.threshold.toFixed(3)})`;
+
 /** Live alert feed of one deployment: probe beside reference, one-click outcomes, camera health. */
 export const operatorView: View = (root, session) => {
   let feed: AlertFeed | undefined;
@@ -164,6 +167,28 @@ export const operatorView: View = (root, session) => {
     filters.apply();
   }
 
+  /**
+   * A better view of the alert's track replaced its crop on the server: the card shows the new one,
+   * fetched through the alert list, which audits the view like any other.
+   */
+  async function refreshCrop(deploymentId: string, alertId: string): Promise<void> {
+    const card = cards.get(alertId);
+    const probe = card?.querySelector<HTMLImageElement>('img.probe');
+    if (!card || !probe) return;
+    const page = await api<{ alerts: ListedAlert[] }>(
+      `/deployments/${deploymentId}/alerts?limit=1&includeProbe=true&before=${BigInt(alertId) + BigInt(1)}`,
+    );
+    const alert = page.alerts[0];
+    if (alert?.id !== alertId || !alert.probeImage) return;
+    probe.src = alert.probeImage;
+    card.dataset.cropUpgraded = 'true';
+    // The alert keeps the higher of its views' scores.
+    const score = card.querySelector('.score');
+    if (score) score.textContent = scoreText(alert);
+    const caption = probe.closest('figure')?.querySelector('figcaption');
+    if (caption) caption.textContent = 'Camera (clearer view)';
+  }
+
   function showAdjudication(adjudication: AdjudicationPayload): void {
     const card = cards.get(adjudication.alertId);
     if (!card) return;
@@ -230,7 +255,7 @@ export const operatorView: View = (root, session) => {
           h('dt', {}, 'Category'),
           h('dd', {}, alert.category),
           h('dt', {}, 'Score'),
-          h('dd', { class: 'score' }, `${alert.score.toFixed(3)} (threshold ${alert.threshold.toFixed(3)})`),
+          h('dd', { class: 'score' }, scoreText(alert)),
           h('dt', {}, 'Camera'),
           h('dd', {}, camera),
           h('dt', {}, 'Seen'),
@@ -374,6 +399,7 @@ export const operatorView: View = (root, session) => {
         alert: (alert) => addAlert({ ...alert, adjudications: [] }, true),
         adjudication: showAdjudication,
         claim: (claim) => claimControls.get(claim.alertId)?.update(claim),
+        crop: (crop) => void refreshCrop(deploymentId, crop.alertId).catch(() => {}),
         // Another operator's confirmation shows on the card as soon as it is recorded.
         verification: (state) => panel.update(state),
         purged: (purged) => {
