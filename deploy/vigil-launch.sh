@@ -7,7 +7,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 
-for name in DATABASE_URL NATS_PASSWORD VIGIL_DATA_KEY VIGIL_ADMIN_PASSWORD VIGIL_METRICS_TOKEN; do
+for name in DATABASE_URL NATS_PASSWORD VIGIL_DATA_KEY VIGIL_AUDIT_KEY VIGIL_ADMIN_PASSWORD VIGIL_METRICS_TOKEN; do
   file_var="${name}_FILE"
   file="${!file_var:-}"
   if [[ -n "${file}" ]]; then

@@ -35,6 +35,7 @@ for name in postgres_password db_app_password db_migrate_password \
   write "${name}" "$(random_secret)"
 done
 write data_key "$(openssl rand -base64 32)"
+write audit_key "$(openssl rand -base64 32)"
 
 app_password="$(<"${out}/db_app_password")"
 migrate_password="$(<"${out}/db_migrate_password")"
