@@ -17,15 +17,18 @@ describe(`searching, paging and editing a watchlist's subjects (${backendName})`
       payload: { name: 'Search list' },
     });
     watchlistId = created.json().id;
-    for (const [label, notes] of [
+    // A second apart: the list is in the order subjects were added, and inserts within one clock
+    // tick would tie.
+    for (const [i, [label, notes]] of [
       ['Jane Roe', 'tall, red coat'],
       ['John 100% Smith', 'beard'],
       ['Ann_Other', 'glasses'],
       ['Annabel Lee', 'Red scarf'],
-    ])
+    ].entries())
       await t.deps.db.query(
-        "INSERT INTO subjects (watchlist_id, label, category, priority, notes) VALUES ($1, $2, 'wanted', 'red', $3)",
-        [watchlistId, label, notes],
+        `INSERT INTO subjects (watchlist_id, label, category, priority, notes, created_at)
+         VALUES ($1, $2, 'wanted', 'red', $3, now() + make_interval(secs => $4))`,
+        [watchlistId, label, notes, i],
       );
   });
   afterAll(async () => t?.close());
