@@ -169,9 +169,16 @@ describe(`JSON body fuzz of every route in the OpenAPI document (${backendName},
     const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
       paths: Record<
         string,
-        Record<string, { requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>
+        Record<
+          string,
+          { requestBody?: { content?: Record<string, { schema?: JsonSchema & { $ref?: string } }> } }
+        >
       >;
+      components: { schemas: Record<string, JsonSchema> };
     };
+    // Bodies are named components in the document: fuzz with the schema's own property names.
+    const resolve = (schema?: JsonSchema & { $ref?: string }) =>
+      schema?.$ref ? doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')] : schema;
     operations = [];
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
@@ -182,7 +189,7 @@ describe(`JSON body fuzz of every route in the OpenAPI document (${backendName},
         operations.push({
           method: upper,
           path,
-          schema: operation.requestBody?.content?.['application/json']?.schema,
+          schema: resolve(operation.requestBody?.content?.['application/json']?.schema),
         });
       }
     }

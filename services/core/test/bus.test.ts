@@ -120,4 +120,25 @@ describe(`bus (${backendName})`, () => {
     expect(failures).toBe(1);
     await consumer.stop();
   });
+
+  it('erases the durable messages that match, reading the stream once without waiting at its end', async () => {
+    const deployment = uniqueToken();
+    const subject = `vigil.v1.${deployment}.alerts.cam1`;
+    for (const text of ['keep-1', 'erase-me', 'keep-2'])
+      await bus.durable.publish(subject, encoder.encode(text));
+    const started = performance.now();
+    const erased = await bus.durable.erase(
+      (m) => m.subject === subject && decoder.decode(m.data) === 'erase-me',
+    );
+    const seconds = (performance.now() - started) / 1000;
+    expect(erased).toBe(1);
+    // Every subject deletion and retention run erases: it must not wait out a fetch's 2 s expiry.
+    expect(seconds).toBeLessThan(1.5);
+    const left: string[] = [];
+    await bus.durable.erase((m) => {
+      if (m.subject === subject) left.push(decoder.decode(m.data));
+      return false;
+    });
+    expect(left.sort()).toEqual(['keep-1', 'keep-2']);
+  });
 });

@@ -8,6 +8,15 @@ import fp from 'fastify-plugin';
  */
 export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
+    // PostgreSQL cannot store a NUL character in text: refused here, for every route, as bad input
+    // rather than left to fail as a database error (a 500).
+    app.addHook('preValidation', async (request, reply) => {
+      if (containsNul(request.body)) {
+        return reply.status(400).send({
+          error: { code: 'invalid_request', message: 'text may not contain a NUL character (\\u0000)' },
+        });
+      }
+    });
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (isVigilError(error)) {
         const details = (error as { details?: Record<string, unknown> }).details;
@@ -48,4 +57,13 @@ function normaliseCode(code: string, status: number): string {
   if (status === 415) return 'unsupported_media_type';
   if (status === 429) return 'rate_limited';
   return code.replace(/[^a-z0-9_]/g, '_');
+}
+
+/** Whether any string in a parsed JSON body (or its keys) holds a NUL character. */
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 32 || value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some((item) => containsNul(item, depth + 1));
+  if (Buffer.isBuffer(value)) return false;
+  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item, depth + 1));
 }
