@@ -1,7 +1,8 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { listMigrations, migrate } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWatchlist, recordAlert, testCipher } from '../oversight/fixtures.js';
+import { createWatchlist, testCipher } from '../oversight/fixtures.js';
 import { bearer, createTestApp, type TestApp } from '../test-app.js';
 
 describe(`migration 061 keeps existing deployments and alerts usable (${backendName})`, () => {
@@ -27,14 +28,30 @@ describe(`migration 061 keeps existing deployments and alerts usable (${backendN
       `INSERT INTO cameras (deployment_id, name, url) VALUES ($1, 'old camera', 'rtsp://camera.invalid/s') RETURNING id`,
       [deploymentId],
     );
-    const alert = await recordAlert(db, testCipher(), {
-      deploymentId,
-      cameraId: camera.rows[0]!.id,
-      subject: list.subjects[0]!,
-      capturedAt: new Date(Date.now() - 600_000),
-      adjudications: [{ outcome: 'false_alert', at: new Date(Date.now() - 500_000) }],
-    });
-    alertId = alert.id;
+    // Written as the matcher wrote alerts then: today's repository also sets columns later
+    // migrations add.
+    const subject = list.subjects[0]!;
+    const alert = await db.query<{ id: string | number }>(
+      `INSERT INTO alerts (deployment_id, camera_id, subject_id, reference_image_id, track_id, label, category,
+                           priority, score, threshold, captured_at, encrypted_probe, dedupe_key)
+       VALUES ($1, $2, $3, $4, 'old-track', $5, $6, 'red', 0.81, 0.6, now() - interval '10 minutes', $7, $8)
+       RETURNING id`,
+      [
+        deploymentId,
+        camera.rows[0]!.id,
+        subject.id,
+        subject.referenceImageIds[0],
+        subject.label,
+        subject.category,
+        testCipher().seal(randomBytes(2048)),
+        randomUUID(),
+      ],
+    );
+    alertId = Number(alert.rows[0]!.id);
+    await db.query(
+      `INSERT INTO adjudications (alert_id, outcome, created_at) VALUES ($1, 'false_alert', now() - interval '8 minutes')`,
+      [alertId],
+    );
     await migrate(db);
     t = await createTestApp({ db });
   });
