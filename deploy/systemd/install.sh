@@ -3,8 +3,8 @@
 #   sudo deploy/systemd/install.sh            van laptop: vigil.service, every role in one process
 #   sudo deploy/systemd/install.sh --split    split setup: vigil-api/ingest/matcher and the
 #                                             vigil-detector@/vigil-embedder@ templates, vigil-split.target
-# Creates the vigil system user, /var/lib/vigil (0700), /etc/vigil with the data key and the admin
-# password (root-owned 0600, handed over as systemd credentials), copies this checkout to
+# Creates the vigil system user, /var/lib/vigil (0700), /etc/vigil with the data key, the audit key and
+# the admin password (root-owned 0600, handed over as systemd credentials), copies this checkout to
 # /opt/vigil unless it is already there, and installs the units. Run `npm ci && npm run build`
 # in the checkout first. Safe to run again: existing keys and settings are kept.
 set -euo pipefail
@@ -68,6 +68,13 @@ if [[ ! -e "${config_dir}/data.key" ]]; then
 fi
 chown root:root "${config_dir}/data.key"
 chmod 0600 "${config_dir}/data.key"
+if [[ ! -e "${config_dir}/audit.key" ]]; then
+  # Signs the audit trail's checkpoints; give oversight a copy so they can check the trail (docs/audit.md).
+  openssl rand -base64 32 >"${config_dir}/audit.key"
+  echo "install.sh: created ${config_dir}/audit.key (give oversight a copy)"
+fi
+chown root:root "${config_dir}/audit.key"
+chmod 0600 "${config_dir}/audit.key"
 if [[ ! -e "${config_dir}/admin-password" ]]; then
   openssl rand -base64 18 >"${config_dir}/admin-password"
   echo "install.sh: admin password (shown once): $(cat "${config_dir}/admin-password")"

@@ -75,7 +75,21 @@ describe('deploy/systemd hardening', () => {
     if (!['vigil-api.service', 'vigil-matcher.service'].includes(unit))
       expect(credentials).not.toContain('data-key');
     if (unit !== 'vigil-api.service') expect(credentials).not.toContain('admin-password');
+    if (unit !== 'vigil-api.service') expect(credentials).not.toContain('audit-key');
   });
+
+  // Without it the API generated its audit key in /var/lib/vigil, beside the database and the
+  // checkpoint file it protects: whoever could rewrite those could also sign a new checkpoint.
+  it.each(['vigil.service', 'vigil-api.service'])(
+    '%s signs audit checkpoints with a root-owned key handed over as a credential',
+    (unit) => {
+      const directives = serviceDirectives(unit);
+      expect(directives.get('LoadCredential')).toContain('audit-key:/etc/vigil/audit.key');
+      expect((directives.get('Environment') ?? []).join(' ')).toContain('VIGIL_AUDIT_KEY_FILE=%d/audit-key');
+      const install = fs.readFileSync(path.join(UNITS, 'install.sh'), 'utf8');
+      expect(install).toMatch(/openssl rand -base64 32 >"\$\{config_dir\}\/audit\.key"/);
+    },
+  );
 
   const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
   it.skipIf(analyze.status !== 0)(
