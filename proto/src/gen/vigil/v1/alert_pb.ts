@@ -89,7 +89,8 @@ export type Alert = Message<"vigil.v1.Alert"> & {
   createdAtMs: number;
 
   /**
-   * The probe face crop as JPEG, for the operator's screen.
+   * Empty on the stream (which would keep it unencrypted): the API reads the sealed crop from the
+   * database. Kept in the schema for consumers of older streams.
    *
    * @generated from field: bytes probe_jpeg = 14;
    */
