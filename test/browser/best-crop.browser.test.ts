@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { backendName } from '@vigil/core/testing';
-import { AlertRepository, publishCropUpgraded } from '@vigil/matcher';
+import { MatchedAlertRepository, publishCropUpgraded } from '@vigil/matcher';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trackView } from '../../services/api/test/realtime-fixtures.js';
@@ -35,7 +35,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       const { system } = harness;
       const { deployment, cipher } = await harness.stoppedDeployment('Best crop deployment');
       const { deploymentId, cameraId } = deployment;
-      const alerts = new AlertRepository(system.db);
+      const alerts = new MatchedAlertRepository(system.db);
       const first = await alerts.store(
         trackView(cipher, deployment, { sequence: 1, quality: 0.3, crop: await crop(40, 40, 40) }),
         30,

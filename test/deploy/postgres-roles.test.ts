@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, migrate, PostgresDatabase } from '@vigil/core';
 import { backendName, createTestDatabase } from '@vigil/core/testing';
 import { CameraRepository } from '@vigil/ingest';
-import { AlertRepository, DeploymentCounters, SnapshotRepository } from '@vigil/matcher';
+import { DeploymentCounters, MatchedAlertRepository, SnapshotRepository } from '@vigil/matcher';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 
@@ -107,7 +107,7 @@ describe(`per-role database users from deploy/postgres/init.sql (${backendName})
       const matcher = as('vigil_matcher');
       open.push(matcher);
       expect(await new SnapshotRepository(matcher).deployment(deployment)).toMatchObject({ id: deployment });
-      const stored = await new AlertRepository(matcher).store(
+      const stored = await new MatchedAlertRepository(matcher).store(
         {
           deploymentId: deployment,
           cameraId: camera,
@@ -126,7 +126,7 @@ describe(`per-role database users from deploy/postgres/init.sql (${backendName})
         30,
       );
       expect('stored' in stored).toBe(true);
-      if ('stored' in stored) await new AlertRepository(matcher).markPublished(stored.stored.id);
+      if ('stored' in stored) await new MatchedAlertRepository(matcher).markPublished(stored.stored.id);
       expect(await outcome(matcher.query(`UPDATE alerts SET label = 'changed'`))).toBe('42501');
       expect(await outcome(matcher.query('DELETE FROM alerts'))).toBe('42501');
 

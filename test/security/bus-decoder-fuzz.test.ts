@@ -18,9 +18,9 @@ import { startEmbedderWorker } from '@vigil/embedder';
 import { engineAnalyser, engineEmbedder, FaceEngine, LIVE_GATE } from '@vigil/face-runtime';
 import { CameraStatusTracker } from '@vigil/ingest';
 import {
-  AlertRepository,
   DeploymentCounters,
   encodeProbeJpeg,
+  MatchedAlertRepository,
   MatcherService,
   SnapshotRepository,
   startMatcherWorker,
@@ -365,7 +365,7 @@ describe(`malformed messages on the bus are dropped and counted by each worker (
     const service = new MatcherService(
       {
         snapshots: new SnapshotRepository(db),
-        alerts: new AlertRepository(db),
+        alerts: new MatchedAlertRepository(db),
         counters: new DeploymentCounters(db, logger, 50),
         cipher: new DataCipher(Buffer.alloc(32, 9)),
         encodeProbe: encodeProbeJpeg,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AuditRepository, DataCipher } from '@vigil/core';
 import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
-import { AlertRepository, publishCropUpgraded } from '@vigil/matcher';
+import { MatchedAlertRepository, publishCropUpgraded } from '@vigil/matcher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CropPayload } from '../src/realtime/realtime-events.js';
 import {
@@ -132,7 +132,7 @@ describe(`alert crops: audited views, bound to their rows (${backendName})`, () 
     client.socket.on('crop', (crop) => notices.push(crop));
     await client.connected();
     expect(await client.subscribe(deployment.deploymentId)).toMatchObject({ ok: true });
-    const alerts = new AlertRepository(t.deps.db);
+    const alerts = new MatchedAlertRepository(t.deps.db);
     // No cooldown: this file's other alerts are of the same camera and subject.
     const first = await alerts.store(
       trackView(cipher, deployment, { sequence: 1, quality: 0.3, crop: jpeg(1) }),

@@ -144,7 +144,7 @@ export async function storeAlert(
 
 /**
  * One view of a person walking past the deployment's camera (track `walker`), as the matcher hands it
- * to its AlertRepository: the crop sealed to its own row and, for a better view, to the track's.
+ * to its MatchedAlertRepository: the crop sealed to its own row and, for a better view, to the track's.
  */
 export function trackView(
   cipher: DataCipher,

@@ -23,9 +23,9 @@ import {
 } from '@vigil/face-runtime';
 import { CameraNetworks, CameraRepository, IngestService } from '@vigil/ingest';
 import {
-  AlertRepository,
   DeploymentCounters,
   encodeProbeJpeg,
+  MatchedAlertRepository,
   MatcherService,
   SnapshotRepository,
   startMatcherWorker,
@@ -94,7 +94,7 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
   if (roles.matcher) {
     const cipher =
       ctx.cipher ?? loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger });
-    const alerts = new AlertRepository(db);
+    const alerts = new MatchedAlertRepository(db);
     const service = new MatcherService(
       {
         snapshots: new SnapshotRepository(db, { templates: templateKeys(cipher) }),

@@ -1,15 +1,15 @@
 export {
-  AlertRepository,
-  CROP_UPGRADE_RATIO,
-  type NewAlert,
-  type StoredAlert,
-  type StoreResult,
-} from './alert.repository.js';
-export {
   COUNTER_FLUSH_MS,
   type CounterDelta,
   DeploymentCounters,
 } from './deployment-counters.repository.js';
+export {
+  CROP_UPGRADE_RATIO,
+  MatchedAlertRepository,
+  type NewAlert,
+  type StoredAlert,
+  type StoreResult,
+} from './matched-alert.repository.js';
 export {
   type MatcherWorker,
   type MatcherWorkerOptions,

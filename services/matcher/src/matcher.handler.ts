@@ -7,7 +7,7 @@ import {
   type VigilMetrics,
 } from '@vigil/core';
 import { decodeDeploymentChanged, decodeEmbedding, type Embedding, encodeAlert } from '@vigil/proto';
-import type { AlertRepository, UnpublishedAlert } from './alert.repository.js';
+import type { MatchedAlertRepository, UnpublishedAlert } from './matched-alert.repository.js';
 import type { MatcherService, UpgradedCrop } from './matcher.service.js';
 
 export interface MatcherWorkerOptions {
@@ -21,7 +21,7 @@ export interface MatcherWorkerOptions {
   maxPending?: number;
   subject?: string;
   /** The alerts table: with it, the worker marks published alerts and republishes any a crash left behind. */
-  alerts?: AlertRepository;
+  alerts?: MatchedAlertRepository;
   /** How often the outbox is swept (ms). */
   outboxIntervalMs?: number;
 }

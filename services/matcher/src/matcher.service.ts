@@ -7,8 +7,8 @@ import {
   viewQuality,
 } from '@vigil/core';
 import type { Embedding } from '@vigil/proto';
-import type { AlertRepository, SuppressionReason } from './alert.repository.js';
 import type { DeploymentCounters } from './deployment-counters.repository.js';
+import type { MatchedAlertRepository, SuppressionReason } from './matched-alert.repository.js';
 import type { DeploymentInfo, SnapshotMatch, SnapshotRepository } from './snapshot.repository.js';
 import { TrackFusion, viewWeight } from './track-fusion.js';
 
@@ -82,7 +82,7 @@ export type MatchOutcome =
 
 export interface MatcherDependencies {
   snapshots: SnapshotRepository;
-  alerts: AlertRepository;
+  alerts: MatchedAlertRepository;
   counters: DeploymentCounters;
   cipher: DataCipher;
   encodeProbe: (crop: Uint8Array, width: number, height: number) => Promise<Uint8Array>;

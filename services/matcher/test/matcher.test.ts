@@ -28,8 +28,8 @@ import {
 } from '@vigil/proto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertRepository } from '../src/alert.repository.js';
 import { DeploymentCounters } from '../src/deployment-counters.repository.js';
+import { MatchedAlertRepository } from '../src/matched-alert.repository.js';
 import { startMatcherWorker } from '../src/matcher.handler.js';
 import { MatcherService } from '../src/matcher.service.js';
 import { encodeProbeJpeg } from '../src/probe-image.js';
@@ -111,7 +111,7 @@ function service(hnswMinSize = 1_000_000, counters = new DeploymentCounters(db, 
   return new MatcherService(
     {
       snapshots: new SnapshotRepository(db),
-      alerts: new AlertRepository(db),
+      alerts: new MatchedAlertRepository(db),
       counters,
       cipher,
       encodeProbe: encodeProbeJpeg,
@@ -259,7 +259,7 @@ describe(`matcher (${backendName})`, () => {
     const matcher = new MatcherService(
       {
         snapshots: new SnapshotRepository(db),
-        alerts: new AlertRepository(db),
+        alerts: new MatchedAlertRepository(db),
         counters: new DeploymentCounters(db, logger, 50),
         cipher,
         encodeProbe: encodeProbeJpeg,
@@ -301,7 +301,12 @@ describe(`matcher (${backendName})`, () => {
 
   it('publishes a stored alert on the durable stream from the bus handler', async () => {
     const { deploymentId, cameraId, subjects } = await makeDeployment();
-    const worker = startMatcherWorker({ bus, service: service(), logger, alerts: new AlertRepository(db) });
+    const worker = startMatcherWorker({
+      bus,
+      service: service(),
+      logger,
+      alerts: new MatchedAlertRepository(db),
+    });
     const received: ReturnType<typeof decodeAlert>[] = [];
     const consumer = await bus.durable.consume(
       {
@@ -350,7 +355,7 @@ describe(`matcher (${backendName})`, () => {
 
   it('republishes, once, an alert a matcher stored but never published (the outbox)', async () => {
     const { deploymentId, cameraId, subjects } = await makeDeployment();
-    const alerts = new AlertRepository(db);
+    const alerts = new MatchedAlertRepository(db);
     // A matcher killed between storing and publishing leaves exactly this row behind.
     const stored = await alerts.store(
       {
@@ -618,7 +623,12 @@ describe(`matcher (${backendName})`, () => {
 
     it("tells the API on the bus which alert's crop was replaced, without the crop", async () => {
       const { deploymentId, cameraId } = await makeDeployment();
-      const worker = startMatcherWorker({ bus, service: service(), logger, alerts: new AlertRepository(db) });
+      const worker = startMatcherWorker({
+        bus,
+        service: service(),
+        logger,
+        alerts: new MatchedAlertRepository(db),
+      });
       const notices: ReturnType<typeof decodeAlert>[] = [];
       const listener = bus.subscribe(deploymentSubjects('crops', deploymentId), (m) => {
         notices.push(decodeAlert(m.data));

@@ -20,14 +20,14 @@ import type {
 import { isUuid } from '../uuid.js';
 import { assertActionable } from '../verification/verification.service.js';
 import { AlertClaimedError, InvalidOfficerError, NotAssignedError } from './alert.errors.js';
+import { AlertClaimRepository, type ClaimRecord } from './alert-claim.repository.js';
 import {
   type AdjudicationRecord,
   type AlertRecord,
-  AlertRepository,
+  AlertReviewRepository,
   type DispatchedAlertRecord,
   type DispatchRecord,
-} from './alert.repository.js';
-import { AlertClaimRepository, type ClaimRecord } from './alert-claim.repository.js';
+} from './alert-review.repository.js';
 
 /** An alert in a listing: the contract payload (probe only when asked) and what was decided about it. */
 export interface AlertView extends Omit<AlertPayload, 'probeImage'> {
@@ -81,7 +81,7 @@ function claimPayload(deploymentId: string, alertId: string, record: ClaimRecord
 
 /** Reading alerts, recording outcomes, passing alerts to officers; who may see which deployment. */
 export class AlertService {
-  readonly #alerts: AlertRepository;
+  readonly #alerts: AlertReviewRepository;
   readonly #claims: AlertClaimRepository;
   readonly #audit: AuditRepository;
 
@@ -90,7 +90,7 @@ export class AlertService {
     private readonly cipher: DataCipher,
     private readonly feed: AlertFeed,
   ) {
-    this.#alerts = new AlertRepository(db);
+    this.#alerts = new AlertReviewRepository(db);
     this.#claims = new AlertClaimRepository(db);
     this.#audit = new AuditRepository(db);
   }

@@ -1,7 +1,7 @@
 import { AuditRepository, type Database, NotFoundError, type Queryable } from '@vigil/core';
 import { NotAssignedError } from '../alerts/alert.errors.js';
-import { type AdjudicationRecord, AlertRepository } from '../alerts/alert.repository.js';
 import type { AlertService } from '../alerts/alert.service.js';
+import { type AdjudicationRecord, AlertReviewRepository } from '../alerts/alert-review.repository.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DeploymentStateError } from '../errors.js';
 import type { Outcome, VerificationPayload } from '../realtime/realtime-events.js';
@@ -67,7 +67,7 @@ export async function assertActionable(
 export class VerificationService {
   readonly #audit: AuditRepository;
   readonly #verifications: VerificationRepository;
-  readonly #alerts: AlertRepository;
+  readonly #alerts: AlertReviewRepository;
 
   constructor(
     private readonly db: Database,
@@ -75,7 +75,7 @@ export class VerificationService {
   ) {
     this.#audit = new AuditRepository(db);
     this.#verifications = new VerificationRepository(db);
-    this.#alerts = new AlertRepository(db);
+    this.#alerts = new AlertReviewRepository(db);
   }
 
   /** Turns the requirement on (any time before the end) or off (only before the start). */

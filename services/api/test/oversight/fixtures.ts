@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createLogger, type Database, DataCipher, toVectorParam } from '@vigil/core';
-import { AlertRepository, DeploymentCounters } from '@vigil/matcher';
+import { DeploymentCounters, MatchedAlertRepository } from '@vigil/matcher';
 
 /**
  * Rows written the way the API (deployment start/stop) and the matcher (alerts, counters) write
@@ -166,7 +166,7 @@ export async function recordAlert(
   },
 ): Promise<SeededAlert> {
   const sealedProbe = cipher.seal(randomBytes(2048));
-  const result = await new AlertRepository(db).store(
+  const result = await new MatchedAlertRepository(db).store(
     {
       deploymentId: options.deploymentId,
       cameraId: options.cameraId,

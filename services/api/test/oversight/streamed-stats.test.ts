@@ -1,9 +1,9 @@
 import { AuditRepository, createLogger, templateKeys } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import {
-  AlertRepository,
   DeploymentCounters,
   encodeProbeJpeg,
+  MatchedAlertRepository,
   MatcherService,
   type MatchOutcome,
   SnapshotRepository,
@@ -95,7 +95,7 @@ describe(`statistics after a streamed run (${backendName})`, () => {
       {
         // The app froze the snapshot rotated with its template keys, derived from this data key.
         snapshots: new SnapshotRepository(db, { templates: templateKeys(cipher) }),
-        alerts: new AlertRepository(db),
+        alerts: new MatchedAlertRepository(db),
         counters,
         cipher,
         encodeProbe: encodeProbeJpeg,

@@ -89,8 +89,11 @@ async function replaceCropIfBetter(
   };
 }
 
-/** The alerts table, as the matcher writes it. */
-export class AlertRepository {
+/**
+ * A match stored as an alert, once (cooldown, redelivery, one per track), and the outbox of alerts
+ * not yet published. The API reads and acts on alerts through its own AlertReviewRepository.
+ */
+export class MatchedAlertRepository {
   constructor(private readonly db: Database) {}
 
   /**

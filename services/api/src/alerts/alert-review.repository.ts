@@ -150,8 +150,11 @@ function toDispatch(row: DispatchRow): DispatchRecord {
   };
 }
 
-/** Alerts, their adjudications and dispatches in the database. */
-export class AlertRepository {
+/**
+ * Alerts as operators and officers review them: read (newest first, since a reconnect), their
+ * adjudications and dispatches. The matcher writes alerts (@vigil/matcher's MatchedAlertRepository).
+ */
+export class AlertReviewRepository {
   constructor(private readonly db: Database) {}
 
   async deploymentExists(deploymentId: string): Promise<boolean> {
