@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DataCipher, loadConfig, loadDataCipher } from '@vigil/core';
 import { createTestDatabase, type TestDatabase, uniqueToken } from '@vigil/core/testing';
+import { type System, startSystem } from '@vigil/system';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import {
   type ApiCall,
@@ -22,7 +23,6 @@ import {
   removeAlertConsumer,
   type TestDeployment,
 } from '../../services/api/test/realtime-fixtures.js';
-import { type System, startSystem } from '../../services/cli/src/system.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const DESKTOP = { width: 1280, height: 800 };

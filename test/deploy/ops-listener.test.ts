@@ -6,8 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parsePrometheusText } from '@vigil/core';
 import { backendName, createTestDatabase, freePort, waitFor } from '@vigil/core/testing';
+import { startSystem } from '@vigil/system';
 import { describe, expect, it } from 'vitest';
-import { startSystem } from '../../services/cli/src/system.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

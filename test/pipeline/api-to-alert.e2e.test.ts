@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
+import { type System, startSystem } from '@vigil/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authoriseDeployment, createAuthoriser } from '../../services/api/test/authorisation.fixture.js';
-import { type System, startSystem } from '../../services/cli/src/system.js';
 import { apiCaller, E2E_THRESHOLD, enrolmentForm, loginToken, stillVideo } from './pipeline.fixtures.js';
 
 const PASSWORD = 'e2e-admin-password-1';

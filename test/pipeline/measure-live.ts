@@ -25,7 +25,7 @@ import { createTestBus, createTestDatabase } from '@vigil/core/testing';
 import { FaceEngine } from '@vigil/face-runtime';
 import { ffmpegPath, notifyDeploymentChanged } from '@vigil/ingest';
 import { decodeAlert } from '@vigil/proto';
-import { startPipeline } from '../../services/cli/src/pipeline.js';
+import { startPipeline } from '@vigil/system';
 import {
   E2E_THRESHOLD,
   enrolmentImage,

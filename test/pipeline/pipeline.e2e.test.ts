@@ -25,8 +25,8 @@ import {
 import { FaceEngine } from '@vigil/face-runtime';
 import { CameraStatusTracker, notifyDeploymentChanged } from '@vigil/ingest';
 import { type Alert, decodeAlert, decodeFrame } from '@vigil/proto';
+import { startPipeline } from '@vigil/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPipeline } from '../../services/cli/src/pipeline.js';
 import {
   E2E_THRESHOLD,
   enrolmentImage,

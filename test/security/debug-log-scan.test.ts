@@ -5,10 +5,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, loadConfig } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
+import { type System, startSystem } from '@vigil/system';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authoriseDeployment, createAuthoriser } from '../../services/api/test/authorisation.fixture.js';
-import { type System, startSystem } from '../../services/cli/src/system.js';
 import { E2E_THRESHOLD, enrolmentForm, stillVideo } from '../pipeline/pipeline.fixtures.js';
 import { type PrivateNats, startPrivateNats } from './private-nats.js';
 

@@ -6,9 +6,9 @@ import { nanos } from '@nats-io/transport-node';
 import { createLogger, loadConfig, type NatsBus } from '@vigil/core';
 import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vigil/core/testing';
 import { CameraStatusTracker } from '@vigil/ingest';
+import { type System, startSystem } from '@vigil/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment } from '../../services/api/test/realtime-fixtures.js';
-import { type System, startSystem } from '../../services/cli/src/system.js';
 
 /**
  * Issue #22 end to end through `vigil serve --role ingest` (startSystem): VIGIL_CAMERA_NETWORKS keeps

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type System, startSystem } from '@vigil/cli';
 import { createLogger, loadConfig } from '@vigil/core';
 import { ffmpegPath } from '@vigil/ingest';
+import { type System, startSystem } from '@vigil/system';
 import sharp from 'sharp';
 import {
   type ApiCall,

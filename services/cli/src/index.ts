@@ -1,1 +1,1 @@
-export { ROLES, type Role, type StartOptions, type System, startSystem } from './system.js';
+export { ROLES, type Role, type StartOptions, type System, startSystem } from '@vigil/system';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type Config, createLogger, loadConfig, resolveLogFormat, ValidationError } from '@vigil/core';
-import { ROLES, type Role, startSystem } from '../system.js';
+import { ROLES, type Role, startSystem } from '@vigil/system';
 import type { Command } from './command.js';
 
 /** The generated admin password as one JSON line, so every line of JSON output parses. */
