@@ -8,7 +8,6 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import {
-  AuditCheckpointRepository,
   type Bus,
   type Config,
   createMetrics,
@@ -16,7 +15,6 @@ import {
   type Database,
   type DataCipher,
   type Logger,
-  loadAuditSigner,
   loadDataCipher,
   type ReadinessRegistry,
   type TemplateKeys,
@@ -26,22 +24,11 @@ import {
 import { resolveProfile } from '@vigil/face-runtime';
 import { CameraNetworks, CameraStatusTracker, type PipelineStage } from '@vigil/ingest';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { type AuthOptions, AuthService } from './auth/auth.service.js';
-import {
-  AUTHORISATION_CHECK_MS,
-  AuthorisationService,
-  startAuthorisationSchedule,
-} from './deployments/authorisation.service.js';
-import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
-import { ImportService } from './imports/import.service.js';
-import { AuditTrailService, startAuditCheckpoints } from './oversight/audit-trail.service.js';
-import { CalibrationRepository } from './oversight/calibration.repository.js';
-import { EvidencePackService } from './oversight/evidence-pack.service.js';
-import { PublishedRecordService } from './oversight/published-record.service.js';
-import { RetentionService, retentionPolicy } from './oversight/retention.service.js';
-import { StatsService } from './oversight/stats.service.js';
-import { ThresholdService } from './oversight/threshold.service.js';
-import { UseLogService } from './oversight/use-log.service.js';
+import type { AuthOptions } from './auth/auth.service.js';
+import { createServices } from './composition.js';
+import { AUTHORISATION_CHECK_MS, startAuthorisationSchedule } from './deployments/authorisation.service.js';
+import type { CameraStatusSource } from './deployments/deployment.service.js';
+import { startAuditCheckpoints } from './oversight/audit-trail.service.js';
 import { authPlugin } from './plugins/auth.plugin.js';
 import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
 import { shapeOpenApiDocument } from './plugins/openapi-document.js';
@@ -64,9 +51,7 @@ import { statsRoutes } from './routes/stats.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { verificationRoutes } from './routes/verification.routes.js';
 import { watchlistRoutes } from './routes/watchlists.routes.js';
-import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
-import { SubjectApprovalService } from './subjects/subject-approval.service.js';
-import { WatchlistService } from './watchlists/watchlist.service.js';
+import type { EnrolmentEngine } from './subjects/enrolment.service.js';
 
 export interface AppDependencies {
   config: Config;
@@ -207,40 +192,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
-  const auth = new AuthService(deps.db, {
-    tokenTtlMinutes: config.VIGIL_TOKEN_TTL_MINUTES,
-    ...deps.authOptions,
-  });
-  const admin = await auth.ensureAdmin(config.VIGIL_ADMIN_PASSWORD);
-  if (admin.generatedPassword) {
-    const announce = deps.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
-    announce(
-      `Vigil: created user "admin" with password ${admin.generatedPassword} (shown once; change it)`,
-      admin.generatedPassword,
-    );
-  }
-  if (admin.created) deps.logger.info({ username: 'admin' }, 'created the admin user');
-  await app.register(authPlugin, { auth });
   const cipher =
     deps.cipher ??
     loadDataCipher({ dataKey: config.VIGIL_DATA_KEY, dataDir: config.dataDir, logger: deps.logger });
-  const auditTrail = new AuditTrailService(deps.db, {
-    signer: loadAuditSigner({ auditKey: config.VIGIL_AUDIT_KEY, dataDir: config.dataDir }),
-    store: new AuditCheckpointRepository(config.dataDir),
-    logger: deps.logger.child({ component: 'audit' }),
-  });
-  const checkpoints = startAuditCheckpoints({
-    auditTrail,
-    intervalMs: AUDIT_CHECKPOINT_INTERVAL_MS,
-    logger: deps.logger,
-  });
-  app.addHook('onClose', async () => checkpoints.stop());
-  const watchlists = new WatchlistService(deps.db);
-  const templates = deps.templates ?? templateKeys(cipher);
-  const enrolment = new EnrolmentService(deps.db, cipher, deps.faceEngine, templates);
-  const imports = new ImportService(deps.db, enrolment, deps.logger);
-  await imports.recoverInterrupted();
-  app.addHook('onClose', async () => imports.close());
   let cameraStatus = deps.cameraStatus;
   if (!cameraStatus) {
     const tracker = new CameraStatusTracker(deps.bus).start();
@@ -250,41 +204,57 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   let modelId = deps.modelId ?? deps.faceEngine?.profile.modelId;
   const model = modelSettings(deps, config);
   const { thresholdFloor } = model;
-  const deployments = new DeploymentService(
-    deps.db,
-    deps.bus,
-    {
-      thresholdFloor,
-      snapshotGraceHours: config.VIGIL_SNAPSHOT_GRACE_HOURS,
-      cameraNetworks: new CameraNetworks(config.VIGIL_CAMERA_NETWORKS),
-      templates,
-      modelId: () => {
-        modelId ??= resolveProfile(config.VIGIL_MODEL_PROFILE, {
-          modelsDir: config.VIGIL_MODELS_DIR,
-        }).modelId;
-        return modelId;
-      },
-    },
+  const services = createServices({
+    config,
+    db: deps.db,
+    bus: deps.bus,
+    logger: deps.logger,
+    cipher,
+    templates: deps.templates ?? templateKeys(cipher),
+    faceEngine: deps.faceEngine,
     cameraStatus,
-  );
-  const authorisations = new AuthorisationService(
-    deps.db,
-    deployments,
-    { urgentDecisionHours: config.VIGIL_URGENT_DECISION_HOURS },
-    deps.bus,
-  );
+    cameraNetworks: new CameraNetworks(config.VIGIL_CAMERA_NETWORKS),
+    modelId: () => {
+      modelId ??= resolveProfile(config.VIGIL_MODEL_PROFILE, { modelsDir: config.VIGIL_MODELS_DIR }).modelId;
+      return modelId;
+    },
+    thresholdFloor,
+    profileRates:
+      model.modelId && model.falseMatchRates
+        ? { model: model.modelId, rates: model.falseMatchRates }
+        : undefined,
+    auth: { tokenTtlMinutes: config.VIGIL_TOKEN_TTL_MINUTES, ...deps.authOptions },
+  });
+
+  const admin = await services.auth.ensureAdmin(config.VIGIL_ADMIN_PASSWORD);
+  if (admin.generatedPassword) {
+    const announce = deps.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
+    announce(
+      `Vigil: created user "admin" with password ${admin.generatedPassword} (shown once; change it)`,
+      admin.generatedPassword,
+    );
+  }
+  if (admin.created) deps.logger.info({ username: 'admin' }, 'created the admin user');
+  await app.register(authPlugin, { auth: services.auth });
+  const checkpoints = startAuditCheckpoints({
+    auditTrail: services.auditTrail,
+    intervalMs: AUDIT_CHECKPOINT_INTERVAL_MS,
+    logger: deps.logger,
+  });
+  app.addHook('onClose', async () => checkpoints.stop());
+  await services.imports.recoverInterrupted();
+  app.addHook('onClose', async () => services.imports.close());
   // Every API process runs the schedule: each stop locks the deployment's row, so two never both act.
   const schedule = startAuthorisationSchedule({
-    service: authorisations,
+    service: services.authorisations,
     intervalMs: deps.authorisationCheckMs ?? AUTHORISATION_CHECK_MS,
     logger: deps.logger,
   });
   app.addHook('onClose', async () => schedule.stop());
   // socket.io (/socket.io, namespace /alerts) on this server, and app.alerts for the alert routes.
   await app.register(realtimePlugin, {
-    db: deps.db,
-    bus: deps.bus,
-    cipher,
+    alerts: services.alerts,
+    feed: services.feed,
     logger: deps.logger,
     consumerName: config.VIGIL_ALERT_CONSUMER,
   });
@@ -306,43 +276,26 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(usersRoutes);
       await api.register(modelRoutes, {
         model,
-        latestCalibration: (modelId) => new CalibrationRepository(deps.db).latestFor(modelId),
+        latestCalibration: (modelId) => services.calibrations.latestFor(modelId),
       });
       await api.register(fastifyMultipart, { throwFileSizeLimit: true });
-      await api.register(watchlistRoutes, { watchlists, enrolment });
-      await api.register(provenanceRoutes, { approvals: new SubjectApprovalService(deps.db) });
-      await api.register(deploymentRoutes, { deployments });
-      await api.register(authorisationRoutes, { authorisations });
-      await api.register(importRoutes, { imports });
+      await api.register(watchlistRoutes, { watchlists: services.watchlists, enrolment: services.enrolment });
+      await api.register(provenanceRoutes, { approvals: services.approvals });
+      await api.register(deploymentRoutes, { deployments: services.deployments });
+      await api.register(authorisationRoutes, { authorisations: services.authorisations });
+      await api.register(importRoutes, { imports: services.imports });
       // Oversight (F): statistics, audit trail, retention on demand, threshold changes.
-      await api.register(statsRoutes, { stats: new StatsService(deps.db) });
-      await api.register(auditRoutes, { auditTrail });
-      await api.register(oversightRoutes, {
-        retention: new RetentionService(deps.db, retentionPolicy(config), undefined, deps.bus),
-        thresholds: new ThresholdService(deps.db, thresholdFloor),
-      });
+      await api.register(statsRoutes, { stats: services.stats });
+      await api.register(auditRoutes, { auditTrail: services.auditTrail });
+      await api.register(oversightRoutes, { retention: services.retention, thresholds: services.thresholds });
       await api.register(alertsRoutes);
       // Lawful use (issue 24): two-person verification, the use log, published record, evidence pack.
-      await api.register(verificationRoutes, { db: deps.db });
-      const records = new PublishedRecordService(
-        deps.db,
-        new StatsService(deps.db),
-        model.modelId && model.falseMatchRates
-          ? { model: model.modelId, rates: model.falseMatchRates }
-          : undefined,
-      );
-      const useLog = new UseLogService(deps.db, config.VIGIL_USE_LOG_RETENTION_DAYS);
+      await api.register(verificationRoutes, { verification: services.verification });
       await api.register(publishedRecordRoutes, {
-        db: deps.db,
-        records,
-        useLog,
-        evidencePacks: new EvidencePackService(deps.db, {
-          deployments,
-          records,
-          useLog,
-          thresholdFloor,
-          auditTrail,
-        }),
+        calibrations: services.calibrations,
+        records: services.records,
+        useLog: services.useLog,
+        evidencePacks: services.evidencePacks,
       });
     },
     { prefix: '/api/v1' },

@@ -7,6 +7,7 @@ export {
   type VerifiedToken,
 } from './auth/auth.service.js';
 export { type AuthUser, USER_ROLES, type UserRole } from './auth/roles.js';
+export { type CompositionInput, createServices, type Services } from './composition.js';
 export * from './errors.js';
 export {
   type AuditCheckpointing,
@@ -35,6 +36,7 @@ export { type DeploymentStats, type OversightStats, StatsService } from './overs
 export { ThresholdService } from './oversight/threshold.service.js';
 export { type UseLog, UseLogService, useLogCsv } from './oversight/use-log.service.js';
 export { type AuthHook, bearerToken } from './plugins/auth.plugin.js';
+export { createRepositories, type Repositories } from './repositories.js';
 export { AUTH_ERRORS, errorResponses, errorSchema, uuidParams } from './routes/schemas.js';
 export {
   type ReembedFailure,

@@ -2,6 +2,7 @@ import { AuditRepository, DataCipher, templateKeys } from '@vigil/core';
 import { backendName } from '@vigil/core/testing';
 import type { FaceEngine } from '@vigil/face-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRepositories } from '../src/repositories.js';
 import { reembedReferenceImages } from '../src/subjects/reembed.service.js';
 import { blankImage, enrolThroughApi, faceCrop, loadEngine } from './face-fixtures.js';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
@@ -61,7 +62,7 @@ describe(`re-embedding stored reference images under a new model (${backendName}
     const before = await embeddingCounts();
     expect(before).toEqual({ [engine.profile.modelId]: 3 });
     const result = await reembedReferenceImages({
-      db: t.deps.db,
+      repositories: createRepositories(t.deps.db),
       cipher,
       engine: nextEngine(),
       // The app's template keys, as `vigil reembed` derives them from the same data key.
@@ -94,7 +95,7 @@ describe(`re-embedding stored reference images under a new model (${backendName}
 
   it('finds nothing to do on a second run', async () => {
     const result = await reembedReferenceImages({
-      db: t.deps.db,
+      repositories: createRepositories(t.deps.db),
       cipher,
       engine: nextEngine(),
       // The app's template keys, as `vigil reembed` derives them from the same data key.
@@ -122,7 +123,7 @@ describe(`re-embedding stored reference images under a new model (${backendName}
       [subjectIds[1], image?.watchlist_id, new DataCipher(Buffer.alloc(32, 1)).seal(await faceCrop(6, 2))],
     );
     const result = await reembedReferenceImages({
-      db: t.deps.db,
+      repositories: createRepositories(t.deps.db),
       cipher,
       engine: nextEngine(),
       // The app's template keys, as `vigil reembed` derives them from the same data key.

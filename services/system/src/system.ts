@@ -1,4 +1,10 @@
-import { buildApp, RetentionService, retentionPolicy, startRetentionSchedule } from '@vigil/api';
+import {
+  buildApp,
+  createRepositories,
+  RetentionService,
+  retentionPolicy,
+  startRetentionSchedule,
+} from '@vigil/api';
 import {
   type Bus,
   type Config,
@@ -121,7 +127,7 @@ export async function startSystem(options: StartOptions): Promise<System> {
     logger.info({ url: address, database: db.kind, bus: bus.kind }, 'Vigil API listening');
     // Retention on a schedule in every API process; an advisory lock lets one of them work at a time.
     const retention = startRetentionSchedule({
-      service: new RetentionService(db, retentionPolicy(config), undefined, bus),
+      service: new RetentionService(createRepositories(db), retentionPolicy(config), undefined, bus),
       intervalMs: config.VIGIL_RETENTION_INTERVAL_MINUTES * 60_000,
       logger,
     });

@@ -1,5 +1,5 @@
 import {
-  AuditRepository,
+  type AuditRepository,
   alertCropContext,
   type Database,
   type DataCipher,
@@ -17,16 +17,18 @@ import type {
   Outcome,
   VerificationPayload,
 } from '../realtime/realtime-events.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
+import type { VerificationRepository } from '../verification/verification.repository.js';
 import { assertActionable } from '../verification/verification.service.js';
 import { AlertClaimedError, InvalidOfficerError, NotAssignedError } from './alert.errors.js';
-import { AlertClaimRepository, type ClaimRecord } from './alert-claim.repository.js';
-import {
-  type AdjudicationRecord,
-  type AlertRecord,
+import type { AlertClaimRepository, ClaimRecord } from './alert-claim.repository.js';
+import type {
+  AdjudicationRecord,
+  AlertRecord,
   AlertReviewRepository,
-  type DispatchedAlertRecord,
-  type DispatchRecord,
+  DispatchedAlertRecord,
+  DispatchRecord,
 } from './alert-review.repository.js';
 
 /** An alert in a listing: the contract payload (probe only when asked) and what was decided about it. */
@@ -85,14 +87,19 @@ export class AlertService {
   readonly #claims: AlertClaimRepository;
   readonly #audit: AuditRepository;
 
+  readonly #verifications: VerificationRepository;
+  readonly #db: Database;
+
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'db' | 'alerts' | 'claims' | 'verifications' | 'audit'>,
     private readonly cipher: DataCipher,
     private readonly feed: AlertFeed,
   ) {
-    this.#alerts = new AlertReviewRepository(db);
-    this.#claims = new AlertClaimRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#db = repositories.db;
+    this.#alerts = repositories.alerts;
+    this.#claims = repositories.claims;
+    this.#verifications = repositories.verifications;
+    this.#audit = repositories.audit;
   }
 
   /** Admins see every deployment; operators only those they are assigned to; other roles none. */
@@ -272,8 +279,8 @@ export class AlertService {
    */
   async claim(user: AuthUser, alertId: string): Promise<ClaimPayload> {
     const alert = await this.#alertFor(user, alertId);
-    const holder = await this.db.transaction(async (tx) => {
-      const claim = await new AlertClaimRepository(tx).claim(alert.id, user.id, tx);
+    const holder = await this.#db.transaction(async (tx) => {
+      const claim = await this.#claims.claim(alert.id, user.id, tx);
       if (claim.userId !== user.id) return claim;
       await this.#audit.append(
         {
@@ -297,12 +304,11 @@ export class AlertService {
   /** Gives the alert back: its holder may, an admin may for anyone (someone left their post). */
   async release(user: AuthUser, alertId: string): Promise<ClaimPayload> {
     const alert = await this.#alertFor(user, alertId);
-    await this.db.transaction(async (tx) => {
-      const claims = new AlertClaimRepository(tx);
-      const holder = await claims.find(alert.id, tx);
+    await this.#db.transaction(async (tx) => {
+      const holder = await this.#claims.find(alert.id, tx);
       if (!holder) return;
       if (holder.userId !== user.id && user.role !== 'admin') throw new AlertClaimedError(holder.username);
-      await claims.release(alert.id, tx);
+      await this.#claims.release(alert.id, tx);
       await this.#audit.append(
         {
           actorId: user.id,
@@ -328,8 +334,8 @@ export class AlertService {
   ): Promise<AdjudicationPayload> {
     const alert = await this.#alertFor(user, alertId);
     const note = input.note ?? '';
-    const record = await this.db.transaction(async (tx) => {
-      await assertActionable(tx, alert, input.outcome);
+    const record = await this.#db.transaction(async (tx) => {
+      await assertActionable(this.#verifications, tx, alert, input.outcome);
       const inserted = await this.#alerts.insertAdjudication(
         { alertId: alert.id, userId: user.id, outcome: input.outcome, note },
         tx,
@@ -389,8 +395,8 @@ export class AlertService {
     if (!officers.some((officer) => officer.id === input.officerId && RECEIVES_DISPATCHES.has(officer.role)))
       throw new InvalidOfficerError();
     const note = input.note ?? '';
-    const record: DispatchRecord = await this.db.transaction(async (tx) => {
-      await assertActionable(tx, alert, 'dispatch');
+    const record: DispatchRecord = await this.#db.transaction(async (tx) => {
+      await assertActionable(this.#verifications, tx, alert, 'dispatch');
       const inserted = await this.#alerts.insertDispatch(
         { alertId: alert.id, officerId: input.officerId, dispatchedBy: user.id, note },
         tx,

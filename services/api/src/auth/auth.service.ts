@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
+import { type AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
 import {
   AccountLockedError,
   InvalidCredentialsError,
@@ -7,11 +7,12 @@ import {
   UsernameTakenError,
   WrongCurrentPasswordError,
 } from '../errors.js';
+import type { Repositories } from '../repositories.js';
 import { LoginThrottle, type ThrottlePolicy } from './login-throttle.js';
 import { checkPasswordPolicy, dummyPasswordHash, hashPassword, verifyPassword } from './password.js';
 import type { AuthUser, UserRole } from './roles.js';
-import { SessionRepository } from './session.repository.js';
-import { type UserRecord, UserRepository } from './user.repository.js';
+import type { SessionRepository } from './session.repository.js';
+import type { UserRecord, UserRepository } from './user.repository.js';
 
 /**
  * Login throttling: growing delays, never a lock that someone else can trigger.
@@ -78,13 +79,16 @@ export class AuthService {
   readonly #audit: AuditRepository;
   readonly #throttles: Record<keyof typeof LOGIN_THROTTLE, LoginThrottle>;
 
+  readonly #db: Database;
+
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'db' | 'users' | 'sessions' | 'audit'>,
     private readonly options: AuthOptions,
   ) {
-    this.#users = new UserRepository(db);
-    this.#sessions = new SessionRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#db = repositories.db;
+    this.#users = repositories.users;
+    this.#sessions = repositories.sessions;
+    this.#audit = repositories.audit;
     const policy = { ...LOGIN_THROTTLE, ...options.throttle };
     // Unknown usernames are throttled exactly like known ones, so a delay reveals nothing.
     this.#throttles = {
@@ -234,9 +238,9 @@ export class AuthService {
     if (input.newPassword === input.currentPassword)
       throw new ValidationError('the new password must differ from the current one', 'same_password');
     const passwordHash = await hashPassword(input.newPassword);
-    await this.db.transaction(async (tx) => {
-      await new UserRepository(tx).update(user.id, { passwordHash }, tx);
-      await new SessionRepository(tx).revokeOthersOfUser(user.id, verified.sessionId, tx);
+    await this.#db.transaction(async (tx) => {
+      await this.#users.update(user.id, { passwordHash }, tx);
+      await this.#sessions.revokeOthersOfUser(user.id, verified.sessionId, tx);
       await this.#audit.append(
         {
           actorId: user.id,
@@ -260,8 +264,8 @@ export class AuthService {
       throw new ValidationError('a username is 1-64 letters, digits, or . _ @ -', 'invalid_username');
     checkPasswordPolicy(input.password, input.username);
     const passwordHash = await hashPassword(input.password);
-    return this.db.transaction(async (tx) => {
-      const created = await new UserRepository(tx).create({ ...input, passwordHash }, tx);
+    return this.#db.transaction(async (tx) => {
+      const created = await this.#users.create({ ...input, passwordHash }, tx);
       if (!created) throw new UsernameTakenError();
       await this.#audit.append(
         {
@@ -294,8 +298,8 @@ export class AuthService {
     if (id === actor.id && (changes.disabled === true || (changes.role && changes.role !== 'admin')))
       throw new ValidationError('an admin may not disable or demote themselves', 'self_lockout');
     const passwordHash = changes.password !== undefined ? await hashPassword(changes.password) : undefined;
-    return this.db.transaction(async (tx) => {
-      const updated = await new UserRepository(tx).update(
+    return this.#db.transaction(async (tx) => {
+      const updated = await this.#users.update(
         id,
         { role: changes.role, disabled: changes.disabled, passwordHash },
         tx,
@@ -331,11 +335,8 @@ export class AuthService {
     const generated = adminPassword ? undefined : randomBytes(18).toString('base64url');
     const password = adminPassword ?? generated!;
     const passwordHash = await hashPassword(password);
-    const created = await this.db.transaction(async (tx) => {
-      const user = await new UserRepository(tx).create(
-        { username: 'admin', passwordHash, role: 'admin' },
-        tx,
-      );
+    const created = await this.#db.transaction(async (tx) => {
+      const user = await this.#users.create({ username: 'admin', passwordHash, role: 'admin' }, tx);
       if (user)
         await this.#audit.append(
           {

@@ -147,8 +147,13 @@ export class AuthorisationRepository {
    * expired, each with why it is left out of a snapshot (null: it is in): no approval, past its
    * review date, or (when `authorised` is given) not among the entries the authorisation covers.
    */
-  async classify(deploymentId: string, model: string, authorised?: string[]): Promise<ClassifiedSubject[]> {
-    const { rows } = await this.db.query<{
+  async classify(
+    deploymentId: string,
+    model: string,
+    authorised?: string[],
+    tx = this.db,
+  ): Promise<ClassifiedSubject[]> {
+    const { rows } = await tx.query<{
       id: string;
       category: SubjectCategory;
       priority: SubjectPriority;

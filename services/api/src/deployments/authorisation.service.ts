@@ -1,8 +1,7 @@
 import {
-  AuditRepository,
+  type AuditRepository,
   type Bus,
   ConflictError,
-  type Database,
   ForbiddenError,
   type Logger,
   NotFoundError,
@@ -13,10 +12,11 @@ import type { AuthUser } from '../auth/roles.js';
 import { DeploymentStateError } from '../errors.js';
 import { AlertFeed } from '../realtime/alert-feed.js';
 import type { PurgeReason } from '../realtime/realtime-events.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 import {
   type Authorisation,
-  AuthorisationRepository,
+  type AuthorisationRepository,
   type AuthorisationStatus,
   composition,
 } from './authorisation.repository.js';
@@ -49,14 +49,14 @@ export class AuthorisationService {
   readonly #feed: AlertFeed | undefined;
 
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'authorisations' | 'audit'>,
     private readonly deployments: DeploymentService,
     private readonly settings: AuthorisationSettings,
     /** The bus whose durable alert stream loses a purged deployment's alerts too, and that tells consoles. */
     bus?: Bus,
   ) {
-    this.#authorisations = new AuthorisationRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#authorisations = repositories.authorisations;
+    this.#audit = repositories.audit;
     this.#feed = bus ? new AlertFeed(bus) : undefined;
   }
 
@@ -112,16 +112,15 @@ export class AuthorisationService {
           );
         if (new Date(current.endsAt!).getTime() <= Date.now())
           throw new ValidationError('the window has already ended', 'authorisation_incomplete');
-        const repository = new AuthorisationRepository(tx);
-        const latest = await repository.latest(deploymentId, tx);
+        const latest = await this.#authorisations.latest(deploymentId, tx);
         if (latest && (latest.status === 'pending' || latest.status === 'granted'))
           throw new ConflictError(
             `this deployment's authorisation is ${latest.status}`,
             'authorisation_exists',
           );
-        const subjects = await new AuthorisationRepository(tx).classify(deploymentId, current.model);
+        const subjects = await this.#authorisations.classify(deploymentId, current.model, undefined, tx);
         const make = composition(subjects);
-        id = await repository.insert(
+        id = await this.#authorisations.insert(
           {
             deploymentId,
             urgent,
@@ -163,8 +162,7 @@ export class AuthorisationService {
       `deployment.authorisation_${input.decision}`,
       { authorisationId, rationale },
       async (tx, deployment) => {
-        const repository = new AuthorisationRepository(tx);
-        const request = (await repository.find(authorisationId, tx, { lock: true }))!;
+        const request = (await this.#authorisations.find(authorisationId, tx, { lock: true }))!;
         if (request.status !== 'pending')
           throw new ConflictError(
             `this request is ${request.status}, not pending`,
@@ -174,7 +172,7 @@ export class AuthorisationService {
           throw new ForbiddenError('the one who asked cannot authorise', 'requester_cannot_authorise');
         if (request.decisionDueAt && new Date(request.decisionDueAt).getTime() <= Date.now())
           throw new ConflictError('the decision deadline has passed', 'authorisation_lapsed');
-        await repository.decide(
+        await this.#authorisations.decide(
           authorisationId,
           { status: input.decision, decidedBy: actor.id, rationale },
           tx,
@@ -184,7 +182,7 @@ export class AuthorisationService {
           stopped = true;
           return this.deployments.stopIn(tx, deployment, 'authorisation_refused');
         }
-        purged = await purgeStopped(tx, deployment);
+        purged = await this.#purgeStopped(tx, deployment);
         return purged;
       },
     );
@@ -217,16 +215,15 @@ export class AuthorisationService {
           'deployment.authorisation_lapsed',
           { authorisationId: due.id },
           async (tx, deployment) => {
-            const repository = new AuthorisationRepository(tx);
-            const request = await repository.find(due.id, tx, { lock: true });
+            const request = await this.#authorisations.find(due.id, tx, { lock: true });
             if (request?.status !== 'pending') throw new AlreadyHandled();
-            await repository.decide(
+            await this.#authorisations.decide(
               due.id,
               { status: 'lapsed', decidedBy: null, rationale: 'no decision by the urgent deadline' },
               tx,
             );
             if (deployment.status !== 'running') {
-              const purged = await purgeStopped(tx, deployment);
+              const purged = await this.#purgeStopped(tx, deployment);
               erase = purged !== undefined;
               return purged;
             }
@@ -265,18 +262,15 @@ export class AuthorisationService {
     }
     return { lapsed, ended, lateAlerts };
   }
-}
 
-/**
- * A deployment that started on an urgent request and was stopped by hand before the refusal (or the
- * deadline): its data goes all the same. Returns audit details; nothing for one that never ran.
- */
-async function purgeStopped(
-  tx: Queryable,
-  deployment: Deployment,
-): Promise<Record<string, unknown> | undefined> {
-  if (deployment.status !== 'stopped' || deployment.purgedAt !== null) return undefined;
-  return { deleted: await new AuthorisationRepository(tx).purge(deployment.id, tx) };
+  /**
+   * A deployment that started on an urgent request and was stopped by hand before the refusal (or the
+   * deadline): its data goes all the same. Returns audit details; nothing for one that never ran.
+   */
+  async #purgeStopped(tx: Queryable, deployment: Deployment): Promise<Record<string, unknown> | undefined> {
+    if (deployment.status !== 'stopped' || deployment.purgedAt !== null) return undefined;
+    return { deleted: await this.#authorisations.purge(deployment.id, tx) };
+  }
 }
 
 /** Another process (or an operator) got there first: nothing to do, nothing to audit. */

@@ -1,5 +1,5 @@
 import {
-  AuditRepository,
+  type AuditRepository,
   type Bus,
   type Database,
   NotFoundError,
@@ -24,14 +24,10 @@ import {
   OutsideAuthorisedWindowError,
   ThresholdBelowFloorError,
 } from '../errors.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
-import { AuthorisationRepository, composition } from './authorisation.repository.js';
-import {
-  type Camera,
-  type Deployment,
-  DeploymentRepository,
-  type StopReason,
-} from './deployment.repository.js';
+import { type AuthorisationRepository, composition } from './authorisation.repository.js';
+import type { Camera, Deployment, DeploymentRepository, StopReason } from './deployment.repository.js';
 
 /** Who an audited change is by: a user, or the system (the authorisation schedule) with no id. */
 export interface Actor {
@@ -132,17 +128,21 @@ function checkWindow(startsAt: string | null | undefined, endsAt: string | null 
  * audited; start, stop and camera changes are announced to the ingest processes.
  */
 export class DeploymentService {
+  readonly #db: Database;
   readonly #deployments: DeploymentRepository;
+  readonly #authorisations: AuthorisationRepository;
   readonly #audit: AuditRepository;
 
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'db' | 'deployments' | 'authorisations' | 'audit'>,
     private readonly bus: Bus,
     private readonly settings: DeploymentSettings,
     private readonly cameraStatus?: CameraStatusSource,
   ) {
-    this.#deployments = new DeploymentRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#db = repositories.db;
+    this.#deployments = repositories.deployments;
+    this.#authorisations = repositories.authorisations;
+    this.#audit = repositories.audit;
   }
 
   #checkThreshold(threshold: number): void {
@@ -152,7 +152,7 @@ export class DeploymentService {
       throw new ThresholdBelowFloorError(threshold, this.settings.thresholdFloor);
   }
 
-  async #checkWatchlists(ids: string[], tx: Queryable = this.db): Promise<string[]> {
+  async #checkWatchlists(ids: string[], tx: Queryable = this.#db): Promise<string[]> {
     const unique = [...new Set(ids)];
     const found = await this.#deployments.existingWatchlists(unique, tx);
     const missing = unique.filter((id) => !found.has(id));
@@ -160,7 +160,7 @@ export class DeploymentService {
     return unique;
   }
 
-  async #checkOperators(ids: string[], tx: Queryable = this.db): Promise<string[]> {
+  async #checkOperators(ids: string[], tx: Queryable = this.#db): Promise<string[]> {
     const unique = [...new Set(ids)];
     const users = await this.#deployments.usersByIds(unique, tx);
     for (const id of unique) {
@@ -176,11 +176,10 @@ export class DeploymentService {
     this.#checkThreshold(input.threshold);
     checkWindow(input.startsAt, input.endsAt);
     const model = this.settings.modelId();
-    return this.db.transaction(async (tx) => {
+    return this.#db.transaction(async (tx) => {
       const watchlistIds = await this.#checkWatchlists(input.watchlistIds, tx);
       const operatorIds = await this.#checkOperators(input.operatorIds ?? [], tx);
-      const repository = new DeploymentRepository(tx);
-      const id = await repository.create(
+      const id = await this.#deployments.create(
         {
           name: input.name,
           location: input.location ?? '',
@@ -194,8 +193,8 @@ export class DeploymentService {
         },
         tx,
       );
-      await repository.setWatchlists(id, watchlistIds, tx);
-      if (operatorIds.length > 0) await repository.addOperators(id, operatorIds, tx);
+      await this.#deployments.setWatchlists(id, watchlistIds, tx);
+      if (operatorIds.length > 0) await this.#deployments.addOperators(id, operatorIds, tx);
       await this.#audit.append(
         {
           actorId: actor.id,
@@ -207,7 +206,7 @@ export class DeploymentService {
         },
         tx,
       );
-      return (await repository.find(id, tx))!;
+      return (await this.#deployments.find(id, tx))!;
     });
   }
 
@@ -247,8 +246,8 @@ export class DeploymentService {
         changes.startsAt !== undefined ? changes.startsAt : deployment.startsAt,
         changes.endsAt !== undefined ? changes.endsAt : deployment.endsAt,
       );
-      await new DeploymentRepository(tx).update(id, changes, tx);
-      return withdrawAuthorisation(tx, id);
+      await this.#deployments.update(id, changes, tx);
+      return this.#withdrawAuthorisation(tx, id);
     });
   }
 
@@ -257,21 +256,21 @@ export class DeploymentService {
     return this.#change(actor, id, 'deployment.watchlists', { watchlistIds }, async (tx, deployment) => {
       if (deployment.status !== 'planned')
         throw new DeploymentStateError('watchlists are frozen once a deployment has started');
-      await new DeploymentRepository(tx).setWatchlists(id, await this.#checkWatchlists(watchlistIds, tx), tx);
-      return withdrawAuthorisation(tx, id);
+      await this.#deployments.setWatchlists(id, await this.#checkWatchlists(watchlistIds, tx), tx);
+      return this.#withdrawAuthorisation(tx, id);
     });
   }
 
   /** Assigns operators, who then receive the deployment's alerts. */
   addOperators(actor: AuthUser, id: string, userIds: string[]): Promise<Deployment> {
     return this.#change(actor, id, 'deployment.operators_add', { userIds }, async (tx) => {
-      await new DeploymentRepository(tx).addOperators(id, await this.#checkOperators(userIds, tx), tx);
+      await this.#deployments.addOperators(id, await this.#checkOperators(userIds, tx), tx);
     });
   }
 
   removeOperator(actor: AuthUser, id: string, userId: string): Promise<Deployment> {
     return this.#change(actor, id, 'deployment.operator_remove', { userId }, async (tx) => {
-      if (!isUuid(userId) || !(await new DeploymentRepository(tx).removeOperator(id, userId, tx)))
+      if (!isUuid(userId) || !(await this.#deployments.removeOperator(id, userId, tx)))
         throw new NotFoundError('operator assignment');
     });
   }
@@ -290,7 +289,7 @@ export class DeploymentService {
       async (tx, current) => {
         if (current.status === 'stopped')
           throw new DeploymentStateError('a stopped deployment takes no cameras');
-        camera = await new DeploymentRepository(tx).addCamera(
+        camera = await this.#deployments.addCamera(
           {
             deploymentId: id,
             name: input.name,
@@ -321,7 +320,7 @@ export class DeploymentService {
       'camera.delete',
       { cameraId },
       async (tx) => {
-        await new DeploymentRepository(tx).deleteCamera(cameraId, tx);
+        await this.#deployments.deleteCamera(cameraId, tx);
       },
     );
     if (deployment.status === 'running') notifyDeploymentChanged(this.bus, deployment.id, 'cameras');
@@ -341,8 +340,7 @@ export class DeploymentService {
         throw new DeploymentStateError(`a ${current.status} deployment cannot be started`);
       if (current.watchlistIds.length === 0)
         throw new DeploymentStateError('attach at least one watchlist before starting');
-      const authorisations = new AuthorisationRepository(tx);
-      const authorisation = await authorisations.latest(id, tx);
+      const authorisation = await this.#authorisations.latest(id, tx);
       const urgent = authorisation?.status === 'pending' && authorisation.urgent;
       if (!authorisation || !(authorisation.status === 'granted' || urgent))
         throw new AuthorisationRequiredError();
@@ -350,16 +348,22 @@ export class DeploymentService {
         throw new OutsideAuthorisedWindowError(`the authorised window opens at ${authorisation.startsAt}`);
       if (authorisation.endsAt && now.getTime() >= new Date(authorisation.endsAt).getTime())
         throw new OutsideAuthorisedWindowError(`the authorised window closed at ${authorisation.endsAt}`);
-      const subjects = await authorisations.classify(
+      const subjects = await this.#authorisations.classify(
         id,
         current.model,
-        await authorisations.subjectIds(authorisation.id, tx),
+        await this.#authorisations.subjectIds(authorisation.id, tx),
+        tx,
       );
       const make = composition(subjects);
-      const repository = new DeploymentRepository(tx);
       const included = subjects.filter((subject) => subject.excluded === null).map((subject) => subject.id);
-      frozen = await repository.freezeSnapshot(id, current.model, included, tx, this.settings.templates);
-      await repository.markStarted(id, make, tx);
+      frozen = await this.#deployments.freezeSnapshot(
+        id,
+        current.model,
+        included,
+        tx,
+        this.settings.templates,
+      );
+      await this.#deployments.markStarted(id, make, tx);
       return {
         snapshotSubjects: frozen.subjects,
         snapshotEntries: frozen.entries,
@@ -390,14 +394,9 @@ export class DeploymentService {
   async stopIn(tx: Queryable, deployment: Deployment, reason: StopReason): Promise<Record<string, unknown>> {
     if (deployment.status !== 'running')
       throw new DeploymentStateError(`a ${deployment.status} deployment cannot be stopped`);
-    await new DeploymentRepository(tx).markStopped(
-      deployment.id,
-      this.settings.snapshotGraceHours,
-      reason,
-      tx,
-    );
+    await this.#deployments.markStopped(deployment.id, this.settings.snapshotGraceHours, reason, tx);
     if (reason === 'authorisation_refused' || reason === 'authorisation_lapsed')
-      return { stopReason: reason, deleted: await new AuthorisationRepository(tx).purge(deployment.id, tx) };
+      return { stopReason: reason, deleted: await this.#authorisations.purge(deployment.id, tx) };
     return { stopReason: reason, snapshotGraceHours: this.settings.snapshotGraceHours };
   }
 
@@ -465,6 +464,12 @@ export class DeploymentService {
     };
   }
 
+  /** Withdraws a deployment's pending or granted authorisation, whose terms have just changed. */
+  async #withdrawAuthorisation(tx: Queryable, id: string): Promise<Record<string, unknown>> {
+    const withdrawn = await this.#authorisations.withdrawOpen(id, tx);
+    return withdrawn ? { authorisationWithdrawn: withdrawn } : {};
+  }
+
   /** Runs `work` on the locked deployment in one transaction with its audit entry; returns the result. */
   async #change(
     actor: Actor,
@@ -474,9 +479,8 @@ export class DeploymentService {
     work: (tx: Queryable, current: Deployment) => Promise<Record<string, unknown> | void>,
   ): Promise<Deployment> {
     if (!isUuid(id)) throw new NotFoundError('deployment');
-    return this.db.transaction(async (tx) => {
-      const repository = new DeploymentRepository(tx);
-      const current = await repository.find(id, tx, { lock: true });
+    return this.#db.transaction(async (tx) => {
+      const current = await this.#deployments.find(id, tx, { lock: true });
       if (!current) throw new NotFoundError('deployment');
       const extra = await work(tx, current);
       await this.#audit.append(
@@ -490,13 +494,7 @@ export class DeploymentService {
         },
         tx,
       );
-      return (await repository.find(id, tx))!;
+      return (await this.#deployments.find(id, tx))!;
     });
   }
-}
-
-/** Withdraws a deployment's pending or granted authorisation, whose terms have just changed. */
-async function withdrawAuthorisation(tx: Queryable, id: string): Promise<Record<string, unknown>> {
-  const withdrawn = await new AuthorisationRepository(tx).withdrawOpen(id, tx);
-  return withdrawn ? { authorisationWithdrawn: withdrawn } : {};
 }

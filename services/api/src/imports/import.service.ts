@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
-  AuditRepository,
-  type Database,
+  type AuditRepository,
   ImageError,
   isVigilError,
   type Logger,
@@ -11,6 +10,7 @@ import {
   VigilError,
 } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
+import type { Repositories } from '../repositories.js';
 import {
   type EnrolmentService,
   MAX_IMAGE_BYTES,
@@ -18,9 +18,9 @@ import {
   type SubjectFields,
 } from '../subjects/enrolment.service.js';
 import { isUuid } from '../uuid.js';
-import { WatchlistRepository } from '../watchlists/watchlist.repository.js';
+import type { WatchlistRepository } from '../watchlists/watchlist.repository.js';
 import { parseCsv } from './csv.js';
-import { type ImportFailure, type ImportProgress, ImportRepository } from './import.repository.js';
+import type { ImportFailure, ImportProgress, ImportRepository } from './import.repository.js';
 import { extractZip, type ZipLimits } from './zip-extract.js';
 
 /** Rows per import: a national list is tens of thousands; more is a mistake. */
@@ -194,13 +194,13 @@ export class ImportService {
   #closing = false;
 
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'imports' | 'watchlists' | 'audit'>,
     private readonly enrolment: EnrolmentService,
     private readonly logger: Logger,
   ) {
-    this.#imports = new ImportRepository(db);
-    this.#watchlists = new WatchlistRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#imports = repositories.imports;
+    this.#watchlists = repositories.watchlists;
+    this.#audit = repositories.audit;
   }
 
   /** Marks imports a dead process left running as failed. */

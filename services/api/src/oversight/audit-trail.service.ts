@@ -3,12 +3,12 @@ import {
   type AuditCheckpointRepository,
   type AuditCheckpointSigner,
   type AuditFailure,
-  AuditRepository,
+  type AuditRepository,
   type AuditRow,
-  type Database,
   type Logger,
   ValidationError,
 } from '@vigil/core';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 
 /** Filters of `GET /audit`; `actor` is a user id or a username. */
@@ -59,8 +59,8 @@ export class AuditTrailService {
   readonly #audit: AuditRepository;
   readonly #checkpointing: AuditCheckpointing | undefined;
 
-  constructor(db: Database, checkpointing?: AuditCheckpointing) {
-    this.#audit = new AuditRepository(db);
+  constructor(repositories: Pick<Repositories, 'audit'>, checkpointing?: AuditCheckpointing) {
+    this.#audit = repositories.audit;
     this.#checkpointing = checkpointing;
   }
 

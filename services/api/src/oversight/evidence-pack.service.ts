@@ -1,9 +1,11 @@
-import { AuditRepository, type AuditRow, type Database } from '@vigil/core';
+import type { AuditRepository, AuditRow } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
-import { type Authorisation, AuthorisationRepository } from '../deployments/authorisation.repository.js';
+import type { Authorisation, AuthorisationRepository } from '../deployments/authorisation.repository.js';
 import type { DeploymentService } from '../deployments/deployment.service.js';
+import type { Repositories } from '../repositories.js';
 import type { AuditTrailService, AuditTrailVerification } from './audit-trail.service.js';
-import { CalibrationRepository, type StoredCalibration } from './calibration.repository.js';
+import type { CalibrationRepository, StoredCalibration } from './calibration.repository.js';
+import type { EvidencePackRepository } from './evidence-pack.repository.js';
 import { PRIORITIES, type PublishedRecord, type PublishedRecordService } from './published-record.service.js';
 import { CATEGORIES } from './stats.service.js';
 import type { UseLog, UseLogService } from './use-log.service.js';
@@ -74,9 +76,11 @@ const THRESHOLD_ACTIONS = /^deployment\.(create|update|threshold_change)/;
 export class EvidencePackService {
   readonly #audit: AuditRepository;
   readonly #calibrations: CalibrationRepository;
+  readonly #requests: AuthorisationRepository;
+  readonly #packs: EvidencePackRepository;
 
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'audit' | 'calibrations' | 'authorisations' | 'evidencePacks'>,
     private readonly services: {
       deployments: DeploymentService;
       records: PublishedRecordService;
@@ -86,8 +90,10 @@ export class EvidencePackService {
       auditTrail?: AuditTrailService;
     },
   ) {
-    this.#audit = new AuditRepository(db);
-    this.#calibrations = new CalibrationRepository(db);
+    this.#audit = repositories.audit;
+    this.#calibrations = repositories.calibrations;
+    this.#requests = repositories.authorisations;
+    this.#packs = repositories.evidencePacks;
   }
 
   async build(actor: AuthUser, deploymentId: string): Promise<EvidencePack> {
@@ -149,25 +155,22 @@ export class EvidencePackService {
 
   /** Requests and decisions, oldest first; officers are named, the people on the list are not. */
   async #authorisations(deploymentId: string): Promise<AuthorisationRecord[]> {
-    const repository = new AuthorisationRepository(this.db);
-    const requests = (await repository.list({ deploymentId })).reverse();
+    const requests = (await this.#requests.list({ deploymentId })).reverse();
     const records: AuthorisationRecord[] = [];
     for (const request of requests)
-      records.push({ ...request, subjectsCovered: (await repository.subjectIds(request.id)).length });
+      records.push({
+        ...request,
+        subjectsCovered: (await this.#requests.subjectIds(request.id)).length,
+      });
     return records;
   }
 
   async #composition(deploymentId: string): Promise<EvidencePack['watchlist']['composition']> {
-    const { rows } = await this.db.query<{ category: string; priority: string; subjects: string | number }>(
-      `SELECT category, priority, count(*) AS subjects FROM deployment_subject_log WHERE deployment_id = $1
-       GROUP BY category, priority`,
-      [deploymentId],
-    );
     const order = (c: string, p: string) =>
       (CATEGORIES as readonly string[]).indexOf(c) * 10 + (PRIORITIES as readonly string[]).indexOf(p);
-    return rows
-      .map((row) => ({ category: row.category, priority: row.priority, subjects: Number(row.subjects) }))
-      .sort((a, b) => order(a.category, a.priority) - order(b.category, b.priority));
+    return (await this.#packs.composition(deploymentId)).sort(
+      (a, b) => order(a.category, a.priority) - order(b.category, b.priority),
+    );
   }
 
   async #auditRows(deploymentId: string): Promise<{ rows: AuditRow[]; truncated: boolean }> {
@@ -178,22 +181,6 @@ export class EvidencePackService {
   async #checkpoint(): Promise<ChainCheckpoint | null> {
     // Signed with the audit key; null when the chain no longer extends its last signed checkpoint.
     if (this.services.auditTrail) return (await this.services.auditTrail.checkpoint()) ?? null;
-    const { rows } = await this.db.query<{
-      id: string;
-      hash: string;
-      at: Date | string;
-      entries: string | number;
-    }>(
-      'SELECT id, hash, at, (SELECT count(*) FROM audit_log) AS entries FROM audit_log ORDER BY id DESC LIMIT 1',
-    );
-    const row = rows[0];
-    return row
-      ? {
-          headId: Number(row.id),
-          headHash: row.hash,
-          entries: Number(row.entries),
-          at: new Date(row.at).toISOString(),
-        }
-      : null;
+    return (await this.#packs.chainHead()) ?? null;
   }
 }

@@ -1,11 +1,9 @@
-import { AuditRepository, type Database } from '@vigil/core';
+import type { AuditRepository } from '@vigil/core';
 import type { FalseMatchRates } from '@vigil/face-runtime';
 import type { AuthUser } from '../auth/roles.js';
-import {
-  type CalibrationPoint,
-  CalibrationRepository,
-  type StoredCalibration,
-} from './calibration.repository.js';
+import type { Repositories } from '../repositories.js';
+import type { CalibrationPoint, CalibrationRepository, StoredCalibration } from './calibration.repository.js';
+import type { PublishedRecordRepository } from './published-record.repository.js';
 import {
   type ExpectedFalseAlerts,
   PRIORITIES,
@@ -56,6 +54,7 @@ export function expectedFalseAlerts(
  */
 export class PublishedRecordService {
   readonly #calibrations: CalibrationRepository;
+  readonly #facts: PublishedRecordRepository;
   readonly #audit: AuditRepository;
 
   /**
@@ -63,12 +62,13 @@ export class PublishedRecordService {
    * calibration was stored (`vigil calibrate` on the force's own data replaces them).
    */
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'calibrations' | 'publishedRecords' | 'audit'>,
     private readonly stats: StatsService,
     private readonly profileRates?: { model: string; rates: FalseMatchRates },
   ) {
-    this.#calibrations = new CalibrationRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#calibrations = repositories.calibrations;
+    this.#facts = repositories.publishedRecords;
+    this.#audit = repositories.audit;
   }
 
   /** The profile's rates as a calibration of `model`, when they are that model's. */
@@ -138,30 +138,19 @@ export class PublishedRecordService {
   async #records(summaries: DeploymentSummary[]): Promise<PublishedRecord[]> {
     if (summaries.length === 0) return [];
     const ids = summaries.map((s) => s.deploymentId);
-    const [priorities, changes, flags, calibrations] = await Promise.all([
-      this.db.query<{ deployment_id: string; priority: string; subjects: string | number }>(
-        `SELECT deployment_id, priority, count(*) AS subjects FROM deployment_subject_log
-         WHERE deployment_id = ANY($1::uuid[]) GROUP BY deployment_id, priority`,
-        [ids],
-      ),
-      this.db.query<{ target_id: string; changes: string | number }>(
-        `SELECT target_id, count(*) AS changes FROM audit_log
-         WHERE action = 'deployment.threshold_change' AND target_id = ANY($1::text[]) GROUP BY target_id`,
-        [ids],
-      ),
-      this.db.query<{ id: string; two_person_verification: boolean }>(
-        'SELECT id, two_person_verification FROM deployments WHERE id = ANY($1::uuid[])',
-        [ids],
-      ),
+    const [priorities, changes, twoPerson, calibrations] = await Promise.all([
+      this.#facts.subjectsByPriority(ids),
+      this.#facts.thresholdChanges(ids),
+      this.#facts.twoPersonVerification(ids),
       this.#calibrations.latest(),
     ]);
     return summaries.map((s) => {
       const byPriority = Object.fromEntries(
         PRIORITIES.map((p) => [p, 0]),
       ) as PublishedRecord['watchlist']['byPriority'];
-      for (const row of priorities.rows)
-        if (row.deployment_id === s.deploymentId && row.priority in byPriority)
-          byPriority[row.priority as keyof typeof byPriority] += Number(row.subjects);
+      for (const row of priorities)
+        if (row.deploymentId === s.deploymentId && row.priority in byPriority)
+          byPriority[row.priority as keyof typeof byPriority] += row.subjects;
       const calibration = calibrations.find((c) => c.model === s.model) ?? this.#profileCalibration(s.model);
       return {
         deploymentId: s.deploymentId,
@@ -181,10 +170,9 @@ export class PublishedRecordService {
         engagements: s.outcomes.engaged + s.outcomes.arrested,
         arrests: s.outcomes.arrested,
         threshold: s.threshold,
-        thresholdChanges: Number(changes.rows.find((r) => r.target_id === s.deploymentId)?.changes ?? 0),
+        thresholdChanges: changes.get(s.deploymentId) ?? 0,
         model: s.model,
-        twoPersonVerification:
-          flags.rows.find((r) => r.id === s.deploymentId)?.two_person_verification ?? false,
+        twoPersonVerification: twoPerson.has(s.deploymentId),
         expectedFalseAlerts: calibration
           ? expectedFalseAlerts(calibration, s.threshold, s.watchlist.size, s.facesProcessed)
           : null,

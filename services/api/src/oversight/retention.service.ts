@@ -1,14 +1,15 @@
-import { AuditRepository, type Bus, type Database, type Logger } from '@vigil/core';
+import type { AuditRepository, Bus, Database, Logger } from '@vigil/core';
 import { AlertFeed } from '../realtime/alert-feed.js';
+import type { Repositories } from '../repositories.js';
 import {
   type DeletedAlerts,
   type DeletedSnapshot,
   type DeletedSubject,
   RETENTION_TABLES,
-  RetentionRepository,
+  type RetentionRepository,
   type RetentionTable,
 } from './retention.repository.js';
-import { UseLogRepository } from './use-log.repository.js';
+import type { UseLogRepository } from './use-log.repository.js';
 
 export interface RetentionPolicy {
   /** Hours a stopped deployment's watchlist snapshot is kept (VIGIL_SNAPSHOT_GRACE_HOURS). */
@@ -54,19 +55,23 @@ const DAY_MS = 86_400_000;
  * every deletion audited with its counts; `deployment_subject_log` is kept.
  */
 export class RetentionService {
+  readonly #db: Database;
   readonly #retention: RetentionRepository;
+  readonly #useLog: UseLogRepository;
   readonly #audit: AuditRepository;
   readonly #alertStream: AlertFeed | undefined;
 
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'db' | 'retention' | 'useLog' | 'audit'>,
     private readonly policy: RetentionPolicy,
     private readonly now: () => Date = () => new Date(),
     /** The bus whose alert stream is erased along with the rows (the API's and scheduler's). */
     bus?: Bus,
   ) {
-    this.#retention = new RetentionRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#db = repositories.db;
+    this.#retention = repositories.retention;
+    this.#useLog = repositories.useLog;
+    this.#audit = repositories.audit;
     this.#alertStream = bus ? new AlertFeed(bus) : undefined;
   }
 
@@ -92,7 +97,7 @@ export class RetentionService {
       notCompacted: [],
     };
     const audited = { actorId: actor.id, actorName: actor.username };
-    await this.db.transaction(async (tx) => {
+    await this.#db.transaction(async (tx) => {
       if (!(await this.#retention.tryLock(tx))) {
         report.skipped = true;
         return;
@@ -146,10 +151,7 @@ export class RetentionService {
           tx,
         );
       const useLogDays = this.policy.useLogRetentionDays ?? DEFAULT_USE_LOG_RETENTION_DAYS;
-      report.useLog = await new UseLogRepository(tx).deleteBefore(
-        new Date(now.getTime() - useLogDays * DAY_MS),
-        tx,
-      );
+      report.useLog = await this.#useLog.deleteBefore(new Date(now.getTime() - useLogDays * DAY_MS), tx);
       for (const u of report.useLog)
         await this.#audit.append(
           {

@@ -1,15 +1,16 @@
-import { AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
+import { type AuditRepository, NotFoundError, ValidationError } from '@vigil/core';
 import { NOT_ANALYSED_REASONS, type NotAnalysedReason } from '@vigil/ingest';
 import type { AuthUser } from '../auth/roles.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
-import {
-  type CategoryCount,
-  type CounterHour,
-  type DeploymentFacts,
-  type NotAnalysedHour,
-  type OutcomeHour,
+import type {
+  CategoryCount,
+  CounterHour,
+  DeploymentFacts,
+  NotAnalysedHour,
+  OutcomeHour,
   StatsRepository,
-  type TimeWindow,
+  TimeWindow,
 } from './stats.repository.js';
 
 /** Adjudication outcomes, plus `unresolved` for an alert nobody adjudicated. */
@@ -232,11 +233,11 @@ export class StatsService {
   readonly #audit: AuditRepository;
 
   constructor(
-    db: Database,
+    repositories: Pick<Repositories, 'stats' | 'audit'>,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.#stats = new StatsRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#stats = repositories.stats;
+    this.#audit = repositories.audit;
   }
 
   async deployment(id: string, window: TimeWindow = {}): Promise<DeploymentStats> {

@@ -1,7 +1,9 @@
-import { AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
+import { type AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
-import { AuthorisationRepository } from '../deployments/authorisation.repository.js';
+import type { AuthorisationRepository } from '../deployments/authorisation.repository.js';
+import type { DeploymentRepository } from '../deployments/deployment.repository.js';
 import { DeploymentStateError, ThresholdBelowFloorError } from '../errors.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 
 export interface ThresholdChange {
@@ -20,13 +22,19 @@ const rounded = (value: number) => Math.round(value * PRECISION) / PRECISION;
  * trail with the old and new values and the reason given.
  */
 export class ThresholdService {
+  readonly #db: Database;
+  readonly #deployments: DeploymentRepository;
+  readonly #authorisations: AuthorisationRepository;
   readonly #audit: AuditRepository;
 
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'db' | 'deployments' | 'authorisations' | 'audit'>,
     private readonly floor: number,
   ) {
-    this.#audit = new AuditRepository(db);
+    this.#db = repositories.db;
+    this.#deployments = repositories.deployments;
+    this.#authorisations = repositories.authorisations;
+    this.#audit = repositories.audit;
   }
 
   async change(
@@ -39,22 +47,16 @@ export class ThresholdService {
       throw new ValidationError('threshold must be a similarity no greater than 1', 'invalid_threshold');
     if (threshold < this.floor) throw new ThresholdBelowFloorError(threshold, this.floor);
     if (!isUuid(deploymentId)) throw new NotFoundError('deployment');
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ threshold: number; status: string }>(
-        'SELECT threshold, status FROM deployments WHERE id = $1 FOR UPDATE',
-        [deploymentId],
-      );
-      const current = rows[0];
+    return this.#db.transaction(async (tx) => {
+      const current = await this.#deployments.find(deploymentId, tx, { lock: true });
       if (!current) throw new NotFoundError('deployment');
       if (current.status === 'stopped')
         throw new DeploymentStateError('the deployment has stopped; its threshold is part of its record');
       const previousThreshold = rounded(Number(current.threshold));
-      await tx.query('UPDATE deployments SET threshold = $2 WHERE id = $1', [deploymentId, threshold]);
+      await this.#deployments.update(deploymentId, { threshold }, tx);
       // A planned deployment's authorisation was given for the old threshold: it must be asked again.
       const withdrawn =
-        current.status === 'planned'
-          ? await new AuthorisationRepository(tx).withdrawOpen(deploymentId, tx)
-          : undefined;
+        current.status === 'planned' ? await this.#authorisations.withdrawOpen(deploymentId, tx) : undefined;
       await this.#audit.append(
         {
           actorId: actor.id,

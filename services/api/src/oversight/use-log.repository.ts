@@ -30,6 +30,11 @@ const toEntry = (row: UseLogRow): UseLogEntry => ({
 export class UseLogRepository {
   constructor(private readonly db: Queryable) {}
 
+  async deploymentExists(deploymentId: string): Promise<boolean> {
+    const { rows } = await this.db.query('SELECT 1 FROM deployments WHERE id = $1', [deploymentId]);
+    return rows.length > 0;
+  }
+
   /** A deployment's log in order, within `[from, to)` when given. */
   async entries(deploymentId: string, window: { from?: Date; to?: Date } = {}): Promise<UseLogEntry[]> {
     const { rows } = await this.db.query<UseLogRow>(

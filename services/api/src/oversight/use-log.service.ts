@@ -1,8 +1,9 @@
-import { AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
+import { type AuditRepository, NotFoundError, ValidationError } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 import { csvField } from './stats.service.js';
-import { type UseLogEntry, UseLogRepository } from './use-log.repository.js';
+import type { UseLogEntry, UseLogRepository } from './use-log.repository.js';
 
 export interface UseLog {
   deploymentId: string;
@@ -22,19 +23,18 @@ export class UseLogService {
   readonly #audit: AuditRepository;
 
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'useLog' | 'audit'>,
     private readonly retentionDays: number,
   ) {
-    this.#log = new UseLogRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#log = repositories.useLog;
+    this.#audit = repositories.audit;
   }
 
   async forDeployment(deploymentId: string, window: { from?: Date; to?: Date } = {}): Promise<UseLog> {
     if (window.from && window.to && window.from >= window.to)
       throw new ValidationError('`from` must be before `to`', 'invalid_time_window');
     if (!isUuid(deploymentId)) throw new NotFoundError('deployment');
-    const { rows } = await this.db.query('SELECT 1 FROM deployments WHERE id = $1', [deploymentId]);
-    if (rows.length === 0) throw new NotFoundError('deployment');
+    if (!(await this.#log.deploymentExists(deploymentId))) throw new NotFoundError('deployment');
     return {
       deploymentId,
       retentionDays: this.retentionDays,

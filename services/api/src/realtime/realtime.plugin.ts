@@ -1,9 +1,9 @@
-import type { Bus, Database, DataCipher, Logger } from '@vigil/core';
+import type { Logger } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Server } from 'socket.io';
-import { AlertService } from '../alerts/alert.service.js';
-import { type AccessChange, AlertFeed } from './alert-feed.js';
+import type { AlertService } from '../alerts/alert.service.js';
+import type { AccessChange, AlertFeed } from './alert-feed.js';
 import {
   type AlertNamespace,
   LIVE_ALERT_MAX_AGE_MS,
@@ -24,9 +24,10 @@ declare module 'fastify' {
 }
 
 export interface RealtimePluginOptions {
-  db: Database;
-  bus: Bus;
-  cipher: DataCipher;
+  /** The alert service the routes and sockets share (built by the composition root over `feed`). */
+  alerts: AlertService;
+  /** The bus's alert stream and live fan-out. */
+  feed: AlertFeed;
   logger: Logger;
   /** Durable consumer of the alert stream; API processes sharing the name share the work (VIGIL_ALERT_CONSUMER). */
   consumerName: string;
@@ -42,8 +43,7 @@ const TOKEN_RECHECK_MS = 60_000;
 export const realtimePlugin = fp<RealtimePluginOptions>(
   async (app: FastifyInstance, options) => {
     const logger = options.logger.child({ component: 'realtime' });
-    const feed = new AlertFeed(options.bus);
-    const alerts = new AlertService(options.db, options.cipher, feed);
+    const { feed, alerts } = options;
     app.decorate('alerts', alerts);
 
     const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(

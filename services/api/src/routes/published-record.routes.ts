@@ -1,7 +1,6 @@
-import { AuditRepository, type Database } from '@vigil/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CalibrationPoint } from '../oversight/calibration.repository.js';
-import { CalibrationRepository } from '../oversight/calibration.repository.js';
+import type { CalibrationService } from '../oversight/calibration.service.js';
 import type { EvidencePackService } from '../oversight/evidence-pack.service.js';
 import { type PublishedRecordService, publishedRecordCsv } from '../oversight/published-record.service.js';
 import { type UseLogService, useLogCsv } from '../oversight/use-log.service.js';
@@ -9,7 +8,7 @@ import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
 import { parseWindow, sendCsv, windowQuery } from './stats.routes.js';
 
 export interface PublishedRecordRoutesOptions {
-  db: Database;
+  calibrations: CalibrationService;
   records: PublishedRecordService;
   useLog: UseLogService;
   evidencePacks: EvidencePackService;
@@ -360,8 +359,7 @@ export async function publishedRecordRoutes(
     },
   );
 
-  const calibrations = new CalibrationRepository(options.db);
-  const audit = new AuditRepository(options.db);
+  const { calibrations } = options;
   app.get(
     '/oversight/calibrations',
     {
@@ -390,30 +388,7 @@ export async function publishedRecordRoutes(
       },
     },
     async (request, reply) => {
-      const { model, dataset = '', nonMatedComparisons } = request.body;
-      const rows = request.body.rows
-        .map(({ threshold, fmr, tpir }) =>
-          tpir === undefined ? { threshold, fmr } : { threshold, fmr, tpir },
-        )
-        .sort((a, b) => a.threshold - b.threshold);
-      const stored = await options.db.transaction(async (tx) => {
-        const inserted = await new CalibrationRepository(tx).insert(
-          { model, dataset, nonMatedComparisons, rows, createdBy: request.user!.id },
-          tx,
-        );
-        await audit.append(
-          {
-            actorId: request.user!.id,
-            actorName: request.user!.username,
-            action: 'calibration.store',
-            targetType: 'model',
-            targetId: model,
-            details: { calibrationId: inserted.id, dataset, nonMatedComparisons, thresholds: rows.length },
-          },
-          tx,
-        );
-        return inserted;
-      });
+      const stored = await calibrations.store(request.user!, request.body);
       return reply.status(201).send(stored);
     },
   );

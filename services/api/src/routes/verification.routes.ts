@@ -1,6 +1,5 @@
-import type { Database } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
-import { VerificationService } from '../verification/verification.service.js';
+import type { VerificationService } from '../verification/verification.service.js';
 import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
 
 const alertIdParams = {
@@ -48,8 +47,11 @@ const stateSchema = {
 } as const;
 
 /** Two-person verification: the deployment's rule, each operator's confirmation, and who is waiting. */
-export async function verificationRoutes(app: FastifyInstance, options: { db: Database }): Promise<void> {
-  const verification = new VerificationService(options.db, app.alerts);
+export async function verificationRoutes(
+  app: FastifyInstance,
+  options: { verification: VerificationService },
+): Promise<void> {
+  const { verification } = options;
 
   app.get<{ Params: { id: string } }>(
     '/deployments/:id/verification',

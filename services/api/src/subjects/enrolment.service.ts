@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  AuditRepository,
+  type AuditRepository,
   type Database,
   type DataCipher,
   ImageError,
@@ -14,8 +14,9 @@ import {
 import { assessEnrolmentImage, type FaceEngine } from '@vigil/face-runtime';
 import type { AuthUser } from '../auth/roles.js';
 import { EngineUnavailableError, EnrolmentRejectedError, type ImageFailure } from '../errors.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
-import { WatchlistRepository } from '../watchlists/watchlist.repository.js';
+import type { WatchlistRepository } from '../watchlists/watchlist.repository.js';
 import { stripImageMetadata } from './image-metadata.js';
 import { sniffImageType } from './image-type.js';
 import { defaultReviewBy, parseDay } from './provenance.js';
@@ -25,7 +26,7 @@ import {
   type Subject,
   type SubjectCategory,
   type SubjectPriority,
-  SubjectRepository,
+  type SubjectRepository,
 } from './subject.repository.js';
 
 /** What enrolment needs of the face engine (the real `FaceEngine` of @vigil/detector). */
@@ -142,17 +143,19 @@ export class EnrolmentService {
   readonly #subjects: SubjectRepository;
   readonly #watchlists: WatchlistRepository;
   readonly #audit: AuditRepository;
+  readonly #db: Database;
 
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'db' | 'subjects' | 'watchlists' | 'audit'>,
     private readonly cipher: DataCipher,
     private readonly engine: EnrolmentEngine | undefined,
     /** Rotates templates and keys content hashes; without it both are stored as before (tests). */
     private readonly templates?: TemplateKeys,
   ) {
-    this.#subjects = new SubjectRepository(db);
-    this.#watchlists = new WatchlistRepository(db);
-    this.#audit = new AuditRepository(db);
+    this.#db = repositories.db;
+    this.#subjects = repositories.subjects;
+    this.#watchlists = repositories.watchlists;
+    this.#audit = repositories.audit;
   }
 
   async enrol(
@@ -231,13 +234,15 @@ export class EnrolmentService {
 
     const model = engine.profile.modelId;
     try {
-      return await this.db.transaction(async (tx) => {
-        const subjects = new SubjectRepository(tx);
-        const subjectId = await subjects.insertSubject({ ...parsed, watchlistId, addedBy: actor.id }, tx);
+      return await this.#db.transaction(async (tx) => {
+        const subjectId = await this.#subjects.insertSubject(
+          { ...parsed, watchlistId, addedBy: actor.id },
+          tx,
+        );
         const stored: EnrolmentResult['images'] = [];
         for (const item of accepted) {
           const template = storedTemplate(this.templates?.current, item.embedding);
-          const id = await subjects.insertImage(
+          const id = await this.#subjects.insertImage(
             {
               subjectId,
               watchlistId,
@@ -312,8 +317,8 @@ export class EnrolmentService {
   /** Deletes a subject with its images and embeddings; running snapshots keep their frozen copy until stopped. */
   async delete(actor: AuthUser, id: string): Promise<void> {
     const subject = await this.get(id);
-    await this.db.transaction(async (tx) => {
-      if (!(await new SubjectRepository(tx).delete(id, tx))) throw new NotFoundError('subject');
+    await this.#db.transaction(async (tx) => {
+      if (!(await this.#subjects.delete(id, tx))) throw new NotFoundError('subject');
       await this.#audit.append(
         {
           actorId: actor.id,

@@ -1,14 +1,12 @@
 import {
-  AuditRepository,
-  type Database,
   type DataCipher,
   isVigilError,
   referenceImageContext,
   storedTemplate,
   type TemplateKeys,
-  toVectorParam,
 } from '@vigil/core';
 import { assessEnrolmentImage } from '@vigil/face-runtime';
+import type { Repositories } from '../repositories.js';
 import type { EnrolmentEngine } from './enrolment.service.js';
 
 /** A stored reference image that could not be embedded under the new model. */
@@ -41,7 +39,7 @@ export interface ReembedResult {
  * audit entry records the counts.
  */
 export async function reembedReferenceImages(options: {
-  db: Database;
+  repositories: Pick<Repositories, 'reembedding' | 'audit'>;
   cipher: DataCipher;
   engine: EnrolmentEngine;
   /** Rotates the new templates as enrolment does; without it they are stored in the clear (tests). */
@@ -49,29 +47,19 @@ export async function reembedReferenceImages(options: {
   actorName?: string;
   onProgress?: (done: number, total: number) => void;
 }): Promise<ReembedResult> {
-  const { db, cipher, engine } = options;
+  const { repositories, cipher, engine } = options;
+  const images = repositories.reembedding;
   const model = engine.profile.modelId;
-  const { rows: done } = await db.query<{ n: string | number }>(
-    'SELECT count(DISTINCT reference_image_id) AS n FROM embeddings WHERE model = $1',
-    [model],
-  );
-  const { rows: pending } = await db.query<{ id: string; subject_id: string }>(
-    `SELECT ri.id, ri.subject_id FROM reference_images ri
-      WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.reference_image_id = ri.id AND e.model = $1)
-      ORDER BY ri.created_at, ri.id`,
-    [model],
-  );
-  const result: ReembedResult = { model, embedded: 0, alreadyEmbedded: Number(done[0]?.n ?? 0), failed: [] };
+  const done = await images.embeddedCount(model);
+  const pending = await images.withoutEmbedding(model);
+  const result: ReembedResult = { model, embedded: 0, alreadyEmbedded: done, failed: [] };
   for (const [index, image] of pending.entries()) {
     const fail = (code: string, message: string) =>
-      result.failed.push({ referenceImageId: image.id, subjectId: image.subject_id, code, message });
+      result.failed.push({ referenceImageId: image.id, subjectId: image.subjectId, code, message });
     // Fetched one at a time: a watchlist of thousands never sits decrypted in memory at once.
-    const { rows } = await db.query<{ encrypted_data: Uint8Array; content_hash: string }>(
-      'SELECT encrypted_data, content_hash FROM reference_images WHERE id = $1',
-      [image.id],
-    );
-    const sealed = rows[0]?.encrypted_data;
-    const context = referenceImageContext(image.subject_id, rows[0]?.content_hash ?? '');
+    const stored = await images.sealedImage(image.id);
+    const sealed = stored?.sealed;
+    const context = referenceImageContext(image.subjectId, stored?.contentHash ?? '');
     options.onProgress?.(index + 1, pending.length);
     if (!sealed) continue; // deleted since the list was read
     let bytes: Buffer;
@@ -87,15 +75,10 @@ export async function reembedReferenceImages(options: {
       if (!verdict.ok) {
         fail(verdict.code, verdict.message);
       } else if (verdict.face.embedding) {
-        const stored = storedTemplate(options.templates?.current, verdict.face.embedding);
-        const inserted = await db.query(
-          `INSERT INTO embeddings (reference_image_id, subject_id, model, embedding, template_key_id)
-           SELECT id, subject_id, $2, $3::vector, $4 FROM reference_images WHERE id = $1
-           ON CONFLICT (reference_image_id, model) DO NOTHING`,
-          [image.id, model, toVectorParam(stored.vector), stored.keyId],
-        );
-        if (stored.keyId) stored.vector.fill(0);
-        if (inserted.rowCount > 0) result.embedded += 1;
+        const template = storedTemplate(options.templates?.current, verdict.face.embedding);
+        const inserted = await images.addEmbedding(image.id, model, template.vector, template.keyId);
+        if (template.keyId) template.vector.fill(0);
+        if (inserted) result.embedded += 1;
         else result.alreadyEmbedded += 1;
       }
       for (const face of analysis.faces) {
@@ -109,7 +92,7 @@ export async function reembedReferenceImages(options: {
       bytes.fill(0);
     }
   }
-  await new AuditRepository(db).append({
+  await repositories.audit.append({
     actorName: options.actorName ?? 'cli:reembed',
     action: 'embeddings.reembed',
     targetType: 'model',

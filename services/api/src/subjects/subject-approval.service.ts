@@ -1,15 +1,17 @@
 import {
-  AuditRepository,
+  type AuditRepository,
   ConflictError,
   type Database,
   ForbiddenError,
   NotFoundError,
+  type Queryable,
   ValidationError,
 } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 import { parseDay } from './provenance.js';
-import { type Subject, type SubjectChanges, SubjectRepository } from './subject.repository.js';
+import type { Subject, SubjectChanges, SubjectRepository } from './subject.repository.js';
 
 /** What a watchlist manager may record about where an entry comes from, and what it says. */
 export type ProvenanceChanges = SubjectChanges;
@@ -22,10 +24,14 @@ const DESCRIBED = ['label', 'category', 'priority'] as const;
  * only once approved and before its review date; changing its provenance withdraws the approval.
  */
 export class SubjectApprovalService {
+  readonly #db: Database;
+  readonly #subjects: SubjectRepository;
   readonly #audit: AuditRepository;
 
-  constructor(private readonly db: Database) {
-    this.#audit = new AuditRepository(db);
+  constructor(repositories: Pick<Repositories, 'db' | 'subjects' | 'audit'>) {
+    this.#db = repositories.db;
+    this.#subjects = repositories.subjects;
+    this.#audit = repositories.audit;
   }
 
   async recordProvenance(
@@ -49,8 +55,8 @@ export class SubjectApprovalService {
       ...(input.notes !== undefined ? { notes: input.notes.trim() } : {}),
     };
     if (changes.label === '') throw new ValidationError('a label may not be empty', 'invalid_label');
-    return this.#change(actor, id, 'subject.provenance', async (repository, subject) => {
-      await repository.updateProvenance(id, changes);
+    return this.#change(actor, id, 'subject.provenance', async (tx, subject) => {
+      await this.#subjects.updateProvenance(id, changes, tx);
       // From and to for the entry's label, category and priority: what oversight reads in the trail.
       const described = DESCRIBED.filter(
         (key) => changes[key] !== undefined && changes[key] !== subject[key],
@@ -70,7 +76,7 @@ export class SubjectApprovalService {
 
   /** Approves an entry: someone other than who added it, with the why and the image's source recorded. */
   async approve(actor: AuthUser, id: string, today = new Date()): Promise<Subject> {
-    return this.#change(actor, id, 'subject.approve', async (repository, subject) => {
+    return this.#change(actor, id, 'subject.approve', async (tx, subject) => {
       if (subject.addedBy === actor.id)
         throw new ForbiddenError('the person who added an entry cannot approve it', 'approver_is_adder');
       const missing = [
@@ -81,7 +87,7 @@ export class SubjectApprovalService {
         throw new ConflictError(`record the entry's ${missing.join(' and ')} first`, 'provenance_incomplete');
       if (subject.reviewBy === null || subject.reviewBy <= today.toISOString().slice(0, 10))
         throw new ConflictError('set a review date in the future first', 'review_overdue');
-      await repository.approve(id, actor.id);
+      await this.#subjects.approve(id, actor.id, tx);
       return { reviewBy: subject.reviewBy };
     });
   }
@@ -90,15 +96,14 @@ export class SubjectApprovalService {
     actor: AuthUser,
     id: string,
     action: string,
-    work: (repository: SubjectRepository, subject: Subject) => Promise<Record<string, unknown>>,
+    work: (tx: Queryable, subject: Subject) => Promise<Record<string, unknown>>,
   ): Promise<Subject> {
     if (!isUuid(id)) throw new NotFoundError('subject');
-    return this.db.transaction(async (tx) => {
-      await tx.query('SELECT id FROM subjects WHERE id = $1 FOR UPDATE', [id]);
-      const repository = new SubjectRepository(tx);
-      const subject = await repository.find(id);
+    return this.#db.transaction(async (tx) => {
+      await this.#subjects.lock(id, tx);
+      const subject = await this.#subjects.find(id, tx);
       if (!subject) throw new NotFoundError('subject');
-      const details = await work(repository, subject);
+      const details = await work(tx, subject);
       await this.#audit.append(
         {
           actorId: actor.id,
@@ -110,7 +115,7 @@ export class SubjectApprovalService {
         },
         tx,
       );
-      return (await repository.find(id))!;
+      return (await this.#subjects.find(id, tx))!;
     });
   }
 }

@@ -205,6 +205,11 @@ export class SubjectRepository {
     return new Set(rows.map((row) => row.content_hash));
   }
 
+  /** Locks the subject's row until the transaction ends. */
+  async lock(id: string, tx: Queryable): Promise<void> {
+    await tx.query('SELECT id FROM subjects WHERE id = $1 FOR UPDATE', [id]);
+  }
+
   async find(id: string, tx = this.db): Promise<Subject | undefined> {
     const { rows } = await tx.query<SubjectRow>(`${SELECT} WHERE s.id = $1`, [id]);
     return rows[0] ? fromRow(rows[0]) : undefined;

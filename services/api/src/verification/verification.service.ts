@@ -1,17 +1,18 @@
-import { AuditRepository, type Database, NotFoundError, type Queryable } from '@vigil/core';
+import { type AuditRepository, type Database, NotFoundError, type Queryable } from '@vigil/core';
 import { NotAssignedError } from '../alerts/alert.errors.js';
 import type { AlertService } from '../alerts/alert.service.js';
-import { type AdjudicationRecord, AlertReviewRepository } from '../alerts/alert-review.repository.js';
+import type { AdjudicationRecord, AlertReviewRepository } from '../alerts/alert-review.repository.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DeploymentStateError } from '../errors.js';
 import type { Outcome, VerificationPayload } from '../realtime/realtime-events.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 import {
   AlreadyVerifiedError,
   VerificationNotRequiredError,
   VerificationRequiredError,
 } from './verification.errors.js';
-import { type Confirmation, VerificationRepository } from './verification.repository.js';
+import type { Confirmation, VerificationRepository } from './verification.repository.js';
 
 /** Different operators who must confirm an alert of a two-person deployment before it is acted on. */
 export const VERIFIERS_REQUIRED = 2;
@@ -46,12 +47,12 @@ function state(alertId: string, required: boolean, confirmations: Confirmation[]
  * confirm first. Called inside the transaction that would record the action.
  */
 export async function assertActionable(
+  repository: VerificationRepository,
   tx: Queryable,
   alert: { id: string; deploymentId: string },
   action: Outcome | 'dispatch',
 ): Promise<void> {
   if (action !== 'dispatch' && !ACTING_OUTCOMES.includes(action)) return;
-  const repository = new VerificationRepository(tx);
   if (!(await repository.required(alert.deploymentId, tx))) return;
   const confirmations = (await repository.confirmationsOf([alert.id], tx)).get(alert.id) ?? [];
   const current = state(alert.id, true, confirmations);
@@ -69,21 +70,23 @@ export class VerificationService {
   readonly #verifications: VerificationRepository;
   readonly #alerts: AlertReviewRepository;
 
+  readonly #db: Database;
+
   constructor(
-    private readonly db: Database,
+    repositories: Pick<Repositories, 'db' | 'audit' | 'verifications' | 'alerts'>,
     private readonly alerts: AlertService,
   ) {
-    this.#audit = new AuditRepository(db);
-    this.#verifications = new VerificationRepository(db);
-    this.#alerts = new AlertReviewRepository(db);
+    this.#db = repositories.db;
+    this.#audit = repositories.audit;
+    this.#verifications = repositories.verifications;
+    this.#alerts = repositories.alerts;
   }
 
   /** Turns the requirement on (any time before the end) or off (only before the start). */
   async setRequired(actor: AuthUser, deploymentId: string, required: boolean): Promise<VerificationPolicy> {
     if (!isUuid(deploymentId)) throw new NotFoundError('deployment');
-    return this.db.transaction(async (tx) => {
-      const repository = new VerificationRepository(tx);
-      const current = await repository.lockDeployment(deploymentId, tx);
+    return this.#db.transaction(async (tx) => {
+      const current = await this.#verifications.lockDeployment(deploymentId, tx);
       if (!current) throw new NotFoundError('deployment');
       if (current.status === 'stopped')
         throw new DeploymentStateError(
@@ -94,7 +97,7 @@ export class VerificationService {
           'two-person verification can only be turned off before the deployment starts',
         );
       if (current.required !== required) {
-        await repository.setRequired(deploymentId, required, tx);
+        await this.#verifications.setRequired(deploymentId, required, tx);
         await this.#audit.append(
           {
             actorId: actor.id,
@@ -144,14 +147,17 @@ export class VerificationService {
     if (!alert) throw new NotFoundError('alert');
     if (!(await this.alerts.mayReceive(actor, alert.deploymentId))) throw new NotAssignedError();
     let outcome: AdjudicationRecord | undefined;
-    const result = await this.db.transaction(async (tx) => {
-      const repository = new VerificationRepository(tx);
-      await repository.lockAlert(alert.id, tx);
-      if (!(await repository.required(alert.deploymentId, tx))) throw new VerificationNotRequiredError();
-      const before = (await repository.confirmationsOf([alert.id], tx)).get(alert.id) ?? [];
+    const result = await this.#db.transaction(async (tx) => {
+      await this.#verifications.lockAlert(alert.id, tx);
+      if (!(await this.#verifications.required(alert.deploymentId, tx)))
+        throw new VerificationNotRequiredError();
+      const before = (await this.#verifications.confirmationsOf([alert.id], tx)).get(alert.id) ?? [];
       if (before.some((c) => c.userId === actor.id)) throw new AlreadyVerifiedError();
-      await repository.insert({ alertId: alert.id, userId: actor.id, username: actor.username, note }, tx);
-      const confirmations = (await repository.confirmationsOf([alert.id], tx)).get(alert.id) ?? [];
+      await this.#verifications.insert(
+        { alertId: alert.id, userId: actor.id, username: actor.username, note },
+        tx,
+      );
+      const confirmations = (await this.#verifications.confirmationsOf([alert.id], tx)).get(alert.id) ?? [];
       const after = state(alert.id, true, confirmations);
       await this.#audit.append(
         {

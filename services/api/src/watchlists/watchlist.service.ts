@@ -1,21 +1,24 @@
-import { AuditRepository, type Database, NotFoundError } from '@vigil/core';
+import { type AuditRepository, type Database, NotFoundError } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
 import { WatchlistInUseError } from '../errors.js';
+import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
-import { type Watchlist, WatchlistRepository } from './watchlist.repository.js';
+import type { Watchlist, WatchlistRepository } from './watchlist.repository.js';
 
 /** Creating, reading, renaming and deleting watchlists; every change audited. */
 export class WatchlistService {
   readonly #watchlists: WatchlistRepository;
   readonly #audit: AuditRepository;
+  readonly #db: Database;
 
-  constructor(private readonly db: Database) {
-    this.#watchlists = new WatchlistRepository(db);
-    this.#audit = new AuditRepository(db);
+  constructor(repositories: Pick<Repositories, 'db' | 'watchlists' | 'audit'>) {
+    this.#db = repositories.db;
+    this.#watchlists = repositories.watchlists;
+    this.#audit = repositories.audit;
   }
 
   create(actor: AuthUser, input: { name: string; description?: string }): Promise<Watchlist> {
-    return this.db.transaction(async (tx) => {
+    return this.#db.transaction(async (tx) => {
       const watchlist = await this.#watchlists.create(
         { name: input.name, description: input.description ?? '', createdBy: actor.id },
         tx,
@@ -51,7 +54,7 @@ export class WatchlistService {
     changes: { name?: string; description?: string },
   ): Promise<Watchlist> {
     await this.get(id);
-    return this.db.transaction(async (tx) => {
+    return this.#db.transaction(async (tx) => {
       if (!(await this.#watchlists.update(id, changes, tx))) throw new NotFoundError('watchlist');
       await this.#audit.append(
         {
@@ -71,7 +74,7 @@ export class WatchlistService {
   /** Deletes a watchlist with its subjects, images and embeddings; refused while a running deployment uses it. */
   async delete(actor: AuthUser, id: string): Promise<void> {
     const watchlist = await this.get(id);
-    await this.db.transaction(async (tx) => {
+    await this.#db.transaction(async (tx) => {
       if (await this.#watchlists.inRunningDeployment(id, tx)) throw new WatchlistInUseError();
       if (!(await this.#watchlists.delete(id, tx))) throw new NotFoundError('watchlist');
       await this.#audit.append(

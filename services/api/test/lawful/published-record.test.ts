@@ -3,6 +3,7 @@ import { auditHash, type DataCipher, loadAuditSigner, loadConfig } from '@vigil/
 import { backendName } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetentionService } from '../../src/oversight/retention.service.js';
+import { createRepositories } from '../../src/repositories.js';
 import {
   createDeployment,
   createWatchlist,
@@ -332,7 +333,11 @@ describe(`published record, use log and evidence pack (${backendName})`, () => {
       /VIGIL_USE_LOG_RETENTION_DAYS/,
     );
     const policy = { snapshotGraceHours: 24, alertRetentionDays: 31, useLogRetentionDays: 183 };
-    const later = new RetentionService(t.deps.db, policy, () => new Date(Date.now() + 40 * DAY_MS));
+    const later = new RetentionService(
+      createRepositories(t.deps.db),
+      policy,
+      () => new Date(Date.now() + 40 * DAY_MS),
+    );
     const first = await later.run();
     expect(first.alerts.find((a) => a.deploymentId === deployment.id)?.alerts).toBe(5);
     expect(first.useLog).toEqual([]);
@@ -345,7 +350,11 @@ describe(`published record, use log and evidence pack (${backendName})`, () => {
     const text = JSON.stringify(log);
     for (const alert of alerts) expect(text).not.toContain(alert.sealedProbe.toString('base64').slice(0, 40));
 
-    const muchLater = new RetentionService(t.deps.db, policy, () => new Date(Date.now() + 200 * DAY_MS));
+    const muchLater = new RetentionService(
+      createRepositories(t.deps.db),
+      policy,
+      () => new Date(Date.now() + 200 * DAY_MS),
+    );
     const second = await muchLater.run();
     expect(second.useLog).toEqual([{ deploymentId: deployment.id, entries: 14 }]);
     expect((await get(`/deployments/${deployment.id}/use-log`)).json().entries).toEqual([]);

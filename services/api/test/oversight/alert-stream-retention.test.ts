@@ -6,6 +6,7 @@ import { backendName, uniqueToken } from '@vigil/core/testing';
 import { decodeAlert } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetentionService } from '../../src/oversight/retention.service.js';
+import { createRepositories } from '../../src/repositories.js';
 import {
   createDeployment,
   removeAlertConsumer,
@@ -69,7 +70,7 @@ describe(`the alert stream's retention (${backendName})`, () => {
     expect(await streamed(due)).toHaveLength(2);
     const later = () => new Date(Date.now() + 2 * DAY_MS);
     const report = await new RetentionService(
-      t.deps.db,
+      createRepositories(t.deps.db),
       { snapshotGraceHours: 24, alertRetentionDays: 1 },
       later,
       t.deps.bus,

@@ -16,6 +16,7 @@ import {
 import { backendName, createTestDatabase } from '@vigil/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditTrailService } from '../../src/oversight/audit-trail.service.js';
+import { createRepositories } from '../../src/repositories.js';
 import { bearer, createTestApp, type TestApp } from '../test-app.js';
 import { createDeployment, createWatchlist, testCipher } from './fixtures.js';
 
@@ -100,7 +101,7 @@ describe(`audit trail routes, tampering and threshold governance (${backendName}
     t = await createTestApp();
     audit = new AuditRepository(t.deps.db);
     // The app's own key file and checkpoint file: what its timer and routes sign and check.
-    trail = new AuditTrailService(t.deps.db, {
+    trail = new AuditTrailService(createRepositories(t.deps.db), {
       signer: loadAuditSigner({ dataDir: t.dataDir }),
       store: new AuditCheckpointRepository(t.dataDir),
     });

@@ -6,6 +6,7 @@ import { backendName, createTestDatabase, type TestDatabase, waitFor } from '@vi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetentionService, startRetentionSchedule } from '../../src/oversight/retention.service.js';
 import { StatsService } from '../../src/oversight/stats.service.js';
+import { createRepositories } from '../../src/repositories.js';
 import { bearer, createTestApp } from '../test-app.js';
 import {
   createDeployment,
@@ -112,11 +113,11 @@ describe(`retention with a controlled clock (${backendName})`, () => {
   });
 
   it('deletes exactly what is due, nothing more, audits each deletion with counts, and keeps the statistics', async () => {
-    const stats = new StatsService(t.db, () => NOW);
+    const stats = new StatsService(createRepositories(t.db), () => NOW);
     const statsBefore = await stats.deployment(world.running.id);
     expect(statsBefore.alerts).toBe(3);
 
-    const report = await new RetentionService(t.db, POLICY, () => NOW).run();
+    const report = await new RetentionService(createRepositories(t.db), POLICY, () => NOW).run();
     expect(report.skipped).toBe(false);
     expect(report.alertCutoff).toBe(ago(31 * DAY).toISOString());
 
@@ -204,7 +205,7 @@ describe(`retention with a controlled clock (${backendName})`, () => {
   it('a second run, even two at once, finds nothing more to delete', async () => {
     const audit = new AuditRepository(t.db);
     const entries = (await audit.list({ limit: 1000 })).length;
-    const service = new RetentionService(t.db, POLICY, () => NOW);
+    const service = new RetentionService(createRepositories(t.db), POLICY, () => NOW);
     const reports = await Promise.all([service.run(), service.run()]);
     for (const report of reports) {
       expect(report.snapshots).toEqual([]);
@@ -216,7 +217,7 @@ describe(`retention with a controlled clock (${backendName})`, () => {
 
   it('a day later the next snapshot and alert are due', async () => {
     const later = new Date(NOW.getTime() + DAY + HOUR);
-    const report = await new RetentionService(t.db, POLICY, () => later).run();
+    const report = await new RetentionService(createRepositories(t.db), POLICY, () => later).run();
     expect(report.snapshots.map((s) => s.deploymentId)).toEqual([world.notYetDue.id]);
     expect(report.alerts.map((a) => a.alerts)).toEqual([2]);
     expect(report.subjects.map((s) => s.subjectId)).toEqual([world.keptSubjects[0]!.id]);
@@ -229,7 +230,11 @@ describe(`retention with a controlled clock (${backendName})`, () => {
       new Date(NOW.getTime() + 2 * DAY).toISOString(),
     ]);
     const schedule = startRetentionSchedule({
-      service: new RetentionService(t.db, POLICY, () => new Date(NOW.getTime() + 400 * DAY)),
+      service: new RetentionService(
+        createRepositories(t.db),
+        POLICY,
+        () => new Date(NOW.getTime() + 400 * DAY),
+      ),
       intervalMs: 60_000,
       firstRunMs: 0,
       logger: createLogger({ level: 'silent' }),
@@ -313,7 +318,7 @@ describe('retention on the embedded database files (PGlite data dir)', () => {
     for (const needle of [...deleted, ...kept])
       expect(filesContaining(dataDir, needle, skip)).not.toEqual([]);
 
-    await new RetentionService(db, POLICY, () => NOW).run();
+    await new RetentionService(createRepositories(db), POLICY, () => NOW).run();
     await db.query('CHECKPOINT');
     for (const needle of deleted) expect(filesContaining(dataDir, needle, skip)).toEqual([]);
     for (const needle of kept) expect(filesContaining(dataDir, needle, skip)).not.toEqual([]);
@@ -336,7 +341,7 @@ describe('retention as a role that does not own the tables (embedded PGlite)', (
       await db.query('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO retention_app');
       await db.query('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO retention_app');
       await db.query('SET ROLE retention_app');
-      const report = await new RetentionService(db, POLICY, () => NOW).run();
+      const report = await new RetentionService(createRepositories(db), POLICY, () => NOW).run();
       await db.query('RESET ROLE');
       expect(report.alerts.map((a) => a.alerts)).toEqual([1]);
       expect(report.subjects).toHaveLength(1);
@@ -344,7 +349,9 @@ describe('retention as a role that does not own the tables (embedded PGlite)', (
       expect([...report.notCompacted].sort()).toEqual(
         ['adjudications', 'alerts', 'embeddings', 'reference_images', 'snapshot_entries', 'subjects'].sort(),
       );
-      const owner = await new RetentionService(db, POLICY, () => NOW).run(undefined, { compactAll: true });
+      const owner = await new RetentionService(createRepositories(db), POLICY, () => NOW).run(undefined, {
+        compactAll: true,
+      });
       expect(owner.notCompacted).toEqual([]);
       expect(owner.compacted).toContain('alerts');
     } finally {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AuditTrailService } from '@vigil/api';
+import { AuditTrailService, createRepositories } from '@vigil/api';
 import {
   AuditCheckpointRepository,
   type AuditRow,
@@ -71,7 +71,7 @@ export const auditCommand: Command = {
     const config = loadConfig();
     const db = await openExistingDatabase(config);
     try {
-      const trail = new AuditTrailService(db, {
+      const trail = new AuditTrailService(createRepositories(db), {
         signer: loadAuditSigner({ auditKey: config.VIGIL_AUDIT_KEY, dataDir: config.dataDir }),
         store: new AuditCheckpointRepository(config.dataDir),
       });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { reembedReferenceImages } from '@vigil/api';
+import { createRepositories, reembedReferenceImages } from '@vigil/api';
 import { keyFilePaths, loadConfig, loadDataCipher, templateKeys, ValidationError } from '@vigil/core';
 import { FaceEngine } from '@vigil/face-runtime';
 import { openExistingDatabase } from './audit.command.js';
@@ -31,7 +31,7 @@ export const reembedCommand: Command = {
       const engine = await FaceEngine.load(FaceEngine.optionsFromConfig(config, values.model));
       try {
         const result = await reembedReferenceImages({
-          db,
+          repositories: createRepositories(db),
           cipher,
           engine,
           templates: templateKeys(cipher),

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { RetentionService, retentionPolicy } from '@vigil/api';
+import { createRepositories, RetentionService, retentionPolicy } from '@vigil/api';
 import { type Bus, loadConfig, openBus, ValidationError } from '@vigil/core';
 import { openExistingDatabase } from './audit.command.js';
 import type { Command } from './command.js';
@@ -36,7 +36,12 @@ export const retentionCommand: Command = {
             alertMaxAgeDays: config.VIGIL_ALERT_RETENTION_DAYS,
           })
         : undefined;
-      const report = await new RetentionService(db, retentionPolicy(config), undefined, bus).run(
+      const report = await new RetentionService(
+        createRepositories(db),
+        retentionPolicy(config),
+        undefined,
+        bus,
+      ).run(
         {
           id: null,
           username: 'cli:retention',

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UseLogService, useLogCsv } from '@vigil/api';
+import { createRepositories, UseLogService, useLogCsv } from '@vigil/api';
 import { loadConfig, ValidationError } from '@vigil/core';
 import { openExistingDatabase } from './audit.command.js';
 import type { Command } from './command.js';
@@ -42,7 +42,7 @@ export const useLogCommand: Command = {
     const config = loadConfig();
     const db = await openExistingDatabase(config);
     try {
-      const service = new UseLogService(db, config.VIGIL_USE_LOG_RETENTION_DAYS);
+      const service = new UseLogService(createRepositories(db), config.VIGIL_USE_LOG_RETENTION_DAYS);
       const log = await service.export(CLI_ACTOR, deploymentId, window, values.csv ? 'csv' : 'json');
       process.stdout.write(values.csv ? useLogCsv(log) : `${JSON.stringify(log)}\n`);
       return 0;
