@@ -1,13 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { AuditRepository, migrate, PostgresDatabase } from '@vigil/core';
-import { backendName, createTestDatabase } from '@vigil/core/testing';
-import pg from 'pg';
+import { AuditRepository, migrate } from '@vigil/core';
+import { backendName } from '@vigil/core/testing';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const INIT_SQL = fs.readFileSync(path.join(ROOT, 'deploy/postgres/init.sql'), 'utf8');
+import { INIT_SQL, openRolesDatabase } from './postgres-roles.js';
 
 describe(`deploy/postgres/init.sql (${backendName})`, () => {
   it('states the extension, both roles and the append-only audit_log grants', () => {
@@ -24,29 +18,17 @@ describe(`deploy/postgres/init.sql (${backendName})`, () => {
       expect(backendName.startsWith('pglite')).toBe(true);
       return;
     }
-    const { url, drop } = await createTestDatabase({ migrate: false });
-    const superuser = new pg.Client({ connectionString: url });
-    await superuser.connect();
-    const password = `v${Math.random().toString(36).slice(2)}x`;
-    const as = (role: string) => {
-      const target = new URL(url as string);
-      target.username = role;
-      target.password = password;
-      return target.toString();
-    };
-    let migrator: PostgresDatabase | undefined;
-    let app: PostgresDatabase | undefined;
+    const database = await openRolesDatabase();
     try {
       // Twice: the file is idempotent.
-      await superuser.query(INIT_SQL);
-      await superuser.query(INIT_SQL);
-      await superuser.query(`ALTER ROLE vigil_app PASSWORD '${password}'`);
-      await superuser.query(`ALTER ROLE vigil_migrate PASSWORD '${password}'`);
+      await database.superuser.query(INIT_SQL);
+      await database.superuser.query(INIT_SQL);
+      await database.setPasswords(['vigil_app', 'vigil_migrate']);
 
-      migrator = new PostgresDatabase(as('vigil_migrate'));
+      const migrator = database.connect('vigil_migrate');
       expect((await migrate(migrator)).length).toBeGreaterThan(0);
 
-      app = new PostgresDatabase(as('vigil_app'));
+      const app = database.connect('vigil_app');
       expect(await migrate(app).catch((error: { code?: string }) => error.code)).toBe('42501');
       const audit = new AuditRepository(app);
       await audit.append({ action: 'deploy.test', actorId: null, details: { ok: true } });
@@ -74,10 +56,7 @@ describe(`deploy/postgres/init.sql (${backendName})`, () => {
         .catch((caught: { code?: string }) => caught);
       expect((create as { code?: string }).code).toBe('42501');
     } finally {
-      await app?.close();
-      await migrator?.close();
-      await superuser.end();
-      await drop();
+      await database.close();
     }
   });
 });

@@ -1,15 +1,10 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createLogger, migrate, PostgresDatabase } from '@vigil/core';
-import { backendName, createTestDatabase } from '@vigil/core/testing';
+import { createLogger, migrate } from '@vigil/core';
+import { backendName } from '@vigil/core/testing';
 import { CameraRepository } from '@vigil/ingest';
 import { DeploymentCounters, MatchedAlertRepository, SnapshotRepository } from '@vigil/matcher';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { INIT_SQL, openRolesDatabase } from './postgres-roles.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const INIT_SQL = fs.readFileSync(path.join(ROOT, 'deploy/postgres/init.sql'), 'utf8');
 const WORKERS = ['vigil_ingest', 'vigil_detector', 'vigil_embedder', 'vigil_matcher'] as const;
 
 /** The statement's SQLSTATE, or 'ok' when it ran. */
@@ -34,24 +29,13 @@ describe(`per-role database users from deploy/postgres/init.sql (${backendName})
       expect(backendName.startsWith('pglite')).toBe(true);
       return;
     }
-    const { url, drop } = await createTestDatabase({ migrate: false });
-    const superuser = new pg.Client({ connectionString: url });
-    await superuser.connect();
-    const password = `v${Math.random().toString(36).slice(2)}x`;
-    const as = (role: string) => {
-      const target = new URL(url as string);
-      target.username = role;
-      target.password = password;
-      return new PostgresDatabase(target.toString());
-    };
-    const open: PostgresDatabase[] = [];
+    const database = await openRolesDatabase();
+    const { superuser } = database;
+    const as = (role: string) => database.connect(role);
     try {
       await superuser.query(INIT_SQL);
-      for (const role of ['vigil_migrate', 'vigil_app', ...WORKERS])
-        await superuser.query(`ALTER ROLE ${role} PASSWORD '${password}'`);
-      const migrator = as('vigil_migrate');
-      open.push(migrator);
-      await migrate(migrator);
+      await database.setPasswords(['vigil_migrate', 'vigil_app', ...WORKERS]);
+      await migrate(as('vigil_migrate'));
       // A deployment with a camera, a snapshot entry and a user, written as the API would.
       const seeded = await superuser.query<{
         deployment: string;
@@ -72,7 +56,6 @@ describe(`per-role database users from deploy/postgres/init.sql (${backendName})
 
       for (const role of WORKERS) {
         const worker = as(role);
-        open.push(worker);
         // A forged login: a session row with a token hash the attacker knows.
         expect(
           await outcome(
@@ -100,12 +83,10 @@ describe(`per-role database users from deploy/postgres/init.sql (${backendName})
 
       // Each role still does what its code does, through the code's own repositories.
       const ingest = as('vigil_ingest');
-      open.push(ingest);
       expect((await new CameraRepository(ingest).listRunningCameras()).map((c) => c.id)).toContain(camera);
       expect(await outcome(ingest.query(`UPDATE cameras SET url = 'rtsp://evil/'`))).toBe('42501');
 
       const matcher = as('vigil_matcher');
-      open.push(matcher);
       expect(await new SnapshotRepository(matcher).deployment(deployment)).toMatchObject({ id: deployment });
       const stored = await new MatchedAlertRepository(matcher).store(
         {
@@ -132,7 +113,6 @@ describe(`per-role database users from deploy/postgres/init.sql (${backendName})
 
       for (const role of ['vigil_detector', 'vigil_matcher']) {
         const db = as(role);
-        open.push(db);
         const counters = new DeploymentCounters(db, createLogger({ level: 'silent' }));
         counters.add(deployment, camera, { frames: 3 });
         await counters.flush();
@@ -143,12 +123,9 @@ describe(`per-role database users from deploy/postgres/init.sql (${backendName})
       );
       expect(counted.rows[0]?.frames).toBe(6);
       const embedder = as('vigil_embedder');
-      open.push(embedder);
       expect(await outcome(embedder.query('SELECT 1 FROM deployments'))).toBe('42501');
     } finally {
-      for (const db of open) await db.close().catch(() => {});
-      await superuser.end();
-      await drop();
+      await database.close();
     }
   });
 });

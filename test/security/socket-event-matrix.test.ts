@@ -1,20 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { DataCipher } from '@vigil/core';
-import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
+import { backendName, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientToServerEvents } from '../../services/api/src/realtime/realtime-events.js';
 import {
-  assignOperator,
-  baseUrlOf,
-  createDeployment,
-  createOperator,
-  RecordingClient,
-  removeAlertConsumer,
-  storeAlert,
+  type RealtimeTestApp,
+  startRealtimeApp,
   type TestDeployment,
-  userId,
 } from '../../services/api/test/realtime-fixtures.js';
-import { createTestApp, login, ROLE_PASSWORD, type TestApp } from '../../services/api/test/test-app.js';
+import { login, ROLE_PASSWORD } from '../../services/api/test/test-app.js';
 
 /** Every client-to-server event of the typed map; tsc fails here when an event is added without a row. */
 const EVENTS = ['subscribe', 'unsubscribe'] as const satisfies readonly (keyof ClientToServerEvents)[];
@@ -63,26 +55,20 @@ const HOSTILE_PAYLOADS: unknown[] = [
 ];
 
 describe(`socket.io event matrix: every client event x every identity (${backendName})`, () => {
-  const cipher = new DataCipher(randomBytes(32));
-  const consumer = `test-${uniqueToken()}`;
-  let t: TestApp;
-  let url: string;
+  let t: RealtimeTestApp;
   let a: TestDeployment;
   let b: TestDeployment;
   const tokens = {} as Record<Identity, string | undefined>;
-  const clients: RecordingClient[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: consumer } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    url = baseUrlOf(t.app);
-    a = await createDeployment(t.deps.db, 'A');
-    b = await createDeployment(t.deps.db, 'B');
-    await assignOperator(t.deps.db, a.deploymentId, await userId(t.app, t.tokens.operator));
-    const unassigned = await createOperator(t.app, t.tokens.admin, 'unassigned-operator');
+    t = await startRealtimeApp();
+    a = await t.deployment('A');
+    b = await t.deployment('B');
+    await t.assign(a.deploymentId, await t.userId(t.tokens.operator));
+    const unassigned = await t.operator('unassigned-operator');
     // The expired token: a real session whose expiry has passed.
-    const expiring = await createOperator(t.app, t.tokens.admin, 'expiring-operator');
-    await assignOperator(t.deps.db, a.deploymentId, expiring.id);
+    const expiring = await t.operator('expiring-operator');
+    await t.assign(a.deploymentId, expiring.id);
     const expired = await login(t.app, 'expiring-operator', ROLE_PASSWORD);
     await t.deps.db.query("UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE user_id = $1", [
       expiring.id,
@@ -101,15 +87,10 @@ describe(`socket.io event matrix: every client event x every identity (${backend
     expect(everyEventTested).toBe(true);
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await t?.close();
-    await removeAlertConsumer(consumer);
-  });
+  afterAll(async () => t?.close());
 
   const connect = async (identity: Identity) => {
-    const client = new RecordingClient(url, tokens[identity]);
-    clients.push(client);
+    const client = t.client(tokens[identity]);
     try {
       await client.connected();
       return { client, refusal: undefined };
@@ -173,8 +154,8 @@ describe(`socket.io event matrix: every client event x every identity (${backend
 
       // What actually arrives: only the alerts of deployments granted above.
       const stored = {
-        A: await storeAlert(t.deps.db, t.deps.bus, cipher, a),
-        B: await storeAlert(t.deps.db, t.deps.bus, cipher, b),
+        A: await t.store(a),
+        B: await t.store(b),
       };
       const want = expected.deployments.map((name) => stored[name].id).sort();
       if (want.length > 0) await waitFor(() => client.alerts.length >= want.length, 20_000);
@@ -182,7 +163,7 @@ describe(`socket.io event matrix: every client event x every identity (${backend
         // Nothing may come: give a granted admin socket time to see both, then check this one saw none.
         const witness = await connect('admin');
         await witness.client.subscribe(ids.A);
-        const third = await storeAlert(t.deps.db, t.deps.bus, cipher, a);
+        const third = await t.store(a);
         await waitFor(() => witness.client.alerts.some((alert) => alert.id === third.id), 20_000);
         witness.client.close();
       }

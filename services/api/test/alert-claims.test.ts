@@ -1,26 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { AuditRepository, DataCipher } from '@vigil/core';
-import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
+import { AuditRepository } from '@vigil/core';
+import { backendName, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClaimPayload } from '../src/realtime/realtime-events.js';
 import {
-  assignOperator,
-  baseUrlOf,
-  createDeployment,
-  createOperator,
-  RecordingClient,
-  removeAlertConsumer,
-  storeAlert,
+  type RealtimeTestApp,
+  type RecordingClient,
+  startRealtimeApp,
   type TestDeployment,
-  userId,
 } from './realtime-fixtures.js';
-import { bearer, createTestApp, type TestApp } from './test-app.js';
+import { bearer } from './test-app.js';
 
 // Issue #23: two operators watching one deployment acted on the same alert; a claim says who has it.
 describe(`claiming an alert (${backendName})`, () => {
-  const cipher = new DataCipher(randomBytes(32));
-  const consumer = `test-${uniqueToken()}`;
-  let t: TestApp;
+  let t: RealtimeTestApp;
   let deployment: TestDeployment;
   let second: { id: string; token: string };
   let watcher: RecordingClient;
@@ -30,25 +22,20 @@ describe(`claiming an alert (${backendName})`, () => {
     t.app.inject({ method, url: `/api/v1/alerts/${alertId}/claim`, headers: bearer(token) });
 
   beforeAll(async () => {
-    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: consumer } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    deployment = await createDeployment(t.deps.db, 'Claims');
-    second = await createOperator(t.app, t.tokens.admin, 'second-operator');
-    await assignOperator(t.deps.db, deployment.deploymentId, await userId(t.app, t.tokens.operator));
-    await assignOperator(t.deps.db, deployment.deploymentId, second.id);
-    watcher = new RecordingClient(baseUrlOf(t.app), second.token);
+    t = await startRealtimeApp();
+    deployment = await t.deployment('Claims');
+    second = await t.operator('second-operator');
+    await t.assign(deployment.deploymentId, await t.userId(t.tokens.operator));
+    await t.assign(deployment.deploymentId, second.id);
+    watcher = t.client(second.token);
     watcher.socket.on('claim', (claim) => claims.push(claim));
     await watcher.connected();
     expect(await watcher.subscribe(deployment.deploymentId)).toMatchObject({ ok: true });
   });
-  afterAll(async () => {
-    watcher?.close();
-    await t?.close();
-    await removeAlertConsumer(consumer);
-  });
+  afterAll(async () => t?.close());
 
   it('gives an alert to the first operator who claims it, refuses the second with who holds it, and tells every client live', async () => {
-    const { id } = await storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+    const { id } = await t.store(deployment);
     const first = await call('POST', id, t.tokens.operator);
     expect(first.statusCode).toBe(200);
     expect(first.json()).toMatchObject({ alertId: id, username: 'operator-user' });
@@ -91,13 +78,13 @@ describe(`claiming an alert (${backendName})`, () => {
   });
 
   it("lets an admin release anyone's claim, and keeps unassigned roles out", async () => {
-    const { id } = await storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+    const { id } = await t.store(deployment);
     expect((await call('POST', id, second.token)).statusCode).toBe(200);
     const released = await call('DELETE', id, t.tokens.admin);
     expect(released.statusCode).toBe(200);
     expect((await call('POST', id, t.tokens.oversight)).statusCode).toBe(403);
-    const other = await createDeployment(t.deps.db, 'Not assigned');
-    const elsewhere = await storeAlert(t.deps.db, t.deps.bus, cipher, other);
+    const other = await t.deployment('Not assigned');
+    const elsewhere = await t.store(other);
     const refused = await call('POST', elsewhere.id, t.tokens.operator);
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error.code).toBe('not_assigned');
@@ -105,7 +92,7 @@ describe(`claiming an alert (${backendName})`, () => {
   });
 
   it("gives the officer the camera's crop beside the watchlist photo, and audits that they saw it (issue #23 officer)", async () => {
-    const { id } = await storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+    const { id } = await t.store(deployment);
     const passed = await t.app.inject({
       method: 'POST',
       url: `/api/v1/alerts/${id}/dispatch`,

@@ -46,6 +46,24 @@ async function plannedDeployment(
   return { id: created.json.id, cameraId: camera.json.id, subjects: list.subjects };
 }
 
+/** A planned deployment started at once on an urgent request (no decision yet), with one alert stored. */
+async function startedUrgentlyWithAlert(
+  t: TestApp,
+  admin: ApiCall,
+  authoriser: ApiCall,
+): Promise<{ id: string; request: { id: string } }> {
+  const { id, cameraId, subjects } = await plannedDeployment(t, admin, authoriser);
+  const request = (await admin('POST', `/deployments/${id}/authorisation`, { urgent: true })).json;
+  expect((await admin('POST', `/deployments/${id}/start`)).status).toBe(200);
+  await recordAlert(t.deps.db, t.deps.cipher!, {
+    deploymentId: id,
+    cameraId,
+    subject: subjects[0]!,
+    capturedAt: new Date(),
+  });
+  return { id, request };
+}
+
 /** How many of the deployment's alerts the durable alert stream (the live feed's source) holds. */
 async function streamed(t: TestApp, deploymentId: string): Promise<number> {
   let held = 0;
@@ -276,15 +294,7 @@ describe(`deployment authorisation (${backendName})`, () => {
     });
   });
   it('deletes the data of an urgent deployment stopped by hand before the refusal', async () => {
-    const { id, cameraId, subjects } = await plannedDeployment(t, admin, authoriser);
-    const request = (await admin('POST', `/deployments/${id}/authorisation`, { urgent: true })).json;
-    expect((await admin('POST', `/deployments/${id}/start`)).status).toBe(200);
-    await recordAlert(t.deps.db, t.deps.cipher!, {
-      deploymentId: id,
-      cameraId,
-      subject: subjects[0]!,
-      capturedAt: new Date(),
-    });
+    const { id, request } = await startedUrgentlyWithAlert(t, admin, authoriser);
     expect((await admin('POST', `/deployments/${id}/stop`)).json.stopReason).toBe('manual');
     const refused = await authoriser('POST', `/authorisations/${request.id}/decision`, {
       decision: 'refused',
@@ -338,15 +348,7 @@ describe(`authorisation schedule (${backendName})`, () => {
   });
 
   it('lapses an urgent request left undecided past its deadline: the deployment stops and its data is deleted', async () => {
-    const { id, cameraId, subjects } = await plannedDeployment(t, admin, authoriser);
-    const request = (await admin('POST', `/deployments/${id}/authorisation`, { urgent: true })).json;
-    expect((await admin('POST', `/deployments/${id}/start`)).status).toBe(200);
-    await recordAlert(t.deps.db, t.deps.cipher!, {
-      deploymentId: id,
-      cameraId,
-      subject: subjects[0]!,
-      capturedAt: new Date(),
-    });
+    const { id, request } = await startedUrgentlyWithAlert(t, admin, authoriser);
     const stopped = await waitFor(async () => {
       const deployment = (await admin('GET', `/deployments/${id}`)).json;
       return deployment.status === 'stopped' ? deployment : undefined;

@@ -1,36 +1,28 @@
-import { randomBytes } from 'node:crypto';
-import { DataCipher } from '@vigil/core';
-import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
+import { backendName, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchPayload } from '../src/realtime/realtime-events.js';
 import {
-  baseUrlOf,
-  createDeployment,
-  RecordingClient,
-  removeAlertConsumer,
-  storeAlert,
+  type RealtimeTestApp,
+  type RecordingClient,
+  startRealtimeApp,
   type TestDeployment,
-  userId,
 } from './realtime-fixtures.js';
-import { bearer, createTestApp, type TestApp } from './test-app.js';
+import { bearer } from './test-app.js';
 
 // Issue #23: "Pass to officer" existed but the role did not: officers had to be operators, with the
 // whole deployment's feed. An officer receives what is passed to them, and acts on that alone.
 describe(`the officer role (${backendName})`, () => {
-  const cipher = new DataCipher(randomBytes(32));
-  const consumer = `test-${uniqueToken()}`;
-  let t: TestApp;
+  let t: RealtimeTestApp;
   let deployment: TestDeployment;
   let officerId: string;
   let phone: RecordingClient;
   const dispatches: DispatchPayload[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: consumer } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    deployment = await createDeployment(t.deps.db, 'Officer deployment');
-    officerId = await userId(t.app, t.tokens.officer);
-    const operatorId = await userId(t.app, t.tokens.operator);
+    t = await startRealtimeApp();
+    deployment = await t.deployment('Officer deployment');
+    officerId = await t.userId(t.tokens.officer);
+    const operatorId = await t.userId(t.tokens.operator);
     const assigned = await t.app.inject({
       method: 'POST',
       url: `/api/v1/deployments/${deployment.deploymentId}/operators`,
@@ -38,18 +30,14 @@ describe(`the officer role (${backendName})`, () => {
       payload: { userIds: [operatorId, officerId] },
     });
     expect(assigned.statusCode).toBeLessThan(300);
-    phone = new RecordingClient(baseUrlOf(t.app), t.tokens.officer);
+    phone = t.client(t.tokens.officer);
     phone.socket.on('dispatch', (dispatch) => dispatches.push(dispatch));
     await phone.connected();
   });
-  afterAll(async () => {
-    phone?.close();
-    await t?.close();
-    await removeAlertConsumer(consumer);
-  });
+  afterAll(async () => t?.close());
 
   it('is offered to operators as someone to pass an alert to, receives it live and in the Officer list, and records what happened', async () => {
-    const { id } = await storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+    const { id } = await t.store(deployment);
     const officers = await t.app.inject({
       method: 'GET',
       url: `/api/v1/deployments/${deployment.deploymentId}/officers`,
@@ -86,7 +74,7 @@ describe(`the officer role (${backendName})`, () => {
   });
 
   it('sees nothing else: no live feed, no alert list, no outcome on an alert not passed to them', async () => {
-    const { id } = await storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+    const { id } = await t.store(deployment);
     const list = await t.app.inject({
       method: 'GET',
       url: `/api/v1/deployments/${deployment.deploymentId}/alerts`,
@@ -114,7 +102,7 @@ describe(`the officer role (${backendName})`, () => {
       method: 'POST',
       url: `/api/v1/alerts/${id}/dispatch`,
       headers: bearer(t.tokens.operator),
-      payload: { officerId: await userId(t.app, t.tokens.operator) },
+      payload: { officerId: await t.userId(t.tokens.operator) },
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(dispatches.some((d) => d.alertId === id)).toBe(false);

@@ -1,39 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { DataCipher } from '@vigil/core';
 import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  assignOperator,
-  baseUrlOf,
-  createDeployment,
-  createOperator,
-  RecordingClient,
-  removeAlertConsumer,
-  storeAlert,
+  type RealtimeTestApp,
+  type RecordingClient,
+  startRealtimeApp,
   type TestDeployment,
 } from './realtime-fixtures.js';
-import { bearer, createTestApp, type TestApp } from './test-app.js';
+import { bearer } from './test-app.js';
 
 /** Issue #22 item 3: an open socket loses what its user lost, at the change and at every send. */
 describe(`access withdrawn from an open alert socket (${backendName})`, () => {
-  const cipher = new DataCipher(randomBytes(32));
-  const consumer = `test-${uniqueToken()}`;
-  let t: TestApp;
-  let url: string;
+  let t: RealtimeTestApp;
   let deployment: TestDeployment;
   let watcher: RecordingClient;
-  const clients: RecordingClient[] = [];
 
-  const client = (token: string) => {
-    const c = new RecordingClient(url, token);
-    clients.push(c);
-    return c;
-  };
-  const store = () => storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
+  const client = (token: string) => t.client(token);
+  const store = () => t.store(deployment);
   /** An assigned operator with an open, subscribed socket. */
   const subscribedOperator = async (name: string) => {
-    const operator = await createOperator(t.app, t.tokens.admin, `${name}-${uniqueToken()}`);
-    await assignOperator(t.deps.db, deployment.deploymentId, operator.id);
+    const operator = await t.operator(`${name}-${uniqueToken()}`);
+    await t.assign(deployment.deploymentId, operator.id);
     const socket = client(operator.token);
     await socket.connected();
     expect(await socket.subscribe(deployment.deploymentId)).toMatchObject({ ok: true });
@@ -49,20 +35,14 @@ describe(`access withdrawn from an open alert socket (${backendName})`, () => {
   };
 
   beforeAll(async () => {
-    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: consumer } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    url = baseUrlOf(t.app);
-    deployment = await createDeployment(t.deps.db, 'Access');
+    t = await startRealtimeApp();
+    deployment = await t.deployment('Access');
     watcher = client(t.tokens.admin);
     await watcher.connected();
     await watcher.subscribe(deployment.deploymentId);
   });
 
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await t?.close();
-    await removeAlertConsumer(consumer);
-  });
+  afterAll(async () => t?.close());
 
   it('ends the subscription of an operator unassigned from the deployment, at once', async () => {
     const operator = await subscribedOperator('unassigned');

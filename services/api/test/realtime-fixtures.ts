@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import {
-  alertCropContext,
-  type Bus,
-  type Database,
-  type DataCipher,
-  type NatsBus,
-  subject,
-} from '@vigil/core';
-import { createTestBus } from '@vigil/core/testing';
+import { alertCropContext, type Bus, type Database, DataCipher, type NatsBus, subject } from '@vigil/core';
+import { createTestBus, uniqueToken } from '@vigil/core/testing';
 import type { NewAlert } from '@vigil/matcher';
 import { encodeAlert } from '@vigil/proto';
 import type { FastifyInstance } from 'fastify';
@@ -22,7 +15,7 @@ import type {
   SubscribeAck,
   VerificationPayload,
 } from '../src/realtime/realtime-events.js';
-import { login, ROLE_PASSWORD } from './test-app.js';
+import { createTestApp, login, ROLE_PASSWORD, type TestApp } from './test-app.js';
 
 export interface TestDeployment {
   deploymentId: string;
@@ -241,4 +234,57 @@ export async function removeAlertConsumer(name: string): Promise<void> {
   } finally {
     await bus.close();
   }
+}
+
+/** A test app listening for alert sockets, with its own data key and alert-stream consumer. */
+export interface RealtimeTestApp extends TestApp {
+  cipher: DataCipher;
+  /** http://127.0.0.1:port the app listens on. */
+  url: string;
+  /** Opens an alert socket as `token` on `base` (default: this app); closed with the app. */
+  client(token: string | undefined, base?: string): RecordingClient;
+  /** Stores an alert of `deployment` as the matcher does: its row and its copy on the alert stream. */
+  store(deployment: TestDeployment): ReturnType<typeof storeAlert>;
+  /** A running deployment with one camera and one subject (`createDeployment`). */
+  deployment(name: string): Promise<TestDeployment>;
+  /** A new operator created by the admin, logged in. */
+  operator(username: string): ReturnType<typeof createOperator>;
+  /** Assigns a user to a deployment. */
+  assign(deploymentId: string, userId: string): Promise<void>;
+  /** The id of the user a token belongs to. */
+  userId(token: string): Promise<string>;
+}
+
+/**
+ * The socket tests' app: a real API over a fresh database and bus, listening on a free port, with a
+ * durable consumer name of its own (tests sharing a nats-server never take each other's alerts).
+ * `close` closes its sockets and the app and deletes the consumer.
+ */
+export async function startRealtimeApp(): Promise<RealtimeTestApp> {
+  const cipher = new DataCipher(randomBytes(32));
+  const consumer = `test-${uniqueToken()}`;
+  const t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: consumer } });
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const url = baseUrlOf(t.app);
+  const clients: RecordingClient[] = [];
+  return {
+    ...t,
+    cipher,
+    url,
+    client(token, base = url) {
+      const client = new RecordingClient(base, token);
+      clients.push(client);
+      return client;
+    },
+    store: (deployment) => storeAlert(t.deps.db, t.deps.bus, cipher, deployment),
+    deployment: (name) => createDeployment(t.deps.db, name),
+    operator: (username) => createOperator(t.app, t.tokens.admin, username),
+    assign: (deploymentId, user) => assignOperator(t.deps.db, deploymentId, user),
+    userId: (token) => userId(t.app, token),
+    async close() {
+      for (const client of clients) client.close();
+      await t.close();
+      await removeAlertConsumer(consumer);
+    },
+  };
 }

@@ -1,59 +1,41 @@
-import { randomBytes } from 'node:crypto';
-import { AuditRepository, DataCipher } from '@vigil/core';
-import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
+import { AuditRepository } from '@vigil/core';
+import { backendName, waitFor } from '@vigil/core/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import {
-  assignOperator,
   baseUrlOf,
-  createDeployment,
-  createOperator,
-  RecordingClient,
-  removeAlertConsumer,
-  storeAlert,
+  type RealtimeTestApp,
+  startRealtimeApp,
   type TestDeployment,
-  userId,
 } from './realtime-fixtures.js';
-import { bearer, createTestApp, type TestApp } from './test-app.js';
+import { bearer } from './test-app.js';
 
 describe(`alerts over socket.io (${backendName})`, () => {
-  const cipher = new DataCipher(randomBytes(32));
-  let t: TestApp;
+  let t: RealtimeTestApp;
   let url: string;
   let assigned: TestDeployment;
   let other: TestDeployment;
   let second: { id: string; token: string };
-  const clients: RecordingClient[] = [];
   const extraApps: FastifyInstance[] = [];
 
-  const client = (token: string | undefined, base = url) => {
-    const c = new RecordingClient(base, token);
-    clients.push(c);
-    return c;
-  };
-  const store = (deployment: TestDeployment) => storeAlert(t.deps.db, t.deps.bus, cipher, deployment);
-
-  const consumer = `test-${uniqueToken()}`;
+  const client = (token: string | undefined, base?: string) => t.client(token, base);
+  const store = (deployment: TestDeployment) => t.store(deployment);
 
   beforeAll(async () => {
-    // A consumer name of its own, so tests sharing a nats-server never take each other's alerts.
-    t = await createTestApp({ cipher, env: { VIGIL_ALERT_CONSUMER: consumer } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    url = baseUrlOf(t.app);
-    assigned = await createDeployment(t.deps.db, 'Assigned');
-    other = await createDeployment(t.deps.db, 'Not assigned');
-    const operatorId = await userId(t.app, t.tokens.operator);
-    second = await createOperator(t.app, t.tokens.admin, 'second-operator');
-    await assignOperator(t.deps.db, assigned.deploymentId, operatorId);
-    await assignOperator(t.deps.db, assigned.deploymentId, second.id);
+    t = await startRealtimeApp();
+    url = t.url;
+    assigned = await t.deployment('Assigned');
+    other = await t.deployment('Not assigned');
+    const operatorId = await t.userId(t.tokens.operator);
+    second = await t.operator('second-operator');
+    await t.assign(assigned.deploymentId, operatorId);
+    await t.assign(assigned.deploymentId, second.id);
   });
 
   afterAll(async () => {
-    for (const c of clients) c.close();
     for (const app of extraApps) await app.close();
     await t?.close();
-    await removeAlertConsumer(consumer);
   });
 
   it('refuses a handshake without a token, with a wrong token, and after logout', async () => {
@@ -61,7 +43,7 @@ describe(`alerts over socket.io (${backendName})`, () => {
     await expect(client('not-a-real-token').connected()).rejects.toMatchObject({
       data: { code: 'invalid_token' },
     });
-    const revoked = (await createOperator(t.app, t.tokens.admin, 'logged-out')).token;
+    const revoked = (await t.operator('logged-out')).token;
     const logout = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/logout',

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { AuditRepository } from '@vigil/core';
-import { backendName } from '@vigil/core/testing';
+import { backendName, selfSignedCertificate } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from './test-app.js';
 
@@ -105,27 +104,9 @@ describe(`HTTPS (${backendName})`, () => {
   let port: number;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    const certificate = selfSignedCertificate(dir);
     t = await createTestApp({
-      env: { VIGIL_TLS_CERT: path.join(dir, 'cert.pem'), VIGIL_TLS_KEY: path.join(dir, 'key.pem') },
+      env: { VIGIL_TLS_CERT: certificate.cert, VIGIL_TLS_KEY: certificate.key },
     });
     address = await t.app.listen({ port: 0, host: '127.0.0.1' });
     port = Number(new URL(address).port);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type Bus, createLogger, subject } from '@vigil/core';
-import { backendName, createTestBus, waitFor } from '@vigil/core/testing';
+import { backendName, createTestBus, selfSignedCertificate, waitFor } from '@vigil/core/testing';
 import { CameraState } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraNetworks } from '../src/camera-network.js';
@@ -49,29 +49,8 @@ describe(`cameras as untrusted peers (${backendName})`, () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-camera-trust-'));
-    ca = path.join(dir, 'cert.pem');
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        ca,
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(made.status, made.stderr).toBe(0);
+    const certificate = selfSignedCertificate(dir);
+    ca = certificate.cert;
     const video = path.join(dir, 'clip.mp4');
     makeTestVideo(video, { size: '160x120', fps: 5, seconds: 4 });
     const mjpeg = path.join(dir, 'clip.mjpeg');
@@ -90,7 +69,7 @@ describe(`cameras as untrusted peers (${backendName})`, () => {
     expect(encoded.status).toBe(0);
     const clip = fs.readFileSync(mjpeg);
     server = https.createServer(
-      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(ca) },
+      { key: fs.readFileSync(certificate.key), cert: fs.readFileSync(ca) },
       (request, response) => {
         requests.push(request.url ?? '');
         if (request.url === '/redirect') {

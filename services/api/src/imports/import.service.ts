@@ -15,6 +15,7 @@ import {
   type EnrolmentService,
   MAX_IMAGE_BYTES,
   MAX_IMAGES_PER_SUBJECT,
+  SUBJECT_FIELDS,
   type SubjectFields,
 } from '../subjects/enrolment.service.js';
 import { isUuid } from '../uuid.js';
@@ -59,19 +60,6 @@ const MAX_STORED_FAILURES = 1000;
 /** Progress is written every this many rows. */
 const PROGRESS_EVERY = 10;
 
-const TEXT_COLUMNS = [
-  'label',
-  'category',
-  'priority',
-  'notes',
-  'source',
-  'legal_basis',
-  'expires_at',
-  'reason',
-  'image_taken_on',
-  'review_by',
-] as const;
-
 interface ImportRowSpec {
   row: number;
   fields: SubjectFields;
@@ -101,7 +89,7 @@ export function parseLabels(text: string): ImportRowSpec[] {
     throw new ValidationError(`at most ${MAX_IMPORT_ROWS} rows`, 'invalid_csv');
   return rows.map((cells, index) => {
     const fields: SubjectFields = {};
-    for (const column of TEXT_COLUMNS) {
+    for (const column of SUBJECT_FIELDS) {
       const at = header.indexOf(column);
       if (at >= 0 && cells[at] !== undefined) fields[column] = cells[at];
     }

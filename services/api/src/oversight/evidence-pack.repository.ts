@@ -1,4 +1,4 @@
-import type { Queryable } from '@vigil/core';
+import type { ChainHead, Queryable } from '@vigil/core';
 
 /** Subjects on a deployment's frozen list per category and priority: numbers, no names. */
 export interface CompositionCount {
@@ -7,13 +7,8 @@ export interface CompositionCount {
   subjects: number;
 }
 
-/** The audit chain's newest row and how many rows it holds. */
-export interface ChainHeadAt {
-  headId: number;
-  headHash: string;
-  entries: number;
-  at: string;
-}
+/** The audit chain's newest row, how many rows it holds, and when that row was written. */
+export type ChainHeadAt = ChainHead & { at: string };
 
 /** What an evidence pack reads beyond the other oversight repositories: the list's make-up, the chain's head. */
 export class EvidencePackRepository {

@@ -1,11 +1,11 @@
-import type { AuditRepository, AuditRow } from '@vigil/core';
+import type { AuditCheckpoint, AuditRepository, AuditRow } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
 import type { Authorisation, AuthorisationRepository } from '../deployments/authorisation.repository.js';
 import type { DeploymentService } from '../deployments/deployment.service.js';
 import type { Repositories } from '../repositories.js';
 import type { AuditTrailService, AuditTrailVerification } from './audit-trail.service.js';
 import type { CalibrationRepository, StoredCalibration } from './calibration.repository.js';
-import type { EvidencePackRepository } from './evidence-pack.repository.js';
+import type { ChainHeadAt, CompositionCount, EvidencePackRepository } from './evidence-pack.repository.js';
 import { PRIORITIES, type PublishedRecord, type PublishedRecordService } from './published-record.service.js';
 import { CATEGORIES } from './stats.service.js';
 import type { UseLog, UseLogService } from './use-log.service.js';
@@ -13,16 +13,12 @@ import type { UseLog, UseLogService } from './use-log.service.js';
 /** Audit rows of one deployment an evidence pack carries at most (a long deployment's outcomes). */
 const MAX_AUDIT_ROWS = 20_000;
 
-/** The chain's newest row when the pack was made: anyone can later check the trail still holds it. */
-export interface ChainCheckpoint {
-  headId: number;
-  headHash: string;
-  entries: number;
-  at: string;
-  /** With the audit trail's checkpointing: the audit key's id and its HMAC over the above (docs/audit.md). */
-  keyId?: string;
-  signature?: string;
-}
+/**
+ * The chain's newest row when the pack was made: anyone can later check the trail still holds it.
+ * With the audit trail's checkpointing it is the signed checkpoint (the audit key's id and its HMAC
+ * over the rest, docs/audit.md).
+ */
+export type ChainCheckpoint = ChainHeadAt & Partial<Pick<AuditCheckpoint, 'keyId' | 'signature'>>;
 
 /** A request for authorisation with the decision, and how many watchlist entries it covered. */
 export type AuthorisationRecord = Authorisation & { subjectsCovered: number };
@@ -42,7 +38,7 @@ export interface EvidencePack {
   authorisations: AuthorisationRecord[];
   watchlist: {
     /** Subjects on the frozen list per category and priority: numbers, no names. */
-    composition: { category: string; priority: string; subjects: number }[];
+    composition: CompositionCount[];
     size: number;
     /** Decisions on the list recorded on the audit trail (approval, changes of the attached lists). */
     decisions: AuditRow[];
@@ -165,7 +161,7 @@ export class EvidencePackService {
     return records;
   }
 
-  async #composition(deploymentId: string): Promise<EvidencePack['watchlist']['composition']> {
+  async #composition(deploymentId: string): Promise<CompositionCount[]> {
     const order = (c: string, p: string) =>
       (CATEGORIES as readonly string[]).indexOf(c) * 10 + (PRIORITIES as readonly string[]).indexOf(p);
     return (await this.#packs.composition(deploymentId)).sort(

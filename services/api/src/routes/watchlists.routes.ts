@@ -3,6 +3,7 @@ import {
   type EnrolmentService,
   MAX_IMAGE_BYTES,
   MAX_IMAGES_PER_SUBJECT,
+  SUBJECT_FIELDS,
 } from '../subjects/enrolment.service.js';
 import { SUBJECT_CATEGORIES, SUBJECT_PRIORITIES } from '../subjects/subject.repository.js';
 import type { WatchlistService } from '../watchlists/watchlist.service.js';
@@ -88,19 +89,6 @@ const watchlistBody = {
   },
   additionalProperties: false,
 } as const;
-
-const SUBJECT_TEXT_FIELDS = [
-  'label',
-  'category',
-  'priority',
-  'notes',
-  'source',
-  'legal_basis',
-  'expires_at',
-  'reason',
-  'image_taken_on',
-  'review_by',
-];
 
 /** Watchlists and their subjects: watchlist managers and admins. */
 export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRoutesOptions): Promise<void> {
@@ -241,7 +229,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
     async (request, reply) => {
       const upload = await readMultipart(request, {
         fileFields: ['image'],
-        textFields: SUBJECT_TEXT_FIELDS,
+        textFields: [...SUBJECT_FIELDS],
         maxFiles: MAX_IMAGES_PER_SUBJECT,
         fileSize: MAX_IMAGE_BYTES,
       });

@@ -44,22 +44,22 @@ export interface UploadedImage {
   data: Buffer;
 }
 
+/** An entry's text fields by the names a form (enrolment) and a CSV header (imports) give them. */
+export const SUBJECT_FIELDS = [
+  'label',
+  'category',
+  'priority',
+  'notes',
+  'source',
+  'legal_basis',
+  'expires_at',
+  'reason',
+  'image_taken_on',
+  'review_by',
+] as const;
+
 /** The text fields of an enrolment, as multipart or CSV gives them (strings, snake_case). */
-export type SubjectFields = Partial<
-  Record<
-    | 'label'
-    | 'category'
-    | 'priority'
-    | 'notes'
-    | 'source'
-    | 'legal_basis'
-    | 'expires_at'
-    | 'reason'
-    | 'image_taken_on'
-    | 'review_by',
-    string
-  >
->;
+export type SubjectFields = Partial<Record<(typeof SUBJECT_FIELDS)[number], string>>;
 
 export interface ParsedSubjectFields {
   label: string;

@@ -8,6 +8,8 @@ import { migrate } from '../db/migrate.js';
 import { PgliteDatabase } from '../db/pglite.repository.js';
 import { PostgresDatabase } from '../db/postgres.repository.js';
 
+export { selfSignedCertificate } from './certificate.js';
+
 /**
  * Helpers for integration tests: the same test code runs on PostgreSQL + nats-server when
  * DATABASE_URL / NATS_URL are set, and on PGlite + the in-process bus otherwise.
