@@ -12,6 +12,7 @@ import type { FalseMatchRates } from '@vigil/face-runtime';
 import type { CameraNetworks } from '@vigil/ingest';
 import { AlertService } from './alerts/alert.service.js';
 import { type AuthOptions, AuthService } from './auth/auth.service.js';
+import { throttleSecret } from './auth/login-throttle.js';
 import { AuthorisationService } from './deployments/authorisation.service.js';
 import { type CameraStatusSource, DeploymentService } from './deployments/deployment.service.js';
 import { ImportService } from './imports/import.service.js';
@@ -87,7 +88,7 @@ export function createServices(input: CompositionInput) {
     repositories,
     feed,
     alerts,
-    auth: new AuthService(repositories, input.auth),
+    auth: new AuthService(repositories, input.auth, throttleSecret(input.cipher)),
     auditTrail,
     watchlists: new WatchlistService(repositories),
     enrolment,

@@ -1,6 +1,7 @@
 import { AuditRepository, type Database } from '@vigil/core';
 import { AlertClaimRepository } from './alerts/alert-claim.repository.js';
 import { AlertReviewRepository } from './alerts/alert-review.repository.js';
+import { LoginThrottleRepository } from './auth/login-throttle.repository.js';
 import { SessionRepository } from './auth/session.repository.js';
 import { UserRepository } from './auth/user.repository.js';
 import { AuthorisationRepository } from './deployments/authorisation.repository.js';
@@ -31,6 +32,7 @@ export interface Repositories {
   claims: AlertClaimRepository;
   users: UserRepository;
   sessions: SessionRepository;
+  loginThrottle: LoginThrottleRepository;
   deployments: DeploymentRepository;
   authorisations: AuthorisationRepository;
   imports: ImportRepository;
@@ -55,6 +57,7 @@ export function createRepositories(db: Database): Repositories {
     claims: new AlertClaimRepository(db),
     users: new UserRepository(db),
     sessions: new SessionRepository(db),
+    loginThrottle: new LoginThrottleRepository(db),
     deployments: new DeploymentRepository(db),
     authorisations: new AuthorisationRepository(db),
     imports: new ImportRepository(db),

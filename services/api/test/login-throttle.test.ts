@@ -1,8 +1,13 @@
-import { AuditRepository } from '@vigil/core';
-import { backendName } from '@vigil/core/testing';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AuditRepository, type Database } from '@vigil/core';
+import { backendName, createTestBus, createTestDatabase, type TestDatabase } from '@vigil/core/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, createTestApp, ROLE_PASSWORD, type TestApp } from './test-app.js';
+import { buildApp } from '../src/app.js';
+import { ADMIN_PASSWORD, createTestApp, ROLE_PASSWORD, type TestApp, testDependencies } from './test-app.js';
 
 const PROXY = '127.0.0.1';
 /** The throttle's clock stands still, so a slow machine cannot outwait a delay mid-test. */
@@ -127,5 +132,78 @@ describe(`login throttling without a trusted proxy (${backendName})`, () => {
     expect((await attempt(t.app, 'admin', ADMIN_PASSWORD, { remoteAddress: '10.20.30.41' })).statusCode).toBe(
       200,
     );
+  });
+});
+
+/** One API process over a shared database: its own data directory and bus, the deployment's data key. */
+async function apiProcess(
+  db: Database,
+  dataKey: string,
+): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-api-replica-'));
+  const bus = await createTestBus();
+  const app = await buildApp({
+    ...testDependencies({ dataDir, db, bus, env: { VIGIL_DATA_KEY: dataKey } }),
+    authOptions: { loginRateLimitPerMinute: 1000, ...frozen },
+  });
+  await app.ready();
+  return {
+    app,
+    async close() {
+      await app.close();
+      await bus.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Regression: counts were kept in each process's memory, so N replicas allowed N times the guesses and a restart reset them. */
+describe(`login throttling shared by API replicas over one database (${backendName})`, () => {
+  const dataKey = randomBytes(32).toString('base64');
+  let testDb: TestDatabase;
+  let replicas: { app: FastifyInstance; close(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    replicas = [await apiProcess(testDb.db, dataKey), await apiProcess(testDb.db, dataKey)];
+  });
+  afterAll(async () => {
+    for (const replica of replicas) await replica.close();
+    await testDb?.drop();
+  });
+  const on = (index: number) => (replicas[index] as { app: FastifyInstance }).app;
+
+  it('makes every replica wait after failures on one, with Retry-After', async () => {
+    const from = { remoteAddress: '10.9.8.7' };
+    for (let i = 0; i < 5; i++)
+      expect((await attempt(on(0), 'admin', `guess ${i}`, from)).statusCode).toBe(401);
+    const other = await attempt(on(1), 'admin', ADMIN_PASSWORD, from);
+    expect(other.statusCode).toBe(429);
+    expect(other.json().error.code).toBe('account_locked');
+    expect(Number(other.headers['retry-after'])).toBeGreaterThan(0);
+    // The rightful user elsewhere is not held back, on either replica.
+    expect((await attempt(on(1), 'admin', ADMIN_PASSWORD, { remoteAddress: '10.9.8.6' })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('gives a burst spread across replicas the 5 free guesses in all, not 5 each', async () => {
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        attempt(on(i % 2), 'admin', `spread guess ${i}`, { remoteAddress: '10.9.8.20' }),
+      ),
+    );
+    const statuses = burst.map((response) => response.statusCode);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(15);
+  });
+
+  it('keeps the wait across a restart of every replica', async () => {
+    const from = { remoteAddress: '10.9.8.30' };
+    for (let i = 0; i < 5; i++) await attempt(on(0), 'admin', `before restart ${i}`, from);
+    for (const replica of replicas.splice(0)) await replica.close();
+    replicas.push(await apiProcess(testDb.db, dataKey));
+    const restarted = await attempt(on(0), 'admin', ADMIN_PASSWORD, from);
+    expect(restarted.statusCode).toBe(429);
+    expect(Number(restarted.headers['retry-after'])).toBeGreaterThan(0);
   });
 });

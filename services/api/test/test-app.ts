@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger, loadConfig } from '@vigil/core';
+import { type Bus, createLogger, type Database, loadConfig } from '@vigil/core';
 import { createTestBus, createTestDatabase } from '@vigil/core/testing';
 import type { FastifyInstance } from 'fastify';
 import { type AppDependencies, buildApp } from '../src/app.js';
@@ -20,6 +20,24 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** The dependencies of a test app (one API process) over `db` and `bus`, its data in `dataDir`. */
+export function testDependencies(options: {
+  dataDir: string;
+  db: Database;
+  bus: Bus;
+  env?: Record<string, string>;
+}): AppDependencies {
+  const config = loadConfig({
+    VIGIL_DATA_DIR: options.dataDir,
+    VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    LOG_LEVEL: 'silent',
+    // The tests exercise the floor itself with low thresholds on synthetic data.
+    VIGIL_THRESHOLD_FLOOR: '0.5',
+    ...options.env,
+  });
+  return { config, db: options.db, bus: options.bus, logger: createLogger({ level: 'silent' }) };
+}
+
 /** A real app over a fresh database and bus, with one logged-in user per role. */
 export async function createTestApp(
   overrides: Partial<AppDependencies> & { env?: Record<string, string> } = {},
@@ -27,19 +45,8 @@ export async function createTestApp(
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-api-test-'));
   const testDb = await createTestDatabase();
   const bus = await createTestBus();
-  const config = loadConfig({
-    VIGIL_DATA_DIR: dataDir,
-    VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    LOG_LEVEL: 'silent',
-    // The tests exercise the floor itself with low thresholds on synthetic data.
-    VIGIL_THRESHOLD_FLOOR: '0.5',
-    ...overrides.env,
-  });
   const deps: AppDependencies = {
-    config,
-    db: testDb.db,
-    bus,
-    logger: createLogger({ level: 'silent' }),
+    ...testDependencies({ dataDir, db: testDb.db, bus, env: overrides.env }),
     ...overrides,
   };
   const app = await buildApp(deps);

@@ -77,25 +77,27 @@ export class AuthService {
   readonly #users: UserRepository;
   readonly #sessions: SessionRepository;
   readonly #audit: AuditRepository;
-  readonly #throttles: Record<keyof typeof LOGIN_THROTTLE, LoginThrottle>;
+  readonly #throttle: LoginThrottle<keyof typeof LOGIN_THROTTLE>;
 
   readonly #db: Database;
 
   constructor(
-    repositories: Pick<Repositories, 'db' | 'users' | 'sessions' | 'audit'>,
+    repositories: Pick<Repositories, 'db' | 'users' | 'sessions' | 'audit' | 'loginThrottle'>,
     private readonly options: AuthOptions,
+    /** Key of the throttle's keyed hashes: the same in every API process (derived from the data key). */
+    throttleSecret: Buffer,
   ) {
     this.#db = repositories.db;
     this.#users = repositories.users;
     this.#sessions = repositories.sessions;
     this.#audit = repositories.audit;
-    const policy = { ...LOGIN_THROTTLE, ...options.throttle };
     // Unknown usernames are throttled exactly like known ones, so a delay reveals nothing.
-    this.#throttles = {
-      accountAddress: new LoginThrottle(policy.accountAddress, options.now),
-      address: new LoginThrottle(policy.address, options.now),
-      account: new LoginThrottle(policy.account, options.now),
-    };
+    this.#throttle = new LoginThrottle(
+      repositories.loginThrottle,
+      { ...LOGIN_THROTTLE, ...options.throttle },
+      throttleSecret,
+      options.now,
+    );
   }
 
   /**
@@ -105,12 +107,8 @@ export class AuthService {
    */
   async login(username: string, password: string, ip: string): Promise<LoginResult> {
     const account = username.toLowerCase();
-    const keys = [
-      [this.#throttles.accountAddress, `${account}\n${ip}`],
-      [this.#throttles.address, ip],
-      [this.#throttles.account, account],
-    ] as const;
-    const wait = Math.max(...keys.map(([throttle, key]) => throttle.retryAfter(key)));
+    const keys = this.#throttle.keys({ accountAddress: `${account}\n${ip}`, address: ip, account });
+    const wait = await this.#throttle.begin(keys);
     if (wait > 0) {
       await this.#audit.append({
         actorName: username,
@@ -120,7 +118,6 @@ export class AuthService {
       });
       throw new AccountLockedError(wait);
     }
-    for (const [throttle, key] of keys) throttle.begin(key);
     let outcome: 'failed' | 'succeeded' = 'failed';
     try {
       const user = await this.#users.findByUsername(username);
@@ -146,11 +143,9 @@ export class AuthService {
     } finally {
       // A success clears the account's counts, never the address's: logging in to one's own account
       // must not reset a spray from the same address.
-      for (const [throttle, key] of keys)
-        throttle.end(
-          key,
-          outcome === 'failed' ? 'failed' : throttle === this.#throttles.address ? 'succeeded' : 'cleared',
-        );
+      await this.#throttle.end(keys, (kind) =>
+        outcome === 'failed' ? 'failed' : kind === 'address' ? 'succeeded' : 'cleared',
+      );
     }
   }
 
@@ -214,15 +209,17 @@ export class AuthService {
     input: { currentPassword: string; newPassword: string },
     ip: string,
   ): Promise<void> {
-    const throttle = this.#throttles.accountAddress;
-    const key = `${verified.user.username.toLowerCase()}\n${ip}`;
-    const wait = throttle.retryAfter(key);
-    if (wait > 0) throw new AccountLockedError(wait);
     const user = await this.#users.findById(verified.user.id);
     if (!user || user.disabled) throw new InvalidTokenError();
-    throttle.begin(key);
-    const currentOk = await verifyPassword(user.passwordHash, input.currentPassword);
-    throttle.end(key, currentOk ? 'cleared' : 'failed');
+    const keys = this.#throttle.keys({ accountAddress: `${verified.user.username.toLowerCase()}\n${ip}` });
+    const wait = await this.#throttle.begin(keys);
+    if (wait > 0) throw new AccountLockedError(wait);
+    let currentOk = false;
+    try {
+      currentOk = await verifyPassword(user.passwordHash, input.currentPassword);
+    } finally {
+      await this.#throttle.end(keys, () => (currentOk ? 'cleared' : 'failed'));
+    }
     if (!currentOk) {
       await this.#audit.append({
         actorId: user.id,

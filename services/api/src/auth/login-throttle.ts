@@ -1,3 +1,6 @@
+import { createHmac } from 'node:crypto';
+import type { AttemptOutcome, LoginThrottleRepository, ThrottledKey } from './login-throttle.repository.js';
+
 /** How failures under one key turn into waits. */
 export interface ThrottlePolicy {
   /** Failures allowed before any wait. */
@@ -10,83 +13,77 @@ export interface ThrottlePolicy {
 const FIRST_DELAY_MS = 1000;
 /** A key's failures are forgotten this long after its last one (at least its policy's longest wait). */
 const FORGET_AFTER_MS = 60 * 60_000;
-/** Keys held at most; under a spray of distinct keys the oldest is forgotten. */
-const MAX_KEYS = 100_000;
+/**
+ * An attempt still in flight after this long is presumed lost with its process (a password check
+ * takes well under a second): it stops holding the key's next attempt back, so a crash never locks.
+ */
+const IN_FLIGHT_LOST_AFTER_MS = 60_000;
+/** Subkey purpose (of the data key) for the keyed hash of throttle keys. */
+export const THROTTLE_KEY_PURPOSE = 'vigil login-throttle keys v1';
 
-interface Entry {
-  failures: number;
-  lastFailureAt: number;
-  /** Attempts whose password check has not finished: counted before the check, so a burst cannot slip through. */
-  inFlight: number;
+/** The key of the throttle's keyed hashes, derived from the data key: every API process has the same. */
+export function throttleSecret(cipher: { derivedKeys(purpose: string): Buffer[] }): Buffer {
+  const [current] = cipher.derivedKeys(THROTTLE_KEY_PURPOSE);
+  if (!current) throw new Error('the data cipher derived no key');
+  return current;
+}
+
+/** One key of an attempt, with its policy's name (`accountAddress`, `address`, `account`). */
+export interface AttemptKey<Kind extends string> extends ThrottledKey {
+  kind: Kind;
 }
 
 /**
- * Failed-login counters per key (an account, an address, or both) held in memory, with a delay
- * that grows with each failure past the free ones (1 s, 2 s, 4 s, ... up to the policy's longest).
- * An attempt is counted when it begins, before the password is checked: once the free attempts
- * are used, only one attempt at a time is let through, and only after the delay.
+ * Failed-login counts per key (an account, an address, or both), kept in the database so every
+ * API process sees the same failures and a restart forgets none, with a delay that grows with each
+ * failure past the free ones (1 s, 2 s, 4 s, ... up to the policy's longest). An attempt is
+ * counted when it begins, before the password is checked: once the free attempts are used, only
+ * one attempt at a time is let through, and only after the delay. Keys are stored as HMACs under
+ * `secret` (a subkey of the data key, shared by the replicas), so the table names no one.
  */
-export class LoginThrottle {
-  readonly #entries = new Map<string, Entry>();
+export class LoginThrottle<Kind extends string> {
+  readonly #times: { forgetAfterMs: number; inFlightLostAfterMs: number };
 
   constructor(
-    private readonly policy: ThrottlePolicy,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Seconds until `key` may try again, or 0 when it may now. */
-  retryAfter(key: string): number {
-    const entry = this.#entry(key);
-    if (!entry || entry.failures + entry.inFlight < this.policy.free) return 0;
-    // Past the free attempts, one at a time: the next waits for the outcome of the one in flight.
-    if (entry.inFlight > 0) return 1;
-    const waitMs = entry.lastFailureAt + this.delayAfter(entry.failures) - this.now();
-    return waitMs > 0 ? Math.ceil(waitMs / 1000) : 0;
+    private readonly repository: LoginThrottleRepository,
+    private readonly policies: Record<Kind, ThrottlePolicy>,
+    private readonly secret: Buffer,
+    /** The clock (tests); unset, the database's, which all API processes share. */
+    private readonly now?: () => number,
+  ) {
+    const longest = Math.max(...Object.values<ThrottlePolicy>(policies).map((policy) => policy.maxDelayMs));
+    this.#times = {
+      forgetAfterMs: Math.max(FORGET_AFTER_MS, longest),
+      inFlightLostAfterMs: IN_FLIGHT_LOST_AFTER_MS,
+    };
   }
 
-  /** The wait after `failures` failures in a row. */
-  delayAfter(failures: number): number {
-    if (failures < this.policy.free) return 0;
-    const doublings = Math.min(failures - this.policy.free, 40);
-    return Math.min(FIRST_DELAY_MS * 2 ** doublings, this.policy.maxDelayMs);
+  /** The stored keys of an attempt: each value (an account, an address) hashed with its kind. */
+  keys(values: Partial<Record<Kind, string>>): AttemptKey<Kind>[] {
+    return (Object.entries(values) as [Kind, string][]).map(([kind, value]) => ({
+      kind,
+      hash: createHmac('sha256', this.secret).update(`${kind}\n${value}`, 'utf8').digest(),
+      free: this.policies[kind].free,
+      firstDelayMs: FIRST_DELAY_MS,
+      maxDelayMs: this.policies[kind].maxDelayMs,
+    }));
   }
 
-  /** Counts an attempt as under way; `end` must follow. */
-  begin(key: string): void {
-    let entry = this.#entry(key);
-    if (!entry) {
-      entry = { failures: 0, lastFailureAt: 0, inFlight: 0 };
-      this.#entries.set(key, entry);
-      if (this.#entries.size > MAX_KEYS) {
-        const oldest = this.#entries.keys().next().value;
-        if (oldest !== undefined) this.#entries.delete(oldest);
-      }
-    }
-    entry.inFlight++;
+  /** Counts an attempt under all `keys` as begun and returns 0, or returns the seconds to wait (counting nothing). */
+  begin(keys: AttemptKey<Kind>[]): Promise<number> {
+    return this.repository.admit(keys, this.#at(), this.#times);
   }
 
-  /** Ends an attempt: a failure adds to the key's count, a success clears it when `clear`. */
-  end(key: string, outcome: 'failed' | 'succeeded' | 'cleared'): void {
-    const entry = this.#entries.get(key);
-    if (!entry) return;
-    entry.inFlight = Math.max(0, entry.inFlight - 1);
-    if (outcome === 'failed') {
-      entry.failures++;
-      entry.lastFailureAt = this.now();
-    } else if (outcome === 'cleared') {
-      entry.failures = 0;
-    }
-    if (entry.failures === 0 && entry.inFlight === 0) this.#entries.delete(key);
+  /** Ends an attempt begun with `keys`: a failure adds to each key's count; `cleared` forgets the key's failures. */
+  async end(keys: AttemptKey<Kind>[], outcome: (kind: Kind) => AttemptOutcome): Promise<void> {
+    const at = this.#at();
+    for (const key of keys) await this.repository.end(key, outcome(key.kind), at);
+    // Only failures leave rows behind, so the ones who fail pay for clearing the forgotten.
+    if (keys.some((key) => outcome(key.kind) === 'failed'))
+      await this.repository.purgeForgotten(at, this.#times);
   }
 
-  #entry(key: string): Entry | undefined {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    const forgetAfter = Math.max(FORGET_AFTER_MS, this.policy.maxDelayMs);
-    if (entry.inFlight === 0 && this.now() - entry.lastFailureAt > forgetAfter) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry;
+  #at(): Date | null {
+    return this.now ? new Date(this.now()) : null;
   }
 }

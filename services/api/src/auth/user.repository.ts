@@ -67,7 +67,7 @@ export class UserRepository {
 
   /**
    * Counts a failed login (users.failed_logins, reset by a success or a new password). The count is
-   * a record for admins; waits come from the in-memory LoginThrottle and locked_until is no longer set.
+   * a record for admins; waits come from LoginThrottle (the login_throttle table) and locked_until is no longer set.
    */
   async recordFailure(id: string): Promise<void> {
     await this.db.query('UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1', [id]);
