@@ -1,6 +1,6 @@
+import type { ClientToServerEvents } from '@vigil/contract';
 import { backendName, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientToServerEvents } from '../../services/api/src/realtime/realtime-events.js';
 import {
   type RealtimeTestApp,
   startRealtimeApp,

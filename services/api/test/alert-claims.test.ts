@@ -1,7 +1,7 @@
+import type { ClaimPayload } from '@vigil/contract';
 import { AuditRepository } from '@vigil/core';
 import { backendName, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClaimPayload } from '../src/realtime/realtime-events.js';
 import {
   type RealtimeTestApp,
   type RecordingClient,

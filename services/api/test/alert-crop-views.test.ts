@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { CropPayload } from '@vigil/contract';
 import { AuditRepository, DataCipher } from '@vigil/core';
 import { backendName, uniqueToken, waitFor } from '@vigil/core/testing';
 import { MatchedAlertRepository, publishCropUpgraded } from '@vigil/matcher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CropPayload } from '../src/realtime/realtime-events.js';
 import {
   assignOperator,
   baseUrlOf,

@@ -4,13 +4,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CropPayload } from '@vigil/contract';
 import { NatsBus, subject } from '@vigil/core';
 import { freePort, waitFor } from '@vigil/core/testing';
 import { publishCropUpgraded } from '@vigil/matcher';
 import { type Alert, decodeAlert, encodeAlert } from '@vigil/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertFeed } from '../src/realtime/alert-feed.js';
-import type { CropPayload } from '../src/realtime/realtime-events.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const natsServerInstalled = () => spawnSync('nats-server', ['--version']).status === 0;

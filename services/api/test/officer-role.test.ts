@@ -1,6 +1,6 @@
+import type { DispatchPayload } from '@vigil/contract';
 import { backendName, waitFor } from '@vigil/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DispatchPayload } from '../src/realtime/realtime-events.js';
 import {
   type RealtimeTestApp,
   type RecordingClient,

@@ -1,11 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { alertCropContext, type Bus, type Database, DataCipher, type NatsBus, subject } from '@vigil/core';
-import { createTestBus, uniqueToken } from '@vigil/core/testing';
-import type { NewAlert } from '@vigil/matcher';
-import { encodeAlert } from '@vigil/proto';
-import type { FastifyInstance } from 'fastify';
-import { io, type Socket } from 'socket.io-client';
 import type {
   AdjudicationPayload,
   AlertPayload,
@@ -14,7 +8,13 @@ import type {
   ServerToClientEvents,
   SubscribeAck,
   VerificationPayload,
-} from '../src/realtime/realtime-events.js';
+} from '@vigil/contract';
+import { alertCropContext, type Bus, type Database, DataCipher, type NatsBus, subject } from '@vigil/core';
+import { createTestBus, uniqueToken } from '@vigil/core/testing';
+import type { NewAlert } from '@vigil/matcher';
+import { encodeAlert } from '@vigil/proto';
+import type { FastifyInstance } from 'fastify';
+import { io, type Socket } from 'socket.io-client';
 import { createTestApp, login, ROLE_PASSWORD, type TestApp } from './test-app.js';
 
 export interface TestDeployment {

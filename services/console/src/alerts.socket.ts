@@ -1,4 +1,3 @@
-import { io, type Socket } from 'socket.io-client';
 import type {
   AdjudicationPayload,
   AlertPayload,
@@ -10,7 +9,8 @@ import type {
   ServerToClientEvents,
   SubscribeAck,
   VerificationPayload,
-} from '../../api/src/realtime/realtime-events.js';
+} from '@vigil/contract';
+import { io, type Socket } from 'socket.io-client';
 import { loadSession } from './session.js';
 
 export type {

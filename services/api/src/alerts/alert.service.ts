@@ -1,3 +1,11 @@
+import type {
+  AdjudicationPayload,
+  AlertPayload,
+  ClaimPayload,
+  DispatchPayload,
+  Outcome,
+  VerificationPayload,
+} from '@vigil/contract';
 import {
   type AuditRepository,
   alertCropContext,
@@ -9,14 +17,6 @@ import {
 import type { Alert } from '@vigil/proto';
 import type { AuthUser } from '../auth/roles.js';
 import type { AlertFeed } from '../realtime/alert-feed.js';
-import type {
-  AdjudicationPayload,
-  AlertPayload,
-  ClaimPayload,
-  DispatchPayload,
-  Outcome,
-  VerificationPayload,
-} from '../realtime/realtime-events.js';
 import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 import type { VerificationRepository } from '../verification/verification.repository.js';

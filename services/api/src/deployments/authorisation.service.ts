@@ -1,3 +1,4 @@
+import type { PurgeReason } from '@vigil/contract';
 import {
   type AuditRepository,
   type Bus,
@@ -11,7 +12,6 @@ import {
 import type { AuthUser } from '../auth/roles.js';
 import { DeploymentStateError } from '../errors.js';
 import { AlertFeed } from '../realtime/alert-feed.js';
-import type { PurgeReason } from '../realtime/realtime-events.js';
 import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 import {

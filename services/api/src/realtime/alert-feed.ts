@@ -1,3 +1,11 @@
+import type {
+  AdjudicationPayload,
+  ClaimPayload,
+  CropPayload,
+  DispatchPayload,
+  PurgedPayload,
+  VerificationPayload,
+} from '@vigil/contract';
 import {
   ALERT_STREAM_SUBJECTS,
   allSubjects,
@@ -6,14 +14,6 @@ import {
   SUBJECT_VERSION,
 } from '@vigil/core';
 import { type Alert, decodeAlert } from '@vigil/proto';
-import type {
-  AdjudicationPayload,
-  ClaimPayload,
-  CropPayload,
-  DispatchPayload,
-  PurgedPayload,
-  VerificationPayload,
-} from './realtime-events.js';
 
 /** A live event one API process tells every API process about, so each emits it to its own sockets. */
 export type LiveEvent =

@@ -1,3 +1,4 @@
+import type { ClientToServerEvents, ServerToClientEvents } from '@vigil/contract';
 import type { Logger } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -10,7 +11,6 @@ import {
   RealtimeService,
   type SocketData,
 } from './realtime.service.js';
-import type { ClientToServerEvents, ServerToClientEvents } from './realtime-events.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

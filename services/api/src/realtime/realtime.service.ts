@@ -1,11 +1,3 @@
-import type { Logger } from '@vigil/core';
-import type { Alert } from '@vigil/proto';
-import type { Namespace, Socket } from 'socket.io';
-import { type AlertService, MAX_REPLAY } from '../alerts/alert.service.js';
-import type { VerifiedToken } from '../auth/auth.service.js';
-import type { AuthUser } from '../auth/roles.js';
-import { isUuid } from '../uuid.js';
-import type { AccessChange, LiveEvent } from './alert-feed.js';
 import type {
   AlertPayload,
   ClientToServerEvents,
@@ -14,7 +6,15 @@ import type {
   SubscribeAck,
   SubscribeRequest,
   UnsubscribeAck,
-} from './realtime-events.js';
+} from '@vigil/contract';
+import type { Logger } from '@vigil/core';
+import type { Alert } from '@vigil/proto';
+import type { Namespace, Socket } from 'socket.io';
+import { type AlertService, MAX_REPLAY } from '../alerts/alert.service.js';
+import type { VerifiedToken } from '../auth/auth.service.js';
+import type { AuthUser } from '../auth/roles.js';
+import { isUuid } from '../uuid.js';
+import type { AccessChange, LiveEvent } from './alert-feed.js';
 
 /** Per-socket data set by the handshake. */
 export interface SocketData {

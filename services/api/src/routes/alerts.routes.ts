@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { OUTCOMES, type Outcome } from '../realtime/realtime-events.js';
+import { OUTCOMES, type Outcome } from '@vigil/contract';
 import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
 
 const alertIdParams = {

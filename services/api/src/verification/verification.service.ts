@@ -1,10 +1,10 @@
+import type { Outcome, VerificationPayload } from '@vigil/contract';
 import { type AuditRepository, type Database, NotFoundError, type Queryable } from '@vigil/core';
 import { NotAssignedError } from '../alerts/alert.errors.js';
 import type { AlertService } from '../alerts/alert.service.js';
 import type { AdjudicationRecord, AlertReviewRepository } from '../alerts/alert-review.repository.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DeploymentStateError } from '../errors.js';
-import type { Outcome, VerificationPayload } from '../realtime/realtime-events.js';
 import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 import {

@@ -1,4 +1,4 @@
-import { USER_ROLES } from '../../../api/src/auth/roles.js';
+import { USER_ROLES } from '@vigil/contract/values';
 
 export { USER_ROLES };
 

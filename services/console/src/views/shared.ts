@@ -1,4 +1,4 @@
-import { OUTCOMES, type Outcome } from '../../../api/src/realtime/realtime-events.js';
+import { OUTCOMES, type Outcome } from '@vigil/contract/values';
 import { api } from '../api.client.js';
 import { h } from '../dom.js';
 

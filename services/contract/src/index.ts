@@ -1,0 +1,10 @@
+/**
+ * Vigil's API contract: every route's and socket event's schema, defined once in TypeBox. The API
+ * validates with these schemas and derives its request types from them, the OpenAPI document is
+ * built from them, and the console imports the `Static<>` types (type-only) and the enumerations
+ * (`@vigil/contract/values`, no TypeBox).
+ */
+export * from './common.js';
+export * from './realtime.js';
+export * from './schema.js';
+export * from './values.js';
