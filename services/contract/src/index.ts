@@ -4,7 +4,10 @@
  * built from them, and the console imports the `Static<>` types (type-only) and the enumerations
  * (`@vigil/contract/values`, no TypeBox).
  */
+
+export * from './authorisations.js';
 export * from './common.js';
+export * from './deployments.js';
 export * from './realtime.js';
 export * from './schema.js';
 export * from './values.js';

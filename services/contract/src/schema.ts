@@ -44,3 +44,32 @@ export const NullableDateTime = (options: Record<string, unknown> = {}) => Nulla
 
 /** A string or null. */
 export const NullableString = (options: Record<string, unknown> = {}) => Nullable(Type.String(), options);
+
+/** An object of integer counts, one for each of `keys`, each optional. */
+export function Counts<const Keys extends readonly string[]>(
+  keys: Keys,
+  options: Record<string, unknown> = {},
+) {
+  return Type.Unsafe<Partial<Record<Keys[number], number>>>({
+    type: 'object',
+    properties: Object.fromEntries(keys.map((key) => [key, { type: 'integer' }])),
+    ...options,
+  });
+}
+
+/** An object of integer counts, one for each of `keys`, all present. */
+export function AllCounts<const Keys extends readonly string[]>(
+  keys: Keys,
+  options: Record<string, unknown> = {},
+) {
+  return Type.Unsafe<Record<Keys[number], number>>({
+    type: 'object',
+    properties: Object.fromEntries(keys.map((key) => [key, { type: 'integer' }])),
+    required: [...keys],
+    ...options,
+  });
+}
+
+/** Text with at least one non-space character, at most `maxLength` long. */
+export const NonBlank = (maxLength: number, options: Record<string, unknown> = {}) =>
+  Type.String({ minLength: 1, maxLength, pattern: '\\S', ...options });

@@ -22,9 +22,40 @@ export type UserRole = (typeof USER_ROLES)[number];
 export const OUTCOMES = ['confirmed', 'false_alert', 'not_stopped', 'engaged', 'arrested'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/** What a watchlist subject is on the list as. */
+export const SUBJECT_CATEGORIES = ['wanted', 'suspect', 'missing', 'vulnerable', 'other'] as const;
+export type SubjectCategory = (typeof SUBJECT_CATEGORIES)[number];
+
 /** A watchlist subject's priority, the colour of its alerts. */
-export const PRIORITIES = ['red', 'amber', 'green'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+export const SUBJECT_PRIORITIES = ['red', 'amber', 'green'] as const;
+export type SubjectPriority = (typeof SUBJECT_PRIORITIES)[number];
+
+/** Where a request for a deployment's authorisation stands. */
+export const AUTHORISATION_STATUSES = [
+  'pending',
+  'granted',
+  'refused',
+  'lapsed',
+  'withdrawn',
+  'migrated',
+] as const;
+export type AuthorisationStatus = (typeof AUTHORISATION_STATUSES)[number];
+
+/** Why an entry of a deployment's watchlists is left out of its snapshot. */
+export const EXCLUSION_REASONS = ['notApproved', 'reviewOverdue', 'notAuthorised'] as const;
+export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
+
+/**
+ * Why a frame ingest read was never analysed: queue_full (ingest fell behind), publish_failed (bus
+ * down), detector_busy (a detector dropped it), detector_unavailable (no detector took it).
+ */
+export const NOT_ANALYSED_REASONS = [
+  'queue_full',
+  'publish_failed',
+  'detector_busy',
+  'detector_unavailable',
+] as const;
+export type NotAnalysedReason = (typeof NOT_ANALYSED_REASONS)[number];
 
 /** Why a deployment's alerts were deleted while it ran: its authorisation was refused or lapsed. */
 export const PURGE_REASONS = ['authorisation_refused', 'authorisation_lapsed'] as const;

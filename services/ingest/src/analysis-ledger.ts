@@ -1,15 +1,10 @@
 /**
  * Why a frame ingest read was never analysed: its publisher queue was full, the bus refused it (NATS
  * down), a detector took it and dropped it (a newer frame of the camera came first, too old, or not
- * decodable), or no detector took it at all (none running, or the bus lost it).
+ * decodable), or no detector took it at all (none running, or the bus lost it). The API reports them
+ * by these names, so the contract holds the list.
  */
-export const NOT_ANALYSED_REASONS = [
-  'queue_full',
-  'publish_failed',
-  'detector_busy',
-  'detector_unavailable',
-] as const;
-export type NotAnalysedReason = (typeof NOT_ANALYSED_REASONS)[number];
+export { NOT_ANALYSED_REASONS, type NotAnalysedReason } from '@vigil/contract/values';
 
 /**
  * 5 s: a detector reports each camera's frames every second, and drops a frame older than 2 s; a

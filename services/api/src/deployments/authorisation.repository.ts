@@ -1,3 +1,4 @@
+import type { AuthorisationStatus, ExclusionReason } from '@vigil/contract';
 import type { Queryable } from '@vigil/core';
 import {
   SUBJECT_CATEGORIES,
@@ -5,19 +6,6 @@ import {
   type SubjectCategory,
   type SubjectPriority,
 } from '../subjects/subject.repository.js';
-
-export const AUTHORISATION_STATUSES = [
-  'pending',
-  'granted',
-  'refused',
-  'lapsed',
-  'withdrawn',
-  'migrated',
-] as const;
-export type AuthorisationStatus = (typeof AUTHORISATION_STATUSES)[number];
-
-/** Why an entry of a deployment's watchlists is left out of its snapshot. */
-export type ExclusionReason = 'notApproved' | 'reviewOverdue' | 'notAuthorised';
 
 /** A watchlist's make-up without names: what the authoriser approves and the deployment record keeps. */
 export interface WatchlistComposition {

@@ -1,4 +1,4 @@
-import type { PurgeReason } from '@vigil/contract';
+import type { AuthorisationStatus, DecisionInput, PurgeReason } from '@vigil/contract';
 import {
   type AuditRepository,
   type Bus,
@@ -14,23 +14,13 @@ import { DeploymentStateError } from '../errors.js';
 import { AlertFeed } from '../realtime/alert-feed.js';
 import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
-import {
-  type Authorisation,
-  type AuthorisationRepository,
-  type AuthorisationStatus,
-  composition,
-} from './authorisation.repository.js';
+import { type Authorisation, type AuthorisationRepository, composition } from './authorisation.repository.js';
 import type { Deployment } from './deployment.repository.js';
 import type { Actor, DeploymentService } from './deployment.service.js';
 
 export interface AuthorisationSettings {
   /** VIGIL_URGENT_DECISION_HOURS: how long an urgent start may run before the decision. */
   urgentDecisionHours: number;
-}
-
-export interface DecisionInput {
-  decision: 'granted' | 'refused';
-  rationale: string;
 }
 
 /** The authorisation schedule's actor in the audit trail. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AuthorisationStatus } from '@vigil/contract';
 import {
   fromVectorText,
   type Queryable,
@@ -6,7 +7,7 @@ import {
   type TemplateKeys,
   toVectorParam,
 } from '@vigil/core';
-import type { AuthorisationStatus, WatchlistComposition } from './authorisation.repository.js';
+import type { WatchlistComposition } from './authorisation.repository.js';
 
 export type DeploymentStatus = 'planned' | 'running' | 'stopped';
 

@@ -1,3 +1,4 @@
+import type { CameraInput, DeploymentChanges, DeploymentInput } from '@vigil/contract';
 import {
   type AuditRepository,
   type Bus,
@@ -53,28 +54,6 @@ export interface DeploymentSettings {
   templates?: TemplateKeys;
   /** VIGIL_CAMERA_NETWORKS: cameras elsewhere are refused (400 `camera_network_not_allowed`). */
   cameraNetworks?: CameraNetworks;
-}
-
-export interface DeploymentInput {
-  name: string;
-  location?: string;
-  /** What the deployment is for, in the authorising officer's terms. */
-  purpose?: string;
-  /** The law the deployment relies on (e.g. common law policing powers, DPA 2018 s.35). */
-  legalBasis?: string;
-  threshold: number;
-  watchlistIds: string[];
-  operatorIds?: string[];
-  startsAt?: string | null;
-  endsAt?: string | null;
-}
-
-export interface CameraInput {
-  name: string;
-  url: string;
-  fps?: number;
-  realtime?: boolean;
-  loop?: boolean;
 }
 
 /** A camera as the API shows it: the URL with any password masked. */
@@ -228,16 +207,7 @@ export class DeploymentService {
    * Changes a planned deployment's name, place, purpose, legal basis, window or threshold. A pending
    * or granted authorisation was given for the old terms: it is withdrawn, and must be asked again.
    */
-  async update(
-    actor: AuthUser,
-    id: string,
-    changes: Partial<
-      Pick<
-        DeploymentInput,
-        'name' | 'location' | 'purpose' | 'legalBasis' | 'threshold' | 'startsAt' | 'endsAt'
-      >
-    >,
-  ): Promise<Deployment> {
+  async update(actor: AuthUser, id: string, changes: DeploymentChanges): Promise<Deployment> {
     if (changes.threshold !== undefined) this.#checkThreshold(changes.threshold);
     return this.#change(actor, id, 'deployment.update', { ...changes }, async (tx, deployment) => {
       if (deployment.status !== 'planned')

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import { OUTCOMES, type Outcome } from '@vigil/contract';
+import type { FastifyInstance } from 'fastify';
 import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
 
 const alertIdParams = {

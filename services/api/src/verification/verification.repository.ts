@@ -1,5 +1,5 @@
-import type { Queryable } from '@vigil/core';
 import type { ConfirmationPayload } from '@vigil/contract';
+import type { Queryable } from '@vigil/core';
 
 /** One operator's confirmation of an alert. */
 export type Confirmation = ConfirmationPayload;

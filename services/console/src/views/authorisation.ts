@@ -1,14 +1,10 @@
-import type {
-  Authorisation,
-  WatchlistComposition as Composition,
-} from '../../../api/src/deployments/authorisation.repository.js';
+import type { Authorisation, ExclusionReason, WatchlistComposition } from '@vigil/contract';
 import { formatTime, h } from '../dom.js';
 
 /** A watchlist's make-up and one request for authorisation, as the API sends them. */
-export type {
-  Authorisation,
-  WatchlistComposition as Composition,
-} from '../../../api/src/deployments/authorisation.repository.js';
+export type { Authorisation } from '@vigil/contract';
+/** A watchlist's make-up, as an authorisation or a started deployment records it. */
+export type Composition = NonNullable<WatchlistComposition>;
 
 /** Each status in words, for the people who read them. */
 export const AUTHORISATION_STATUS_TEXT: Record<Authorisation['status'], string> = {
@@ -21,15 +17,15 @@ export const AUTHORISATION_STATUS_TEXT: Record<Authorisation['status'], string> 
 };
 
 /** Why entries are left out of a snapshot, in words. */
-const EXCLUSION_TEXT: Record<keyof Composition['excluded'], string> = {
+const EXCLUSION_TEXT: Record<ExclusionReason, string> = {
   notApproved: 'not approved by a second person',
   reviewOverdue: 'past their review date',
   notAuthorised: 'added after the authorisation was asked for',
 };
 
-function counts(values: Record<string, number>): string {
+function counts(values: Partial<Record<string, number>> = {}): string {
   return Object.entries(values)
-    .filter(([, n]) => n > 0)
+    .filter(([, n]) => (n ?? 0) > 0)
     .map(([key, n]) => `${key} ${n}`)
     .join(' · ');
 }
@@ -41,8 +37,8 @@ export function compositionView(
 ): HTMLElement {
   if (!composition || !('subjects' in composition))
     return h('p', { class: 'muted', id }, 'No watchlist make-up recorded.');
-  const left = Object.entries(composition.excluded).filter(([, n]) => n > 0) as [
-    keyof Composition['excluded'],
+  const left = Object.entries(composition.excluded ?? {}).filter(([, n]) => (n ?? 0) > 0) as [
+    ExclusionReason,
     number,
   ][];
   return h(

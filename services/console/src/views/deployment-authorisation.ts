@@ -1,3 +1,4 @@
+import type { Deployment } from '@vigil/contract';
 import { api } from '../api.client.js';
 import { h } from '../dom.js';
 import {
@@ -10,19 +11,20 @@ import {
 import { errorText } from './shared.js';
 
 /** What the Deployments view shows of a deployment's authorisation (issue 24). */
-export interface LawfulDeployment {
-  id: string;
-  status: 'planned' | 'running' | 'stopped';
-  location: string;
-  purpose?: string;
-  legalBasis?: string;
-  startsAt?: string | null;
-  endsAt?: string | null;
-  stopReason?: string | null;
-  purgedAt?: string | null;
-  watchlistComposition?: Composition | null;
-  authorisation?: { id: string; status: Authorisation['status'] } | null;
-}
+export type LawfulDeployment = Pick<
+  Deployment,
+  | 'id'
+  | 'status'
+  | 'location'
+  | 'purpose'
+  | 'legalBasis'
+  | 'startsAt'
+  | 'endsAt'
+  | 'stopReason'
+  | 'purgedAt'
+  | 'watchlistComposition'
+  | 'authorisation'
+>;
 
 type Act = (path: string, init: { method: string; body?: unknown }, done: string) => Promise<void>;
 
@@ -89,7 +91,7 @@ export function authorisationPanel(deployment: LawfulDeployment, act: Act): HTML
     h(
       'p',
       { id: 'authorisation-status', 'data-status': deployment.authorisation?.status ?? 'none' },
-      deployment.authorisation
+      deployment.authorisation?.status
         ? AUTHORISATION_STATUS_TEXT[deployment.authorisation.status]
         : 'Not asked for: an authorising officer must grant this deployment before it starts.',
     ),

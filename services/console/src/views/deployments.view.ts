@@ -1,3 +1,4 @@
+import type { Camera } from '@vigil/contract';
 import { api } from '../api.client.js';
 import { clear, formatTime, h } from '../dom.js';
 import type { View } from '../main.js';
@@ -16,12 +17,6 @@ interface User {
   username: string;
   role: string;
   disabled?: boolean;
-}
-interface Camera {
-  id: string;
-  name: string;
-  url: string;
-  fps: number;
 }
 /** `GET /model`: the loaded profile's default threshold, the floor the server enforces, its false match rates. */
 interface ModelSettings {

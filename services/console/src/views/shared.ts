@@ -1,3 +1,4 @@
+import type { CameraHealth, Deployment, DeploymentStatus } from '@vigil/contract';
 import { OUTCOMES, type Outcome } from '@vigil/contract/values';
 import { api } from '../api.client.js';
 import { h } from '../dom.js';
@@ -12,36 +13,7 @@ export const OUTCOME_LABELS: Record<Outcome, string> = {
   arrested: 'Arrested',
 };
 
-export interface Deployment {
-  id: string;
-  name: string;
-  location: string;
-  threshold: number;
-  model: string;
-  status: 'planned' | 'running' | 'stopped';
-  watchlistIds: string[];
-  operatorIds: string[];
-  startedAt?: string | null;
-  stoppedAt?: string | null;
-}
-
-export interface CameraHealth {
-  id: string;
-  name: string;
-  status: string;
-  fps: number;
-  framesDropped: number;
-  lastErrorCode?: string | null;
-}
-
-export interface DeploymentStatus {
-  deploymentId: string;
-  status: string;
-  threshold: number;
-  facesProcessed: number;
-  alerts: number;
-  cameras: CameraHealth[];
-}
+export type { CameraHealth, Deployment, DeploymentStatus };
 
 export function listDeployments(): Promise<Deployment[]> {
   return api<Deployment[]>('/deployments');
