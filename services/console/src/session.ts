@@ -1,9 +1,7 @@
+import type { AuthUser } from '@vigil/contract';
+
 /** The logged-in user, kept in sessionStorage: closing the tab logs out. */
-export interface SessionUser {
-  id: string;
-  username: string;
-  role: 'admin' | 'watchlist_manager' | 'operator' | 'oversight' | 'authoriser' | 'officer';
-}
+export type SessionUser = AuthUser;
 
 const KEY = 'vigil.session';
 

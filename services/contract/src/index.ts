@@ -5,9 +5,17 @@
  * (`@vigil/contract/values`, no TypeBox).
  */
 
+export * from './alerts.js';
+export * from './audit.js';
 export * from './authorisations.js';
 export * from './common.js';
 export * from './deployments.js';
+export * from './imports.js';
+export * from './oversight.js';
 export * from './realtime.js';
 export * from './schema.js';
+export * from './system.js';
+export * from './users.js';
 export * from './values.js';
+export * from './verification.js';
+export * from './watchlists.js';

@@ -4,7 +4,7 @@
  */
 import { type Static, Type } from 'typebox';
 import { DateTime, NullableDateTime, NullableString, StringEnum, Uuid } from './schema.js';
-import { OUTCOMES, PURGE_REASONS } from './values.js';
+import { OUTCOMES, PURGE_REASONS, SUBJECT_PRIORITIES } from './values.js';
 
 /** An alert as the contract sends it to operators. */
 export const AlertPayload = Type.Object({
@@ -14,10 +14,10 @@ export const AlertPayload = Type.Object({
   subjectId: Uuid(),
   label: Type.String(),
   category: Type.String(),
-  priority: Type.String(),
+  priority: StringEnum(SUBJECT_PRIORITIES),
   score: Type.Number(),
   threshold: Type.Number(),
-  capturedAt: DateTime({ description: 'When the frame was captured' }),
+  capturedAt: DateTime(),
   probeImage: Type.String({ description: '`data:image/jpeg;base64,...` of the decrypted probe crop' }),
   referenceImageUrl: NullableString({
     description: "The API route serving the subject's reference image (needs the bearer token), or null",

@@ -1,3 +1,4 @@
+import type { SubjectPriority } from '@vigil/contract';
 import type { Database, Queryable } from '@vigil/core';
 
 /** An alert row as the API reads it (the probe still sealed). */
@@ -10,7 +11,7 @@ export interface AlertRecord {
   referenceImageId: string | null;
   label: string;
   category: string;
-  priority: string;
+  priority: SubjectPriority;
   score: number;
   threshold: number;
   capturedAt: string;
@@ -62,7 +63,7 @@ interface AlertRow {
   reference_image_id: string | null;
   label: string;
   category: string;
-  priority: string;
+  priority: SubjectPriority;
   score: number;
   threshold: number;
   captured_at: Date | string;

@@ -4,6 +4,7 @@ import type {
   ClaimPayload,
   DispatchPayload,
   Outcome,
+  SubjectPriority,
   VerificationPayload,
 } from '@vigil/contract';
 import {
@@ -162,7 +163,8 @@ export class AlertService {
       subjectId: alert.subjectId,
       label: alert.label,
       category: alert.category,
-      priority: alert.priority,
+      // The matcher copies it from the snapshot, whose subjects' priorities the database constrains.
+      priority: alert.priority as SubjectPriority,
       score: round4(alert.score),
       threshold: round4(alert.threshold),
       capturedAt: new Date(alert.capturedAtMs).toISOString(),

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { PasswordChangeBody, UserChanges, UserInput } from '@vigil/contract';
 import { type AuditRepository, type Database, NotFoundError, ValidationError } from '@vigil/core';
 import {
   AccountLockedError,
@@ -10,7 +11,7 @@ import {
 import type { Repositories } from '../repositories.js';
 import { LoginThrottle, type ThrottlePolicy } from './login-throttle.js';
 import { checkPasswordPolicy, dummyPasswordHash, hashPassword, verifyPassword } from './password.js';
-import type { AuthUser, UserRole } from './roles.js';
+import type { AuthUser } from './roles.js';
 import type { SessionRepository } from './session.repository.js';
 import type { UserRecord, UserRepository } from './user.repository.js';
 
@@ -204,11 +205,7 @@ export class AuthService {
    * other sessions end; this one stays. Wrong current passwords count against the login throttle
    * of this account and address, so a stolen token cannot be used to guess the password.
    */
-  async changeOwnPassword(
-    verified: VerifiedToken,
-    input: { currentPassword: string; newPassword: string },
-    ip: string,
-  ): Promise<void> {
+  async changeOwnPassword(verified: VerifiedToken, input: PasswordChangeBody, ip: string): Promise<void> {
     const user = await this.#users.findById(verified.user.id);
     if (!user || user.disabled) throw new InvalidTokenError();
     const keys = this.#throttle.keys({ accountAddress: `${verified.user.username.toLowerCase()}\n${ip}` });
@@ -253,10 +250,7 @@ export class AuthService {
   }
 
   /** Creates a user (admin only, checked by the route); the password must meet the policy. */
-  async createUser(
-    actor: AuthUser,
-    input: { username: string; password: string; role: UserRole },
-  ): Promise<PublicUser> {
+  async createUser(actor: AuthUser, input: UserInput): Promise<PublicUser> {
     if (!USERNAME_PATTERN.test(input.username))
       throw new ValidationError('a username is 1-64 letters, digits, or . _ @ -', 'invalid_username');
     checkPasswordPolicy(input.password, input.username);
@@ -284,11 +278,7 @@ export class AuthService {
   }
 
   /** Changes a user's role, disables/enables them, or sets a new password; disabling or a new password revokes their tokens. */
-  async updateUser(
-    actor: AuthUser,
-    id: string,
-    changes: { role?: UserRole; disabled?: boolean; password?: string },
-  ): Promise<PublicUser> {
+  async updateUser(actor: AuthUser, id: string, changes: UserChanges): Promise<PublicUser> {
     const existing = await this.#users.findById(id);
     if (!existing) throw new NotFoundError('user');
     if (changes.password !== undefined) checkPasswordPolicy(changes.password, existing.username);

@@ -1,3 +1,4 @@
+import { DEFAULT_AUDIT_PAGE } from '@vigil/contract';
 import {
   type AuditCheckpoint,
   type AuditCheckpointRepository,
@@ -28,8 +29,6 @@ export interface AuditPage {
   /** Pass as `beforeId` for the next (older) page; null on the last page. */
   nextBeforeId: number | null;
 }
-
-export const DEFAULT_AUDIT_PAGE = 100;
 
 /** Signs chain heads with the audit key and keeps the newest signed head outside the database. */
 export interface AuditCheckpointing {

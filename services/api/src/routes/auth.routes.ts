@@ -1,7 +1,16 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  AUTH_ERRORS,
+  AuthUser,
+  errorResponses,
+  LoginBody,
+  LoginResponse,
+  NoContent,
+  PasswordChangeBody,
+} from '@vigil/contract';
 import { VigilError } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
 import { AccountLockedError } from '../errors.js';
-import { AUTH_ERRORS, authUserSchema, errorResponses } from './schemas.js';
 
 export interface AuthRoutesOptions {
   /** Login requests per minute per address before 429 `rate_limited`, on top of the lockout. */
@@ -9,8 +18,9 @@ export interface AuthRoutesOptions {
 }
 
 /** `POST /auth/login`, `POST /auth/logout`, `GET /auth/me`. */
-export async function authRoutes(app: FastifyInstance, options: AuthRoutesOptions): Promise<void> {
-  app.post<{ Body: { username: string; password: string } }>(
+export async function authRoutes(fastify: FastifyInstance, options: AuthRoutesOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     '/auth/login',
     {
       config: {
@@ -24,25 +34,9 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
         tags: ['auth'],
         summary: 'Log in: a username and password for a bearer token',
         security: [],
-        body: {
-          type: 'object',
-          properties: {
-            username: { type: 'string', minLength: 1, maxLength: 64 },
-            password: { type: 'string', minLength: 1, maxLength: 256 },
-          },
-          required: ['username', 'password'],
-          additionalProperties: false,
-        },
+        body: LoginBody,
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              token: { type: 'string' },
-              expiresAt: { type: 'string', format: 'date-time' },
-              user: authUserSchema,
-            },
-            required: ['token', 'expiresAt', 'user'],
-          },
+          200: LoginResponse,
           ...errorResponses(400, 401, 429),
         },
       },
@@ -64,7 +58,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       schema: {
         tags: ['auth'],
         summary: 'Revoke the calling token',
-        response: { 204: { type: 'null', description: 'Revoked' }, ...errorResponses(401) },
+        response: { 204: NoContent('Revoked'), ...errorResponses(401) },
       },
     },
     async (request, reply) => {
@@ -76,24 +70,16 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
     },
   );
 
-  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+  app.post(
     '/auth/password',
     {
       onRequest: app.authenticate,
       schema: {
         tags: ['auth'],
         summary: 'Change your own password (every role); your other sessions end',
-        body: {
-          type: 'object',
-          properties: {
-            currentPassword: { type: 'string', minLength: 1, maxLength: 256 },
-            newPassword: { type: 'string', minLength: 1, maxLength: 256 },
-          },
-          required: ['currentPassword', 'newPassword'],
-          additionalProperties: false,
-        },
+        body: PasswordChangeBody,
         response: {
-          204: { type: 'null', description: 'Changed' },
+          204: NoContent('Changed'),
           ...errorResponses(400, ...AUTH_ERRORS, 429),
         },
       },
@@ -118,7 +104,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       schema: {
         tags: ['auth'],
         summary: 'Who the calling token belongs to',
-        response: { 200: authUserSchema, ...errorResponses(...AUTH_ERRORS) },
+        response: { 200: AuthUser, ...errorResponses(...AUTH_ERRORS) },
       },
     },
     async (request) => request.user!,

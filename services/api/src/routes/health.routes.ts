@@ -1,17 +1,12 @@
+import { Health } from '@vigil/contract';
 import type { FastifyInstance } from 'fastify';
 
 const healthSchema = {
   tags: ['system'],
   summary: 'Liveness: the process answers',
   security: [],
-  response: {
-    200: {
-      type: 'object',
-      properties: { status: { type: 'string', enum: ['ok'] } },
-      required: ['status'],
-    },
-  },
-} as const;
+  response: { 200: Health },
+};
 
 /** `/health` and `/api/v1/health`, the only routes besides login and the OpenAPI document that need no token. */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {

@@ -1,10 +1,18 @@
 import type {} from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  AUTH_ERRORS,
+  errorResponses,
+  ImportProgress,
+  ImportProgressList,
+  ImportRequest,
+  UuidParams,
+} from '@vigil/contract';
 import { ForbiddenError, ValidationError } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
 import { type ImportService, MAX_CONCURRENT_IMPORTS, MAX_IMPORT_ROWS } from '../imports/import.service.js';
 import { isUuid } from '../uuid.js';
 import { readMultipart } from './multipart.js';
-import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
 
 export interface ImportRoutesOptions {
   imports: ImportService;
@@ -13,42 +21,13 @@ export interface ImportRoutesOptions {
 /** Largest ZIP accepted by upload; bigger imports go through a server folder. */
 export const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
 
-const progressSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    watchlistId: { type: 'string', format: 'uuid' },
-    status: { type: 'string', enum: ['running', 'done', 'failed'] },
-    total: { type: 'integer' },
-    processed: { type: 'integer' },
-    enrolled: { type: 'integer' },
-    failed: { type: 'integer' },
-    errors: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          row: { type: 'integer' },
-          label: { type: 'string' },
-          code: { type: 'string' },
-          message: { type: 'string' },
-        },
-        required: ['row', 'code', 'message'],
-      },
-    },
-    error: { type: ['string', 'null'] },
-    createdAt: { type: 'string', format: 'date-time' },
-    finishedAt: { type: ['string', 'null'], format: 'date-time' },
-  },
-  required: ['id', 'watchlistId', 'status', 'total', 'processed', 'enrolled', 'failed'],
-} as const;
-
 /** Bulk imports of subjects into a watchlist, with progress. */
-export async function importRoutes(app: FastifyInstance, options: ImportRoutesOptions): Promise<void> {
+export async function importRoutes(fastify: FastifyInstance, options: ImportRoutesOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { imports } = options;
   const managers = app.requireRoles('watchlist_manager', 'admin');
 
-  app.post<{ Params: { id: string }; Body: { folder?: string; labels?: string } | undefined }>(
+  app.post(
     '/watchlists/:id/imports',
     {
       onRequest: managers,
@@ -59,19 +38,9 @@ export async function importRoutes(app: FastifyInstance, options: ImportRoutesOp
         summary: 'Bulk import: a ZIP of images with a CSV of labels, enrolled in the background',
         description: `multipart/form-data with \`archive\` (a ZIP, at most ${MAX_ARCHIVE_BYTES} bytes) and \`labels\` (CSV; or labels.csv inside the ZIP), or JSON {"folder","labels"?} naming a folder on the server (admins only). CSV header: label,category,priority,file[,file2...] with optional notes,source,legal_basis,expires_at; several files in one cell separated by ';'. At most ${MAX_IMPORT_ROWS} rows. Entries are bounded by the bytes they really inflate to (an image past the image limit fails its row with image_too_large); the folder import reads nothing outside its folder, through .. or a symlink. At most ${MAX_CONCURRENT_IMPORTS} imports run at once (429 too_many_imports). Answers 202 with the import's progress record; poll GET /imports/{id}.`,
         consumes: ['multipart/form-data', 'application/json'],
-        params: uuidParams,
-        body: {
-          type: 'object',
-          properties: {
-            archive: { type: 'string', format: 'binary' },
-            labels: {
-              type: 'string',
-              description: 'CSV file (multipart) or a path inside the folder (JSON)',
-            },
-            folder: { type: 'string' },
-          },
-        },
-        response: { 202: progressSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 413, 415, 429) },
+        params: UuidParams,
+        body: ImportRequest,
+        response: { 202: ImportProgress, ...errorResponses(400, ...AUTH_ERRORS, 404, 413, 415, 429) },
       },
     },
     async (request, reply) => {
@@ -103,16 +72,16 @@ export async function importRoutes(app: FastifyInstance, options: ImportRoutesOp
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/watchlists/:id/imports',
     {
       onRequest: managers,
       schema: {
         tags: ['subjects'],
         summary: "A watchlist's recent imports",
-        params: uuidParams,
+        params: UuidParams,
         response: {
-          200: { type: 'array', items: progressSchema },
+          200: ImportProgressList,
           ...errorResponses(400, ...AUTH_ERRORS, 404),
         },
       },
@@ -120,15 +89,15 @@ export async function importRoutes(app: FastifyInstance, options: ImportRoutesOp
     async (request) => imports.list(request.params.id),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/imports/:id',
     {
       onRequest: managers,
       schema: {
         tags: ['subjects'],
         summary: "An import's progress and per-row failures",
-        params: uuidParams,
-        response: { 200: progressSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
+        params: UuidParams,
+        response: { 200: ImportProgress, ...errorResponses(400, ...AUTH_ERRORS, 404) },
       },
     },
     async (request) => imports.get(request.params.id),

@@ -1,6 +1,6 @@
+import { errorResponses } from '@vigil/contract';
 import { bearerToken, tokenMatches, type VigilMetrics } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
-import { errorResponses } from './schemas.js';
 
 export interface MetricsRoutesOptions {
   metrics: VigilMetrics;

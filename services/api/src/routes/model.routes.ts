@@ -1,8 +1,9 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { AUTH_ERRORS, errorResponses, ModelInfo } from '@vigil/contract';
 import type { FalseMatchRates } from '@vigil/face-runtime';
 import type { FastifyInstance } from 'fastify';
 import { USER_ROLES } from '../auth/roles.js';
 import type { StoredCalibration } from '../oversight/calibration.repository.js';
-import { AUTH_ERRORS, errorResponses } from './schemas.js';
 
 /** The loaded model profile as a deployment's threshold needs it. */
 export interface ModelSettings {
@@ -24,53 +25,12 @@ export interface ModelRoutesOptions {
   latestCalibration: (model: string) => Promise<StoredCalibration | undefined>;
 }
 
-/** False match rates as GET /model answers them, with where they come from. */
-export interface ModelFalseMatchRates extends FalseMatchRates {
-  /** `calibration`: measured here and stored; `profile`: the model profile's own measurement. */
-  source: 'calibration' | 'profile';
-}
-
-const modelSchema = {
-  type: 'object',
-  properties: {
-    profile: { type: ['string', 'null'] },
-    modelId: { type: ['string', 'null'] },
-    defaultThreshold: { type: 'number' },
-    thresholdFloor: { type: 'number' },
-    falseMatchRates: {
-      description:
-        "At each threshold, the share of comparisons of someone not on a list with a listed person that reached it; a deployment's expected false alerts per face are 1 - (1 - FMR)^N for N entries. A calibration stored for the model replaces the profile's own.",
-      anyOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          properties: {
-            source: { type: 'string', enum: ['calibration', 'profile'] },
-            dataset: { type: 'string' },
-            comparisons: { type: 'number' },
-            measuredOn: { type: 'string' },
-            points: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { threshold: { type: 'number' }, fmr: { type: 'number' } },
-                required: ['threshold', 'fmr'],
-              },
-            },
-          },
-          required: ['source', 'dataset', 'comparisons', 'measuredOn', 'points'],
-        },
-      ],
-    },
-  },
-  required: ['profile', 'modelId', 'defaultThreshold', 'thresholdFloor', 'falseMatchRates'],
-} as const;
-
 /**
  * `GET /model`: the profile's default threshold and floor, so clients never hard-code either, and the
  * false match rates a threshold's expected false alerts are worked out from.
  */
-export async function modelRoutes(app: FastifyInstance, options: ModelRoutesOptions): Promise<void> {
+export async function modelRoutes(fastify: FastifyInstance, options: ModelRoutesOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/model',
     {
@@ -78,13 +38,13 @@ export async function modelRoutes(app: FastifyInstance, options: ModelRoutesOpti
       schema: {
         tags: ['system'],
         summary: "The loaded model profile: its default threshold and the deployments' threshold floor",
-        response: { 200: modelSchema, ...errorResponses(...AUTH_ERRORS) },
+        response: { 200: ModelInfo, ...errorResponses(...AUTH_ERRORS) },
       },
     },
     async () => {
       const { falseMatchRates: profileRates, ...model } = options.model;
       const stored = model.modelId ? await options.latestCalibration(model.modelId) : undefined;
-      const falseMatchRates: ModelFalseMatchRates | null = stored
+      const falseMatchRates: ModelInfo['falseMatchRates'] = stored
         ? {
             source: 'calibration',
             dataset: stored.dataset,

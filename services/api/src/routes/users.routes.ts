@@ -1,41 +1,29 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  AUTH_ERRORS,
+  errorResponses,
+  User,
+  UserChanges,
+  UserInput,
+  UserList,
+  UuidParams,
+} from '@vigil/contract';
 import type { FastifyInstance } from 'fastify';
-import type { UserRole } from '../auth/roles.js';
-import { AUTH_ERRORS, errorResponses, roleSchema, uuidParams } from './schemas.js';
-
-const userSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    username: { type: 'string' },
-    role: roleSchema,
-    disabled: { type: 'boolean' },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
-  required: ['id', 'username', 'role', 'disabled', 'createdAt'],
-} as const;
 
 /** User administration: admins only. */
-export async function usersRoutes(app: FastifyInstance): Promise<void> {
+export async function usersRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const adminOnly = app.requireRoles('admin');
 
-  app.post<{ Body: { username: string; password: string; role: UserRole } }>(
+  app.post(
     '/users',
     {
       onRequest: adminOnly,
       schema: {
         tags: ['users'],
         summary: 'Create a user',
-        body: {
-          type: 'object',
-          properties: {
-            username: { type: 'string', minLength: 1, maxLength: 64 },
-            password: { type: 'string', minLength: 1, maxLength: 256 },
-            role: roleSchema,
-          },
-          required: ['username', 'password', 'role'],
-          additionalProperties: false,
-        },
-        response: { 201: userSchema, ...errorResponses(400, ...AUTH_ERRORS, 409) },
+        body: UserInput,
+        response: { 201: User, ...errorResponses(400, ...AUTH_ERRORS, 409) },
       },
     },
     async (request, reply) => reply.status(201).send(await app.auth.createUser(request.user!, request.body)),
@@ -48,31 +36,22 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['users'],
         summary: 'List users',
-        response: { 200: { type: 'array', items: userSchema }, ...errorResponses(...AUTH_ERRORS) },
+        response: { 200: UserList, ...errorResponses(...AUTH_ERRORS) },
       },
     },
     async () => app.auth.listUsers(),
   );
 
-  app.patch<{ Params: { id: string }; Body: { role?: UserRole; disabled?: boolean; password?: string } }>(
+  app.patch(
     '/users/:id',
     {
       onRequest: adminOnly,
       schema: {
         tags: ['users'],
         summary: "Change a user's role, disable or enable them, or set a new password",
-        params: uuidParams,
-        body: {
-          type: 'object',
-          properties: {
-            role: roleSchema,
-            disabled: { type: 'boolean' },
-            password: { type: 'string', minLength: 1, maxLength: 256 },
-          },
-          additionalProperties: false,
-          minProperties: 1,
-        },
-        response: { 200: userSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
+        params: UuidParams,
+        body: UserChanges,
+        response: { 200: User, ...errorResponses(400, ...AUTH_ERRORS, 404) },
       },
     },
     async (request) => {

@@ -1,3 +1,20 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  AUTH_ERRORS,
+  EnrolmentResult,
+  errorResponses,
+  ImageBytes,
+  NoContent,
+  Subject,
+  SubjectEnrolmentForm,
+  SubjectList,
+  SubjectListQuery,
+  UuidParams,
+  Watchlist,
+  WatchlistChanges,
+  WatchlistInput,
+  WatchlistList,
+} from '@vigil/contract';
 import type { FastifyInstance } from 'fastify';
 import {
   type EnrolmentService,
@@ -5,105 +22,32 @@ import {
   MAX_IMAGES_PER_SUBJECT,
   SUBJECT_FIELDS,
 } from '../subjects/enrolment.service.js';
-import { SUBJECT_CATEGORIES, SUBJECT_PRIORITIES } from '../subjects/subject.repository.js';
 import type { WatchlistService } from '../watchlists/watchlist.service.js';
 import { readMultipart } from './multipart.js';
-import { AUTH_ERRORS, errorResponses, uuidParams } from './schemas.js';
 
 export interface WatchlistRoutesOptions {
   watchlists: WatchlistService;
   enrolment: EnrolmentService;
 }
 
-const watchlistSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    name: { type: 'string' },
-    description: { type: 'string' },
-    subjectCount: { type: 'integer' },
-    createdBy: { type: ['string', 'null'] },
-    createdAt: { type: 'string', format: 'date-time' },
-    updatedAt: { type: 'string', format: 'date-time' },
-  },
-  required: ['id', 'name', 'description', 'subjectCount', 'createdAt', 'updatedAt'],
-} as const;
-
-const qualitySchema = { type: 'object', additionalProperties: { type: 'number' } } as const;
-
-export const subjectSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    watchlistId: { type: 'string', format: 'uuid' },
-    label: { type: 'string' },
-    category: { type: 'string', enum: [...SUBJECT_CATEGORIES] },
-    priority: { type: 'string', enum: [...SUBJECT_PRIORITIES] },
-    notes: { type: 'string' },
-    source: { type: 'string' },
-    legalBasis: { type: 'string' },
-    expiresAt: { type: ['string', 'null'], format: 'date-time' },
-    addedBy: { type: ['string', 'null'] },
-    createdAt: { type: 'string', format: 'date-time' },
-    reason: {
-      type: 'string',
-      description: "Why the subject is on the list: the category's criteria they meet",
-    },
-    imageTakenOn: {
-      type: ['string', 'null'],
-      format: 'date',
-      description: 'When the image was taken; source says where from',
-    },
-    addedByName: { type: ['string', 'null'] },
-    approvedBy: { type: ['string', 'null'], description: 'Who approved the entry (never who added it)' },
-    approvedByName: { type: ['string', 'null'] },
-    approvedAt: { type: ['string', 'null'], format: 'date-time' },
-    reviewBy: {
-      type: ['string', 'null'],
-      format: 'date',
-      description: 'Left out of snapshots after this day',
-    },
-    images: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'string', format: 'uuid' },
-          quality: qualitySchema,
-          width: { type: 'integer' },
-          height: { type: 'integer' },
-          mimeType: { type: 'string' },
-        },
-        required: ['id', 'quality'],
-      },
-    },
-  },
-  required: ['id', 'watchlistId', 'label', 'category', 'priority', 'images'],
-} as const;
-
-const watchlistBody = {
-  type: 'object',
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
-    description: { type: 'string', maxLength: 4000 },
-  },
-  additionalProperties: false,
-} as const;
-
 /** Watchlists and their subjects: watchlist managers and admins. */
-export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRoutesOptions): Promise<void> {
+export async function watchlistRoutes(
+  fastify: FastifyInstance,
+  options: WatchlistRoutesOptions,
+): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { watchlists, enrolment } = options;
   const managers = app.requireRoles('watchlist_manager', 'admin');
 
-  app.post<{ Body: { name: string; description?: string } }>(
+  app.post(
     '/watchlists',
     {
       onRequest: managers,
       schema: {
         tags: ['watchlists'],
         summary: 'Create a watchlist',
-        body: { ...watchlistBody, required: ['name'] },
-        response: { 201: watchlistSchema, ...errorResponses(400, ...AUTH_ERRORS) },
+        body: WatchlistInput,
+        response: { 201: Watchlist, ...errorResponses(400, ...AUTH_ERRORS) },
       },
     },
     async (request, reply) => reply.status(201).send(await watchlists.create(request.user!, request.body)),
@@ -116,51 +60,51 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
       schema: {
         tags: ['watchlists'],
         summary: 'List watchlists',
-        response: { 200: { type: 'array', items: watchlistSchema }, ...errorResponses(...AUTH_ERRORS) },
+        response: { 200: WatchlistList, ...errorResponses(...AUTH_ERRORS) },
       },
     },
     async () => watchlists.list(),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/watchlists/:id',
     {
       onRequest: managers,
       schema: {
         tags: ['watchlists'],
         summary: 'One watchlist',
-        params: uuidParams,
-        response: { 200: watchlistSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
+        params: UuidParams,
+        response: { 200: Watchlist, ...errorResponses(400, ...AUTH_ERRORS, 404) },
       },
     },
     async (request) => watchlists.get(request.params.id),
   );
 
-  app.patch<{ Params: { id: string }; Body: { name?: string; description?: string } }>(
+  app.patch(
     '/watchlists/:id',
     {
       onRequest: managers,
       schema: {
         tags: ['watchlists'],
         summary: 'Rename a watchlist or change its description',
-        params: uuidParams,
-        body: { ...watchlistBody, minProperties: 1 },
-        response: { 200: watchlistSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
+        params: UuidParams,
+        body: WatchlistChanges,
+        response: { 200: Watchlist, ...errorResponses(400, ...AUTH_ERRORS, 404) },
       },
     },
     async (request) => watchlists.update(request.user!, request.params.id, request.body),
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/watchlists/:id',
     {
       onRequest: managers,
       schema: {
         tags: ['watchlists'],
         summary: 'Delete a watchlist with its subjects, images and embeddings',
-        params: uuidParams,
+        params: UuidParams,
         response: {
-          204: { type: 'null', description: 'Deleted' },
+          204: NoContent('Deleted'),
           ...errorResponses(400, ...AUTH_ERRORS, 404, 409),
         },
       },
@@ -171,7 +115,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/watchlists/:id/subjects',
     {
       onRequest: managers,
@@ -184,45 +128,11 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
         summary: 'Enrol a subject: one or more images and their label',
         description: `Each image must show exactly one usable face. A 422 names the first failed image's code and lists every failed image in error.images; the same image twice in a watchlist is 409 duplicate_image. Up to ${MAX_IMAGES_PER_SUBJECT} images of at most ${MAX_IMAGE_BYTES} bytes.`,
         consumes: ['multipart/form-data'],
-        params: uuidParams,
-        body: {
-          type: 'object',
-          properties: {
-            image: { type: 'array', items: { type: 'string', format: 'binary' } },
-            label: { type: 'string', maxLength: 200 },
-            category: { type: 'string', enum: [...SUBJECT_CATEGORIES] },
-            priority: { type: 'string', enum: [...SUBJECT_PRIORITIES] },
-            notes: { type: 'string' },
-            source: { type: 'string' },
-            legal_basis: { type: 'string' },
-            expires_at: { type: 'string', format: 'date-time' },
-            reason: {
-              type: 'string',
-              description: "why the subject is on the list: the category's criteria",
-            },
-            image_taken_on: { type: 'string', format: 'date' },
-            review_by: { type: 'string', format: 'date', description: 'default: 90 days from today' },
-          },
-          required: ['image', 'label', 'category', 'priority'],
-        },
+        params: UuidParams,
+        body: SubjectEnrolmentForm,
         response: {
-          201: {
-            type: 'object',
-            properties: {
-              id: { type: 'string', format: 'uuid' },
-              images: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { id: { type: 'string', format: 'uuid' }, quality: qualitySchema },
-                  required: ['id', 'quality'],
-                },
-              },
-            },
-            required: ['id', 'images'],
-          },
-          ...errorResponses(400, ...AUTH_ERRORS, 404, 409, 413, 415, 422),
-          503: { description: 'No face engine in this process', ...(errorResponses(503)[503] as object) },
+          201: EnrolmentResult,
+          ...errorResponses(400, ...AUTH_ERRORS, 404, 409, 413, 415, 422, 503),
         },
       },
     },
@@ -238,25 +148,17 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number; offset?: number; q?: string } }>(
+  app.get(
     '/watchlists/:id/subjects',
     {
       onRequest: managers,
       schema: {
         tags: ['subjects'],
         summary: "A watchlist's subjects (no images: fetch them one by one)",
-        params: uuidParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
-            q: { type: 'string', minLength: 1, maxLength: 200, description: 'Label or notes contain this' },
-          },
-          additionalProperties: false,
-        },
+        params: UuidParams,
+        querystring: SubjectListQuery,
         response: {
-          200: { type: 'array', items: subjectSchema },
+          200: SubjectList,
           ...errorResponses(400, ...AUTH_ERRORS, 404),
         },
       },
@@ -269,30 +171,30 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
       }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/subjects/:id',
     {
       onRequest: managers,
       schema: {
         tags: ['subjects'],
         summary: 'One subject',
-        params: uuidParams,
-        response: { 200: subjectSchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
+        params: UuidParams,
+        response: { 200: Subject, ...errorResponses(400, ...AUTH_ERRORS, 404) },
       },
     },
     async (request) => enrolment.get(request.params.id),
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/subjects/:id',
     {
       onRequest: managers,
       schema: {
         tags: ['subjects'],
         summary: 'Delete a subject with their images and embeddings',
-        params: uuidParams,
+        params: UuidParams,
         response: {
-          204: { type: 'null', description: 'Deleted' },
+          204: NoContent('Deleted'),
           ...errorResponses(400, ...AUTH_ERRORS, 404),
         },
       },
@@ -309,7 +211,7 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/reference-images/:id',
     {
       onRequest: app.requireRoles('watchlist_manager', 'admin', 'operator', 'officer'),
@@ -318,10 +220,10 @@ export async function watchlistRoutes(app: FastifyInstance, options: WatchlistRo
         summary: 'A reference image (decrypted); every view is audited',
         description:
           'Operators see only the references of subjects on the lists of deployments they operate.',
-        params: uuidParams,
+        params: UuidParams,
         produces: ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'],
         response: {
-          200: { description: 'The image bytes', type: 'string', format: 'binary' },
+          200: ImageBytes,
           ...errorResponses(400, ...AUTH_ERRORS, 404),
         },
       },

@@ -1,21 +1,13 @@
+import type { SubjectCategory, SubjectChanges, SubjectPriority } from '@vigil/contract';
 import { type Queryable, toVectorParam } from '@vigil/core';
 
-export const SUBJECT_CATEGORIES = ['wanted', 'suspect', 'missing', 'vulnerable', 'other'] as const;
-export type SubjectCategory = (typeof SUBJECT_CATEGORIES)[number];
-export const SUBJECT_PRIORITIES = ['red', 'amber', 'green'] as const;
-export type SubjectPriority = (typeof SUBJECT_PRIORITIES)[number];
-
-/** What a watchlist manager may change of an entry: its provenance, and what it says. */
-export interface SubjectChanges {
-  reason?: string;
-  source?: string;
-  imageTakenOn?: string | null;
-  reviewBy?: string;
-  label?: string;
-  category?: SubjectCategory;
-  priority?: SubjectPriority;
-  notes?: string;
-}
+export {
+  SUBJECT_CATEGORIES,
+  SUBJECT_PRIORITIES,
+  type SubjectCategory,
+  type SubjectChanges,
+  type SubjectPriority,
+} from '@vigil/contract';
 
 export interface SubjectInput {
   watchlistId: string;

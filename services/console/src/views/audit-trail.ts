@@ -1,18 +1,9 @@
+import type { AuditEntry, AuditPage } from '@vigil/contract';
 import { api } from '../api.client.js';
 import { clear, h } from '../dom.js';
 import { csvField, saveFile } from '../download.js';
 import { dateRange } from './date-range.js';
 import { errorText } from './shared.js';
-
-interface AuditEntry {
-  id: number;
-  at: string;
-  actorName: string;
-  action: string;
-  targetType: string;
-  targetId: string;
-  details?: Record<string, unknown>;
-}
 
 /** What each audited action means, in words (unknown actions show as they are stored). */
 const ACTIONS: Record<string, string> = {
@@ -139,7 +130,7 @@ export function auditTrailSection(names: Map<string, string>): HTMLElement {
     }
     let page: AuditEntry[];
     try {
-      page = (await api<{ entries: AuditEntry[] }>(`/audit?${query(beforeId)}`)).entries;
+      page = (await api<AuditPage>(`/audit?${query(beforeId)}`)).entries;
     } catch (error) {
       status.textContent = errorText(error);
       return;

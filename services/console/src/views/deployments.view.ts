@@ -1,4 +1,4 @@
-import type { Camera } from '@vigil/contract';
+import type { Camera, ModelInfo, User } from '@vigil/contract';
 import { api } from '../api.client.js';
 import { clear, formatTime, h } from '../dom.js';
 import type { View } from '../main.js';
@@ -12,19 +12,8 @@ interface Watchlist {
   name: string;
   subjectCount: number;
 }
-interface User {
-  id: string;
-  username: string;
-  role: string;
-  disabled?: boolean;
-}
 /** `GET /model`: the loaded profile's default threshold, the floor the server enforces, its false match rates. */
-interface ModelSettings {
-  profile: string | null;
-  defaultThreshold: number;
-  thresholdFloor: number;
-  falseMatchRates: FalseMatchRates | null;
-}
+type ModelSettings = ModelInfo;
 
 /** The open deployment's camera status is asked for this often (as in the Operator view). */
 const STATUS_POLL_MS = 5000;

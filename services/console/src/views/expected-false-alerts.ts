@@ -1,11 +1,7 @@
+import type { FalseMatchRates } from '@vigil/contract';
+
 /** False match rates as `GET /model` gives them (a stored calibration, else the profile's own). */
-export interface FalseMatchRates {
-  source: 'calibration' | 'profile';
-  dataset: string;
-  comparisons: number;
-  measuredOn: string;
-  points: { threshold: number; fmr: number }[];
-}
+export type { FalseMatchRates };
 
 /**
  * The false alerts to expect per 1,000 faces at `threshold` with `entries` on the list: the rate at

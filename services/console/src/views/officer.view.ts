@@ -1,4 +1,5 @@
-import { AlertFeed, type AlertPayload } from '../alerts.socket.js';
+import type { DispatchedAlert } from '@vigil/contract';
+import { AlertFeed } from '../alerts.socket.js';
 import { api, protectedImage } from '../api.client.js';
 import { clear, h } from '../dom.js';
 import type { View } from '../main.js';
@@ -7,18 +8,7 @@ import { timeElement } from '../time.js';
 import { enlargeOnClick } from './crop-viewer.js';
 import { errorText, message, OUTCOME_LABELS, OUTCOMES } from './shared.js';
 
-interface OfficerAlert {
-  id: string;
-  alertId: string;
-  note: string;
-  dispatchedByName: string;
-  createdAt: string;
-  description: string;
-  deploymentName: string;
-  location: string;
-  alert: Omit<AlertPayload, 'probeImage'> & { cameraName: string | null; probeImage?: string };
-  outcome: { outcome: keyof typeof OUTCOME_LABELS; username: string; createdAt: string } | null;
-}
+type OfficerAlert = DispatchedAlert;
 
 /** For an officer's phone: the alerts passed to them, the camera's face beside the watchlist photo, and the outcome. */
 export const officerView: View = (root) => {

@@ -1,8 +1,8 @@
+import type { AlertPage, ListedAlert, OfficerList } from '@vigil/contract';
 import {
   type AdjudicationPayload,
   AlertFeed,
   type AlertPayload,
-  type ClaimPayload,
   type PurgedPayload,
 } from '../alerts.socket.js';
 import { api, protectedImage } from '../api.client.js';
@@ -25,12 +25,8 @@ import {
 } from './shared.js';
 import { VerificationPanel } from './verification-panel.js';
 
-interface ListedAlert extends Omit<AlertPayload, 'probeImage'> {
-  probeImage?: string;
-  cameraName?: string | null;
-  adjudications: AdjudicationPayload[];
-  claim?: ClaimPayload | null;
-}
+/** An alert in the feed: from the listing, or live over socket.io (which sends no createdAt). */
+type FeedAlert = Omit<ListedAlert, 'createdAt'>;
 
 /** Camera health is polled this often; alerts themselves arrive over socket.io. */
 const STATUS_POLL_MS = 5000;
@@ -127,7 +123,7 @@ export const operatorView: View = (root, session) => {
     );
   }
 
-  function record(alert: ListedAlert, outcome: Outcome, card: HTMLElement): void {
+  function record(alert: FeedAlert, outcome: Outcome, card: HTMLElement): void {
     const noteInput = card.querySelector<HTMLInputElement>('input.note');
     const note = noteInput?.value ?? '';
     const status = card.querySelector<HTMLElement>('.action-status');
@@ -175,7 +171,7 @@ export const operatorView: View = (root, session) => {
     const card = cards.get(alertId);
     const probe = card?.querySelector<HTMLImageElement>('img.probe');
     if (!card || !probe) return;
-    const page = await api<{ alerts: ListedAlert[] }>(
+    const page = await api<AlertPage>(
       `/deployments/${deploymentId}/alerts?limit=1&includeProbe=true&before=${BigInt(alertId) + BigInt(1)}`,
     );
     const alert = page.alerts[0];
@@ -201,7 +197,7 @@ export const operatorView: View = (root, session) => {
     filters.apply();
   }
 
-  function alertCard(alert: ListedAlert): HTMLElement {
+  function alertCard(alert: FeedAlert): HTMLElement {
     const reference = h('img', { class: 'reference', alt: `Watchlist photo of ${alert.label}` });
     if (alert.referenceImageUrl)
       protectedImage(alert.referenceImageUrl).then(
@@ -331,7 +327,7 @@ export const operatorView: View = (root, session) => {
     return card;
   }
 
-  function addAlert(alert: ListedAlert, live: boolean): void {
+  function addAlert(alert: FeedAlert, live: boolean): void {
     if (cards.has(alert.id)) return;
     const card = alertCard(alert);
     cards.set(alert.id, card);
@@ -380,14 +376,10 @@ export const operatorView: View = (root, session) => {
     toolbar.querySelector('#two-person-badge')?.remove();
     toolbar.append(panel.badge());
     poll = setInterval(() => void refreshStatus(deploymentId), STATUS_POLL_MS);
-    officers = await api<{ id: string; username: string }[]>(`/deployments/${deploymentId}/officers`).catch(
-      () => [],
-    );
+    officers = await api<OfficerList>(`/deployments/${deploymentId}/officers`).catch(() => []);
     let newest: string | undefined;
     try {
-      const page = await api<{ alerts: ListedAlert[] }>(
-        `/deployments/${deploymentId}/alerts?limit=50&includeProbe=true`,
-      );
+      const page = await api<AlertPage>(`/deployments/${deploymentId}/alerts?limit=50&includeProbe=true`);
       for (const alert of page.alerts) addAlert(alert, false);
       newest = page.alerts[0]?.id;
     } catch (error) {

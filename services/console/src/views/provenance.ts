@@ -1,23 +1,11 @@
+import type { Subject } from '@vigil/contract';
 import { api } from '../api.client.js';
 import { formatTime, h } from '../dom.js';
 import type { Session } from '../session.js';
 import { errorText } from './shared.js';
 
 /** A watchlist entry's provenance and approval, as `GET /watchlists/:id/subjects` gives them. */
-export interface SubjectProvenance {
-  id: string;
-  label: string;
-  category: string;
-  source: string;
-  reason: string;
-  imageTakenOn: string | null;
-  addedBy: string | null;
-  addedByName: string | null;
-  approvedBy: string | null;
-  approvedByName: string | null;
-  approvedAt: string | null;
-  reviewBy: string | null;
-}
+export type SubjectProvenance = Subject;
 
 /** What each category asks of an entry: the criteria a reason should name (docs/lawful-deployments.md). */
 export const CATEGORY_CRITERIA: Record<string, string> = {
@@ -78,7 +66,7 @@ export function provenanceView(
   changed: () => void,
   feedback: HTMLElement,
 ): HTMLElement {
-  const overdue = subject.reviewBy !== null && subject.reviewBy < today();
+  const overdue = subject.reviewBy != null && subject.reviewBy < today();
   const call = (path: string, init: { method: string; body?: unknown }, done: string) =>
     api(path, init).then(
       () => {

@@ -1,16 +1,8 @@
+import type { Subject } from '@vigil/contract';
 import { api, protectedImage } from '../api.client.js';
 import { h } from '../dom.js';
 import { sentence } from './roles.js';
 import { errorText } from './shared.js';
-
-interface SubjectImages {
-  id: string;
-  label: string;
-  category: string;
-  priority: string;
-  notes: string;
-  images: { id: string; quality: Record<string, unknown> }[];
-}
 
 /** One photo's quality as a watchlist manager reads it (the numbers of core's FaceQuality). */
 export function qualityWords(quality: Record<string, unknown>): string[] {
@@ -39,7 +31,7 @@ export function qualityWords(quality: Record<string, unknown>): string[] {
 
 /** The entry's own fields, editable (PATCH /subjects/:id; a change withdraws its approval). */
 function editForm(
-  subject: SubjectImages,
+  subject: Subject,
   choices: { categories: string[]; priorities: string[] },
   saved: () => void,
 ): HTMLFormElement {
@@ -97,7 +89,7 @@ function editForm(
  * and a form to change the entry's label, category, priority and notes.
  */
 export function showSubjectPhotos(
-  subject: SubjectImages,
+  subject: Subject,
   choices: { categories: string[]; priorities: string[] },
   saved: () => void,
 ): void {

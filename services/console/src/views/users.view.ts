@@ -1,16 +1,9 @@
+import type { User } from '@vigil/contract';
 import { ApiError, api } from '../api.client.js';
 import { clear, h } from '../dom.js';
 import type { View } from '../main.js';
 import { roleName, sentence, USER_ROLES } from './roles.js';
 import { errorText, message } from './shared.js';
-
-interface User {
-  id: string;
-  username: string;
-  role: string;
-  disabled: boolean;
-  createdAt: string;
-}
 
 /** What the server's refusals mean for the person filling the form. */
 function refusal(error: unknown): string {

@@ -1,10 +1,10 @@
-import type { VerificationPayload } from '../alerts.socket.js';
+import type { OfficerList, VerificationPolicy, VerificationState, VerificationStates } from '@vigil/contract';
 import { api } from '../api.client.js';
 import { formatTime, h } from '../dom.js';
 import { errorText } from './shared.js';
 
 /** One alert's two-person verification, as `GET /deployments/:id/verifications` and the socket give it. */
-export type VerificationState = Omit<VerificationPayload, 'deploymentId'>;
+export type { VerificationState };
 
 /**
  * What the operator reads on a card: who has confirmed, and who is still awaited (the deployment's
@@ -43,13 +43,11 @@ export class VerificationPanel {
 
   /** Reads the rule and the newest alerts' states, and redraws the cards it knows. */
   async refresh(): Promise<void> {
-    const result = await api<{ required: boolean; alerts: VerificationState[] }>(
-      `/deployments/${this.deploymentId}/verifications`,
-    );
+    const result = await api<VerificationStates>(`/deployments/${this.deploymentId}/verifications`);
     this.#required = result.required;
     if (this.#required && this.#operators.length === 0)
       this.#operators = (
-        await api<{ username: string }[]>(`/deployments/${this.deploymentId}/officers`).catch(() => [])
+        await api<OfficerList>(`/deployments/${this.deploymentId}/officers`).catch(() => [])
       ).map((o) => o.username);
     for (const state of result.alerts) this.update(state);
   }
@@ -124,7 +122,7 @@ export function verificationSetting(deployment: { id: string; status: string }):
         ? ' Not used by this deployment.'
         : ' Off: one operator confirms an alert.';
   };
-  api<{ required: boolean }>(`/deployments/${deployment.id}/verification`).then(
+  api<VerificationPolicy>(`/deployments/${deployment.id}/verification`).then(
     (policy) => {
       box.checked = policy.required;
       explain(policy.required);
@@ -135,7 +133,7 @@ export function verificationSetting(deployment: { id: string; status: string }):
   );
   box.addEventListener('change', () => {
     const wanted = box.checked;
-    api<{ required: boolean }>(`/deployments/${deployment.id}/verification`, {
+    api<VerificationPolicy>(`/deployments/${deployment.id}/verification`, {
       method: 'PUT',
       body: { required: wanted },
     }).then(

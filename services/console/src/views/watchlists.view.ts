@@ -1,48 +1,21 @@
+import type { ImageFailure, ImportProgress, Subject, Watchlist } from '@vigil/contract';
+import { SUBJECT_CATEGORIES, SUBJECT_PRIORITIES } from '@vigil/contract/values';
 import { ApiError, api, protectedImage } from '../api.client.js';
 import { clear, h } from '../dom.js';
 import type { View } from '../main.js';
 import { extractStills } from '../video-stills.js';
 import { imageFailureText } from './image-failures.js';
-import { provenanceFields, provenanceView, type SubjectProvenance } from './provenance.js';
+import { provenanceFields, provenanceView } from './provenance.js';
 import { errorText, message } from './shared.js';
 import { showSubjectPhotos } from './subject-photos.js';
 
-interface Watchlist {
-  id: string;
-  name: string;
-  description?: string;
-  subjectCount: number;
-}
-
 /** Subjects a page: a screen of cards; the search runs on the server, over the whole list. */
 const SUBJECT_PAGE = 24;
-interface Subject extends SubjectProvenance {
-  priority: string;
-  notes: string;
-  images: { id: string; quality: Record<string, unknown> }[];
-}
-interface ImageFailure {
-  index: number;
-  filename?: string;
-  code: string;
-  message: string;
-}
-
-interface ImportProgress {
-  id: string;
-  status: 'running' | 'done' | 'failed';
-  total: number;
-  processed: number;
-  enrolled: number;
-  failed: number;
-  errors?: { row: number; label?: string; code: string; message: string }[];
-  error?: string | null;
-}
 
 /** How often a running bulk import's progress is asked for. */
 const IMPORT_POLL_MS = 1000;
-const CATEGORIES = ['wanted', 'suspect', 'missing', 'vulnerable', 'other'];
-const PRIORITIES = ['red', 'amber', 'green'];
+const CATEGORIES: string[] = [...SUBJECT_CATEGORIES];
+const PRIORITIES: string[] = [...SUBJECT_PRIORITIES];
 
 /** Watchlists and their subjects; enrolment by drag-and-drop, with stills pulled from a video in the browser. */
 export const watchlistsView: View = (root, session) => {
