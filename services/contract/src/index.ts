@@ -12,6 +12,7 @@ export * from './common.js';
 export * from './deployments.js';
 export * from './imports.js';
 export * from './oversight.js';
+export * from './published-records.js';
 export * from './realtime.js';
 export * from './schema.js';
 export * from './system.js';

@@ -1,7 +1,8 @@
+import type { CalibrationInput } from '@vigil/contract';
 import type { AuditRepository, Database } from '@vigil/core';
 import type { AuthUser } from '../auth/roles.js';
 import type { Repositories } from '../repositories.js';
-import type { CalibrationPoint, CalibrationRepository, StoredCalibration } from './calibration.repository.js';
+import type { CalibrationRepository, StoredCalibration } from './calibration.repository.js';
 
 /** Stored calibrations (`vigil calibrate --json`) behind the published false alert figures; storing one is audited. */
 export class CalibrationService {
@@ -25,10 +26,7 @@ export class CalibrationService {
   }
 
   /** Stores a model's calibration, its points in threshold order. */
-  store(
-    actor: AuthUser,
-    input: { model: string; dataset?: string; nonMatedComparisons: number; rows: CalibrationPoint[] },
-  ): Promise<StoredCalibration> {
+  store(actor: AuthUser, input: CalibrationInput): Promise<StoredCalibration> {
     const { model, dataset = '', nonMatedComparisons } = input;
     const rows = input.rows
       .map(({ threshold, fmr, tpir }) => (tpir === undefined ? { threshold, fmr } : { threshold, fmr, tpir }))

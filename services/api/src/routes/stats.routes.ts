@@ -1,3 +1,4 @@
+import { WindowQuery } from '@vigil/contract';
 import { ValidationError } from '@vigil/core';
 import { NOT_ANALYSED_REASONS } from '@vigil/ingest';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -141,14 +142,8 @@ const oversightStatsSchema = {
   required: ['from', 'to', 'totals', 'deployments', 'series'],
 } as const;
 
-export const windowQuery = {
-  from: {
-    type: 'string',
-    maxLength: 40,
-    description: 'ISO date or date-time; counts at or after it (hours of counters, capture time of alerts)',
-  },
-  to: { type: 'string', maxLength: 40, description: 'ISO date or date-time; counts before it' },
-} as const;
+/** `?from&to`, as the contract defines them. */
+const windowQuery = WindowQuery.properties;
 
 const csvQuery = {
   format: { type: 'string', enum: ['json', 'csv'], default: 'json' },

@@ -1,4 +1,4 @@
-import type { PublishedPeriod, PublishedRecord } from '../../../api/src/oversight/published-record.types.js';
+import type { PublishedPeriod, PublishedRecord } from '@vigil/contract';
 import { ApiError, api } from '../api.client.js';
 import { clear, h } from '../dom.js';
 import { loadSession } from '../session.js';
