@@ -57,13 +57,18 @@ export async function assignOperator(db: Database, deploymentId: string, userId:
   ]);
 }
 
-/** Creates an operator and logs in: `{id, token}`. */
-export async function createOperator(app: FastifyInstance, adminToken: string, username: string) {
+/** Creates an operator (or a user of another role) and logs in: `{id, token}`. */
+export async function createOperator(
+  app: FastifyInstance,
+  adminToken: string,
+  username: string,
+  role = 'operator',
+) {
   const created = await app.inject({
     method: 'POST',
     url: '/api/v1/users',
     headers: { authorization: `Bearer ${adminToken}` },
-    payload: { username, password: ROLE_PASSWORD, role: 'operator' },
+    payload: { username, password: ROLE_PASSWORD, role },
   });
   if (created.statusCode !== 201) throw new Error(`creating ${username}: ${created.body}`);
   return { id: created.json().id as string, token: await login(app, username, ROLE_PASSWORD) };

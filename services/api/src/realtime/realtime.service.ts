@@ -189,6 +189,10 @@ export class RealtimeService {
     if (event.type === 'dispatch' && isUuid(event.payload.officerId)) {
       for (const socket of this.namespace.sockets.values())
         if (socket.data.user?.id === event.payload.officerId) targets.add(socket);
+    } else if (event.type === 'purged') {
+      // Officers subscribe to no deployment: their phones hold its alerts passed to them all the same.
+      for (const socket of this.namespace.sockets.values())
+        if (socket.data.user?.role === 'officer') targets.add(socket);
     } else if (!DEPLOYMENT_EVENTS.has(event.type)) return;
     await Promise.all(
       [...targets].map(async (socket) => {
@@ -196,6 +200,10 @@ export class RealtimeService {
           // An officer is sent what is passed to them, never the deployment's other events.
           if (event.payload.officerId !== socket.data.user.id) return;
           if (await this.#mayReceiveDispatch(socket, deploymentId)) socket.emit('dispatch', event.payload);
+          return;
+        }
+        if (event.type === 'purged' && socket.data.user?.role === 'officer') {
+          if (await this.#mayReceiveDispatch(socket, deploymentId)) socket.emit('purged', event.payload);
           return;
         }
         if (!(await this.#mayStillReceive(socket, deploymentId))) return;

@@ -30,10 +30,15 @@ describe(`live verification and purge events (${backendName})`, () => {
   const call = (token: string, method: 'POST' | 'PUT', route: string, payload?: object) =>
     t.app.inject({ method, url: `/api/v1${route}`, headers: bearer(token), payload });
 
-  async function watching(token: string, deploymentId: string): Promise<RecordingClient> {
+  async function connected(token: string): Promise<RecordingClient> {
     const client = new RecordingClient(url, token);
     clients.push(client);
     await client.connected();
+    return client;
+  }
+
+  async function watching(token: string, deploymentId: string): Promise<RecordingClient> {
+    const client = await connected(token);
     expect(await client.subscribe(deploymentId)).toMatchObject({ ok: true });
     return client;
   }
@@ -147,6 +152,14 @@ describe(`live verification and purge events (${backendName})`, () => {
     const operatorConsole = await watching(operator.token, deployment.deploymentId);
     const adminConsole = await watching(t.tokens.admin, deployment.deploymentId);
     const bystanderConsole = await watching(bystander.token, untouched.deploymentId);
+    // Officers subscribe to no deployment (their phones list what is passed to them): the purge must
+    // reach the deployment's officers all the same, and only them.
+    const officer = await createOperator(t.app, t.tokens.admin, 'purge-officer', 'officer');
+    const otherOfficer = await createOperator(t.app, t.tokens.admin, 'purge-other-officer', 'officer');
+    await assignOperator(t.deps.db, deployment.deploymentId, officer.id);
+    await assignOperator(t.deps.db, untouched.deploymentId, otherOfficer.id);
+    const officerPhone = await connected(officer.token);
+    const otherOfficerPhone = await connected(otherOfficer.token);
 
     const refused = await injectCaller(t.app, t.tokens.authoriser)(
       'POST',
@@ -162,6 +175,8 @@ describe(`live verification and purge events (${backendName})`, () => {
     await waitFor(() => adminConsole.purged.length > 0);
     expect(operatorConsole.purged).toEqual([expected]);
     expect(adminConsole.purged).toEqual([expected]);
+    await waitFor(() => officerPhone.purged.length > 0);
+    expect(officerPhone.purged).toEqual([expected]);
     const { rows } = await t.deps.db.query<{ n: string | number }>(
       'SELECT count(*) AS n FROM alerts WHERE deployment_id = $1',
       [deployment.deploymentId],
@@ -169,6 +184,7 @@ describe(`live verification and purge events (${backendName})`, () => {
     expect(Number(rows[0]!.n)).toBe(0);
     await settle();
     expect(bystanderConsole.purged).toEqual([]);
+    expect(otherOfficerPhone.purged).toEqual([]);
   });
 
   it("tells the deployment's consoles live when an urgent request lapses and its alerts are deleted", async () => {
