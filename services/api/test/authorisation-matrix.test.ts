@@ -85,6 +85,9 @@ const EXPECTED: Record<string, UserRole[]> = {
   'GET /api/v1/deployments/{id}/officers': ['operator', 'admin'],
   'POST /api/v1/alerts/{id}/dispatch': ['operator', 'admin'],
   'GET /api/v1/dispatches/mine': ['operator', 'admin', 'officer'],
+  // Issue 23: only whoever an alert was passed to records their progress (the service checks it is them).
+  'POST /api/v1/dispatches/{id}/acknowledge': ['officer', 'operator'],
+  'POST /api/v1/dispatches/{id}/en-route': ['officer', 'operator'],
   // The console's New deployment form takes its default threshold and floor from here.
   'GET /api/v1/model': ALL,
   // Issue 24: an admin asks, an authorising officer (a role apart from admin) decides; watchlist

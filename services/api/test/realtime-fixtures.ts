@@ -252,8 +252,8 @@ export interface RealtimeTestApp extends TestApp {
   store(deployment: TestDeployment): ReturnType<typeof storeAlert>;
   /** A running deployment with one camera and one subject (`createDeployment`). */
   deployment(name: string): Promise<TestDeployment>;
-  /** A new operator created by the admin, logged in. */
-  operator(username: string): ReturnType<typeof createOperator>;
+  /** A new operator (or a user of `role`) created by the admin, logged in. */
+  operator(username: string, role?: string): ReturnType<typeof createOperator>;
   /** Assigns a user to a deployment. */
   assign(deploymentId: string, userId: string): Promise<void>;
   /** The id of the user a token belongs to. */
@@ -283,7 +283,7 @@ export async function startRealtimeApp(): Promise<RealtimeTestApp> {
     },
     store: (deployment) => storeAlert(t.deps.db, t.deps.bus, cipher, deployment),
     deployment: (name) => createDeployment(t.deps.db, name),
-    operator: (username) => createOperator(t.app, t.tokens.admin, username),
+    operator: (username, role) => createOperator(t.app, t.tokens.admin, username, role),
     assign: (deploymentId, user) => assignOperator(t.deps.db, deploymentId, user),
     userId: (token) => userId(t.app, token),
     async close() {

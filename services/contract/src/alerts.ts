@@ -25,6 +25,11 @@ export const ListedAlert = Type.Object({
   referenceImageUrl: NullableString({ description: 'GET it with the bearer token' }),
   adjudications: Type.Array(AdjudicationPayload),
   claim: Type.Optional(Type.Union([ClaimPayload, Type.Null()])),
+  dispatches: Type.Optional(
+    Type.Array(DispatchPayload, {
+      description: 'Whom it was passed to and how far each officer has got; in deployment listings',
+    }),
+  ),
 });
 export type ListedAlert = Static<typeof ListedAlert>;
 
@@ -63,6 +68,9 @@ export const DispatchInput = Type.Object(
   { additionalProperties: false },
 );
 export type DispatchInput = Static<typeof DispatchInput>;
+
+/** `:id` of a dispatch: alert_dispatches.id, a bigint, as decimal text. */
+export const DispatchIdParams = Type.Object({ id: AlertId({ description: 'alert_dispatches.id' }) });
 
 /** `GET /dispatches/mine`. */
 export const DispatchListQuery = Type.Object(

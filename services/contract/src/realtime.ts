@@ -49,6 +49,10 @@ export const DispatchPayload = Type.Object({
   dispatchedByName: Type.String(),
   note: Type.String(),
   createdAt: DateTime(),
+  acknowledgedAt: NullableDateTime({ description: 'When the officer acknowledged it, or null' }),
+  enRouteAt: NullableDateTime({
+    description: 'When the officer set off towards the person, or null; only after acknowledging',
+  }),
 });
 export type DispatchPayload = Static<typeof DispatchPayload>;
 
@@ -134,6 +138,7 @@ export type UnsubscribedNotice = Static<typeof UnsubscribedNotice>;
 export interface ServerToClientEvents {
   alert: (alert: AlertPayload) => void;
   adjudication: (adjudication: AdjudicationPayload) => void;
+  /** An alert passed to an officer, sent again each time that officer acknowledges it or sets off. */
   dispatch: (dispatch: DispatchPayload) => void;
   claim: (claim: ClaimPayload) => void;
   /** The alert's face crop was replaced by a better view of its track: fetch it again. */

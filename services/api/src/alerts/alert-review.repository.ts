@@ -43,6 +43,8 @@ export interface DispatchRecord {
   dispatchedByName: string;
   note: string;
   createdAt: string;
+  acknowledgedAt: string | null;
+  enRouteAt: string | null;
 }
 
 /** What an officer is shown about an alert passed to them. */
@@ -93,9 +95,19 @@ interface DispatchRow {
   dispatched_by_name: string | null;
   note: string;
   created_at: Date | string;
+  acknowledged_at: Date | string | null;
+  en_route_at: Date | string | null;
 }
 
 const iso = (value: Date | string): string => new Date(value).toISOString();
+const isoOrNull = (value: Date | string | null): string | null => (value === null ? null : iso(value));
+
+/** A dispatch row `x` with its officer `o` and the operator `d` who passed it, as `DispatchRow`. */
+const DISPATCH_COLUMNS = `x.id::text AS id, x.alert_id::text AS alert_id, a.deployment_id, x.officer_id,
+  o.username AS officer_name, x.dispatched_by, d.username AS dispatched_by_name, x.note, x.created_at,
+  x.acknowledged_at, x.en_route_at`;
+const DISPATCH_FROM = `alert_dispatches x JOIN alerts a ON a.id = x.alert_id
+  LEFT JOIN users o ON o.id = x.officer_id LEFT JOIN users d ON d.id = x.dispatched_by`;
 
 function alertColumns(withProbe: boolean): string {
   return `a.id::text AS id, a.deployment_id, a.camera_id, c.name AS camera_name, a.subject_id,
@@ -148,6 +160,8 @@ function toDispatch(row: DispatchRow): DispatchRecord {
     dispatchedByName: row.dispatched_by_name ?? '',
     note: row.note,
     createdAt: iso(row.created_at),
+    acknowledgedAt: isoOrNull(row.acknowledged_at),
+    enRouteAt: isoOrNull(row.en_route_at),
   };
 }
 
@@ -262,17 +276,42 @@ export class AlertReviewRepository {
     input: { alertId: string; officerId: string; dispatchedBy: string; note: string },
     tx: Queryable,
   ): Promise<DispatchRecord> {
-    const result = await tx.query<DispatchRow>(
-      `WITH inserted AS (
-         INSERT INTO alert_dispatches (alert_id, officer_id, dispatched_by, note) VALUES ($1::bigint, $2, $3, $4)
-         RETURNING id, alert_id, officer_id, dispatched_by, note, created_at)
-       SELECT i.id::text AS id, i.alert_id::text AS alert_id, a.deployment_id, i.officer_id,
-              o.username AS officer_name, i.dispatched_by, d.username AS dispatched_by_name, i.note, i.created_at
-       FROM inserted i JOIN alerts a ON a.id = i.alert_id
-       LEFT JOIN users o ON o.id = i.officer_id LEFT JOIN users d ON d.id = i.dispatched_by`,
+    const result = await tx.query<{ id: string }>(
+      `INSERT INTO alert_dispatches (alert_id, officer_id, dispatched_by, note) VALUES ($1::bigint, $2, $3, $4)
+       RETURNING id::text AS id`,
       [input.alertId, input.officerId, input.dispatchedBy, input.note],
     );
-    return toDispatch(result.rows[0] as DispatchRow);
+    return (await this.findDispatch(result.rows[0]!.id, tx))!;
+  }
+
+  /** One dispatch; locked until the transaction ends when `forUpdate`, so its progress changes one at a time. */
+  async findDispatch(
+    dispatchId: string,
+    db: Queryable = this.db,
+    forUpdate = false,
+  ): Promise<DispatchRecord | undefined> {
+    const result = await db.query<DispatchRow>(
+      `SELECT ${DISPATCH_COLUMNS} FROM ${DISPATCH_FROM} WHERE x.id = $1::bigint${forUpdate ? ' FOR UPDATE OF x' : ''}`,
+      [dispatchId],
+    );
+    const row = result.rows[0];
+    return row ? toDispatch(row) : undefined;
+  }
+
+  /** Stamps the dispatch acknowledged or en route now. */
+  async markDispatch(dispatchId: string, step: 'acknowledged' | 'en_route', tx: Queryable): Promise<void> {
+    const column = step === 'acknowledged' ? 'acknowledged_at' : 'en_route_at';
+    await tx.query(`UPDATE alert_dispatches SET ${column} = now() WHERE id = $1::bigint`, [dispatchId]);
+  }
+
+  /** Every dispatch of these alerts, oldest first: who each was passed to and how far they have got. */
+  async dispatchesOf(alertIds: string[]): Promise<DispatchRecord[]> {
+    if (alertIds.length === 0) return [];
+    const result = await this.db.query<DispatchRow>(
+      `SELECT ${DISPATCH_COLUMNS} FROM ${DISPATCH_FROM} WHERE x.alert_id = ANY($1::bigint[]) ORDER BY x.id`,
+      [alertIds],
+    );
+    return result.rows.map(toDispatch);
   }
 
   /** Alerts passed to one officer, newest first, with what they need on the ground. */
@@ -299,7 +338,8 @@ export class AlertReviewRepository {
     >(
       `SELECT ${alertColumns(withProbe)}, x.id::text AS dispatch_id, x.alert_id::text AS alert_id_text,
               x.officer_id, o.username AS officer_name, x.dispatched_by, d.username AS dispatched_by_name,
-              x.note AS dispatch_note, x.created_at AS dispatch_created_at, s.notes AS description,
+              x.note AS dispatch_note, x.created_at AS dispatch_created_at, x.acknowledged_at,
+              x.en_route_at, s.notes AS description,
               dep.name AS deployment_name, dep.location
        FROM alert_dispatches x JOIN alerts a ON a.id = x.alert_id
        JOIN deployments dep ON dep.id = a.deployment_id
@@ -323,6 +363,8 @@ export class AlertReviewRepository {
         dispatched_by_name: row.dispatched_by_name,
         note: row.dispatch_note,
         created_at: row.dispatch_created_at,
+        acknowledged_at: row.acknowledged_at,
+        en_route_at: row.en_route_at,
       }),
       alert: toAlert(row),
       description: row.description ?? '',

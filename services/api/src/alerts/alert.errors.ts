@@ -23,3 +23,19 @@ export class AlertClaimedError extends VigilError {
     super('alert_claimed', `${holder} is handling this alert`, 409);
   }
 }
+
+/** Someone other than the officer an alert was passed to tried to record that officer's progress. */
+export class NotYourDispatchError extends VigilError {
+  override readonly name = 'NotYourDispatchError';
+  constructor() {
+    super('not_your_dispatch', 'only the officer this alert was passed to can record that', 403);
+  }
+}
+
+/** En route before acknowledging: the operator must know the officer has seen it first. */
+export class DispatchNotAcknowledgedError extends VigilError {
+  override readonly name = 'DispatchNotAcknowledgedError';
+  constructor() {
+    super('not_acknowledged', 'acknowledge the alert before setting off', 409);
+  }
+}

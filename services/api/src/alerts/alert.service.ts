@@ -22,7 +22,13 @@ import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 import type { VerificationRepository } from '../verification/verification.repository.js';
 import { assertActionable } from '../verification/verification.service.js';
-import { AlertClaimedError, InvalidOfficerError, NotAssignedError } from './alert.errors.js';
+import {
+  AlertClaimedError,
+  DispatchNotAcknowledgedError,
+  InvalidOfficerError,
+  NotAssignedError,
+  NotYourDispatchError,
+} from './alert.errors.js';
 import type { AlertClaimRepository, ClaimRecord } from './alert-claim.repository.js';
 import type {
   AdjudicationRecord,
@@ -40,6 +46,8 @@ export interface AlertView extends Omit<AlertPayload, 'probeImage'> {
   adjudications: AdjudicationPayload[];
   /** Who is handling the alert, or null. */
   claim: ClaimPayload | null;
+  /** Whom it was passed to, oldest first, and how far each officer has got (in listings only). */
+  dispatches?: DispatchPayload[];
 }
 
 export interface OfficerAlertView extends DispatchPayload {
@@ -56,6 +64,13 @@ const REPLAY_PAGE = 200;
 const BIGINT_TEXT = /^[0-9]{1,19}$/;
 /** Who an alert may be passed to: officers, and operators on the ground as before the officer role. */
 const RECEIVES_DISPATCHES = new Set(['officer', 'operator']);
+
+/** The steps an officer records after an alert is passed to them, in order, and their audit actions. */
+export type DispatchStep = 'acknowledged' | 'en_route';
+const STEP_ACTIONS: Record<DispatchStep, string> = {
+  acknowledged: 'alert.dispatch_acknowledge',
+  en_route: 'alert.dispatch_en_route',
+};
 
 /** Scores and thresholds are float32 in the message and `real` in the table: 4 decimals read the same from both. */
 const round4 = (value: number): number => Math.round(value * 10_000) / 10_000;
@@ -244,12 +259,16 @@ export class AlertService {
       withProbe: options.includeProbe,
     });
     const ids = records.map((record) => record.id);
-    const [adjudications, claims] = await Promise.all([
+    const [adjudications, claims, dispatches] = await Promise.all([
       this.#alerts.adjudicationsOf(ids),
       this.#claims.claimsOf(ids),
+      this.#alerts.dispatchesOf(ids),
     ]);
     if (options.includeProbe) await this.recordCropViews(user, deploymentId, records, 'list');
-    const alerts = records.map((record) => this.#view(record, adjudications, options.includeProbe, claims));
+    const alerts = records.map((record) => ({
+      ...this.#view(record, adjudications, options.includeProbe, claims),
+      dispatches: dispatches.filter((dispatch) => dispatch.alertId === record.id),
+    }));
     const total = await this.#alerts.count(deploymentId);
     const last = records[records.length - 1];
     return { alerts, total, nextBefore: records.length === options.limit && last ? last.id : null };
@@ -417,6 +436,38 @@ export class AlertService {
       return inserted;
     });
     this.feed.publishEvent(alert.deploymentId, { type: 'dispatch', payload: record });
+    return record;
+  }
+
+  /**
+   * The officer an alert was passed to records a step: acknowledged, then en route (409
+   * `not_acknowledged` before acknowledging). Anyone else gets 403 `not_your_dispatch`. A step already
+   * recorded keeps its first time and answers the same again. Audited; sent live as `dispatch`.
+   */
+  async recordDispatchStep(user: AuthUser, dispatchId: string, step: DispatchStep): Promise<DispatchPayload> {
+    if (!BIGINT_TEXT.test(dispatchId)) throw new NotFoundError('dispatch');
+    const { record, changed } = await this.#db.transaction(async (tx) => {
+      const current = await this.#alerts.findDispatch(dispatchId, tx, true);
+      if (!current) throw new NotFoundError('dispatch');
+      if (current.officerId !== user.id) throw new NotYourDispatchError();
+      const done = step === 'acknowledged' ? current.acknowledgedAt : current.enRouteAt;
+      if (done) return { record: current, changed: false };
+      if (step === 'en_route' && !current.acknowledgedAt) throw new DispatchNotAcknowledgedError();
+      await this.#alerts.markDispatch(dispatchId, step, tx);
+      await this.#audit.append(
+        {
+          actorId: user.id,
+          actorName: user.username,
+          action: STEP_ACTIONS[step],
+          targetType: 'alert',
+          targetId: current.alertId,
+          details: { deploymentId: current.deploymentId, dispatchId },
+        },
+        tx,
+      );
+      return { record: (await this.#alerts.findDispatch(dispatchId, tx))!, changed: true };
+    });
+    if (changed) this.feed.publishEvent(record.deploymentId, { type: 'dispatch', payload: record });
     return record;
   }
 

@@ -9,6 +9,7 @@ import {
   ClaimPayload,
   DEFAULT_ALERT_PAGE,
   DispatchedAlertList,
+  DispatchIdParams,
   DispatchInput,
   DispatchListQuery,
   DispatchPayload,
@@ -133,6 +134,36 @@ export async function alertsRoutes(fastify: FastifyInstance): Promise<void> {
       return reply.status(201).send(dispatch);
     },
   );
+
+  // The officer's steps after an alert is passed to them: acknowledged, then en route.
+  for (const { step, path, summary, description } of [
+    {
+      step: 'acknowledged',
+      path: 'acknowledge',
+      summary: 'Tell the operators you have seen an alert passed to you',
+      description: 'Audited (`alert.dispatch_acknowledge`).',
+    },
+    {
+      step: 'en_route',
+      path: 'en-route',
+      summary: 'Tell the operators you are on your way',
+      description: '409 `not_acknowledged` before acknowledging. Audited (`alert.dispatch_en_route`).',
+    },
+  ] as const)
+    app.post(
+      `/dispatches/:id/${path}`,
+      {
+        onRequest: app.requireRoles('officer', 'operator'),
+        schema: {
+          tags: ['alerts'],
+          summary,
+          description: `Only the officer it was passed to (403 \`not_your_dispatch\`). ${description} Sent live as \`dispatch\`; a step already recorded keeps its time and answers the same.`,
+          params: DispatchIdParams,
+          response: { 200: DispatchPayload, ...errorResponses(...AUTH_ERRORS, 404, 409) },
+        },
+      },
+      async (request) => app.alerts.recordDispatchStep(request.user!, request.params.id, step),
+    );
 
   app.get(
     '/dispatches/mine',

@@ -37,6 +37,8 @@ const ACTIONS: Record<string, string> = {
   'alert.claim': 'took an alert',
   'alert.release': 'gave an alert back',
   'alert.dispatch': 'passed an alert to an officer',
+  'alert.dispatch_acknowledge': 'acknowledged an alert passed to them',
+  'alert.dispatch_en_route': 'set off towards a person alerted on',
   'alert_crop.view': 'viewed camera face crops',
   'stats.export': 'exported statistics',
   'published_record.export': 'exported the published record',
