@@ -58,6 +58,11 @@ export interface ConsoleHarness {
    * to run; its alerts still list and stream), and the data cipher its alert crops are sealed with.
    */
   stoppedDeployment(name: string): Promise<{ deployment: TestDeployment; cipher: DataCipher }>;
+  /**
+   * A deployment asked for urgently with its list, that ran and was stopped by hand before the
+   * authoriser's decision: refusing `request` now purges its alerts.
+   */
+  undecidedDeployment(name: string): Promise<{ deployment: TestDeployment; request: { id: string } }>;
   /** A full-page PNG under `test-artifacts/browser/<folder>/<name>.png`. */
   shot(p: Page, name: string): Promise<void>;
   /** The page at desktop size (`<name>-desktop.png`), then at phone size (`<name>-phone.png`), then back. */
@@ -144,6 +149,10 @@ export async function startConsoleHarness(options: {
       return { status: response.status, json: text ? JSON.parse(text) : undefined };
     };
   let authoriser: Promise<ApiCall> | undefined;
+  const authorise: ConsoleHarness['authorise'] = async (deploymentId, options = {}) => {
+    authoriser ??= createAuthoriser(as(adminToken), as, 'fixture-authoriser');
+    return authoriseDeployment(as(adminToken), await authoriser, deploymentId, options);
+  };
 
   async function shot(p: Page, name: string): Promise<void> {
     await p.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
@@ -177,10 +186,7 @@ export async function startConsoleHarness(options: {
     },
     call,
     createUser: (username, password, role) => call('POST', '/users', { username, password, role }),
-    async authorise(deploymentId, options = {}) {
-      authoriser ??= createAuthoriser(as(adminToken), as, 'fixture-authoriser');
-      return authoriseDeployment(as(adminToken), await authoriser, deploymentId, options);
-    },
+    authorise,
     async decide(authorisationId, decision, rationale) {
       authoriser ??= createAuthoriser(as(adminToken), as, 'fixture-authoriser');
       const response = await (await authoriser)('POST', `/authorisations/${authorisationId}/decision`, {
@@ -200,6 +206,21 @@ export async function startConsoleHarness(options: {
         dataDir: system.config.dataDir,
       });
       return { deployment, cipher };
+    },
+    async undecidedDeployment(name) {
+      const { db } = system;
+      const deployment = await createDeployment(db, name);
+      await db.query(`UPDATE deployments SET status = 'planned' WHERE id = $1`, [deployment.deploymentId]);
+      await db.query(
+        'INSERT INTO deployment_watchlists (deployment_id, watchlist_id) SELECT $1, watchlist_id FROM subjects WHERE id = $2',
+        [deployment.deploymentId, deployment.subjectId],
+      );
+      const request = await authorise(deployment.deploymentId, { urgent: true, grant: false });
+      await db.query(
+        `UPDATE deployments SET status = 'stopped', started_at = now() - interval '1 hour', stopped_at = now() WHERE id = $1`,
+        [deployment.deploymentId],
+      );
+      return { deployment, request };
     },
     shot,
     async shots(p, name) {

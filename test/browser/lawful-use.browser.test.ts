@@ -190,17 +190,8 @@ describe.runIf(fs.existsSync(CHROMIUM))(
 
     it("takes a deployment's alerts off an operator's screen, saying why, when its authorisation is refused", async () => {
       const { db } = harness.system;
-      const refused = await createDeployment(db, 'Station approach operation');
-      // Planned with its list, asked for urgently; it ran and was stopped by hand before the decision.
-      await db.query(`UPDATE deployments SET status = 'planned' WHERE id = $1`, [refused.deploymentId]);
-      await db.query(
-        'INSERT INTO deployment_watchlists (deployment_id, watchlist_id) SELECT $1, watchlist_id FROM subjects WHERE id = $2',
-        [refused.deploymentId, refused.subjectId],
-      );
-      const request = await harness.authorise(refused.deploymentId, { urgent: true, grant: false });
-      await db.query(
-        `UPDATE deployments SET status = 'stopped', started_at = now() - interval '1 hour', stopped_at = now() WHERE id = $1`,
-        [refused.deploymentId],
+      const { deployment: refused, request } = await harness.undecidedDeployment(
+        'Station approach operation',
       );
       await assignOperator(db, refused.deploymentId, firstOperatorId);
       const purgedAlertId = await insertAlert(refused, 'browser-lawful-purged');
