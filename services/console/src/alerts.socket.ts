@@ -83,8 +83,9 @@ export class AlertFeed {
     this.#socket.on('verification', (verification) => {
       if (verification.deploymentId === this.deploymentId) handlers.verification?.(verification);
     });
+    // A feed of no one deployment (the officer's) hears the purge of any deployment it holds alerts of.
     this.#socket.on('purged', (purged) => {
-      if (purged.deploymentId === this.deploymentId) handlers.purged?.(purged);
+      if (this.deploymentId === null || purged.deploymentId === this.deploymentId) handlers.purged?.(purged);
     });
   }
 

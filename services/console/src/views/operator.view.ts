@@ -13,6 +13,7 @@ import { refreshTimes, timeElement } from '../time.js';
 import { ClaimControl } from './alert-claim.js';
 import { AlertFilters } from './alert-filters.js';
 import { enlargeOnClick } from './crop-viewer.js';
+import { DispatchLines } from './dispatch-progress.js';
 import {
   type DeploymentStatus,
   deploymentPicker,
@@ -51,6 +52,7 @@ export const operatorView: View = (root, session) => {
   const toolbar = h('div', { class: 'toolbar' });
   const filters = new AlertFilters(list, session.user.username);
   const claimControls = new Map<string, ClaimControl>();
+  const dispatchLines = new Map<string, DispatchLines>();
   const help = h(
     'p',
     { class: 'muted shortcuts' },
@@ -153,6 +155,7 @@ export const operatorView: View = (root, session) => {
   function showPurged(purged: PurgedPayload): void {
     cards.clear();
     claimControls.clear();
+    dispatchLines.clear();
     clear(list);
     const why =
       purged.reason === 'authorisation_refused'
@@ -321,6 +324,9 @@ export const operatorView: View = (root, session) => {
     const claim = new ClaimControl(alert.id, card, session.user, alert.claim ?? null, () => filters.apply());
     claimControls.set(alert.id, claim);
     card.querySelector('.outcome')?.after(claim.element);
+    const dispatches = new DispatchLines(alert.dispatches);
+    dispatchLines.set(alert.id, dispatches);
+    card.querySelector('.dispatch')?.after(dispatches.element);
     card.dataset.adjudications = JSON.stringify(alert.adjudications);
     if (alert.adjudications.length > 0)
       card.dataset.outcome = alert.adjudications[alert.adjudications.length - 1]!.outcome;
@@ -366,6 +372,7 @@ export const operatorView: View = (root, session) => {
     stop();
     cards.clear();
     claimControls.clear();
+    dispatchLines.clear();
     clear(list);
     purgedNotice.hidden = true;
     history.replaceState(null, '', `#/operator?deployment=${deploymentId}`);
@@ -391,6 +398,8 @@ export const operatorView: View = (root, session) => {
         alert: (alert) => addAlert({ ...alert, adjudications: [] }, true),
         adjudication: showAdjudication,
         claim: (claim) => claimControls.get(claim.alertId)?.update(claim),
+        // Passed to an officer, acknowledged, en route: the card says so as each happens.
+        dispatch: (dispatch) => dispatchLines.get(dispatch.alertId)?.update(dispatch),
         crop: (crop) => void refreshCrop(deploymentId, crop.alertId).catch(() => {}),
         // Another operator's confirmation shows on the card as soon as it is recorded.
         verification: (state) => panel.update(state),

@@ -157,7 +157,7 @@ export function publishedRecordSection(): HTMLElement {
         ),
       );
     const t = period.totals;
-    return h(
+    const record = h(
       'table',
       { class: 'published-record' },
       h(
@@ -184,6 +184,8 @@ export function publishedRecordSection(): HTMLElement {
         ),
       ),
     );
+    labelCells(record);
+    return record;
   }
 
   const stamp = () =>
@@ -233,4 +235,17 @@ export function publishedRecordSection(): HTMLElement {
   );
   void show();
   return section;
+}
+
+/** Each body and footer cell carries its column's heading, which a phone shows beside the value. */
+function labelCells(table: HTMLElement): void {
+  for (const row of table.querySelectorAll('tbody tr, tfoot tr')) {
+    let column = 0;
+    for (const cell of row.children) {
+      if (!(cell instanceof HTMLTableCellElement)) continue;
+      const label = COLUMNS[column];
+      if (cell.tagName === 'TD' && cell.colSpan === 1 && label) cell.dataset.label = label;
+      column += cell.colSpan;
+    }
+  }
 }
