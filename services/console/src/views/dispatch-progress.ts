@@ -3,7 +3,7 @@ import { h } from '../dom.js';
 import { timeElement } from '../time.js';
 
 /** How far an officer has got: 0 passed, 1 acknowledged, 2 en route. */
-function stage(dispatch: Pick<DispatchPayload, 'acknowledgedAt' | 'enRouteAt'>): number {
+export function stage(dispatch: Pick<DispatchPayload, 'acknowledgedAt' | 'enRouteAt'>): number {
   return dispatch.enRouteAt ? 2 : dispatch.acknowledgedAt ? 1 : 0;
 }
 

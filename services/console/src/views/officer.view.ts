@@ -6,7 +6,7 @@ import type { View } from '../main.js';
 import { playAlarm } from '../sound.js';
 import { refreshTimes, timeElement } from '../time.js';
 import { enlargeOnClick } from './crop-viewer.js';
-import { progressParts } from './dispatch-progress.js';
+import { progressParts, stage } from './dispatch-progress.js';
 import { errorText, message, OUTCOME_LABELS, OUTCOMES } from './shared.js';
 
 type OfficerAlert = DispatchedAlert;
@@ -68,7 +68,8 @@ export const officerView: View = (root) => {
   /** A step recorded here or (from the socket) on another of the officer's devices. */
   function showProgress(dispatch: DispatchPayload): void {
     const entry = shown.get(dispatch.id);
-    if (!entry) return;
+    // The answer and the socket's copy of a step may cross: an older step never replaces a later one.
+    if (!entry || stage(dispatch) < stage(entry.item)) return;
     entry.item = { ...entry.item, acknowledgedAt: dispatch.acknowledgedAt, enRouteAt: dispatch.enRouteAt };
     entry.card.querySelector('.progress')?.replaceWith(progress(entry.item));
   }
