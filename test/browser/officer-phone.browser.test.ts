@@ -151,7 +151,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       expect(harness.cspViolations).toEqual([]);
     }, 120_000);
 
-    it("drops a purged deployment's alerts from the officer's phone and says why", async () => {
+    it("drops a purged deployment's alerts from the officer's phone and says why; an outcome recorded leaves no step to take", async () => {
       const { db } = harness.system;
       const { deployment: kept, cipher } = await harness.stoppedDeployment('Officer kept deployment');
       const { deployment: refused, request } = await harness.undecidedDeployment(
@@ -176,6 +176,17 @@ describe.runIf(fs.existsSync(CHROMIUM))(
         'Officer refused deployment',
       );
       await harness.shot(phone, '4-officer-purged-phone');
+
+      // An outcome recorded without acknowledging first: the person was dealt with, no step is left.
+      const waiting = await cards
+        .filter({ has: phone.locator('button[data-step="acknowledged"]') })
+        .first()
+        .getAttribute('data-dispatch-id');
+      const card = phone.locator(`.officer-card[data-dispatch-id="${waiting}"]`);
+      await card.locator('button[data-outcome="engaged"]').click();
+      await expect.poll(() => card.locator('.outcome').textContent()).toBe('Engaged — officer-phone');
+      expect(await card.locator('.step-button').count()).toBe(0);
+      expect(await card.locator('.progress-text').textContent()).toBe('');
     }, 120_000);
 
     it('fits every view each role can reach on a 375 px phone, without scrolling sideways', async () => {

@@ -27,11 +27,13 @@ export const officerView: View = (root) => {
   /** Acknowledge, then En route: one big button for the next step, and what was done when. */
   function progress(item: OfficerAlert): HTMLElement {
     const status = h('p', { class: 'step-status', role: 'status' });
-    const next = item.enRouteAt
-      ? null
-      : item.acknowledgedAt
-        ? { path: 'en-route', step: 'en_route', label: 'En route' }
-        : { path: 'acknowledge', step: 'acknowledged', label: 'Acknowledge' };
+    // Once an outcome is recorded the person has been dealt with: no step is left to take.
+    const next =
+      item.enRouteAt || item.outcome
+        ? null
+        : item.acknowledgedAt
+          ? { path: 'en-route', step: 'en_route', label: 'En route' }
+          : { path: 'acknowledge', step: 'acknowledged', label: 'Acknowledge' };
     return h(
       'div',
       {
@@ -41,7 +43,7 @@ export const officerView: View = (root) => {
       h(
         'p',
         { class: 'progress-text' },
-        ...(item.acknowledgedAt ? progressParts(item, false) : ['Not acknowledged yet']),
+        ...(item.acknowledgedAt ? progressParts(item, false) : item.outcome ? [] : ['Not acknowledged yet']),
       ),
       next
         ? h(
