@@ -10,6 +10,7 @@ export { type PackOptions, packTensor } from './embedding/tensor.js';
 export { centralFace } from './engine/central-face.js';
 export {
   assessEnrolmentImage,
+  type EnrolmentCheck,
   type EnrolmentRejection,
   type EnrolmentVerdict,
 } from './engine/enrolment-gate.js';

@@ -31,7 +31,13 @@ describe('assessEnrolmentImage on real detections (default profile)', () => {
   });
 
   it('rejects a group photo with multiple_faces', async () => {
-    expect(await verdict(group)).toMatchObject({ ok: false, code: 'multiple_faces' });
+    const result = await verdict(group);
+    expect(result).toMatchObject({ ok: false, code: 'multiple_faces' });
+    // The preview shows the largest face and counts the rivals.
+    if (!result.ok) {
+      expect(result.face?.crop.length).toBeGreaterThan(0);
+      expect(result.faces).toBeGreaterThan(1);
+    }
   });
 
   it('rejects an image without a face with no_face', async () => {
@@ -40,12 +46,14 @@ describe('assessEnrolmentImage on real detections (default profile)', () => {
     })
       .jpeg()
       .toBuffer();
-    expect(await verdict(wall)).toMatchObject({ ok: false, code: 'no_face' });
+    expect(await verdict(wall)).toMatchObject({ ok: false, code: 'no_face', faces: 0, failed: [] });
   });
 
   it('rejects a thumbnail-sized portrait with face_too_small', async () => {
     const thumbnail = await portrait().resize(135).jpeg({ quality: 95 }).toBuffer();
-    expect(await verdict(thumbnail)).toMatchObject({ ok: false, code: 'face_too_small' });
+    const result = await verdict(thumbnail);
+    expect(result).toMatchObject({ ok: false, code: 'face_too_small', faces: 1 });
+    if (!result.ok) expect(result.failed).toContain('size');
   });
 
   it('rejects a blurred portrait with low_quality', async () => {
@@ -54,6 +62,10 @@ describe('assessEnrolmentImage on real detections (default profile)', () => {
     const blurred = await portrait().blur(3).jpeg({ quality: 92 }).toBuffer();
     const result = await verdict(blurred);
     expect(result).toMatchObject({ ok: false, code: 'low_quality' });
-    if (!result.ok) expect(result.message).toMatch(/sharpness/);
+    if (!result.ok) {
+      expect(result.message).toMatch(/sharpness/);
+      expect(result.failed).toContain('sharpness');
+      expect(result.face?.face.quality.sharpness).toBeLessThan(20);
+    }
   });
 });
