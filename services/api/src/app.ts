@@ -48,6 +48,7 @@ import { provenanceRoutes } from './routes/provenance.routes.js';
 import { publishedRecordRoutes } from './routes/published-record.routes.js';
 import { readyRoutes } from './routes/ready.routes.js';
 import { statsRoutes } from './routes/stats.routes.js';
+import { subjectHistoryRoutes } from './routes/subject-history.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { verificationRoutes } from './routes/verification.routes.js';
 import { watchlistRoutes } from './routes/watchlists.routes.js';
@@ -281,6 +282,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(fastifyMultipart, { throwFileSizeLimit: true });
       await api.register(watchlistRoutes, { watchlists: services.watchlists, enrolment: services.enrolment });
       await api.register(provenanceRoutes, { approvals: services.approvals });
+      await api.register(subjectHistoryRoutes, { history: services.subjectHistory });
       await api.register(deploymentRoutes, { deployments: services.deployments });
       await api.register(authorisationRoutes, { authorisations: services.authorisations });
       await api.register(importRoutes, { imports: services.imports });

@@ -28,6 +28,7 @@ import { AlertFeed } from './realtime/alert-feed.js';
 import { createRepositories } from './repositories.js';
 import { type EnrolmentEngine, EnrolmentService } from './subjects/enrolment.service.js';
 import { SubjectApprovalService } from './subjects/subject-approval.service.js';
+import { SubjectHistoryService } from './subjects/subject-history.service.js';
 import { VerificationService } from './verification/verification.service.js';
 import { WatchlistService } from './watchlists/watchlist.service.js';
 
@@ -94,6 +95,7 @@ export function createServices(input: CompositionInput) {
     enrolment,
     imports: new ImportService(repositories, enrolment, logger),
     approvals: new SubjectApprovalService(repositories),
+    subjectHistory: new SubjectHistoryService(repositories),
     deployments,
     authorisations: new AuthorisationService(
       repositories,

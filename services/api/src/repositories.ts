@@ -15,6 +15,7 @@ import { StatsRepository } from './oversight/stats.repository.js';
 import { UseLogRepository } from './oversight/use-log.repository.js';
 import { ReembedRepository } from './subjects/reembed.repository.js';
 import { SubjectRepository } from './subjects/subject.repository.js';
+import { SubjectHistoryRepository } from './subjects/subject-history.repository.js';
 import { VerificationRepository } from './verification/verification.repository.js';
 import { WatchlistRepository } from './watchlists/watchlist.repository.js';
 
@@ -44,6 +45,7 @@ export interface Repositories {
   useLog: UseLogRepository;
   reembedding: ReembedRepository;
   subjects: SubjectRepository;
+  subjectHistory: SubjectHistoryRepository;
   verifications: VerificationRepository;
   watchlists: WatchlistRepository;
 }
@@ -69,6 +71,7 @@ export function createRepositories(db: Database): Repositories {
     useLog: new UseLogRepository(db),
     reembedding: new ReembedRepository(db),
     subjects: new SubjectRepository(db),
+    subjectHistory: new SubjectHistoryRepository(db),
     verifications: new VerificationRepository(db),
     watchlists: new WatchlistRepository(db),
   };

@@ -55,6 +55,11 @@ const EXPECTED: Record<string, UserRole[]> = {
   // Issue 23: everyone changes their own password.
   'POST /api/v1/auth/password': ALL,
   'POST /api/v1/alerts/{id}/claim': ['operator', 'admin'],
+  // Issue 23: what enrolment would decide, before enrolling; a subject's history; photos added and removed.
+  'POST /api/v1/watchlists/{id}/subjects/preview': ['watchlist_manager', 'admin'],
+  'GET /api/v1/subjects/{id}/history': ['watchlist_manager', 'admin', 'oversight'],
+  'POST /api/v1/subjects/{id}/images': ['watchlist_manager', 'admin'],
+  'DELETE /api/v1/reference-images/{id}': ['watchlist_manager', 'admin'],
   'DELETE /api/v1/alerts/{id}/claim': ['operator', 'admin'],
   'GET /metrics': ['admin'],
   'GET /api/v1/metrics': ['admin'],

@@ -150,3 +150,71 @@ export const SubjectChanges = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export type SubjectChanges = Static<typeof SubjectChanges>;
+
+/** `POST /watchlists/:id/subjects/preview` and `POST /subjects/:id/images`, multipart: the photos. */
+export const SubjectImagesForm = Type.Object({
+  image: Type.Array(Type.String({ format: 'binary' })),
+});
+
+/** What enrolment would decide for each image, before enrolling; nothing is stored. */
+export const EnrolmentPreview = Type.Object({
+  images: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      filename: Type.String(),
+      ok: Type.Boolean({ description: 'Enrolment would accept this image' }),
+      code: Type.String({
+        description: "`ok`, or enrolment's 422/409 code (`no_face`, `multiple_faces`, ...)",
+      }),
+      message: Type.String(),
+      verdict: Type.String({ description: 'The verdict in words' }),
+      face: NullableString({
+        description: 'data:image/jpeg;base64 of the aligned face; null when none was found',
+      }),
+      quality: Type.Optional(ImageQuality),
+    }),
+  ),
+});
+export type EnrolmentPreview = Static<typeof EnrolmentPreview>;
+
+/** `GET /subjects/:id/history`. */
+export const SubjectHistoryQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type SubjectHistoryQuery = Static<typeof SubjectHistoryQuery>;
+
+/** What happened to a subject, in words, newest first. */
+export const SubjectHistory = Type.Object({
+  entries: Type.Array(
+    Type.Object({
+      at: DateTime(),
+      kind: StringEnum([
+        'created',
+        'edited',
+        'photos',
+        'approved',
+        'deleted',
+        'expired',
+        'listed',
+        'alert',
+        'other',
+      ] as const),
+      actor: NullableString({ description: 'Username; null for the system' }),
+      text: Type.String({ description: 'What happened, in words' }),
+      changes: Type.Optional(
+        Type.Array(Type.Object({ field: Type.String(), from: Type.String(), to: Type.String() })),
+      ),
+    }),
+  ),
+  nextOffset: Nullable(Type.Integer(), { description: 'The next (older) page; null on the last' }),
+  alerts: Type.Object({
+    total: Type.Integer(),
+    outcomes: Type.Record(Type.String(), Type.Integer()),
+    text: Type.String(),
+  }),
+});
+export type SubjectHistory = Static<typeof SubjectHistory>;

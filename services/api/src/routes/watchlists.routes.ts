@@ -1,12 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   AUTH_ERRORS,
+  EnrolmentPreview,
   EnrolmentResult,
   errorResponses,
   ImageBytes,
   NoContent,
   Subject,
   SubjectEnrolmentForm,
+  SubjectImagesForm,
   SubjectList,
   SubjectListQuery,
   UuidParams,
@@ -15,7 +17,7 @@ import {
   WatchlistInput,
   WatchlistList,
 } from '@vigil/contract';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import {
   type EnrolmentService,
   MAX_IMAGE_BYTES,
@@ -119,10 +121,7 @@ export async function watchlistRoutes(
     '/watchlists/:id/subjects',
     {
       onRequest: managers,
-      // The multipart body is read and checked in the handler (readMultipart, parseSubjectFields);
-      // the schema below documents it for OpenAPI.
-      validatorCompiler: ({ httpPart }) =>
-        httpPart === 'body' ? () => true : (value: unknown) => isUuidParams(value),
+      validatorCompiler: multipartBody,
       schema: {
         tags: ['subjects'],
         summary: 'Enrol a subject: one or more images and their label',
@@ -148,6 +147,36 @@ export async function watchlistRoutes(
     },
   );
 
+  app.post(
+    '/watchlists/:id/subjects/preview',
+    {
+      onRequest: managers,
+      validatorCompiler: multipartBody,
+      schema: {
+        tags: ['subjects'],
+        summary: 'What enrolment would decide for each image, before enrolling: nothing is stored',
+        description: `The same checks as POST /watchlists/{id}/subjects (duplicates in this watchlist, size, format, one usable face), each image's verdict in words and the aligned face it would use as a small JPEG data URL. No row, file or log line is written. Up to ${MAX_IMAGES_PER_SUBJECT} images of at most ${MAX_IMAGE_BYTES} bytes.`,
+        consumes: ['multipart/form-data'],
+        params: UuidParams,
+        body: SubjectImagesForm,
+        response: {
+          200: EnrolmentPreview,
+          ...errorResponses(400, ...AUTH_ERRORS, 404, 413, 415, 422, 503),
+        },
+      },
+    },
+    async (request) => {
+      const upload = await readMultipart(request, {
+        fileFields: ['image'],
+        // The enrolment form's fields may come along (the console sends the form); they are not read.
+        textFields: [...SUBJECT_FIELDS],
+        maxFiles: MAX_IMAGES_PER_SUBJECT,
+        fileSize: MAX_IMAGE_BYTES,
+      });
+      return { images: await enrolment.preview(request.params.id, upload.files) };
+    },
+  );
+
   app.get(
     '/watchlists/:id/subjects',
     {
@@ -169,6 +198,37 @@ export async function watchlistRoutes(
         offset: request.query.offset ?? 0,
         q: request.query.q,
       }),
+  );
+
+  app.post(
+    '/subjects/:id/images',
+    {
+      onRequest: managers,
+      validatorCompiler: multipartBody,
+      schema: {
+        tags: ['subjects'],
+        summary: 'Add photos to an enrolled subject',
+        description: `The same checks and answers as enrolment, all photos or none; the entry's approval is withdrawn. At most ${MAX_IMAGES_PER_SUBJECT} photos per subject in all.`,
+        consumes: ['multipart/form-data'],
+        params: UuidParams,
+        body: SubjectImagesForm,
+        response: {
+          201: EnrolmentResult,
+          ...errorResponses(400, ...AUTH_ERRORS, 404, 409, 413, 415, 422, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const upload = await readMultipart(request, {
+        fileFields: ['image'],
+        textFields: [],
+        maxFiles: MAX_IMAGES_PER_SUBJECT,
+        fileSize: MAX_IMAGE_BYTES,
+      });
+      return reply
+        .status(201)
+        .send(await enrolment.addImages(request.user!, request.params.id, upload.files));
+    },
   );
 
   app.get(
@@ -211,6 +271,28 @@ export async function watchlistRoutes(
     },
   );
 
+  app.delete(
+    '/reference-images/:id',
+    {
+      onRequest: managers,
+      schema: {
+        tags: ['subjects'],
+        summary: "Remove one of a subject's photos, with its templates",
+        description:
+          "A subject keeps at least one photo (409 last_image: delete the subject instead). The entry's approval is withdrawn; a running deployment's snapshot keeps its copy until it stops.",
+        params: UuidParams,
+        response: {
+          204: NoContent('Removed'),
+          ...errorResponses(400, ...AUTH_ERRORS, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      await enrolment.removeImage(request.user!, request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
   app.get(
     '/reference-images/:id',
     {
@@ -238,6 +320,13 @@ export async function watchlistRoutes(
     },
   );
 }
+
+/**
+ * Multipart bodies are read and checked in the handler (readMultipart, parseSubjectFields); their
+ * schema documents them for OpenAPI. Only the `:id` parameter is validated here.
+ */
+const multipartBody: FastifySchemaCompiler<unknown> = ({ httpPart }) =>
+  httpPart === 'body' ? () => true : (value: unknown) => isUuidParams(value);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,22 +1,31 @@
 import { createHash } from 'node:crypto';
 import {
   type AuditRepository,
+  ConflictError,
   type Database,
   type DataCipher,
   ImageError,
   isVigilError,
   NotFoundError,
+  type Queryable,
   referenceImageContext,
   storedTemplate,
   type TemplateKeys,
   ValidationError,
 } from '@vigil/core';
-import { assessEnrolmentImage, type FaceEngine } from '@vigil/face-runtime';
+import {
+  type AnalysedFace,
+  assessEnrolmentImage,
+  type EnrolmentCheck,
+  type FaceEngine,
+} from '@vigil/face-runtime';
+import sharp from 'sharp';
 import type { AuthUser } from '../auth/roles.js';
 import { EngineUnavailableError, EnrolmentRejectedError, type ImageFailure } from '../errors.js';
 import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
 import type { WatchlistRepository } from '../watchlists/watchlist.repository.js';
+import { verdictWords } from './enrolment-verdict.js';
 import { stripImageMetadata } from './image-metadata.js';
 import { sniffImageType } from './image-type.js';
 import { defaultReviewBy, parseDay } from './provenance.js';
@@ -77,6 +86,78 @@ export interface ParsedSubjectFields {
 export interface EnrolmentResult {
   id: string;
   images: { id: string; quality: Record<string, number> }[];
+}
+
+/** One image of a preview: enrolment's verdict, in words, with the aligned face it judged. */
+export interface PreviewedImage {
+  index: number;
+  filename: string;
+  ok: boolean;
+  /** `ok`, or the code enrolment would refuse the image with. */
+  code: string;
+  message: string;
+  /** The verdict in a line a watchlist manager reads ("Good: one clear face", "No face found"). */
+  verdict: string;
+  /** `data:image/jpeg;base64,` of the aligned face, or null when no face was found. */
+  face: string | null;
+  quality?: Record<string, number>;
+}
+
+/** An image that passed enrolment's checks. */
+interface AcceptedImage {
+  ok: true;
+  hash: string;
+  /** What is stored: the image without its metadata (EXIF, GPS). */
+  stored: Buffer;
+  width: number;
+  height: number;
+  quality: Record<string, number>;
+  face: AnalysedFace;
+}
+
+/** An image that failed, with what the face gate saw (for the preview's words and thumbnail). */
+interface Rejected {
+  ok: false;
+  failure: ImageFailure;
+  face?: AnalysedFace;
+  faces: number;
+  failed: EnrolmentCheck[];
+}
+
+type CheckedImage = AcceptedImage | Rejected;
+
+/** JPEG quality of a preview's face thumbnail: small, and never stored. */
+const THUMBNAIL_QUALITY = 80;
+
+async function faceThumbnail(crop: Uint8Array, width: number, height: number): Promise<string> {
+  const jpeg = await sharp(crop, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: THUMBNAIL_QUALITY })
+    .toBuffer();
+  try {
+    return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+  } finally {
+    jpeg.fill(0);
+  }
+}
+
+/** Two uploads of the same image racing: the unique (watchlist, hash) index decides. */
+function duplicateRace(error: unknown): unknown {
+  if ((error as { code?: string }).code !== '23505') return error;
+  return new EnrolmentRejectedError([
+    {
+      index: 0,
+      filename: '',
+      code: 'duplicate_image',
+      message: 'this image is already enrolled in the watchlist',
+    },
+  ]);
+}
+
+/** Zeroes an accepted image's bytes, crop and embedding once stored or refused. */
+function forget(item: AcceptedImage): void {
+  item.face.embedding?.fill(0);
+  item.face.crop.fill(0);
+  item.stored.fill(0);
 }
 
 // C0 controls other than tab, newline and carriage return.
@@ -140,10 +221,10 @@ function roundQuality(quality: object): Record<string, number> {
  * subject with any failed image leaves no row at all.
  */
 export class EnrolmentService {
+  readonly #db: Database;
   readonly #subjects: SubjectRepository;
   readonly #watchlists: WatchlistRepository;
   readonly #audit: AuditRepository;
-  readonly #db: Database;
 
   constructor(
     repositories: Pick<Repositories, 'db' | 'subjects' | 'watchlists' | 'audit'>,
@@ -170,29 +251,241 @@ export class EnrolmentService {
     if (images.length === 0) throw new ValidationError('at least one image is required', 'missing_image');
     if (images.length > MAX_IMAGES_PER_SUBJECT)
       throw new ValidationError(`at most ${MAX_IMAGES_PER_SUBJECT} images per subject`, 'too_many_images');
+    return this.#allOrNone(watchlistId, images, async (tx, store, model) => {
+      const subjectId = await this.#subjects.insertSubject({ ...parsed, watchlistId, addedBy: actor.id }, tx);
+      const stored = await store(subjectId);
+      await this.#audit.append(
+        {
+          actorId: actor.id,
+          actorName: actor.username,
+          action: 'subject.create',
+          targetType: 'subject',
+          targetId: subjectId,
+          details: {
+            watchlistId,
+            label: parsed.label,
+            category: parsed.category,
+            priority: parsed.priority,
+            images: stored.length,
+            model,
+          },
+        },
+        tx,
+      );
+      return { id: subjectId, images: stored };
+    });
+  }
+
+  /**
+   * Adds photos to an enrolled subject, through the same checks as enrolment; all or none. The
+   * entry's approval is withdrawn: a second person approves it again with its new photos.
+   */
+  async addImages(actor: AuthUser, subjectId: string, images: UploadedImage[]): Promise<EnrolmentResult> {
+    const subject = await this.get(subjectId);
+    if (images.length === 0) throw new ValidationError('at least one image is required', 'missing_image');
+    if (subject.images.length + images.length > MAX_IMAGES_PER_SUBJECT)
+      throw new ValidationError(
+        `at most ${MAX_IMAGES_PER_SUBJECT} images per subject; this one has ${subject.images.length}`,
+        'too_many_images',
+      );
+    return this.#allOrNone(subject.watchlistId, images, async (tx, store, model) => {
+      const stored = await store(subjectId);
+      await this.#subjects.withdrawApproval(subjectId, tx);
+      await this.#audit.append(
+        {
+          actorId: actor.id,
+          actorName: actor.username,
+          action: 'subject.images_add',
+          targetType: 'subject',
+          targetId: subjectId,
+          details: {
+            watchlistId: subject.watchlistId,
+            images: stored.length,
+            model,
+            approvalWithdrawn: subject.approvedBy !== null,
+          },
+        },
+        tx,
+      );
+      return { id: subjectId, images: stored };
+    });
+  }
+
+  /**
+   * Removes one photo of a subject, with its templates; a subject keeps at least one (409
+   * `last_image`: delete the subject instead). The entry's approval is withdrawn, as for any change.
+   * A running deployment's snapshot keeps its frozen copy until it stops.
+   */
+  async removeImage(actor: AuthUser, imageId: string): Promise<void> {
+    const image = isUuid(imageId) ? await this.#subjects.findImage(imageId) : undefined;
+    if (!image) throw new NotFoundError('reference image');
+    image.sealed.fill(0);
+    await this.#db.transaction(async (tx) => {
+      await this.#subjects.lock(image.subjectId, tx);
+      const subject = await this.#subjects.find(image.subjectId, tx);
+      if (!subject) throw new NotFoundError('reference image');
+      const count = subject.images.length;
+      if (count <= 1)
+        throw new ConflictError(
+          'a subject keeps at least one photo: delete the subject instead',
+          'last_image',
+        );
+      if (!(await this.#subjects.deleteImage(imageId, tx))) throw new NotFoundError('reference image');
+      await this.#subjects.withdrawApproval(image.subjectId, tx);
+      await this.#audit.append(
+        {
+          actorId: actor.id,
+          actorName: actor.username,
+          action: 'subject.image_remove',
+          targetType: 'subject',
+          targetId: image.subjectId,
+          details: {
+            watchlistId: image.watchlistId,
+            imageId,
+            images: count - 1,
+            approvalWithdrawn: subject.approvedBy !== null,
+          },
+        },
+        tx,
+      );
+    });
+  }
+
+  /**
+   * Checks every image and, only when all pass, runs `work` in one transaction with `store`, which
+   * seals and stores them for a subject; the accepted images' bytes are zeroed whatever happens.
+   */
+  async #allOrNone(
+    watchlistId: string,
+    images: UploadedImage[],
+    work: (
+      tx: Queryable,
+      store: (subjectId: string) => Promise<EnrolmentResult['images']>,
+      model: string,
+    ) => Promise<EnrolmentResult>,
+  ): Promise<EnrolmentResult> {
     const engine = this.engine;
     if (!engine) throw new EngineUnavailableError();
+    const checked = await this.#check(engine, watchlistId, images, { embed: true });
+    const accepted = checked.filter((item): item is AcceptedImage => item.ok);
+    const model = engine.profile.modelId;
+    try {
+      const failures = checked.flatMap((item) => (item.ok ? [] : [item.failure]));
+      if (failures.length > 0) throw new EnrolmentRejectedError(failures);
+      return await this.#db.transaction((tx) =>
+        work(tx, (subjectId) => this.#storeImages(tx, subjectId, watchlistId, accepted, model), model),
+      );
+    } catch (error) {
+      throw duplicateRace(error);
+    } finally {
+      for (const item of checked) {
+        if (item.ok) forget(item);
+        else item.face?.crop.fill(0);
+      }
+    }
+  }
 
-    const failures: ImageFailure[] = [];
+  /** Seals and stores accepted images with their templates, in the caller's transaction. */
+  async #storeImages(
+    tx: Queryable,
+    subjectId: string,
+    watchlistId: string,
+    accepted: AcceptedImage[],
+    model: string,
+  ): Promise<EnrolmentResult['images']> {
+    const stored: EnrolmentResult['images'] = [];
+    for (const item of accepted) {
+      const template = storedTemplate(this.templates?.current, item.face.embedding!);
+      const id = await this.#subjects.insertImage(
+        {
+          subjectId,
+          watchlistId,
+          contentHash: item.hash,
+          mimeType: sniffImageType(item.stored),
+          width: item.width,
+          height: item.height,
+          quality: item.quality,
+          // Bound to the subject and content hash of its row: a blob moved to another subject does not open.
+          sealed: this.cipher.seal(item.stored, referenceImageContext(subjectId, item.hash)),
+          model,
+          embedding: template.vector,
+          templateKeyId: template.keyId,
+        },
+        tx,
+      );
+      if (template.keyId) template.vector.fill(0);
+      stored.push({ id, quality: item.quality });
+    }
+    return stored;
+  }
+
+  /**
+   * What enrolment would decide for each image, with the aligned face it would use as a small JPEG,
+   * and nothing stored: the same checks as `enrol` (duplicates in the watchlist, size, decoding,
+   * the face gate) on the same metadata-free bytes, without the embedding.
+   */
+  async preview(watchlistId: string, images: UploadedImage[]): Promise<PreviewedImage[]> {
+    if (!isUuid(watchlistId) || !(await this.#watchlists.find(watchlistId)))
+      throw new NotFoundError('watchlist');
+    if (images.length === 0) throw new ValidationError('at least one image is required', 'missing_image');
+    if (images.length > MAX_IMAGES_PER_SUBJECT)
+      throw new ValidationError(`at most ${MAX_IMAGES_PER_SUBJECT} images per subject`, 'too_many_images');
+    const engine = this.engine;
+    if (!engine) throw new EngineUnavailableError();
+    const checked = await this.#check(engine, watchlistId, images, { embed: false });
+    const [width, height] = engine.profile.embedder.inputSize;
+    const previews: PreviewedImage[] = [];
+    for (const [index, result] of checked.entries()) {
+      const face = result.face;
+      const code = result.ok ? 'ok' : result.failure.code;
+      try {
+        previews.push({
+          index,
+          filename: images[index]!.filename,
+          ok: result.ok,
+          code,
+          message: result.ok ? 'one usable face' : result.failure.message,
+          verdict: verdictWords({
+            code,
+            message: result.ok ? '' : result.failure.message,
+            faces: result.ok ? 1 : result.faces,
+            failed: result.ok ? [] : result.failed,
+            interOcular: face?.face.quality.interOcular,
+          }),
+          face: face ? await faceThumbnail(face.crop, width, height) : null,
+          ...(face ? { quality: roundQuality(face.face.quality) } : {}),
+        });
+      } finally {
+        face?.crop.fill(0);
+        if (result.ok) result.stored.fill(0);
+      }
+    }
+    return previews;
+  }
+
+  /** Every image through enrolment's checks, in order: accepted with its face, or failed with why. */
+  async #check(
+    engine: EnrolmentEngine,
+    watchlistId: string,
+    images: UploadedImage[],
+    options: { embed: boolean },
+  ): Promise<CheckedImage[]> {
     const sha256 = images.map((image) => createHash('sha256').update(image.data).digest('hex'));
     const hashes = this.templates
       ? images.map((image) => this.templates!.current.contentHash(image.data))
       : sha256;
     // Images enrolled before content hashes were keyed are known by their SHA-256.
     const known = await this.#subjects.existingHashes(watchlistId, [...new Set([...hashes, ...sha256])]);
-    const accepted: {
-      hash: string;
-      image: UploadedImage;
-      /** What is stored: the image without its metadata (EXIF, GPS). */
-      stored: Buffer;
-      width: number;
-      height: number;
-      quality: Record<string, number>;
-      embedding: Float32Array;
-    }[] = [];
+    const checked: CheckedImage[] = [];
     for (const [index, image] of images.entries()) {
-      const fail = (code: string, message: string) =>
-        failures.push({ index, filename: image.filename, code, message });
+      const fail = (code: string, message: string, rejection?: Partial<Rejected>) =>
+        checked.push({
+          ok: false,
+          failure: { index, filename: image.filename, code, message },
+          faces: rejection?.faces ?? 0,
+          failed: rejection?.failed ?? [],
+          ...(rejection?.face ? { face: rejection.face } : {}),
+        });
       const hash = hashes[index]!;
       if (known.has(hash) || known.has(sha256[index]!) || hashes.indexOf(hash) < index) {
         fail('duplicate_image', 'this image is already enrolled in the watchlist');
@@ -208,21 +501,28 @@ export class EnrolmentService {
       try {
         // Analysed as stored: decoded and encoded again without its metadata (EXIF, GPS).
         const stored = await stripImageMetadata(image.data);
-        const analysis = await engine.analyse(stored, { maxFaces: 5 });
+        const analysis = await engine.analyse(stored, { maxFaces: 5, embed: options.embed });
         const verdict = assessEnrolmentImage(analysis);
+        // The crops of faces not chosen are not kept.
+        for (const other of analysis.faces)
+          if (other !== verdict.face) {
+            other.crop.fill(0);
+            other.embedding?.fill(0);
+          }
         if (!verdict.ok) {
-          fail(verdict.code, verdict.message);
+          stored.fill(0);
+          fail(verdict.code, verdict.message, verdict);
           continue;
         }
-        if (!verdict.face.embedding) throw new Error('the engine returned no embedding');
-        accepted.push({
+        if (options.embed && !verdict.face.embedding) throw new Error('the engine returned no embedding');
+        checked.push({
+          ok: true,
           hash,
-          image,
           stored,
           width: analysis.width,
           height: analysis.height,
           quality: roundQuality(verdict.face.face.quality),
-          embedding: verdict.face.embedding,
+          face: verdict.face,
         });
       } catch (error) {
         if (error instanceof ImageError || (isVigilError(error) && error.status === 422))
@@ -230,76 +530,7 @@ export class EnrolmentService {
         else throw error;
       }
     }
-    if (failures.length > 0) throw new EnrolmentRejectedError(failures);
-
-    const model = engine.profile.modelId;
-    try {
-      return await this.#db.transaction(async (tx) => {
-        const subjectId = await this.#subjects.insertSubject(
-          { ...parsed, watchlistId, addedBy: actor.id },
-          tx,
-        );
-        const stored: EnrolmentResult['images'] = [];
-        for (const item of accepted) {
-          const template = storedTemplate(this.templates?.current, item.embedding);
-          const id = await this.#subjects.insertImage(
-            {
-              subjectId,
-              watchlistId,
-              contentHash: item.hash,
-              mimeType: sniffImageType(item.stored),
-              width: item.width,
-              height: item.height,
-              quality: item.quality,
-              // Bound to the subject and content hash of its row: a blob moved to another subject does not open.
-              sealed: this.cipher.seal(item.stored, referenceImageContext(subjectId, item.hash)),
-              model,
-              embedding: template.vector,
-              templateKeyId: template.keyId,
-            },
-            tx,
-          );
-          if (template.keyId) template.vector.fill(0);
-          stored.push({ id, quality: item.quality });
-        }
-        await this.#audit.append(
-          {
-            actorId: actor.id,
-            actorName: actor.username,
-            action: 'subject.create',
-            targetType: 'subject',
-            targetId: subjectId,
-            details: {
-              watchlistId,
-              label: parsed.label,
-              category: parsed.category,
-              priority: parsed.priority,
-              images: stored.length,
-              model,
-            },
-          },
-          tx,
-        );
-        return { id: subjectId, images: stored };
-      });
-    } catch (error) {
-      // Two uploads of the same image racing: the unique (watchlist, hash) index decides.
-      if ((error as { code?: string }).code === '23505')
-        throw new EnrolmentRejectedError([
-          {
-            index: 0,
-            filename: '',
-            code: 'duplicate_image',
-            message: 'this image is already enrolled in the watchlist',
-          },
-        ]);
-      throw error;
-    } finally {
-      for (const item of accepted) {
-        item.embedding.fill(0);
-        item.stored.fill(0);
-      }
-    }
+    return checked;
   }
 
   async get(id: string): Promise<Subject> {

@@ -16,8 +16,11 @@ import type { Subject, SubjectChanges, SubjectRepository } from './subject.repos
 /** What a watchlist manager may record about where an entry comes from, and what it says. */
 export type ProvenanceChanges = SubjectChanges;
 
-/** The entry's own fields: the audit records each one's value before and after. */
-const DESCRIBED = ['label', 'category', 'priority'] as const;
+/**
+ * The entry's own fields and its review date: the audit records each one's value before and after,
+ * which the subject's history shows.
+ */
+export const DESCRIBED_FIELDS = ['label', 'category', 'priority', 'notes', 'reviewBy'] as const;
 
 /**
  * An entry's provenance and its approval by a second person. An entry is searched in a snapshot
@@ -57,8 +60,8 @@ export class SubjectApprovalService {
     if (changes.label === '') throw new ValidationError('a label may not be empty', 'invalid_label');
     return this.#change(actor, id, 'subject.provenance', async (tx, subject) => {
       await this.#subjects.updateProvenance(id, changes, tx);
-      // From and to for the entry's label, category and priority: what oversight reads in the trail.
-      const described = DESCRIBED.filter(
+      // From and to for the entry's own fields: what oversight and the subject's history read.
+      const described = DESCRIBED_FIELDS.filter(
         (key) => changes[key] !== undefined && changes[key] !== subject[key],
       );
       return {

@@ -247,6 +247,11 @@ export class SubjectRepository {
     );
   }
 
+  /** Withdraws an entry's approval: it is left out of snapshots until approved again. */
+  async withdrawApproval(id: string, tx = this.db): Promise<void> {
+    await tx.query('UPDATE subjects SET approved_by = NULL, approved_at = NULL WHERE id = $1', [id]);
+  }
+
   async approve(id: string, approverId: string, tx = this.db): Promise<void> {
     await tx.query('UPDATE subjects SET approved_by = $2, approved_at = now() WHERE id = $1', [
       id,
@@ -256,6 +261,12 @@ export class SubjectRepository {
 
   async delete(id: string, tx = this.db): Promise<boolean> {
     const { rowCount } = await tx.query('DELETE FROM subjects WHERE id = $1', [id]);
+    return rowCount > 0;
+  }
+
+  /** Deletes one reference image; its embeddings go with it. */
+  async deleteImage(id: string, tx = this.db): Promise<boolean> {
+    const { rowCount } = await tx.query('DELETE FROM reference_images WHERE id = $1', [id]);
     return rowCount > 0;
   }
 
