@@ -60,7 +60,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       expect(cspViolations).toEqual([]);
     });
 
-    it('reports every rejected photo in words, drops it from the list, enrols the rest, and colours the subject card by priority (issue #23.2, #23.3)', async () => {
+    it('reports every photo that would be rejected in words before enrolling, enrols the rest once they are removed, and colours the subject card by priority (issue #23.2, #23.3)', async () => {
       const manager = await page('manager');
       await login(manager, 'manager', USER_PASSWORD);
       await manager.fill('#new-watchlist-name', 'Issue 23 list');
@@ -79,24 +79,28 @@ describe.runIf(fs.existsSync(CHROMIUM))(
         // Not an image at all, whatever its name says.
         { name: 'notes.jpg', type: 'image/jpeg', base64: Buffer.from('not a photo').toString('base64') },
       ]);
-      await expect.poll(() => manager.locator('#image-verdicts li').count()).toBe(3);
-      await manager.click('#enrol-form button[type=submit]');
-
-      const failures = manager.locator('#enrol-failures li');
-      await expect.poll(() => failures.count(), { timeout: 60_000 }).toBe(2);
+      // Each photo is checked before anything is enrolled: the rejected ones are marked in words.
+      const verdicts = manager.locator('#image-verdicts li');
+      await expect
+        .poll(() => manager.locator('#image-verdicts li.verdict-pending').count(), { timeout: 60_000 })
+        .toBe(0);
+      expect(await verdicts.count()).toBe(3);
+      const failures = manager.locator('#image-verdicts li.verdict-bad');
+      expect(await failures.count()).toBe(2);
       const reported = (await failures.allTextContents()).join('\n');
       expect(reported).toContain('group.jpg');
       expect(reported).toContain('notes.jpg');
-      expect(reported).toMatch(/more than one face/i);
+      expect(reported).toMatch(/faces: crop to one person/i);
       expect(reported).toMatch(/not a photo Vigil can read/i);
       // Words, not the API's codes.
       expect(reported).not.toMatch(/multiple_faces|unsupported_image/);
-      // Only the accepted photo is left to send again.
-      expect(await manager.locator('#image-verdicts li').allTextContents()).toEqual([
-        expect.stringContaining('enrol.jpg'),
-      ]);
+      expect(await manager.isDisabled('#enrol-button')).toBe(true);
       await shots(manager, '1-watchlists-rejected-photos');
 
+      // Removed, they leave only the accepted photo to send.
+      await manager.click('button[aria-label="Remove group.jpg"]');
+      await manager.click('button[aria-label="Remove notes.jpg"]');
+      expect(await verdicts.allTextContents()).toEqual([expect.stringContaining('enrol.jpg')]);
       await manager.click('#enrol-form button[type=submit]');
       await expect
         .poll(() => manager.textContent('#watchlist-feedback'), { timeout: 60_000 })

@@ -1,8 +1,10 @@
 import type { Subject } from '@vigil/contract';
 import { api, protectedImage } from '../api.client.js';
 import { h } from '../dom.js';
+import { photoChecks } from './enrol-preview.js';
 import { sentence } from './roles.js';
 import { errorText } from './shared.js';
+import { subjectHistorySection } from './subject-history.js';
 
 /** One photo's quality as a watchlist manager reads it (the numbers of core's FaceQuality). */
 export function qualityWords(quality: Record<string, unknown>): string[] {
@@ -84,9 +86,108 @@ function editForm(
   return form;
 }
 
+/** Each enrolled photo with its quality in words, and Remove while the subject has another. */
+function photoList(subject: Subject, removed: () => void): HTMLElement {
+  const status = h('p', { class: 'action-status', role: 'status' });
+  const list = h(
+    'ul',
+    { class: 'subject-photos' },
+    subject.images.map((image, index) => {
+      const img = h('img', { alt: `Photo ${index + 1} of ${subject.label}` });
+      protectedImage(`/api/v1/reference-images/${image.id}`).then(
+        (url) => {
+          img.src = url;
+        },
+        () => img.replaceWith(h('div', { class: 'missing' }, 'photo unavailable')),
+      );
+      return h(
+        'li',
+        { 'data-image-id': image.id },
+        img,
+        h(
+          'ul',
+          { class: 'quality' },
+          qualityWords(image.quality).map((line) => h('li', {}, line)),
+        ),
+        subject.images.length > 1
+          ? h(
+              'button',
+              {
+                type: 'button',
+                class: 'small danger remove-photo',
+                onclick: () => {
+                  if (!confirm(`Remove photo ${index + 1} of ${subject.label}?`)) return;
+                  api(`/reference-images/${image.id}`, { method: 'DELETE' }).then(removed, (error) => {
+                    status.textContent = sentence(errorText(error));
+                  });
+                },
+              },
+              'Remove photo',
+            )
+          : null,
+      );
+    }),
+    subject.images.length === 0 ? h('li', { class: 'muted' }, 'No photo enrolled.') : null,
+  );
+  return h('div', {}, list, status);
+}
+
+/**
+ * More photos of an enrolled subject: each checked as enrolment would check it before anything is
+ * stored (the face Vigil would use and the verdict in words); Add once every photo left passes.
+ */
+function addPhotosForm(subject: Subject, added: () => void): HTMLFormElement {
+  const input = h('input', { id: 'add-photos-input', type: 'file', accept: 'image/*', multiple: true });
+  const button = h('button', { type: 'submit', class: 'primary', id: 'add-photos-button' }, 'Add photos');
+  const hint = h('p', { class: 'muted hint', id: 'add-photos-hint', role: 'status' });
+  const status = h('p', { class: 'action-status', role: 'status', id: 'add-photos-status' });
+  const offer = () => {
+    const blocked = photos.blocked();
+    button.disabled = blocked !== null;
+    hint.textContent = blocked === 'Add at least one photo.' ? '' : (blocked ?? '');
+  };
+  const photos = photoChecks(subject.watchlistId, offer, 'add-photo-checks');
+  offer();
+  input.addEventListener('change', () => {
+    photos.add(input.files ?? []);
+    input.value = '';
+  });
+  const form = h(
+    'form',
+    { id: 'add-photos' },
+    h('h4', {}, 'Add photos'),
+    h('label', { for: 'add-photos-input' }, 'Photos of this person'),
+    input,
+    photos.list,
+    hint,
+    button,
+    status,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (photos.blocked()) return;
+    const data = new FormData();
+    const files = photos.files();
+    for (const file of files) data.append('image', file, file.name);
+    status.textContent = 'Adding…';
+    api(`/subjects/${subject.id}/images`, { method: 'POST', form: data }).then(
+      () => {
+        status.textContent = `Added ${files.length === 1 ? 'one photo' : `${files.length} photos`}. A second person approves the entry again.`;
+        photos.remove();
+        added();
+      },
+      (error) => {
+        status.textContent = sentence(errorText(error));
+      },
+    );
+  });
+  return form;
+}
+
 /**
  * A subject's page in a dialog: what is recorded about them, each enrolled photo with its quality,
- * and a form to change the entry's label, category, priority and notes.
+ * more photos (checked before they are added), their history, and a form to change the entry's
+ * label, category, priority and notes.
  */
 export function showSubjectPhotos(
   subject: Subject,
@@ -94,6 +195,24 @@ export function showSubjectPhotos(
   saved: () => void,
 ): void {
   const close = h('button', { type: 'button', class: 'close-dialog' }, 'Close');
+  let photos: HTMLElement;
+  let history = subjectHistorySection(subject.id);
+  // A change shows in the history (and added photos in the list) at once.
+  const changed = () => {
+    saved();
+    const fresh = subjectHistorySection(subject.id);
+    history.replaceWith(fresh);
+    history = fresh;
+    api<Subject>(`/subjects/${subject.id}`).then(
+      (current) => {
+        const list = photoList(current, changed);
+        photos.replaceWith(list);
+        photos = list;
+      },
+      () => {},
+    );
+  };
+  photos = photoList(subject, changed);
   const dialog = h(
     'dialog',
     { class: 'crop-dialog subject-dialog', 'aria-label': subject.label },
@@ -104,31 +223,10 @@ export function showSubjectPhotos(
       `${subject.category} · ${subject.priority} priority`,
       subject.notes ? ` · ${subject.notes}` : '',
     ),
-    h(
-      'ul',
-      { class: 'subject-photos' },
-      subject.images.map((image, index) => {
-        const img = h('img', { alt: `Photo ${index + 1} of ${subject.label}` });
-        protectedImage(`/api/v1/reference-images/${image.id}`).then(
-          (url) => {
-            img.src = url;
-          },
-          () => img.replaceWith(h('div', { class: 'missing' }, 'photo unavailable')),
-        );
-        return h(
-          'li',
-          { 'data-image-id': image.id },
-          img,
-          h(
-            'ul',
-            { class: 'quality' },
-            qualityWords(image.quality).map((line) => h('li', {}, line)),
-          ),
-        );
-      }),
-    ),
-    subject.images.length === 0 ? h('p', { class: 'muted' }, 'No photo enrolled.') : null,
-    editForm(subject, choices, saved),
+    photos,
+    addPhotosForm(subject, changed),
+    history,
+    editForm(subject, choices, changed),
     close,
   );
   close.addEventListener('click', () => dialog.close());

@@ -4,6 +4,7 @@ import { ApiError, api, protectedImage } from '../api.client.js';
 import { clear, h } from '../dom.js';
 import type { View } from '../main.js';
 import { extractStills } from '../video-stills.js';
+import { photoChecks } from './enrol-preview.js';
 import { imageFailureText } from './image-failures.js';
 import { provenanceFields, provenanceView } from './provenance.js';
 import { errorText, message } from './shared.js';
@@ -279,7 +280,16 @@ export const watchlistsView: View = (root, session) => {
   }
 
   function enrolForm(watchlist: Watchlist, done: () => void): HTMLElement {
-    const files: File[] = [];
+    const enrolButton = h('button', { type: 'submit', class: 'primary', id: 'enrol-button' }, 'Enrol');
+    const hint = h('p', { class: 'muted hint', id: 'enrol-hint', role: 'status' });
+    // Enrol is offered once every photo chosen has been checked and passes.
+    const offerEnrol = () => {
+      const blocked = photos.blocked();
+      enrolButton.disabled = blocked !== null;
+      hint.textContent = blocked ?? '';
+    };
+    const photos = photoChecks(watchlist.id, offerEnrol);
+    offerEnrol();
     const label = h('input', { id: 'subject-label', required: true, maxlength: 200 });
     const category = h(
       'select',
@@ -294,7 +304,6 @@ export const watchlistsView: View = (root, session) => {
     const notes = h('textarea', { id: 'subject-notes', rows: 2, maxlength: 2000 });
     const provenance = provenanceFields(category);
     const fileInput = h('input', { id: 'subject-images', type: 'file', accept: 'image/*', multiple: true });
-    const fileList = h('ol', { class: 'verdicts', id: 'image-verdicts', 'aria-live': 'polite' });
     const rejected = h('ul', { class: 'verdicts', id: 'enrol-failures', 'aria-live': 'polite' });
     const drop = h(
       'div',
@@ -313,38 +322,12 @@ export const watchlistsView: View = (root, session) => {
     const videoStatus = h('p', { class: 'muted', id: 'video-status', role: 'status' });
     const stills = h('ul', { class: 'stills', id: 'video-stills' });
 
-    const renderFiles = (ok = false) => {
-      clear(fileList);
-      files.forEach((file, index) => {
-        fileList.append(
-          h(
-            'li',
-            { class: ok ? 'verdict-ok' : '' },
-            `${file.name} (${Math.round(file.size / 1024)} KB)`,
-            ok ? ' — accepted' : '',
-            ok
-              ? null
-              : h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'small',
-                    onclick: () => {
-                      files.splice(index, 1);
-                      renderFiles();
-                    },
-                  },
-                  'Remove',
-                ),
-          ),
-        );
-      });
-    };
-    const addFiles = (added: Iterable<File>) => {
-      for (const file of added) if (file.type.startsWith('image/')) files.push(file);
-      renderFiles();
-    };
-    fileInput.addEventListener('change', () => addFiles(fileInput.files ?? []));
+    const addFiles = (added: Iterable<File>) => photos.add(added);
+    fileInput.addEventListener('change', () => {
+      addFiles(fileInput.files ?? []);
+      // The same file chosen again after removing it is a change.
+      fileInput.value = '';
+    });
     drop.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' || event.key === ' ') fileInput.click();
     });
@@ -414,7 +397,7 @@ export const watchlistsView: View = (root, session) => {
       h('label', { for: 'subject-notes' }, 'Description / notes'),
       notes,
       drop,
-      fileList,
+      photos.list,
       rejected,
       h(
         'details',
@@ -425,7 +408,8 @@ export const watchlistsView: View = (root, session) => {
         videoStatus,
         stills,
       ),
-      h('button', { type: 'submit', class: 'primary' }, 'Enrol'),
+      hint,
+      enrolButton,
     );
     /**
      * The server enrols all the photos or none: every rejected one is reported in words and taken off
@@ -444,9 +428,8 @@ export const watchlistsView: View = (root, session) => {
           ),
         );
       }
-      const left = files.filter((file) => !gone.has(file));
-      files.splice(0, files.length, ...left);
-      renderFiles();
+      photos.remove(gone);
+      const left = photos.files();
       const count = failures.length === 1 ? 'One photo was' : `${failures.length} photos were`;
       feedback.textContent = `Not enrolled: ${count} rejected and taken off the list (reasons below). ${
         left.length > 0
@@ -456,10 +439,12 @@ export const watchlistsView: View = (root, session) => {
     };
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      if (files.length === 0) {
-        feedback.textContent = 'Add at least one photo.';
+      const blocked = photos.blocked();
+      if (blocked) {
+        feedback.textContent = blocked;
         return;
       }
+      const files = photos.files();
       const data = new FormData();
       data.append('label', label.value);
       data.append('category', category.value);
@@ -473,8 +458,7 @@ export const watchlistsView: View = (root, session) => {
       api<{ id: string }>(`/watchlists/${watchlist.id}/subjects`, { method: 'POST', form: data }).then(
         () => {
           feedback.textContent = `Enrolled ${label.value}.`;
-          renderFiles(true);
-          files.length = 0;
+          photos.remove();
           form.reset();
           done();
         },
