@@ -16,9 +16,6 @@ function tsFiles(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
-/** Route files whose request types are still written by hand (issue #25 item 2, not yet converted). */
-const NOT_YET_CONVERTED = ['services/api/src/routes/stats.routes.ts'];
-
 describe('one API contract', () => {
   it('keeps the console out of the API source tree: its types come from @vigil/contract', () => {
     const reaching = tsFiles('services/console/src').filter((file) =>
@@ -29,26 +26,24 @@ describe('one API contract', () => {
     expect(reaching).toEqual([]);
   });
 
-  it('has no route declare its Body, Querystring or Params by hand: the type provider derives them', () => {
-    const handWritten = tsFiles('services/api/src/routes')
-      .filter((file) => !NOT_YET_CONVERTED.includes(file))
-      .flatMap((file) =>
-        [
-          ...fs
-            .readFileSync(path.join(ROOT, file), 'utf8')
-            .matchAll(/\.(?:get|post|put|patch|delete|route)<\s*\{[^}]*\b(?:Body|Querystring|Params)\b/g),
-        ].map((match) => `${file}: ${match[0].replace(/\s+/g, ' ')}`),
-      );
+  it('has no route or handler declare its Body, Querystring or Params by hand: the type provider derives them', () => {
+    const handWritten = tsFiles('services/api/src/routes').flatMap((file) =>
+      [
+        ...fs
+          .readFileSync(path.join(ROOT, file), 'utf8')
+          .matchAll(
+            /(?:\.(?:get|post|put|patch|delete|route)|FastifyRequest)<\s*\{[^}]*\b(?:Body|Querystring|Params)\b/g,
+          ),
+      ].map((match) => `${file}: ${match[0].replace(/\s+/g, ' ')}`),
+    );
     expect(handWritten).toEqual([]);
   });
 
   it('has every route file that validates a request use the TypeBox type provider', () => {
-    const untyped = tsFiles('services/api/src/routes')
-      .filter((file) => !NOT_YET_CONVERTED.includes(file))
-      .filter((file) => {
-        const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
-        return /\b(?:body|querystring|params):/.test(source) && !source.includes('TypeBoxTypeProvider');
-      });
+    const untyped = tsFiles('services/api/src/routes').filter((file) => {
+      const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      return /\b(?:body|querystring|params):/.test(source) && !source.includes('TypeBoxTypeProvider');
+    });
     expect(untyped).toEqual([]);
   });
 });

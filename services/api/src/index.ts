@@ -37,7 +37,6 @@ export { ThresholdService } from './oversight/threshold.service.js';
 export { type UseLog, UseLogService, useLogCsv } from './oversight/use-log.service.js';
 export { type AuthHook, bearerToken } from './plugins/auth.plugin.js';
 export { createRepositories, type Repositories } from './repositories.js';
-export { AUTH_ERRORS, errorResponses, errorSchema, uuidParams } from './routes/schemas.js';
 export {
   type ReembedFailure,
   type ReembedResult,

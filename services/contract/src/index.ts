@@ -15,6 +15,7 @@ export * from './oversight.js';
 export * from './published-records.js';
 export * from './realtime.js';
 export * from './schema.js';
+export * from './stats.js';
 export * from './system.js';
 export * from './users.js';
 export * from './values.js';

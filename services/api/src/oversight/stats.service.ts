@@ -1,5 +1,16 @@
+import {
+  type AlertFigures,
+  type DeploymentStats,
+  type DeploymentSummary,
+  type HourFigures,
+  NOT_ANALYSED_REASONS,
+  type NotAnalysedReason,
+  type OversightStats,
+  STATS_OUTCOMES,
+  type StatsOutcome,
+  SUBJECT_CATEGORIES,
+} from '@vigil/contract';
 import { type AuditRepository, NotFoundError, ValidationError } from '@vigil/core';
-import { NOT_ANALYSED_REASONS, type NotAnalysedReason } from '@vigil/ingest';
 import type { AuthUser } from '../auth/roles.js';
 import type { Repositories } from '../repositories.js';
 import { isUuid } from '../uuid.js';
@@ -13,16 +24,11 @@ import type {
   TimeWindow,
 } from './stats.repository.js';
 
+export type { AlertFigures, DeploymentStats, DeploymentSummary, HourFigures, OversightStats };
+
 /** Adjudication outcomes, plus `unresolved` for an alert nobody adjudicated. */
-export const OUTCOMES = [
-  'confirmed',
-  'false_alert',
-  'not_stopped',
-  'engaged',
-  'arrested',
-  'unresolved',
-] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export const OUTCOMES = STATS_OUTCOMES;
+export type Outcome = StatsOutcome;
 
 /**
  * Outcomes that say the person was the subject. `not_stopped` and `unresolved` say nothing either
@@ -30,84 +36,10 @@ export type Outcome = (typeof OUTCOMES)[number];
  */
 export const TRUE_OUTCOMES: readonly Outcome[] = ['confirmed', 'engaged', 'arrested'];
 
-export const CATEGORIES = ['wanted', 'suspect', 'missing', 'vulnerable', 'other'] as const;
-
-export interface FalseAlertRate {
-  /** False alerts divided by faces processed; null before any face was processed. */
-  perFacesProcessed: number | null;
-  /** False alerts divided by alerts; null without alerts. */
-  perAlerts: number | null;
-}
+export const CATEGORIES = SUBJECT_CATEGORIES;
 
 /** Frames read and never analysed, in all and by reason. */
-export interface NotAnalysedFigures {
-  total: number;
-  byReason: Record<NotAnalysedReason, number>;
-}
-
-/** The counts every statistic has. */
-export interface AlertFigures {
-  /** Frames ingest read from the cameras. */
-  framesRead: number;
-  /** Frames read that no detector analysed, and why. */
-  framesNotAnalysed: NotAnalysedFigures;
-  /**
-   * Frames analysed out of frames read (at most 1): how much of what the cameras saw was watched;
-   * null when no frame read was counted (hours before migration 064 count none).
-   */
-  watchedShare: number | null;
-  framesProcessed: number;
-  facesProcessed: number;
-  alerts: number;
-  outcomes: Record<Outcome, number>;
-  trueAlerts: number;
-  falseAlerts: number;
-  falseAlertRate: FalseAlertRate;
-}
-
-export interface HourFigures {
-  /** Start of the hour, UTC. */
-  hour: string;
-  framesProcessed: number;
-  facesProcessed: number;
-  alerts: number;
-  trueAlerts: number;
-  falseAlerts: number;
-}
-
-export interface DeploymentSummary extends AlertFigures {
-  deploymentId: string;
-  name: string;
-  location: string;
-  status: DeploymentFacts['status'];
-  model: string;
-  threshold: number;
-  startedAt: string | null;
-  stoppedAt: string | null;
-  /** Seconds from start to stop (or to now while running); null if it never started. */
-  durationSeconds: number | null;
-  cameras: number;
-  watchlist: {
-    size: number;
-    byCategory: Record<(typeof CATEGORIES)[number], number>;
-    /** `snapshot`: the list frozen at start; `current`: not started yet, the list as it is now. */
-    source: 'snapshot' | 'current';
-  };
-}
-
-export interface DeploymentStats extends DeploymentSummary {
-  from: string | null;
-  to: string | null;
-  series: HourFigures[];
-}
-
-export interface OversightStats {
-  from: string | null;
-  to: string | null;
-  totals: AlertFigures & { deployments: number; cameras: number; durationSeconds: number };
-  deployments: DeploymentSummary[];
-  series: HourFigures[];
-}
+type NotAnalysedFigures = AlertFigures['framesNotAnalysed'];
 
 function emptyOutcomes(): Record<Outcome, number> {
   return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;

@@ -1,3 +1,4 @@
+import type { AlertFigures, DeploymentStats, NotAnalysedReason, OversightStats } from '@vigil/contract';
 import { api } from '../api.client.js';
 import { clear, h, svg } from '../dom.js';
 import { downloadFromApi } from '../download.js';
@@ -43,28 +44,23 @@ function barChart(title: string, data: [string, number][]): Element {
 }
 
 /** Why frames read were not analysed, in an oversight reader's words (reasons of GET .../stats). */
-const NOT_ANALYSED_WORDS: Record<string, string> = {
+const NOT_ANALYSED_WORDS: Record<NotAnalysedReason, string> = {
   publish_failed: 'while the message bus was down',
   detector_unavailable: 'with no face detector running',
   detector_busy: 'dropped by a detector that was behind',
   queue_full: 'dropped because the camera reader fell behind',
 };
 
-interface WatchedFigures {
-  framesRead?: number;
-  framesProcessed?: number;
-  watchedShare?: number | null;
-  framesNotAnalysed?: { total: number; byReason: Record<string, number> };
-}
+type WatchedFigures = Pick<AlertFigures, 'framesRead' | 'watchedShare' | 'framesNotAnalysed'>;
 
 /** How much of what the cameras saw was analysed, and why the rest was not, in one sentence. */
 export function watchedSentence(figures: WatchedFigures): string {
-  const read = figures.framesRead ?? 0;
-  if (read === 0 || figures.watchedShare === null || figures.watchedShare === undefined)
+  const read = figures.framesRead;
+  if (read === 0 || figures.watchedShare === null)
     return 'Frames read by the cameras were not counted in this period.';
   const count = (n: number) => n.toLocaleString('en-GB');
   const share = `${Math.floor(figures.watchedShare * 1000) / 10}%`;
-  const missed = Object.entries(figures.framesNotAnalysed?.byReason ?? {})
+  const missed = (Object.entries(figures.framesNotAnalysed.byReason) as [NotAnalysedReason, number][])
     .filter(([, frames]) => frames > 0)
     .sort(([, a], [, b]) => b - a)
     .map(([reason, frames]) => `${count(frames)} ${NOT_ANALYSED_WORDS[reason] ?? reason}`);
@@ -72,24 +68,22 @@ export function watchedSentence(figures: WatchedFigures): string {
   return missed.length > 0 ? `${watched} Not analysed: ${missed.join('; ')}.` : watched;
 }
 
-function statsBlock(title: string, stats: Record<string, unknown>): HTMLElement {
+function statsBlock(title: string, stats: DeploymentStats | OversightStats): HTMLElement {
   const block = h('div', { class: 'card stats' }, h('h3', {}, title));
-  // Per deployment the outcomes are top-level; across deployments they sit under `totals`.
-  const totals = stats.totals as Record<string, unknown> | undefined;
-  block.append(h('p', { class: 'watched' }, watchedSentence((totals ?? stats) as WatchedFigures)));
-  const outcomes = (stats.outcomes ?? totals?.outcomes) as Record<string, number> | undefined;
-  if (outcomes && typeof outcomes === 'object')
-    block.append(
-      barChart(
-        'Alerts by outcome',
-        Object.entries(outcomes).map(([k, v]) => [
-          k in OUTCOME_LABELS ? OUTCOME_LABELS[k as Outcome] : k === 'unresolved' ? 'No outcome yet' : k,
-          Number(v),
-        ]),
-      ),
-    );
-  const hours = (stats.series ?? stats.hours) as { hour: string; alerts: number }[] | undefined;
-  if (Array.isArray(hours) && hours.length > 0)
+  // Per deployment the figures are top-level; across deployments they sit under `totals`.
+  const figures: AlertFigures = 'totals' in stats ? stats.totals : stats;
+  block.append(h('p', { class: 'watched' }, watchedSentence(figures)));
+  block.append(
+    barChart(
+      'Alerts by outcome',
+      Object.entries(figures.outcomes).map(([k, v]) => [
+        k in OUTCOME_LABELS ? OUTCOME_LABELS[k as Outcome] : k === 'unresolved' ? 'No outcome yet' : k,
+        v,
+      ]),
+    ),
+  );
+  const hours = stats.series;
+  if (hours.length > 0)
     block.append(
       barChart(
         'Alerts per hour',
@@ -97,7 +91,7 @@ function statsBlock(title: string, stats: Record<string, unknown>): HTMLElement 
           .slice(-12)
           .map((row) => [
             new Date(row.hour).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
-            Number(row.alerts),
+            row.alerts,
           ]),
       ),
     );
@@ -148,7 +142,7 @@ export const oversightView: View = (root) => {
 
   const showDeployment = (id: string) => {
     selected = id;
-    return api<Record<string, unknown>>(`/deployments/${id}/stats${period()}`).then(
+    return api<DeploymentStats>(`/deployments/${id}/stats${period()}`).then(
       (stats) => {
         clear(deploymentStats);
         deploymentStats.append(statsBlock('This deployment', stats));
@@ -160,7 +154,7 @@ export const oversightView: View = (root) => {
     );
   };
   const showOverall = () =>
-    api<Record<string, unknown>>(`/oversight/stats${period()}`).then(
+    api<OversightStats>(`/oversight/stats${period()}`).then(
       (stats) => {
         clear(overall);
         overall.append(statsBlock('All deployments', stats));
