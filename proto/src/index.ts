@@ -4,6 +4,12 @@ import { type Embedding, EmbeddingSchema } from './gen/vigil/v1/embedding_pb.js'
 import { type Face, FaceSchema } from './gen/vigil/v1/face_pb.js';
 import { type Frame, FrameSchema } from './gen/vigil/v1/frame_pb.js';
 import {
+  type SceneImage,
+  SceneImageSchema,
+  type SceneRequest,
+  SceneRequestSchema,
+} from './gen/vigil/v1/scene_pb.js';
+import {
   type CameraStatus,
   CameraStatusSchema,
   type DeploymentChanged,
@@ -16,6 +22,7 @@ export * from './gen/vigil/v1/alert_pb.js';
 export * from './gen/vigil/v1/embedding_pb.js';
 export * from './gen/vigil/v1/face_pb.js';
 export * from './gen/vigil/v1/frame_pb.js';
+export * from './gen/vigil/v1/scene_pb.js';
 export * from './gen/vigil/v1/status_pb.js';
 export { create, fromBinary, toBinary };
 
@@ -55,3 +62,13 @@ export const encodeDeploymentChanged = (init: MessageInitShape<typeof Deployment
   toBinary(DeploymentChangedSchema, create(DeploymentChangedSchema, init));
 export const decodeDeploymentChanged = (bytes: Uint8Array): DeploymentChanged =>
   fromBinary(DeploymentChangedSchema, bytes);
+
+/** Encodes the matcher's request for an alert's scene on vigil.v1.<deployment>.scenes.<camera>. */
+export const encodeSceneRequest = (init: MessageInitShape<typeof SceneRequestSchema>): Uint8Array =>
+  toBinary(SceneRequestSchema, create(SceneRequestSchema, init));
+export const decodeSceneRequest = (bytes: Uint8Array): SceneRequest => fromBinary(SceneRequestSchema, bytes);
+
+/** Encodes a composed scene (the detector's answer to a SceneRequest, and a live view frame). */
+export const encodeSceneImage = (init: MessageInitShape<typeof SceneImageSchema>): Uint8Array =>
+  toBinary(SceneImageSchema, create(SceneImageSchema, init));
+export const decodeSceneImage = (bytes: Uint8Array): SceneImage => fromBinary(SceneImageSchema, bytes);

@@ -28,6 +28,7 @@ export * from './bus/subjects.js';
 export { type Config, isAddressOrNetwork, loadConfig } from './config.js';
 export {
   alertCropContext,
+  alertSceneContext,
   DataCipher,
   DecryptionError,
   KEY_FILE_NAME,

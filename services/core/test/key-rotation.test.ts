@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuditRepository,
   alertCropContext,
+  alertSceneContext,
   DataCipher,
   fromVectorText,
   referenceImageContext,
@@ -18,6 +19,7 @@ describe(`data key rotation (${backendName})`, () => {
   const oldCipher = new DataCipher(oldKey);
   const images = ['image-1', 'image-2', 'image-3'].map((s) => Buffer.from(s));
   const crop = Buffer.from('probe-crop');
+  const scene = Buffer.from('alert-scene');
 
   beforeAll(async () => {
     t = await createTestDatabase();
@@ -38,9 +40,9 @@ describe(`data key rotation (${backendName})`, () => {
       `INSERT INTO deployments (name, threshold, model) VALUES ('d', 0.5, 'm') RETURNING id`,
     );
     await t.db.query(
-      `INSERT INTO alerts (deployment_id, camera_id, subject_id, track_id, label, category, priority, score, threshold, captured_at, encrypted_probe, dedupe_key)
-       VALUES ($1, gen_random_uuid(), $2, 't', 'x', 'wanted', 'red', 0.9, 0.5, now(), $3, 'k')`,
-      [d.rows[0]?.id, s.rows[0]?.id, oldCipher.seal(crop)],
+      `INSERT INTO alerts (deployment_id, camera_id, subject_id, track_id, label, category, priority, score, threshold, captured_at, encrypted_probe, encrypted_scene, dedupe_key)
+       VALUES ($1, gen_random_uuid(), $2, 't', 'x', 'wanted', 'red', 0.9, 0.5, now(), $3, $4, 'k')`,
+      [d.rows[0]?.id, s.rows[0]?.id, oldCipher.seal(crop), oldCipher.seal(scene, alertSceneContext('k'))],
     );
   });
   afterAll(async () => {
@@ -52,7 +54,12 @@ describe(`data key rotation (${backendName})`, () => {
   it('re-encrypts every image and crop with the new key, bound to its row, on the audit trail', async () => {
     const newKey = randomBytes(32);
     const result = await rotateDataKey({ db: t.db, current: oldCipher, currentKeys: [oldKey], newKey });
-    expect(result).toMatchObject({ referenceImages: 3, alertCrops: 1, oldKeyId: oldCipher.keyId });
+    expect(result).toMatchObject({
+      referenceImages: 3,
+      alertCrops: 1,
+      alertScenes: 1,
+      oldKeyId: oldCipher.keyId,
+    });
     const onlyNew = new DataCipher(newKey);
     const stored = await t.db.query<{ encrypted_data: Uint8Array }>(
       'SELECT encrypted_data FROM reference_images ORDER BY content_hash',
@@ -68,9 +75,15 @@ describe(`data key rotation (${backendName})`, () => {
       onlyNew.open(stored.rows[0]?.encrypted_data as Uint8Array, referenceImageContext(subjectId, 'h1')),
     ).toThrow();
     expect(() => oldCipher.open(stored.rows[0]?.encrypted_data as Uint8Array)).toThrow();
-    const alert = await t.db.query<{ encrypted_probe: Uint8Array }>('SELECT encrypted_probe FROM alerts');
+    const alert = await t.db.query<{ encrypted_probe: Uint8Array; encrypted_scene: Uint8Array }>(
+      'SELECT encrypted_probe, encrypted_scene FROM alerts',
+    );
     expect(
       onlyNew.open(alert.rows[0]?.encrypted_probe as Uint8Array, alertCropContext('k')).equals(crop),
+    ).toBe(true);
+    // The scene too (regression: a rotation left scenes under the old key, unreadable once it went).
+    expect(
+      onlyNew.open(alert.rows[0]?.encrypted_scene as Uint8Array, alertSceneContext('k')).equals(scene),
     ).toBe(true);
     const audit = new AuditRepository(t.db);
     const entries = await audit.list({ action: 'keys.rotate' });

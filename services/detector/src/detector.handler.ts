@@ -11,6 +11,8 @@ import {
 import { type FrameAnalyser, type FrameAnalysis, passesGate } from '@vigil/face-runtime';
 import { decodeFrame, encodeFace, encodeStageCounters, type Frame } from '@vigil/proto';
 import { FaceTracker } from './face-tracker.js';
+import { SceneFrames } from './scene-frames.js';
+import { startSceneResponder } from './scene-responder.js';
 
 export interface DetectorWorkerOptions {
   bus: Bus;
@@ -33,6 +35,8 @@ export interface DetectorWorkerOptions {
   subject?: string;
   /** How often each camera's analysed and dropped frames go out on its `counters` subject. */
   countersIntervalMs?: number;
+  /** Frames held for alerts' scenes (default a new SceneFrames). */
+  sceneFrames?: SceneFrames;
 }
 
 /**
@@ -65,6 +69,7 @@ export interface Worker {
 export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
   const { bus, analyser, logger, gate, metrics } = options;
   const tracker = options.tracker ?? new FaceTracker();
+  const sceneFrames = options.sceneFrames ?? new SceneFrames();
   const maxAge = options.maxFrameAgeMs ?? DEFAULT_MAX_FRAME_AGE_MS;
   const [cropWidth, cropHeight] = analyser.cropSize;
 
@@ -163,6 +168,13 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     const counted = count(frame);
     counted.processed++;
     const faceSubject = subject('faces', deploymentId, cameraId);
+    // Only a frame with a face on its way to the matcher can become an alert, and so a scene.
+    if (decisions.some((decision) => decision?.embed))
+      sceneFrames.hold(
+        `${deploymentId}/${cameraId}`,
+        frame,
+        analysis.faces.map(({ face }, i) => ({ box: face.box, trackId: decisions[i]?.trackId ?? '' })),
+      );
     analysis.faces.forEach(({ face, crop }, i) => {
       const decision = decisions[i];
       if (decision?.embed) {
@@ -237,11 +249,14 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     { queue: 'detector', maxPending: options.maxPending ?? DEFAULT_DETECTOR_MAX_PENDING },
   );
   logger.info({ subject: subscription.subject }, 'detector worker listening');
+  const scenes = startSceneResponder({ bus, frames: sceneFrames, logger });
   return {
     subscription,
     async stop() {
       await subscription.drain();
       if (running || latest.size > 0) await new Promise<void>((resolve) => idle.push(resolve));
+      await scenes.drain();
+      sceneFrames.clear();
       clearInterval(reporter);
       report();
     },

@@ -15,3 +15,5 @@ export {
   type TrackDecision,
   type TrackerOptions,
 } from './face-tracker.js';
+export { SCENE_FRAMES_PER_CAMERA, SCENE_HOLD_MS, SceneFrames } from './scene-frames.js';
+export { type SceneResponderOptions, startSceneResponder } from './scene-responder.js';

@@ -51,6 +51,16 @@ export {
   LIVE_GATE,
   passesGate,
 } from './quality/face-quality.js';
+export {
+  BLUR_MARGIN,
+  type ComposedScene,
+  composeScene,
+  LIVE_VIEW_MAX_WIDTH,
+  regionSharpness,
+  SCENE_MAX_WIDTH,
+  type SceneBox,
+  type SceneOptions,
+} from './scene/scene-composer.js';
 export { engineAnalyser, engineEmbedder } from './threads/engine-adapters.js';
 export {
   type CropEmbedder,

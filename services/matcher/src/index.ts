@@ -1,3 +1,4 @@
+export { AlertScenes, SCENE_REQUEST_TIMEOUT_MS, type SceneSource } from './alert-scene.js';
 export {
   COUNTER_FLUSH_MS,
   type CounterDelta,

@@ -167,6 +167,26 @@ export class MatchedAlertRepository {
     });
   }
 
+  /**
+   * Stores an alert's scene, sealed by `seal` bound to the row's dedupe key, unless the alert has
+   * one already or is gone (deleted while the scene was composed). True when stored.
+   */
+  async storeScene(id: string, seal: (dedupeKey: string) => Uint8Array): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ dedupe_key: string }>(
+        'SELECT dedupe_key FROM alerts WHERE id = $1 AND encrypted_scene IS NULL FOR UPDATE',
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return false;
+      await tx.query('UPDATE alerts SET encrypted_scene = $2 WHERE id = $1', [
+        id,
+        Buffer.from(seal(row.dedupe_key)),
+      ]);
+      return true;
+    });
+  }
+
   /** Records that the alert reached the durable stream (the outbox's acknowledgement). */
   async markPublished(id: string): Promise<void> {
     await this.db.query('UPDATE alerts SET published_at = now() WHERE id = $1 AND published_at IS NULL', [

@@ -7,6 +7,7 @@ import {
   type VigilMetrics,
 } from '@vigil/core';
 import { decodeDeploymentChanged, decodeEmbedding, type Embedding, encodeAlert } from '@vigil/proto';
+import type { AlertScenes } from './alert-scene.js';
 import type { MatchedAlertRepository, UnpublishedAlert } from './matched-alert.repository.js';
 import type { MatcherService, UpgradedCrop } from './matcher.service.js';
 
@@ -24,6 +25,8 @@ export interface MatcherWorkerOptions {
   alerts?: MatchedAlertRepository;
   /** How often the outbox is swept (ms). */
   outboxIntervalMs?: number;
+  /** With it, each new alert's scene is asked of the detectors and stored with it. */
+  scenes?: AlertScenes;
 }
 
 /** Seconds an alert may stay unpublished before the outbox sweep republishes it. */
@@ -90,6 +93,7 @@ export function startMatcherWorker(options: MatcherWorkerOptions): MatcherWorker
         // The row is stored: the outbox sweep republishes it, and sockets catch up from the database.
         logger.error({ err: error, alert: alert.id }, 'alert stored but not published');
       }
+      if (outcome.source) options.scenes?.keep(alert.id, outcome.source);
     },
     { queue: 'matcher', concurrency: options.concurrency ?? 4, maxPending: options.maxPending ?? 1024 },
   );
@@ -131,6 +135,7 @@ export function startMatcherWorker(options: MatcherWorkerOptions): MatcherWorker
       control.unsubscribe();
       if (timer) clearInterval(timer);
       await subscription.drain();
+      await options.scenes?.settled();
       await sweeping;
     },
   };

@@ -7,6 +7,7 @@ import {
   viewQuality,
 } from '@vigil/core';
 import type { Embedding } from '@vigil/proto';
+import type { SceneSource } from './alert-scene.js';
 import type { DeploymentCounters } from './deployment-counters.repository.js';
 import type { MatchedAlertRepository, SuppressionReason } from './matched-alert.repository.js';
 import type { DeploymentInfo, SnapshotMatch, SnapshotRepository } from './snapshot.repository.js';
@@ -75,7 +76,8 @@ export interface UpgradedCrop {
 
 export type MatchOutcome =
   | { kind: 'no_match' }
-  | { kind: 'alert'; alert: MatchedAlert }
+  /** `source`: the frame and face the alert came from, for its scene. */
+  | { kind: 'alert'; alert: MatchedAlert; source?: SceneSource }
   /** `cropUpgraded`: this better view's crop replaced that of the track's alert. */
   | { kind: 'suppressed'; reason: SuppressionReason; cropUpgraded?: UpgradedCrop }
   | { kind: 'dropped'; reason: 'not_running' | 'other' };
@@ -231,6 +233,21 @@ export class MatcherService {
         createdAtMs: result.stored.createdAt.getTime(),
         probeJpeg,
       },
+      ...(embedding.box && {
+        source: {
+          deploymentId,
+          cameraId,
+          sequence: frame.sequence,
+          capturedAtMs: frame.capturedAtMs,
+          trackId: embedding.trackId,
+          box: {
+            x: embedding.box.x,
+            y: embedding.box.y,
+            width: embedding.box.width,
+            height: embedding.box.height,
+          },
+        },
+      }),
     };
   }
 

@@ -23,6 +23,7 @@ import {
 } from '@vigil/face-runtime';
 import { CameraNetworks, CameraRepository, IngestService } from '@vigil/ingest';
 import {
+  AlertScenes,
   DeploymentCounters,
   encodeProbeJpeg,
   MatchedAlertRepository,
@@ -107,7 +108,8 @@ export async function startPipeline(ctx: PipelineContext): Promise<() => Promise
       },
       { hnswMinSize: config.VIGIL_HNSW_MIN_SIZE, cooldownSeconds: config.VIGIL_ALERT_COOLDOWN_SECONDS },
     );
-    const worker = startMatcherWorker({ bus, service, logger, metrics, alerts });
+    const scenes = new AlertScenes({ bus, alerts, cipher, logger });
+    const worker = startMatcherWorker({ bus, service, logger, metrics, alerts, scenes });
     queues.push({ stage: 'embeddings', subscription: worker.subscription, seen: 0 });
     stops.push(() => worker.stop());
   }

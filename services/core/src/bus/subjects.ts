@@ -4,7 +4,11 @@
  */
 export const SUBJECT_VERSION = 'v1';
 
-/** `crops`: an alert's face crop was replaced by a better view of its track (core NATS, never retained). */
+/**
+ * `crops`: an alert's face crop was replaced by a better view of its track; `scenes`: the matcher's
+ * request for a stored alert's scene, answered by the detector holding its frame. Core NATS, never
+ * retained.
+ */
 export type SubjectKind =
   | 'frames'
   | 'faces'
@@ -13,7 +17,8 @@ export type SubjectKind =
   | 'status'
   | 'counters'
   | 'control'
-  | 'crops';
+  | 'crops'
+  | 'scenes';
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 

@@ -38,6 +38,11 @@ export function alertCropContext(dedupeKey: string): string {
   return `alert_crop:${dedupeKey}`;
 }
 
+/** The context an alert's scene is sealed under: the alert's unique dedupe key, like its crop. */
+export function alertSceneContext(dedupeKey: string): string {
+  return `alert_scene:${dedupeKey}`;
+}
+
 /**
  * AES-256-GCM for images at rest (reference images, alert crops). A sealed blob is
  * `version | key id | iv | tag | ciphertext`; the key never enters the database. Older keys may be

@@ -1,6 +1,6 @@
 import { AuditRepository } from '../audit/audit.repository.js';
 import { type Database, fromVectorText, type Queryable, toVectorParam } from '../db/database.js';
-import { alertCropContext, DataCipher, referenceImageContext } from './data-cipher.js';
+import { alertCropContext, alertSceneContext, DataCipher, referenceImageContext } from './data-cipher.js';
 import { snapshotTemplate, TemplateKeyError, type TemplateKeys, templateKeys } from './template-rotation.js';
 
 /** Rows re-encrypted per query, so a large store never sits in memory at once. */
@@ -11,22 +11,32 @@ export interface RotationResult {
   newKeyId: string;
   referenceImages: number;
   alertCrops: number;
+  /** Alerts' scenes (the frame kept with an alert, bystanders blurred). */
+  alertScenes: number;
   /** Store templates and running snapshots' templates moved to the new key's rotations. */
   templates: number;
   snapshotEntries: number;
 }
 
-/** Each sealed column with the columns its context is made of (see data-cipher's contexts). */
+/** Each sealed column with its table and the columns its context is made of (see data-cipher's contexts). */
 const SEALED = {
-  reference_images: {
+  referenceImages: {
+    table: 'reference_images',
     column: 'encrypted_data',
     contextColumns: 'subject_id::text AS a, content_hash AS b',
     context: (row: ContextRow) => referenceImageContext(row.a, row.b ?? ''),
   },
-  alerts: {
+  alertCrops: {
+    table: 'alerts',
     column: 'encrypted_probe',
     contextColumns: 'dedupe_key AS a, NULL AS b',
     context: (row: ContextRow) => alertCropContext(row.a),
+  },
+  alertScenes: {
+    table: 'alerts',
+    column: 'encrypted_scene',
+    contextColumns: 'dedupe_key AS a, NULL AS b',
+    context: (row: ContextRow) => alertSceneContext(row.a),
   },
 } as const;
 
@@ -59,8 +69,8 @@ async function* pages<T extends { id: string | number }>(
   }
 }
 
-async function resealColumn(tx: Queryable, table: keyof typeof SEALED, cipher: DataCipher): Promise<number> {
-  const { column, contextColumns, context } = SEALED[table];
+async function resealColumn(tx: Queryable, sealed: keyof typeof SEALED, cipher: DataCipher): Promise<number> {
+  const { table, column, contextColumns, context } = SEALED[sealed];
   let count = 0;
   const sql = `SELECT id, ${column} AS blob, ${contextColumns} FROM ${table}
     WHERE ${column} IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`;
@@ -149,7 +159,7 @@ async function rerotateSnapshots(tx: Queryable, from: TemplateKeys, to: Template
 }
 
 /**
- * Re-encrypts every reference image and alert crop with `newKey`, bound to its row, and moves
+ * Re-encrypts every reference image, alert crop and alert scene with `newKey`, bound to its row, and moves
  * rotated templates (store and running snapshots) to the new key's rotations, in one transaction with its audit
  * entry: either everything is sealed with the new key and the rotation is on record, or nothing
  * changed. `current` must open every existing blob.
@@ -164,8 +174,9 @@ export async function rotateDataKey(options: {
   const next = new DataCipher(options.newKey, options.currentKeys);
   const audit = new AuditRepository(options.db);
   return options.db.transaction(async (tx) => {
-    const referenceImages = await resealColumn(tx, 'reference_images', next);
-    const alertCrops = await resealColumn(tx, 'alerts', next);
+    const referenceImages = await resealColumn(tx, 'referenceImages', next);
+    const alertCrops = await resealColumn(tx, 'alertCrops', next);
+    const alertScenes = await resealColumn(tx, 'alertScenes', next);
     // Template keys derive from the data key: the old ones map templates back, the new one forward.
     const [from, to] = [templateKeys(next), templateKeys(new DataCipher(options.newKey))];
     const templates = await rerotateStore(tx, from, to);
@@ -175,6 +186,7 @@ export async function rotateDataKey(options: {
       newKeyId: next.keyId,
       referenceImages,
       alertCrops,
+      alertScenes,
       templates,
       snapshotEntries,
     };
