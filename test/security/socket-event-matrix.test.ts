@@ -9,7 +9,12 @@ import {
 import { login, ROLE_PASSWORD } from '../../services/api/test/test-app.js';
 
 /** Every client-to-server event of the typed map; tsc fails here when an event is added without a row. */
-const EVENTS = ['subscribe', 'unsubscribe'] as const satisfies readonly (keyof ClientToServerEvents)[];
+const EVENTS = [
+  'subscribe',
+  'unsubscribe',
+  'watch',
+  'unwatch',
+] as const satisfies readonly (keyof ClientToServerEvents)[];
 type Untested = Exclude<keyof ClientToServerEvents, (typeof EVENTS)[number]>;
 const everyEventTested: [Untested] extends [never] ? true : never = true;
 
@@ -122,6 +127,20 @@ describe(`socket.io event matrix: every client event x every identity (${backend
             error: { code: 'not_assigned' },
           });
       }
+      // watch: a camera's live view, only of a deployment the caller may receive.
+      for (const name of ['A', 'B'] as const) {
+        const camera = { A: a.cameraId, B: b.cameraId }[name];
+        const ack = await client.socket
+          .timeout(5000)
+          .emitWithAck('watch', { deploymentId: ids[name], cameraId: camera });
+        expect(ack, `${identity} watch ${name}`).toMatchObject(
+          expected.deployments.includes(name) ? { ok: true } : { ok: false, error: { code: 'not_assigned' } },
+        );
+      }
+      // Another deployment's camera under a granted deployment's id is refused too.
+      expect(
+        await client.socket.timeout(5000).emitWithAck('watch', { deploymentId: ids.A, cameraId: b.cameraId }),
+      ).toMatchObject({ ok: false });
       for (const payload of HOSTILE_PAYLOADS) {
         for (const event of EVENTS) {
           const ack = await client.socket.timeout(5000).emitWithAck(event, payload as never);

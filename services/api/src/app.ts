@@ -254,6 +254,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onClose', async () => schedule.stop());
   // socket.io (/socket.io, namespace /alerts) on this server, and app.alerts for the alert routes.
   await app.register(realtimePlugin, {
+    bus: deps.bus,
     alerts: services.alerts,
     feed: services.feed,
     logger: deps.logger,

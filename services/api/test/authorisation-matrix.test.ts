@@ -87,6 +87,7 @@ const EXPECTED: Record<string, UserRole[]> = {
   'POST /api/v1/oversight/calibrations': ['admin'],
   // The contract names operators; admins may record an outcome too.
   'POST /api/v1/alerts/{id}/adjudication': ['operator', 'admin', 'officer'],
+  'GET /api/v1/alerts/{id}/scene': ['operator', 'admin', 'officer'],
   'GET /api/v1/deployments/{id}/officers': ['operator', 'admin'],
   'POST /api/v1/alerts/{id}/dispatch': ['operator', 'admin'],
   'GET /api/v1/dispatches/mine': ['operator', 'admin', 'officer'],

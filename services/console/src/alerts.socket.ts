@@ -5,10 +5,12 @@ import type {
   ClientToServerEvents,
   CropPayload,
   DispatchPayload,
+  LiveViewPayload,
   PurgedPayload,
   ServerToClientEvents,
   SubscribeAck,
   VerificationPayload,
+  WatchAck,
 } from '@vigil/contract';
 import { io, type Socket } from 'socket.io-client';
 import { loadSession } from './session.js';
@@ -18,6 +20,7 @@ export type {
   AlertPayload,
   ClaimPayload,
   DispatchPayload,
+  LiveViewPayload,
   PurgedPayload,
   VerificationPayload,
 };
@@ -33,6 +36,10 @@ export interface AlertFeedHandlers {
   /** The deployment's alerts were deleted on the server (authorisation refused or lapsed). */
   purged?(purged: PurgedPayload): void;
   connection(state: 'connected' | 'disconnected' | 'refused', detail?: string): void;
+  /** A frame of a camera this feed watches. */
+  liveview?(frame: LiveViewPayload): void;
+  /** The server ended a camera's live view (access withdrawn). */
+  unwatched?(cameraId: string, reason: string): void;
 }
 
 /**
@@ -42,6 +49,8 @@ export interface AlertFeedHandlers {
 export class AlertFeed {
   readonly #socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   #lastAlertId: string | undefined;
+  /** Cameras whose live view this feed watches: watched again on every reconnection. */
+  readonly #watched = new Set<string>();
 
   constructor(
     private readonly deploymentId: string | null,
@@ -59,6 +68,7 @@ export class AlertFeed {
         if (ack && !ack.ok) handlers.connection('refused', ack.error.message);
         else handlers.connection('connected');
       });
+      for (const cameraId of this.#watched) void this.#emitWatch('watch', cameraId);
     });
     this.#socket.on('disconnect', () => handlers.connection('disconnected'));
     this.#socket.on('connect_error', (error) => {
@@ -87,6 +97,37 @@ export class AlertFeed {
     this.#socket.on('purged', (purged) => {
       if (this.deploymentId === null || purged.deploymentId === this.deploymentId) handlers.purged?.(purged);
     });
+    this.#socket.on('liveview', (frame) => {
+      if (frame.deploymentId === this.deploymentId && this.#watched.has(frame.cameraId))
+        handlers.liveview?.(frame);
+    });
+    this.#socket.on('unwatched', (notice) => {
+      if (notice.deploymentId !== this.deploymentId) return;
+      this.#watched.delete(notice.cameraId);
+      handlers.unwatched?.(notice.cameraId, notice.error.message);
+    });
+  }
+
+  /** Starts a camera's live view: frames arrive as `liveview` while it is watched. */
+  async watch(cameraId: string): Promise<WatchAck | undefined> {
+    this.#watched.add(cameraId);
+    const ack = await this.#emitWatch('watch', cameraId);
+    if (ack && !ack.ok) this.#watched.delete(cameraId);
+    return ack;
+  }
+
+  /** Stops a camera's live view. */
+  unwatch(cameraId: string): void {
+    this.#watched.delete(cameraId);
+    void this.#emitWatch('unwatch', cameraId);
+  }
+
+  #emitWatch(event: 'watch' | 'unwatch', cameraId: string): Promise<WatchAck | undefined> {
+    if (!this.deploymentId) return Promise.resolve(undefined);
+    return this.#socket
+      .timeout(15_000)
+      .emitWithAck(event, { deploymentId: this.deploymentId, cameraId })
+      .catch(() => undefined);
   }
 
   async #subscribe(): Promise<SubscribeAck | undefined> {

@@ -134,6 +134,35 @@ export type UnsubscribeAck = Static<typeof UnsubscribeAck>;
 export const UnsubscribedNotice = Type.Object({ deploymentId: Type.String(), error: RealtimeError });
 export type UnsubscribedNotice = Static<typeof UnsubscribedNotice>;
 
+/**
+ * One frame of a camera's live view: every face blurred (in the detector) except those of tracks
+ * that alerted. Sent only to sockets watching the camera; never stored.
+ */
+export const LiveViewPayload = Type.Object({
+  deploymentId: Uuid(),
+  cameraId: Uuid(),
+  image: Type.String({ description: '`data:image/jpeg;base64,...`, at most 640 px wide' }),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  capturedAt: DateTime(),
+});
+export type LiveViewPayload = Static<typeof LiveViewPayload>;
+
+/** Which camera's live view to start or stop watching. */
+export const WatchRequest = Type.Object({ deploymentId: Type.String(), cameraId: Type.String() });
+export type WatchRequest = Static<typeof WatchRequest>;
+
+export const WatchAck = UnsubscribeAck;
+export type WatchAck = UnsubscribeAck;
+
+/** A live view the server ended (access withdrawn). */
+export const UnwatchedNotice = Type.Object({
+  deploymentId: Type.String(),
+  cameraId: Type.String(),
+  error: RealtimeError,
+});
+export type UnwatchedNotice = Static<typeof UnwatchedNotice>;
+
 /** What the server emits. */
 export interface ServerToClientEvents {
   alert: (alert: AlertPayload) => void;
@@ -148,10 +177,17 @@ export interface ServerToClientEvents {
   /** The deployment's alerts were deleted (authorisation refused or lapsed): drop them. */
   purged: (purged: PurgedPayload) => void;
   unsubscribed: (notice: UnsubscribedNotice) => void;
+  /** A frame of a camera this socket watches. */
+  liveview: (frame: LiveViewPayload) => void;
+  /** A live view the server ended (access withdrawn). */
+  unwatched: (notice: UnwatchedNotice) => void;
 }
 
 /** What a client emits. */
 export interface ClientToServerEvents {
   subscribe: (request: SubscribeRequest, ack?: (result: SubscribeAck) => void) => void;
   unsubscribe: (request: UnsubscribeRequest, ack?: (result: UnsubscribeAck) => void) => void;
+  /** Starts a camera's live view (a few frames a second, while watched). */
+  watch: (request: WatchRequest, ack?: (result: WatchAck) => void) => void;
+  unwatch: (request: WatchRequest, ack?: (result: WatchAck) => void) => void;
 }

@@ -11,6 +11,7 @@ import {
 import { type FrameAnalyser, type FrameAnalysis, passesGate } from '@vigil/face-runtime';
 import { decodeFrame, encodeFace, encodeStageCounters, type Frame } from '@vigil/proto';
 import { FaceTracker } from './face-tracker.js';
+import { LiveView } from './live-view.js';
 import { SceneFrames } from './scene-frames.js';
 import { startSceneResponder } from './scene-responder.js';
 
@@ -70,6 +71,8 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
   const { bus, analyser, logger, gate, metrics } = options;
   const tracker = options.tracker ?? new FaceTracker();
   const sceneFrames = options.sceneFrames ?? new SceneFrames();
+  const liveView = new LiveView(bus, logger);
+  liveView.start();
   const maxAge = options.maxFrameAgeMs ?? DEFAULT_MAX_FRAME_AGE_MS;
   const [cropWidth, cropHeight] = analyser.cropSize;
 
@@ -168,13 +171,14 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     const counted = count(frame);
     counted.processed++;
     const faceSubject = subject('faces', deploymentId, cameraId);
+    const boxes = analysis.faces.map(({ face }, i) => ({
+      box: face.box,
+      trackId: decisions[i]?.trackId ?? '',
+    }));
     // Only a frame with a face on its way to the matcher can become an alert, and so a scene.
     if (decisions.some((decision) => decision?.embed))
-      sceneFrames.hold(
-        `${deploymentId}/${cameraId}`,
-        frame,
-        analysis.faces.map(({ face }, i) => ({ box: face.box, trackId: decisions[i]?.trackId ?? '' })),
-      );
+      sceneFrames.hold(`${deploymentId}/${cameraId}`, frame, boxes);
+    liveView.offer(frame, boxes);
     analysis.faces.forEach(({ face, crop }, i) => {
       const decision = decisions[i];
       if (decision?.embed) {
@@ -249,7 +253,12 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
     { queue: 'detector', maxPending: options.maxPending ?? DEFAULT_DETECTOR_MAX_PENDING },
   );
   logger.info({ subject: subscription.subject }, 'detector worker listening');
-  const scenes = startSceneResponder({ bus, frames: sceneFrames, logger });
+  const scenes = startSceneResponder({
+    bus,
+    frames: sceneFrames,
+    logger,
+    onAlerted: (deploymentId, cameraId, trackId) => liveView.alerted(deploymentId, cameraId, trackId),
+  });
   return {
     subscription,
     async stop() {
@@ -257,6 +266,7 @@ export function startDetectorWorker(options: DetectorWorkerOptions): Worker {
       if (running || latest.size > 0) await new Promise<void>((resolve) => idle.push(resolve));
       await scenes.drain();
       sceneFrames.clear();
+      liveView.stop();
       clearInterval(reporter);
       report();
     },

@@ -15,5 +15,6 @@ export {
   type TrackDecision,
   type TrackerOptions,
 } from './face-tracker.js';
+export { ALERTED_TRACK_MS, LIVE_DEMAND_MS, LIVE_VIEW_INTERVAL_MS, LiveView } from './live-view.js';
 export { SCENE_FRAMES_PER_CAMERA, SCENE_HOLD_MS, SceneFrames } from './scene-frames.js';
 export { type SceneResponderOptions, startSceneResponder } from './scene-responder.js';

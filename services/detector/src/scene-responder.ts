@@ -48,7 +48,11 @@ export function startSceneResponder(options: SceneResponderOptions): BusSubscrip
         { index: -1, overlap: SAME_FACE_IOU },
       );
       if (matched.index < 0) return;
-      options.onAlerted?.(frame.deploymentId, frame.cameraId, request.trackId);
+      options.onAlerted?.(
+        frame.deploymentId,
+        frame.cameraId,
+        held.faces[matched.index]?.trackId ?? request.trackId,
+      );
       try {
         const scene = await composeScene(held.jpeg, {
           keep: [held.faces[matched.index]?.box as SceneBox],

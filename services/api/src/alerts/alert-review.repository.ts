@@ -177,6 +177,15 @@ export class AlertReviewRepository {
     return result.rows.length > 0;
   }
 
+  /** True when the camera is one of the deployment's. */
+  async cameraOf(deploymentId: string, cameraId: string): Promise<boolean> {
+    const result = await this.db.query('SELECT 1 FROM cameras WHERE id = $1 AND deployment_id = $2', [
+      cameraId,
+      deploymentId,
+    ]);
+    return result.rows.length > 0;
+  }
+
   /** True when the user is assigned to the deployment (deployment_operators). */
   async isAssigned(userId: string, deploymentId: string): Promise<boolean> {
     const result = await this.db.query(
@@ -204,6 +213,16 @@ export class AlertReviewRepository {
     );
     const row = result.rows[0];
     return row ? toAlert(row) : undefined;
+  }
+
+  /** The sealed scene kept with an alert, or undefined when none was kept. */
+  async sceneOf(alertId: string): Promise<Buffer | undefined> {
+    const { rows } = await this.db.query<{ encrypted_scene: Uint8Array | null }>(
+      'SELECT encrypted_scene FROM alerts WHERE id = $1::bigint',
+      [alertId],
+    );
+    const sealed = rows[0]?.encrypted_scene;
+    return sealed ? Buffer.from(sealed) : undefined;
   }
 
   /** A page of a deployment's alerts, newest first, strictly older than `before` when given. */

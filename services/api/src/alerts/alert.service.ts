@@ -10,6 +10,7 @@ import type {
 import {
   type AuditRepository,
   alertCropContext,
+  alertSceneContext,
   type Database,
   type DataCipher,
   NotFoundError,
@@ -208,6 +209,46 @@ export class AlertService {
       targetId: deploymentId,
       details: { via, alertIds },
     });
+  }
+
+  /**
+   * The scene kept with an alert (JPEG: the matched face boxed, every other face blurred), for
+   * those who may see the alert; each view is on the audit trail (`alert_scene.view`) before it is
+   * returned. 404 `not_found` when no scene was kept (no detector held the frame any more).
+   */
+  async scene(user: AuthUser, alertId: string): Promise<Buffer> {
+    const alert = await this.#alertFor(user, alertId);
+    const sealed = await this.#alerts.sceneOf(alert.id);
+    if (!sealed) throw new NotFoundError('scene');
+    const jpeg = this.cipher.open(sealed, alertSceneContext(alert.dedupeKey));
+    await this.#audit.append({
+      actorId: user.id,
+      actorName: user.username,
+      action: 'alert_scene.view',
+      targetType: 'deployment',
+      targetId: alert.deploymentId,
+      details: { alertIds: [alert.id] },
+    });
+    return jpeg;
+  }
+
+  /**
+   * Whether `user` may watch the camera's live view: a camera of a deployment they may receive. The
+   * start of each watch is on the audit trail (`camera.live_view`).
+   */
+  async startLiveView(user: AuthUser, deploymentId: string, cameraId: string): Promise<boolean> {
+    if (!isUuid(deploymentId) || !isUuid(cameraId)) return false;
+    if (!(await this.mayReceive(user, deploymentId))) return false;
+    if (!(await this.#alerts.cameraOf(deploymentId, cameraId))) return false;
+    await this.#audit.append({
+      actorId: user.id,
+      actorName: user.username,
+      action: 'camera.live_view',
+      targetType: 'deployment',
+      targetId: deploymentId,
+      details: { cameraId },
+    });
+    return true;
   }
 
   /** Records that `user` is about to be shown a live alert's face crop (nothing when it has none). */

@@ -1,10 +1,11 @@
 import type { ClientToServerEvents, ServerToClientEvents } from '@vigil/contract';
-import type { Logger } from '@vigil/core';
+import type { Bus, Logger } from '@vigil/core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Server } from 'socket.io';
 import type { AlertService } from '../alerts/alert.service.js';
 import type { AccessChange, AlertFeed } from './alert-feed.js';
+import { LiveViewService } from './live-view.service.js';
 import {
   type AlertNamespace,
   LIVE_ALERT_MAX_AGE_MS,
@@ -28,6 +29,8 @@ export interface RealtimePluginOptions {
   alerts: AlertService;
   /** The bus's alert stream and live fan-out. */
   feed: AlertFeed;
+  /** The bus cameras' live views travel on (`watch` notices out, `liveview` frames in). */
+  bus: Bus;
   logger: Logger;
   /** Durable consumer of the alert stream; API processes sharing the name share the work (VIGIL_ALERT_CONSUMER). */
   consumerName: string;
@@ -60,6 +63,10 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     io.use((_socket, next) => next(refusal('unauthorized', 'use the /alerts namespace')));
     const namespace: AlertNamespace = io.of('/alerts');
     const realtime = new RealtimeService(namespace, alerts, logger, (token) => app.auth.verifyToken(token));
+    const liveViews = new LiveViewService(options.bus, alerts, logger, (token) =>
+      app.auth.verifyToken(token),
+    );
+    liveViews.start();
     app.decorate('eraseStreamedAlertsOf', (subjectId: string) =>
       feed.eraseAlerts((alert) => alert.subjectId === subjectId),
     );
@@ -85,6 +92,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     });
     namespace.on('connection', (socket) => {
       realtime.connected(socket);
+      liveViews.connected(socket);
       const recheck = setInterval(() => {
         app.auth.verifyToken(socket.data.token).catch(() => socket.disconnect(true));
       }, TOKEN_RECHECK_MS);
@@ -94,7 +102,10 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
 
     const live = feed.subscribe({
       alert: (alert) => realtime.deliverAlert(alert),
-      event: (event) => realtime.deliverEvent(event),
+      event: async (event) => {
+        await realtime.deliverEvent(event);
+        if (event?.type === 'access') await liveViews.accessChanged(event.payload ?? {});
+      },
       crop: (crop) => realtime.deliverCrop(crop),
     });
 
@@ -110,6 +121,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     app.addHook('preClose', async () => {
       await consumer?.stop().catch(() => {});
       for (const subscription of live) subscription.unsubscribe();
+      liveViews.stop();
       namespace.disconnectSockets(true);
       io.engine.close();
     });

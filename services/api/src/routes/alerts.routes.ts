@@ -14,6 +14,7 @@ import {
   DispatchListQuery,
   DispatchPayload,
   errorResponses,
+  ImageBytes,
   OfficerList,
   UuidParams,
 } from '@vigil/contract';
@@ -45,6 +46,33 @@ export async function alertsRoutes(fastify: FastifyInstance): Promise<void> {
         before: request.query.before,
         includeProbe: request.query.includeProbe ?? false,
       }),
+  );
+
+  app.get(
+    '/alerts/:id/scene',
+    {
+      onRequest: app.requireRoles('operator', 'admin', 'officer'),
+      schema: {
+        tags: ['alerts'],
+        summary: 'The scene kept with an alert (JPEG); every view is audited',
+        description:
+          'The frame the alert came from, at most 1280 px wide: the matched face boxed in red, every other face blurred before the frame left the detector. Operators of the deployment, admins, and the officer it was passed to. Audited (`alert_scene.view`). 404 when no scene was kept.',
+        params: AlertIdParams,
+        produces: ['image/jpeg'],
+        response: {
+          200: ImageBytes,
+          ...errorResponses(400, ...AUTH_ERRORS, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const jpeg = await app.alerts.scene(request.user!, request.params.id);
+      return reply
+        .header('content-type', 'image/jpeg')
+        .header('cache-control', 'no-store')
+        .header('content-disposition', 'inline')
+        .send(jpeg);
+    },
   );
 
   app.post(

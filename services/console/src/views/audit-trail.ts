@@ -43,6 +43,8 @@ const ACTIONS: Record<string, string> = {
   'alert.dispatch_acknowledge': 'acknowledged an alert passed to them',
   'alert.dispatch_en_route': 'set off towards a person alerted on',
   'alert_crop.view': 'viewed camera face crops',
+  'alert_scene.view': 'viewed an alert’s scene',
+  'camera.live_view': 'watched a camera’s live view',
   'stats.export': 'exported statistics',
   'published_record.export': 'exported the published record',
   'evidence_pack.export': 'exported an evidence pack',

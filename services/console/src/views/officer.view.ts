@@ -5,7 +5,7 @@ import { clear, h } from '../dom.js';
 import type { View } from '../main.js';
 import { playAlarm } from '../sound.js';
 import { refreshTimes, timeElement } from '../time.js';
-import { enlargeOnClick } from './crop-viewer.js';
+import { enlargeOnClick, sceneButton } from './crop-viewer.js';
 import { progressParts, stage } from './dispatch-progress.js';
 import { errorText, message, OUTCOME_LABELS, OUTCOMES } from './shared.js';
 
@@ -116,6 +116,7 @@ export const officerView: View = (root) => {
       ),
       h('p', { class: 'description' }, item.description || item.alert.category),
       h('p', {}, `${item.alert.cameraName ?? 'camera'} · ${item.location || item.deploymentName}`),
+      sceneButton(item.alertId, item.alert.label),
       h(
         'p',
         { class: 'muted' },

@@ -12,8 +12,9 @@ import { playAlarm } from '../sound.js';
 import { refreshTimes, timeElement } from '../time.js';
 import { ClaimControl } from './alert-claim.js';
 import { AlertFilters } from './alert-filters.js';
-import { enlargeOnClick } from './crop-viewer.js';
+import { enlargeOnClick, sceneButton } from './crop-viewer.js';
 import { DispatchLines } from './dispatch-progress.js';
+import { LiveViews } from './live-views.js';
 import {
   type DeploymentStatus,
   deploymentPicker,
@@ -62,13 +63,24 @@ export const operatorView: View = (root, session) => {
   );
   /** Says why the cards went when the server deleted the deployment's alerts. */
   const purgedNotice = h('p', { id: 'purged-notice', class: 'error', role: 'alert', hidden: true });
-  root.append(h('h2', {}, 'Operator'), toolbar, health, help, purgedNotice, filters.empty, list);
+  const liveViews = new LiveViews();
+  root.append(
+    h('h2', {}, 'Operator'),
+    toolbar,
+    health,
+    liveViews.section,
+    help,
+    purgedNotice,
+    filters.empty,
+    list,
+  );
   let officers: { id: string; username: string }[] = [];
   let verification: VerificationPanel | undefined;
 
   const stop = () => {
     feed?.close();
     feed = undefined;
+    liveViews.reset(undefined);
     if (poll) clearInterval(poll);
   };
 
@@ -104,6 +116,8 @@ export const operatorView: View = (root, session) => {
               ` ${camera.status}`,
               ` · ${camera.fps.toFixed(1)} fps · ${camera.framesDropped} dropped`,
               camera.lastErrorCode ? ` · ${camera.lastErrorCode}` : '',
+              ' ',
+              liveViews.button(camera.id, camera.name),
             );
           }),
         ),
@@ -260,6 +274,7 @@ export const operatorView: View = (root, session) => {
           h('dt', {}, 'Seen'),
           h('dd', {}, timeElement(alert.capturedAt)),
         ),
+        sceneButton(alert.id, alert.label),
         outcomeLine(alert.adjudications),
         verification?.line(alert.id),
         h('input', {
@@ -407,6 +422,8 @@ export const operatorView: View = (root, session) => {
           showPurged(purged);
           void refreshStatus(deploymentId);
         },
+        liveview: (frame) => liveViews.frame(frame),
+        unwatched: (cameraId, reason) => liveViews.ended(cameraId, reason),
         connection: (state, detail) => {
           // Back after a break: confirmations given meanwhile were not sent to this console.
           if (state === 'connected' && connection.dataset.state === 'disconnected' && panel.required)
@@ -417,6 +434,7 @@ export const operatorView: View = (root, session) => {
       },
       newest,
     );
+    liveViews.reset(feed);
   }
 
   listDeployments().then(

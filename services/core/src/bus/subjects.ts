@@ -6,8 +6,9 @@ export const SUBJECT_VERSION = 'v1';
 
 /**
  * `crops`: an alert's face crop was replaced by a better view of its track; `scenes`: the matcher's
- * request for a stored alert's scene, answered by the detector holding its frame. Core NATS, never
- * retained.
+ * request for a stored alert's scene, answered by the detector holding its frame; `watch`: the API's
+ * notice that someone watches a camera's live view; `liveview`: that camera's live frames, every
+ * face blurred but those of tracks that alerted. Core NATS, never retained.
  */
 export type SubjectKind =
   | 'frames'
@@ -18,7 +19,9 @@ export type SubjectKind =
   | 'counters'
   | 'control'
   | 'crops'
-  | 'scenes';
+  | 'scenes'
+  | 'watch'
+  | 'liveview';
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 

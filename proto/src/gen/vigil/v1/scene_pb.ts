@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vigil/v1/scene.proto.
  */
 export const file_vigil_v1_scene: GenFile = /*@__PURE__*/
-  fileDesc("ChR2aWdpbC92MS9zY2VuZS5wcm90bxIIdmlnaWwudjEiXwoMU2NlbmVSZXF1ZXN0EiEKBWZyYW1lGAEgASgLMhIudmlnaWwudjEuRnJhbWVSZWYSEAoIdHJhY2tfaWQYAiABKAkSGgoDYm94GAMgASgLMg0udmlnaWwudjEuQm94IjkKClNjZW5lSW1hZ2USDAoEanBlZxgBIAEoDBINCgV3aWR0aBgCIAEoDRIOCgZoZWlnaHQYAyABKA1iBnByb3RvMw", [file_vigil_v1_face, file_vigil_v1_frame]);
+  fileDesc("ChR2aWdpbC92MS9zY2VuZS5wcm90bxIIdmlnaWwudjEiXwoMU2NlbmVSZXF1ZXN0EiEKBWZyYW1lGAEgASgLMhIudmlnaWwudjEuRnJhbWVSZWYSEAoIdHJhY2tfaWQYAiABKAkSGgoDYm94GAMgASgLMg0udmlnaWwudjEuQm94IlEKClNjZW5lSW1hZ2USDAoEanBlZxgBIAEoDBINCgV3aWR0aBgCIAEoDRIOCgZoZWlnaHQYAyABKA0SFgoOY2FwdHVyZWRfYXRfbXMYBCABKAFiBnByb3RvMw", [file_vigil_v1_face, file_vigil_v1_frame]);
 
 /**
  * The matcher's request, on vigil.v1.<deployment>.scenes.<camera> (core NATS, never retained), for
@@ -52,7 +52,9 @@ export const SceneRequestSchema: GenMessage<SceneRequest> = /*@__PURE__*/
   messageDesc(file_vigil_v1_scene, 0);
 
 /**
- * The answer: the scene, composed inside the detector that held the raw frame, as a JPEG.
+ * The answer: the scene, composed inside the detector that held the raw frame, as a JPEG. Also a
+ * live view frame, on vigil.v1.<deployment>.liveview.<camera> (core NATS, never retained), every
+ * face blurred but those of tracks that alerted.
  *
  * @generated from message vigil.v1.SceneImage
  */
@@ -71,6 +73,13 @@ export type SceneImage = Message<"vigil.v1.SceneImage"> & {
    * @generated from field: uint32 height = 3;
    */
   height: number;
+
+  /**
+   * Unix milliseconds when ingest cut the frame.
+   *
+   * @generated from field: double captured_at_ms = 4;
+   */
+  capturedAtMs: number;
 };
 
 /**
