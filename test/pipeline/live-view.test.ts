@@ -161,6 +161,24 @@ describe(`a camera's live view, real detector to an operator's socket (${backend
     expect((found[0] as SceneBox)[0]).toBeGreaterThan(enrolled.box.x * (640 / 960) - 20);
   }, 60_000);
 
+  it('ends the live view at once when the watching operator is unassigned (access withdrawn)', async () => {
+    const user = await createOperator(t.app, t.tokens.admin, `u-${uniqueToken()}`);
+    await assignOperator(t.deps.db, deployment.deploymentId, user.id);
+    const operator = await watcher(user.token);
+    const ended: string[] = [];
+    operator.client.socket.on('unwatched', (notice) => ended.push(notice.cameraId));
+    expect(await operator.watch()).toMatchObject({ ok: true });
+    await waitFor(() => operator.frames.length >= 1, 20_000);
+    await t.deps.db.query('DELETE FROM deployment_operators WHERE user_id = $1', [user.id]);
+    t.app.accessChanged({ userId: user.id, deploymentId: deployment.deploymentId });
+    // At once, not at the next 2 s re-check.
+    await waitFor(() => ended.length === 1, 1000);
+    expect(ended).toEqual([deployment.cameraId]);
+    const count = operator.frames.length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(operator.frames.length).toBe(count);
+  }, 60_000);
+
   it('stops sending once nobody watches, and keeps nothing: no stream captures live frames, no row is written', async () => {
     for (const c of clients) c.close();
     const operator = await watcher(t.tokens.operator);

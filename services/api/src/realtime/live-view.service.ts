@@ -167,7 +167,7 @@ export class LiveViewService {
       height: frame.height,
       capturedAt: new Date(frame.capturedAtMs).toISOString(),
     };
+    // Not zero-filled: on the in-process bus the bytes may be another subscriber's message too.
     for (const socket of sockets) socket.emit('liveview', payload);
-    frame.jpeg.fill(0);
   }
 }
