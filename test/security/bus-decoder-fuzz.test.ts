@@ -33,6 +33,8 @@ import {
   decodeEmbedding,
   decodeFace,
   decodeFrame,
+  decodeSceneImage,
+  decodeSceneRequest,
   decodeStageCounters,
   encodeAlert,
   encodeCameraStatus,
@@ -40,6 +42,8 @@ import {
   encodeEmbedding,
   encodeFace,
   encodeFrame,
+  encodeSceneImage,
+  encodeSceneRequest,
   encodeStageCounters,
 } from '@vigil/proto';
 import sharp from 'sharp';
@@ -129,6 +133,21 @@ const SUBJECTS = {
   control: {
     decode: decodeDeploymentChanged,
     sample: () => encodeDeploymentChanged({ deploymentId: DEPLOYMENT, reason: 'started' }),
+  },
+  scenes: {
+    decode: decodeSceneRequest,
+    sample: () =>
+      encodeSceneRequest({ frame: frameRef(), trackId: 'abc', box: { x: 1, y: 2, width: 30, height: 40 } }),
+  },
+  liveview: {
+    decode: decodeSceneImage,
+    sample: () =>
+      encodeSceneImage({
+        jpeg: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]),
+        width: 4,
+        height: 4,
+        capturedAtMs: Date.now(),
+      }),
   },
 } as const;
 
@@ -285,8 +304,23 @@ describe(`malformed messages on the bus are dropped and counted by each worker (
         }),
       );
       await waitFor(() => faces.length > 0, 30_000);
-      expect(decodeFace(faces.at(-1) as Uint8Array).frame?.deploymentId).toBe(deploymentId);
+      const face = decodeFace(faces.at(-1) as Uint8Array);
+      expect(face.frame?.deploymentId).toBe(deploymentId);
       expect(undecodable).toBeGreaterThan(100);
+      // Scene requests: hostile ones are ignored, and the frame of that face is still composed after them.
+      const request = encodeSceneRequest({ frame: face.frame, trackId: face.trackId, box: face.box });
+      for (const payload of hostilePayloads(random, request, 200))
+        bus.publish(subject('scenes', deploymentId, CAMERA), payload);
+      // The burst overflows the responder's bounded queue (dropped, like a slow NATS consumer): ask until it drained.
+      const answer = await waitFor(
+        () =>
+          bus
+            .request(subject('scenes', deploymentId, CAMERA), request, { timeoutMs: 2000 })
+            .catch(() => undefined),
+        30_000,
+      );
+      if (!answer) throw new Error('the scene request was never answered');
+      expect([...decodeSceneImage(answer.data).jpeg.subarray(0, 2)]).toEqual([0xff, 0xd8]);
     } finally {
       out.unsubscribe();
       await worker.stop();
