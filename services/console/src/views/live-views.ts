@@ -11,11 +11,17 @@ export class LiveViews {
   readonly #panels = new Map<string, HTMLElement>();
   #feed: AlertFeed | undefined;
 
-  /** A new deployment's feed: every panel of the last one closes. */
-  reset(feed: AlertFeed | undefined): void {
-    this.#feed = feed;
+  /** Another deployment is opened: every panel of the last one closes (its feed is closed with them). */
+  reset(): void {
+    this.#feed = undefined;
     this.#panels.clear();
     clear(this.section);
+  }
+
+  /** The deployment's feed is up: cameras opened before it (the list shows first) start now. */
+  attach(feed: AlertFeed): void {
+    this.#feed = feed;
+    for (const cameraId of this.#panels.keys()) void this.#watch(cameraId);
   }
 
   /** The camera's Live / Stop live button, as the camera list is redrawn. */
@@ -35,7 +41,7 @@ export class LiveViews {
   }
 
   async open(cameraId: string, name: string): Promise<void> {
-    if (!this.#feed || this.#panels.has(cameraId)) return;
+    if (this.#panels.has(cameraId)) return;
     const status = h('p', { class: 'live-status muted', role: 'status' }, 'Waiting for the camera…');
     const panel = h(
       'figure',
@@ -47,6 +53,11 @@ export class LiveViews {
     this.#panels.set(cameraId, panel);
     this.section.append(panel);
     this.#syncButtons();
+    await this.#watch(cameraId);
+  }
+
+  async #watch(cameraId: string): Promise<void> {
+    if (!this.#feed) return;
     const ack = await this.#feed.watch(cameraId);
     if (!ack?.ok) this.ended(cameraId, ack ? ack.error.message : 'no answer from the server');
   }

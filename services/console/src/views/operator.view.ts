@@ -80,7 +80,7 @@ export const operatorView: View = (root, session) => {
   const stop = () => {
     feed?.close();
     feed = undefined;
-    liveViews.reset(undefined);
+    liveViews.reset();
     if (poll) clearInterval(poll);
   };
 
@@ -434,7 +434,7 @@ export const operatorView: View = (root, session) => {
       },
       newest,
     );
-    liveViews.reset(feed);
+    liveViews.attach(feed);
   }
 
   listDeployments().then(
