@@ -200,6 +200,9 @@ describe.runIf(fs.existsSync(CHROMIUM))(`web console in headless Chromium (${bac
     expect(await manager.textContent('#import-status')).toContain('1 enrolled, 1 failed');
     expect(await manager.textContent('#import-errors')).toContain('multiple_faces');
     await manager.waitForSelector('#subject-grid li[data-subject-id]');
+    // The list's count on the left follows the import without a reload.
+    const count = manager.locator('#watchlists li', { hasText: 'Imported list' }).locator('.subject-count');
+    await expect.poll(() => count.textContent(), { timeout: 30_000 }).toBe('1 subject');
     await shot(manager, '8-bulk-import');
     expect(cspViolations).toEqual([]);
   }, 180_000);

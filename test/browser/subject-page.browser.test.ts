@@ -45,6 +45,11 @@ describe.runIf(fs.existsSync(CHROMIUM))(`the subject page in headless Chromium (
     await manager.fill('#new-watchlist-name', 'Subject page list');
     await manager.click('#create-watchlist button[type=submit]');
     await manager.click('button[data-watchlist]');
+    // The list's count on the left follows enrolment and deletion without a reload.
+    const count = manager
+      .locator('#watchlists li', { hasText: 'Subject page list' })
+      .locator('.subject-count');
+    expect(await count.textContent()).toBe('0 subjects');
     await manager.fill('#subject-label', 'Preview Person');
     await manager.setInputFiles('#subject-images', [good, wall]);
 
@@ -73,6 +78,7 @@ describe.runIf(fs.existsSync(CHROMIUM))(`the subject page in headless Chromium (
     const card = manager.locator('#subject-grid li[data-subject-id]');
     await card.waitFor();
     expect(await card.textContent()).toContain('1 image(s)');
+    await expect.poll(() => count.textContent(), { timeout: 30_000 }).toBe('1 subject');
 
     // The subject's page: one photo, and the history in words and local time.
     await card.locator('.subject-photos-button').click();
@@ -137,5 +143,12 @@ describe.runIf(fs.existsSync(CHROMIUM))(`the subject page in headless Chromium (
       return doc.scrollWidth - doc.clientWidth;
     });
     expect(overflow).toBeLessThanOrEqual(0);
+
+    await dialog.locator('button.close-dialog').click();
+    manager.once('dialog', (confirmation) => void confirmation.accept());
+    await card.locator('button.danger').click();
+    await expect.poll(() => card.count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => count.textContent(), { timeout: 30_000 }).toBe('0 subjects');
+    expect(await manager.textContent('#watchlist-feedback')).toBe('Deleted P. Person.');
   }, 240_000);
 });

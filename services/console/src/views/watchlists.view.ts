@@ -122,10 +122,18 @@ export const watchlistsView: View = (root, session) => {
       offset += SUBJECT_PAGE;
       void loadSubjects();
     });
+    // Enrolment, import and deletion change how many subjects the list holds: the counts on the left
+    // are asked for again with the subjects.
+    const subjectsChanged = () => {
+      void loadSubjects();
+      refresh().catch((error) => {
+        feedback.textContent = errorText(error);
+      });
+    };
     detail.append(
       h('h3', {}, watchlist.name),
-      enrolForm(watchlist, () => void loadSubjects()),
-      importForm(watchlist, () => void loadSubjects()),
+      enrolForm(watchlist, subjectsChanged),
+      importForm(watchlist, subjectsChanged),
       h('h4', {}, 'Subjects'),
       searchForm,
       grid,
@@ -192,9 +200,15 @@ export const watchlistsView: View = (root, session) => {
                 class: 'danger small',
                 onclick: () => {
                   if (!confirm(`Delete ${subject.label} and every image of them?`)) return;
-                  void api(`/subjects/${subject.id}`, { method: 'DELETE' }).then(loadSubjects, (error) => {
-                    feedback.textContent = errorText(error);
-                  });
+                  void api(`/subjects/${subject.id}`, { method: 'DELETE' }).then(
+                    () => {
+                      feedback.textContent = `Deleted ${subject.label}.`;
+                      subjectsChanged();
+                    },
+                    (error) => {
+                      feedback.textContent = errorText(error);
+                    },
+                  );
                 },
               },
               'Delete',
