@@ -197,6 +197,26 @@ describe.runIf(fs.existsSync(CHROMIUM))(
       await expect.poll(() => camera.getAttribute('data-status'), { timeout: 90_000 }).toBe('online');
       await shots(admin, '5-deployments-camera-online');
 
+      // The admin changes the running deployment's threshold from the console, with a reason.
+      const deploymentId = `${await admin.getAttribute('[data-deployment-id]', 'data-deployment-id')}`;
+      const raised = Number(Math.min(0.99, model.thresholdFloor + 0.1).toFixed(2));
+      await admin.fill('#threshold-change', String(raised));
+      await admin.fill('#threshold-reason', 'Too many false alerts at dusk');
+      await admin.click('#threshold-form button[type=submit]');
+      await expect.poll(() => admin.textContent('#deployment-feedback')).toContain(`to ${raised}`);
+      await expect.poll(() => admin.textContent('[data-deployment-id]')).toContain(`threshold ${raised}`);
+      const changed = await call<{ threshold: number }>('GET', `/deployments/${deploymentId}`);
+      expect(changed.threshold).toBeCloseTo(raised, 5);
+      const trail = await call<{ entries: { action: string; details: Record<string, unknown> }[] }>(
+        'GET',
+        `/audit?action=deployment.threshold_change&limit=5`,
+      );
+      expect(trail.entries[0]?.details).toMatchObject({
+        to: raised,
+        reason: 'Too many false alerts at dusk',
+      });
+      await shots(admin, '5b-deployments-threshold-changed');
+
       await admin.click('#stop-deployment');
       await admin.locator('#stop-confirm').waitFor();
       expect(await admin.textContent('#deployment-status')).toBe('running');

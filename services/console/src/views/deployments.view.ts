@@ -5,6 +5,7 @@ import type { View } from '../main.js';
 import { authorisationPanel, type LawfulDeployment, termsFields } from './deployment-authorisation.js';
 import { expectedFalseAlertsText, type FalseMatchRates } from './expected-false-alerts.js';
 import { type Deployment, type DeploymentStatus, errorText, listDeployments, message } from './shared.js';
+import { thresholdSetting } from './threshold-setting.js';
 import { verificationSetting } from './verification-panel.js';
 
 interface Watchlist {
@@ -442,6 +443,7 @@ export const deploymentsView: View = (root) => {
         confirmArea,
         authorisationPanel(deployment as Deployment & LawfulDeployment, act),
         verificationSetting(deployment),
+        thresholdSetting(deployment, act),
         attach,
         operators,
         cameraForm,
